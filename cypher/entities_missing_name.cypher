@@ -1,0 +1,13 @@
+// Entities of a graph that have no name in a language, optionally only those of one class
+// (P31 = the class id), with their English label to recognise them.
+// Try: kgx query entities_missing_name -p lang=ja -p class=Q5
+// @param lang: str                      the language code
+// @param kg: str = wikidata             the graph
+// @param class: str = *                 a class id for P31 (e.g. Q5 for humans), or *
+// @param limit: int = 50
+MATCH (e:Entity {kg: $kg}) WHERE e.hash IS NOT NULL
+  AND ($class = '*' OR EXISTS { (e)-[:P31]->(:Entity {kg: $kg, id: $class}) })
+  AND NOT EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
+OPTIONAL MATCH (e)-[:HAS_NAME]->(en:Name {lang: 'en', primary: true})
+RETURN e.id AS id, en.text AS english
+ORDER BY e.id LIMIT $limit

@@ -1,0 +1,18 @@
+// kgx's schema: applied by `kgx init` (and before every load). Idempotent: IF NOT EXISTS.
+// Entities are unique per graph: (kg, id).
+CREATE CONSTRAINT entity_kg_id IF NOT EXISTS FOR (e:Entity) REQUIRE (e.kg, e.id) IS UNIQUE;
+CREATE INDEX entity_id IF NOT EXISTS FOR (e:Entity) ON (e.id);
+CREATE INDEX entity_kg IF NOT EXISTS FOR (e:Entity) ON (e.kg);
+CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.id IS UNIQUE;
+CREATE INDEX run_kind IF NOT EXISTS FOR (r:Run) ON (r.kind, r.startedAt);
+// Names and descriptions by language (coverage, gaps) and by status (generated, suspect).
+CREATE INDEX name_lang_status IF NOT EXISTS FOR (n:Name) ON (n.lang, n.status);
+CREATE INDEX name_text IF NOT EXISTS FOR (n:Name) ON (n.text);
+CREATE INDEX name_run IF NOT EXISTS FOR (n:Name) ON (n.run);
+CREATE INDEX description_lang_status IF NOT EXISTS FOR (d:Description) ON (d.lang, d.status);
+CREATE INDEX description_run IF NOT EXISTS FOR (d:Description) ON (d.run);
+CREATE INDEX sitelink_site IF NOT EXISTS FOR (s:Sitelink) ON (s.site);
+// Predicted links and alignments by score and by the run that made them.
+CREATE INDEX predicted_score IF NOT EXISTS FOR ()-[p:PREDICTED]-() ON (p.score);
+CREATE INDEX predicted_run IF NOT EXISTS FOR ()-[p:PREDICTED]-() ON (p.run);
+CREATE INDEX same_as_run IF NOT EXISTS FOR ()-[s:SAME_AS]-() ON (s.run);

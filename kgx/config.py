@@ -1,0 +1,194 @@
+"""One typed configuration for kgx.
+
+Precedence, highest first: explicit arguments (the CLI's options) > ``KGX_*`` environment
+variables > ``NEO4J_URI`` / ``NEO4J_USERNAME`` / ``NEO4J_PASSWORD`` / ``NEO4J_DATABASE``
+(``NEO4J_DB`` too) > ``kgx.toml`` > defaults.
+
+``kgx.toml`` is read from ``--config``, else ``$KGX_CONFIG``, else ``./kgx.toml`` if present::
+
+    [neo4j]
+    uri = "bolt://127.0.0.1:7687"
+    username = "neo4j"
+    database = "neo4j"
+
+    [kgx]
+    home = "/var/lib/kgx"
+    batch_size = 2000
+
+Example::
+
+    >>> from kgx.config import load_config
+    >>> load_config(env={}, overrides={"batch_size": 500}).batch_size
+    500
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from kgx.errors import ConfigError
+
+__all__ = ["Config", "load_config", "default_home"]
+
+
+def default_home() -> Path:
+    """Per-user data directory: ``$XDG_DATA_HOME/kgx`` or ``~/.local/share/kgx``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "kgx"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything kgx can be told. ``neo4j_uri=None`` means: use the local server."""
+
+    neo4j_uri: str | None = None
+    neo4j_username: str = "neo4j"
+    neo4j_password: str | None = field(default=None, repr=False)
+    neo4j_database: str = "neo4j"
+    home: Path = field(default_factory=default_home)
+    neo4j_version: str = "5.26.30"
+    bolt_port: int = 7687
+    http_port: int = 7474
+    heap: str = "1g"
+    pagecache: str = "512m"
+    start_timeout: float = 120.0
+    batch_size: int = 2000
+    workers: int = 2
+    show_progress: bool = True
+    source: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def uses_local_server(self) -> bool:
+        return self.neo4j_uri is None
+
+    def describe(self) -> dict[str, Any]:
+        """The settings and where each came from, secrets masked (for ``kgx config``)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "source":
+                continue
+            value = getattr(self, f.name)
+            if f.name == "neo4j_password" and value is not None:
+                value = "********"
+            out[f.name] = {"value": str(value) if isinstance(value, Path) else value,
+                           "from": self.source.get(f.name, "default")}
+        return out
+
+
+_TOML_KEYS = {  # toml "section.key" -> field
+    "neo4j.uri": "neo4j_uri",
+    "neo4j.username": "neo4j_username",
+    "neo4j.user": "neo4j_username",
+    "neo4j.password": "neo4j_password",
+    "neo4j.database": "neo4j_database",
+    "neo4j.version": "neo4j_version",
+    "neo4j.bolt_port": "bolt_port",
+    "neo4j.http_port": "http_port",
+    "neo4j.heap": "heap",
+    "neo4j.pagecache": "pagecache",
+    "neo4j.start_timeout": "start_timeout",
+}
+_NEO4J_ENV = {
+    "NEO4J_URI": "neo4j_uri",
+    "NEO4J_USERNAME": "neo4j_username",
+    "NEO4J_USER": "neo4j_username",
+    "NEO4J_PASSWORD": "neo4j_password",
+    "NEO4J_DB": "neo4j_database",
+    "NEO4J_DATABASE": "neo4j_database",  # after NEO4J_DB, so it wins when both are set
+}
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kinds = {f.name: f.type for f in fields(Config)}
+    kind = str(kinds[name])
+    try:
+        if "Path" in kind:
+            return Path(os.path.expanduser(str(value)))
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+    except ValueError as e:
+        raise ConfigError(f"{origin}: {name} = {value!r} is not a valid {kind}") from e
+    return None if value in ("", None) and name == "neo4j_uri" else value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file not found: {path}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    valid = {f.name for f in fields(Config)} - {"source"}
+    out: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
+        for key, value in table.items():
+            dotted = f"{section}.{key}"
+            name = _TOML_KEYS.get(dotted) or (key if section == "kgx" else None)
+            if name is None or name not in valid:
+                if section in {"neo4j", "kgx"}:
+                    raise ConfigError(f"{path}: unknown setting {dotted!r}")
+                continue  # other sections (jobs, enrich, ...) belong to their own modules
+            out[name] = value
+    return out
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration from all its sources, in the documented precedence."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    source: dict[str, str] = {}
+
+    def put(layer: Mapping[str, Any], origin: str) -> None:
+        for name, value in layer.items():
+            if value is None:
+                continue
+            values[name] = _coerce(name, value, origin)
+            source[name] = origin
+
+    path = config_file or env.get("KGX_CONFIG")
+    if path is None and Path("kgx.toml").is_file():
+        path = "kgx.toml"
+    if path is not None:
+        put(_read_toml(Path(path)), str(path))
+    put({name: env[var] for var, name in _NEO4J_ENV.items() if env.get(var)}, "NEO4J_* env")
+    names = [f.name for f in fields(Config) if f.name != "source"]
+    put({n: env[f"KGX_{n.upper()}"] for n in names if env.get(f"KGX_{n.upper()}")}, "KGX_* env")
+    if overrides:
+        unknown = set(overrides) - set(names)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        put(overrides, "argument")
+    cfg = Config(**values, source=source)
+    if cfg.batch_size < 1 or cfg.workers < 1:
+        raise ConfigError("batch_size and workers must be at least 1")
+    return cfg
+
+
+def replace(cfg: Config, **changes: Any) -> Config:
+    """A copy of ``cfg`` with some settings changed (marked as coming from an argument)."""
+    src = dict(cfg.source) | {k: "argument" for k in changes}
+    return dataclasses.replace(cfg, **changes, source=src)

@@ -1,0 +1,87 @@
+"""Schema (``cypher/schema.cypher``) and the at-a-glance counts of ``kgx stats``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from kgx.graph.connection import Graph
+from kgx.ingest.records import STATEMENT_TYPE
+
+__all__ = ["apply_schema", "graph_stats", "schema_objects"]
+
+
+def apply_schema(graph: Graph) -> int:
+    """Create kgx's constraints and indexes (idempotent); returns the statements run."""
+    n = graph.apply_script("schema")
+    graph.write("CALL db.awaitIndexes(300)")
+    return n
+
+
+def schema_objects(graph: Graph) -> dict[str, list[str]]:
+    """Names of the constraints and indexes that exist now."""
+    return {
+        "constraints": sorted(r["name"] for r in graph.read("SHOW CONSTRAINTS YIELD name")),
+        "indexes": sorted(r["name"] for r in graph.read("SHOW INDEXES YIELD name")),
+    }
+
+
+def _nested(rows: list[dict[str, Any]], *keys: str) -> dict[str, Any]:
+    out: dict[str, Any] = defaultdict(dict)
+    for row in rows:
+        out[row[keys[0]]][row[keys[1]]] = row["n"]
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
+
+
+def graph_stats(graph: Graph, *, kg: str | None = None) -> dict[str, Any]:
+    """Counts a user wants at a glance, per graph (``kg``) or for all graphs.
+
+    Entities (loaded, and stubs that only statements point to), names per language split
+    into labels / aliases and by status, descriptions per language and status, sitelinks,
+    statements per property, literal values per property, runs by kind and status.
+    """
+    p = {"kg": kg}
+    where = "WHERE $kg IS NULL OR e.kg = $kg"
+    entities = graph.read(f"""
+        MATCH (e:Entity) {where}
+        RETURN e.kg AS kg, count(e.hash) AS loaded, count(*) - count(e.hash) AS stubs,
+               sum(CASE WHEN e:Property THEN 1 ELSE 0 END) AS properties
+        ORDER BY kg""", p)
+    names = graph.read(f"""
+        MATCH (e:Entity)-[:HAS_NAME]->(n:Name) {where}
+        RETURN n.lang AS lang, n.status AS status, n.primary AS primary, count(*) AS n""", p)
+    by_lang: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in names:
+        kind = "labels" if r["primary"] else "aliases"
+        by_lang[r["lang"]][kind] += r["n"]
+        by_lang[r["lang"]][r["status"]] += r["n"]
+    descs = graph.read(f"""
+        MATCH (e:Entity)-[:HAS_DESCRIPTION]->(d:Description) {where}
+        RETURN d.lang AS lang, d.status AS status, count(*) AS n""", p)
+    sitelinks = graph.read(f"""
+        MATCH (e:Entity)-[:HAS_SITELINK]->(s:Sitelink) {where}
+        RETURN count(s) AS n""", p)[0]["n"]
+    statements: dict[str, int] = {}
+    for t in graph.read("CALL db.relationshipTypes() YIELD relationshipType AS t RETURN t"):
+        if STATEMENT_TYPE.match(t["t"]):
+            n = graph.read(f"""
+                MATCH (e:Entity)-[r:{t["t"]}]->() {where}
+                RETURN count(r) AS n""", p)[0]["n"]  # t validated above: a P/R id
+            if n:
+                statements[t["t"]] = n
+    literals = graph.read(f"""
+        MATCH (e:Entity) {where}
+        UNWIND [k IN keys(e) WHERE k =~ $pattern] AS k
+        RETURN k AS pid, sum(size(e[k])) AS n""", {**p, "pattern": STATEMENT_TYPE.pattern})
+    runs = graph.read("MATCH (r:Run) RETURN r.kind AS kind, r.status AS status, count(*) AS n")
+    return {
+        "entities": {r["kg"]: {"loaded": r["loaded"], "stubs": r["stubs"],
+                               "properties": r["properties"]} for r in entities},
+        "names": {lang: dict(sorted(v.items())) for lang, v in sorted(by_lang.items())},
+        "descriptions": _nested(descs, "lang", "status"),
+        "sitelinks": sitelinks,
+        "statements": dict(sorted(statements.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "statements_total": sum(statements.values()),
+        "literals": {r["pid"]: r["n"] for r in sorted(literals, key=lambda r: r["pid"])},
+        "runs": _nested(runs, "kind", "status"),
+    }

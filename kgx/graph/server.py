@@ -1,0 +1,312 @@
+"""The local Neo4j server: kgx's embedded default when no ``NEO4J_URI`` is configured.
+
+Neo4j 5.26 LTS Community runs from its Maven Central jars (resolved once by Maven into the
+local repository, ``~/.m2``, so later starts are offline) through the server's own entry
+point, ``org.neo4j.server.CommunityEntryPoint``, with a ``neo4j.conf`` that kgx writes and
+that binds to 127.0.0.1 only. Auth stays on: the first start sets a random password kept in
+``<home>/neo4j/password`` (mode 0600); it is never logged.
+
+Layout under ``<home>/neo4j``: ``conf/``, ``data/``, ``logs/`` (``console.log`` has the
+server's output), ``classpath-<version>.txt``, ``state.json`` (pid and ports of the running
+server) and ``password``.
+
+Example::
+
+    >>> from kgx.config import load_config
+    >>> server = LocalServer(load_config())
+    >>> server.start()          # idempotent; waits until Bolt answers  # doctest: +SKIP
+    >>> server.status()["bolt_uri"]                                        # doctest: +SKIP
+    'bolt://127.0.0.1:7687'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from kgx.config import Config
+from kgx.errors import ServerError
+
+__all__ = ["LocalServer", "port_is_free", "free_port"]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+HOST = "127.0.0.1"
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """True if nothing listens on ``host:port`` and we may bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = HOST) -> int:
+    """A port the OS says is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:])
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += (Path(root) / name).stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+class LocalServer:
+    """A Neo4j Community server under ``<cfg.home>/neo4j``, started and stopped by kgx."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.root = Path(cfg.home) / "neo4j"
+        self.conf_dir = self.root / "conf"
+        self.data_dir = self.root / "data"
+        self.logs_dir = self.root / "logs"
+        self.state_file = self.root / "state.json"
+        self.password_file = self.root / "password"
+        self.console_log = self.logs_dir / "console.log"
+        self.classpath_file = self.root / f"classpath-{cfg.neo4j_version}.txt"
+
+    # -- installation -------------------------------------------------------------------
+
+    @staticmethod
+    def _need(tool: str, hint: str) -> str:
+        path = shutil.which(tool)
+        if path is None:
+            raise ServerError(f"`{tool}` was not found on PATH; the local Neo4j needs it. {hint}")
+        return path
+
+    def java(self) -> str:
+        java_home = os.environ.get("JAVA_HOME")
+        if java_home and (Path(java_home) / "bin" / "java").exists():
+            return str(Path(java_home) / "bin" / "java")
+        return self._need("java", "Install a Java 17 runtime (e.g. `apt-get install "
+                          "openjdk-17-jre-headless`) or set NEO4J_URI to use another server.")
+
+    def classpath(self) -> str:
+        """The server's classpath, resolving the jars with Maven the first time."""
+        if self.classpath_file.exists():
+            cp = self.classpath_file.read_text().strip()
+            if cp and all(Path(p).exists() for p in cp.split(os.pathsep)):
+                return cp
+        mvn = self._need("mvn", "Install Maven (e.g. `apt-get install maven`): it fetches "
+                         "Neo4j's jars from Maven Central once.")
+        self.root.mkdir(parents=True, exist_ok=True)
+        pom = resources.files("kgx.graph").joinpath("maven/neo4j-pom.xml")
+        with resources.as_file(pom) as pom_path:
+            cmd = [mvn, "-B", "-q", "-f", str(pom_path), "dependency:build-classpath",
+                   f"-Dneo4j.version={self.cfg.neo4j_version}",
+                   f"-Dmdep.outputFile={self.classpath_file}", "-Dmdep.includeScope=runtime"]
+            log.info("resolving Neo4j %s jars with Maven", self.cfg.neo4j_version)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not self.classpath_file.exists():
+            out = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
+            raise ServerError(f"Maven could not resolve Neo4j {self.cfg.neo4j_version}:\n{out}",
+                              retryable=True)
+        return self.classpath_file.read_text().strip()
+
+    # -- state --------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any] | None:
+        try:
+            return dict(json.loads(self.state_file.read_text()))
+        except (OSError, ValueError):
+            return None
+
+    def _is_ours(self, pid: int) -> bool:
+        """True if ``pid`` is a live Neo4j process started on this home."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+        return ENTRY_POINT in cmdline and str(self.root) in cmdline
+
+    def running(self) -> dict[str, Any] | None:
+        """The state of the running server, or None."""
+        state = self._state()
+        if state and self._is_ours(int(state["pid"])):
+            return state
+        return None
+
+    def password(self) -> str:
+        """The server's password, created (random) on first use."""
+        if not self.password_file.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(20))  # hex: never starts with "-"
+        return self.password_file.read_text().strip()
+
+    # -- start / stop -------------------------------------------------------------------
+
+    def _ports(self) -> tuple[int, int]:
+        bolt, http = self.cfg.bolt_port, self.cfg.http_port
+        explicit = self.cfg.source.get("bolt_port", "default") != "default"
+        if not port_is_free(bolt):
+            if explicit:
+                raise ServerError(
+                    f"port {bolt} on {HOST} is already in use by another process, so the local "
+                    "Neo4j cannot listen there. Stop that process or choose another port with "
+                    "KGX_BOLT_PORT.")
+            bolt = free_port()
+            log.info("port %s is taken; the local Neo4j uses %s", self.cfg.bolt_port, bolt)
+        if not port_is_free(http) or http == bolt:
+            http = free_port()
+        return bolt, http
+
+    def _write_conf(self, bolt: int, http: int) -> None:
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        lines = [
+            "# written by kgx; changes are overwritten at the next `kgx neo4j start`",
+            f"server.default_listen_address={HOST}",
+            f"server.default_advertised_address={HOST}",
+            f"server.bolt.listen_address={HOST}:{bolt}",
+            f"server.http.listen_address={HOST}:{http}",
+            "server.https.enabled=false",
+            "dbms.security.auth_enabled=true",
+            f"server.directories.data={self.data_dir}",
+            f"server.directories.logs={self.logs_dir}",
+            f"server.directories.run={self.root / 'run'}",
+            f"server.directories.import={self.root / 'import'}",
+            f"server.memory.pagecache.size={self.cfg.pagecache}",
+            "dbms.usage_report.enabled=false",
+            "db.tx_log.rotation.retention_policy=1 files",
+        ]
+        (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+
+    def _java_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["NEO4J_HOME"] = str(self.root)
+        env["NEO4J_CONF"] = str(self.conf_dir)
+        return env
+
+    def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``neo4j-admin`` (the same jars) on this home, e.g. ``admin("database", ...)``."""
+        cmd = [self.java(), "-Xmx1g", "-cp", self.classpath(), ADMIN_TOOL, *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self._java_env(),
+                              check=False)
+        if check and proc.returncode != 0:
+            shown = [a if "password" not in prev else "****" for prev, a in zip(("",) + args, args)]
+            out = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
+            raise ServerError(f"neo4j-admin {' '.join(shown)} failed:\n{out}")
+        return proc
+
+    def start(self) -> dict[str, Any]:
+        """Start the server unless it already runs; wait until Bolt answers."""
+        state = self.running()
+        if state:
+            return state
+        java = self.java()
+        bolt, http = self._ports()
+        cp = self.classpath()
+        for d in (self.data_dir, self.logs_dir, self.root / "run", self.root / "import"):
+            d.mkdir(parents=True, exist_ok=True)
+        self._write_conf(bolt, http)
+        if not (self.data_dir / "dbms" / "auth.ini").exists():
+            self.admin("dbms", "set-initial-password", self.password())
+        cmd = [java, f"-Xms{self.cfg.heap}", f"-Xmx{self.cfg.heap}", "-XX:+UseG1GC",
+               "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8", "-cp", cp, ENTRY_POINT,
+               f"--home-dir={self.root}", f"--config-dir={self.conf_dir}", "--console-mode"]
+        with open(self.console_log, "ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=self._java_env(),
+                                    start_new_session=True)
+        state = {"pid": proc.pid, "bolt_port": bolt, "http_port": http,
+                 "version": self.cfg.neo4j_version, "started": time.time()}
+        self.state_file.write_text(json.dumps(state))
+        deadline = time.monotonic() + self.cfg.start_timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.state_file.unlink(missing_ok=True)
+                raise ServerError(f"the local Neo4j exited with code {proc.returncode} while "
+                                  f"starting. Last lines of {self.console_log}:\n"
+                                  f"{_tail(self.console_log)}")
+            if _answers(bolt) and "Started." in _tail(self.console_log, 5):
+                log.info("local Neo4j up on bolt://%s:%s", HOST, bolt)
+                return state
+            time.sleep(0.5)
+        self.stop()
+        raise ServerError(f"the local Neo4j did not answer on port {bolt} within "
+                          f"{self.cfg.start_timeout:.0f} s (KGX_START_TIMEOUT). Last lines of "
+                          f"{self.console_log}:\n{_tail(self.console_log)}", retryable=True)
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the server this home started (and only it); True if one was stopped."""
+        state = self._state()
+        if not state:
+            return False
+        pid = int(state["pid"])
+        if not self._is_ours(pid):
+            self.state_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._is_ours(pid):
+            try:
+                os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
+            except ChildProcessError:
+                pass
+            time.sleep(0.2)
+        if self._is_ours(pid):
+            log.warning("Neo4j (pid %s) did not stop in %.0f s; killing it", pid, timeout)
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(0.5)
+        self.state_file.unlink(missing_ok=True)
+        return True
+
+    def bolt_uri(self) -> str:
+        state = self.running()
+        if not state:
+            raise ServerError("the local Neo4j is not running; start it with `kgx neo4j start`")
+        return f"bolt://{HOST}:{state['bolt_port']}"
+
+    def status(self) -> dict[str, Any]:
+        """What a user wants to know: running?, version, Bolt URI, pid, store size."""
+        state = self.running()
+        return {
+            "running": state is not None,
+            "version": self.cfg.neo4j_version,
+            "bolt_uri": f"bolt://{HOST}:{state['bolt_port']}" if state else None,
+            "pid": state["pid"] if state else None,
+            "home": str(self.root),
+            "store_bytes": _dir_size(self.data_dir) if self.data_dir.exists() else 0,
+            "log": str(self.console_log),
+        }

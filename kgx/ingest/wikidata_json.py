@@ -1,0 +1,834 @@
+"""Read Wikidata JSON entities (dumps, NDJSON, Special:EntityData) into :class:`EntityRecord`.
+
+Pure: no Neo4j. Reading (:func:`open_text_lines`, :func:`iter_entities`) happens in the
+calling process; parsing (:func:`parse_lines`) is a top-level function so that
+:func:`iter_parsed` can run it in worker processes.
+
+Input shapes, told apart by the first non-blank bytes:
+
+- ``[`` alone on a line: the dump framing of ``latest-all.json`` (entity lines end in ``,``;
+  the closing ``]`` may be missing, e.g. in a ``head`` of a dump);
+- ``{`` and the first line is a whole JSON object: one entity per line (NDJSON; a trailing
+  ``,`` is tolerated, so a dump split into parts reads too);
+- anything else: one JSON document: ``{"entities": {"Q42": {...}, ...}}`` as
+  Special:EntityData returns it, a bare (pretty-printed) entity, or a list of entities.
+
+Plain, ``.gz`` and ``.bz2`` files (told by their magic bytes) and ``-`` (stdin) are read.
+
+Statements: per property the *truthy* ones are kept by default (the ``preferred`` ones if
+any, else the ``normal`` ones, never ``deprecated``); ``all_ranks=True`` keeps all.
+A value pointing to an item or property becomes a :class:`Statement`
+``(pid, target, rank)`` (identical ``(pid, target, rank)`` triples are kept once);
+every other value becomes a string in ``record.literals[pid]`` (dump order, duplicates
+removed):
+
+==================  ======================================  ==============================
+value type          example in the dump                     literal
+==================  ======================================  ==============================
+wikibase-entityid   item / property (``id`` or old          ``Statement(pid, "Q5", rank)``
+                    ``numeric-id`` + ``entity-type``)
+wikibase-entityid   lexeme, form, sense, entity schema      ``L7``, ``L7-F2``, ``L7-S1``
+string              string, external-id, url, commonsMedia,  the string as is
+                    math, geo-shape, tabular-data, …
+time                ``+1952-03-11T00:00:00Z``, precision 11  ``+1952-03-11T00:00:00Z/11``
+quantity            ``+42``, unit ``1``                      ``+42``
+quantity            ``+6051.8``, unit ``…/entity/Q828224``   ``+6051.8 Q828224``
+monolingualtext     ``Scottish``, language ``en``            ``Scottish@en``
+globecoordinate     57, -5 on Earth (``…/entity/Q2``)        ``57,-5``
+globecoordinate     -4.5, 137.4 on Mars (``…/Q111``)         ``-4.5,137.4@Q111``
+==================  ======================================  ==============================
+
+Numbers are written as the dump writes them (quantities keep their sign; coordinates are
+Python's ``repr`` of the parsed number). ``somevalue`` / ``novalue`` snaks add the
+property id (once) to ``record.some_value`` / ``record.no_value``.
+
+Skipped on purpose, with a reason (``(None, [reason])`` from :func:`parse_entity`):
+lexemes, media-info entities, redirects (``{"entity"|"id": "Q1", "redirect": "Q2"}``),
+missing entities (``"missing": ""`` in Special:EntityData) and other entity types.
+Invalid input (not JSON, not an object, no ``id``, malformed structure) raises
+:class:`~kgx.errors.BadRecord`. A statement that cannot be read (unknown value type, value
+type that contradicts a known datatype, malformed value, bad property id, unknown rank or
+snak type) is dropped and reported as a *problem*; the rest of the entity is kept.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from collections import Counter, deque
+from collections.abc import Generator, Iterable, Iterator, MutableMapping
+from functools import partial
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any, cast
+
+from kgx.errors import BadRecord, SourceError
+from kgx.ingest.records import EntityRecord, Statement, check_statement_type
+
+try:  # orjson is a dependency; the fallback keeps the module importable without it
+    import orjson
+
+    _loads: Any = orjson.loads
+    _JSON_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError, ValueError)
+except ImportError:  # pragma: no cover - exercised only without orjson
+    _loads = json.loads
+    _JSON_ERRORS = (ValueError,)
+
+_igzip: Any
+try:
+    from isal import igzip as _igzip
+    from isal.isal_zlib import IsalError
+
+    _isal_error = cast(type[Exception], IsalError)  # its stubs type it as an instance
+    _DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (EOFError, OSError, zlib.error, _isal_error)
+except ImportError:  # pragma: no cover - exercised only without python-isal
+    _igzip = None
+    _DECOMPRESS_ERRORS = (EOFError, OSError, zlib.error)
+
+__all__ = [
+    "open_text_lines",
+    "iter_entities",
+    "parse_entity",
+    "parse_lines",
+    "iter_parsed",
+    "site_language",
+    "RAW_LIMIT",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Quarantine rows keep at most this many characters of the offending input.
+RAW_LIMIT = 10_000
+
+_READ_BUFFER = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+_BZ2_MAGIC = b"BZh"
+
+_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]*$")
+_WIKIDATA_PID = re.compile(r"^P[0-9]+$")
+_OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)$")
+_PREFIX_BY_ENTITY_TYPE = {"item": "Q", "property": "P", "lexeme": "L", "entity-schema": "E"}
+_RANKS = ("preferred", "normal", "deprecated")
+_EARTH = "Q2"
+
+#: The value type each known datatype must carry; a contradiction is a problem. Datatypes
+#: not listed (Wikidata adds some now and then) are read by their value type alone.
+_VALUE_TYPE_OF_DATATYPE = {
+    "wikibase-item": "wikibase-entityid",
+    "wikibase-property": "wikibase-entityid",
+    "wikibase-lexeme": "wikibase-entityid",
+    "wikibase-form": "wikibase-entityid",
+    "wikibase-sense": "wikibase-entityid",
+    "string": "string",
+    "external-id": "string",
+    "url": "string",
+    "commonsMedia": "string",
+    "math": "string",
+    "musical-notation": "string",
+    "geo-shape": "string",
+    "tabular-data": "string",
+    "time": "time",
+    "quantity": "quantity",
+    "monolingualtext": "monolingualtext",
+    "globe-coordinate": "globecoordinate",
+}
+
+# Suffixes of Wikimedia site ids, longest first so that "wiki" is tried last.
+_SITE_SUFFIXES = (
+    "wikiversity",
+    "wikisource",
+    "wikivoyage",
+    "wiktionary",
+    "wikiquote",
+    "wikibooks",
+    "wikinews",
+    "wiki",
+)
+# Sites that share a suffix with language editions but have no language of their own.
+_PROJECT_SITES = frozenset(
+    {
+        "commons",
+        "species",
+        "meta",
+        "wikidata",
+        "testwikidata",
+        "mediawiki",
+        "sources",
+        "outreach",
+        "incubator",
+        "foundation",
+        "wikimania",
+        "wikifunctions",
+        "nostalgia",
+        "test",
+        "test2",
+        "ten",
+        "beta",
+    }
+)
+# "simple" (Simple English Wikipedia) is kept as a language code of its own.
+_LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)$")
+
+
+# --------------------------------------------------------------------------------------
+# Reading lines
+
+
+def _decompressor_argv(kind: str) -> list[str] | None:
+    """Return ``[tool, "-dc"]`` for the fastest decompressor on PATH, or None."""
+    tools = ("pigz",) if kind == "gzip" else ("lbzip2", "pbzip2")
+    for tool in tools:
+        exe = shutil.which(tool)
+        if exe:
+            return [exe, "-dc"]
+    return None
+
+
+def _sniff(path: str | Path) -> str:
+    """Return "gzip", "bz2" or "plain" from a file's magic bytes."""
+    with open(path, "rb") as f:
+        head = f.read(3)
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_BZ2_MAGIC):
+        return "bz2"
+    return "plain"
+
+
+def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None]:
+    """Yield ``(line_no, line)`` (1-based, without the newline) of a plain or compressed file.
+
+    ``.gz`` and ``.bz2`` files are recognised by their magic bytes and decompressed by
+    ``pigz`` / ``lbzip2`` / ``pbzip2`` when on PATH, else by python-isal (gzip) or the
+    standard library. ``"-"`` reads stdin (decompressed in-process). If the compressed data
+    is truncated or corrupt, every complete line before the damage is yielded first, then
+    :class:`~kgx.errors.SourceError` names the file and the last complete line.
+
+    >>> for n, line in open_text_lines("latest-all.json.gz"):  # doctest: +SKIP
+    ...     print(n, line[:20])
+    """
+    name = "<stdin>" if str(path) == "-" else str(path)
+    proc: subprocess.Popen[bytes] | None = None
+    stream: IO[bytes] | io.BufferedIOBase
+    try:
+        if str(path) == "-":
+            stdin = sys.stdin.buffer
+            head = stdin.peek(3)[:3] if isinstance(stdin, io.BufferedReader) else b""
+            kind = "gzip" if head.startswith(_GZIP_MAGIC) else "plain"
+            kind = "bz2" if head.startswith(_BZ2_MAGIC) else kind
+            source: Any = stdin
+        else:
+            kind = _sniff(path)
+            source = None
+        # stdin's first bytes now sit in Python's buffer, out of a subprocess's reach.
+        argv = _decompressor_argv(kind) if kind != "plain" and source is None else None
+        if argv is not None:
+            proc = subprocess.Popen(
+                [*argv, str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=_READ_BUFFER,
+            )
+            assert proc.stdout is not None
+            stream = proc.stdout
+            how = argv[0]
+        elif kind == "gzip":
+            target = source if source is not None else str(path)
+            if _igzip is not None:
+                stream = _igzip.open(target, "rb")
+                how = "isal.igzip"
+            else:
+                stream = gzip.open(target, "rb")
+                how = "gzip"
+        elif kind == "bz2":
+            stream = bz2.open(source if source is not None else str(path), "rb")
+            how = "bz2"
+        else:
+            stream = source if source is not None else open(path, "rb", buffering=_READ_BUFFER)
+            how = "plain"
+    except OSError as e:
+        raise SourceError(f"{name}: cannot open: {e}") from e
+    logger.debug("reading %s (%s)", name, how)
+
+    line_no = 0
+    try:
+        while True:
+            try:
+                line = stream.readline()
+            except _DECOMPRESS_ERRORS as e:
+                raise _damaged(name, kind, line_no, f"{type(e).__name__}: {e}") from e
+            if not line:
+                break
+            if not line.endswith(b"\n") and proc is not None:
+                # A last line without newline is complete only if the tool ended cleanly.
+                if proc.wait() != 0:
+                    break
+            line_no += 1
+            yield line_no, line.rstrip(b"\r\n")
+        if proc is not None and proc.wait() != 0:
+            err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+            err = " ".join(err.split())[:300]
+            raise _damaged(name, kind, line_no, f"{how} exited with {proc.returncode}: {err}")
+    finally:
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+            proc.wait()
+        elif source is None or stream is not source:
+            stream.close()
+
+
+def _damaged(name: str, kind: str, line_no: int, detail: str) -> SourceError:
+    what = "cannot be read" if kind == "plain" else "compressed data is truncated or corrupt"
+    return SourceError(
+        f"{name}: {what} after line {line_no} ({detail}); "
+        f"the {line_no} complete lines before it were read. Re-download or repair the file, "
+        f"then resume after line {line_no}."
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Finding entities
+
+
+def _entity_line(line: bytes) -> bytes | None:
+    """Strip the dump framing from a line: None for blank, ``[`` and ``]`` lines."""
+    line = line.strip()
+    if not line or line in (b"[", b"]"):
+        return None
+    if line.endswith(b","):
+        line = line[:-1].rstrip()
+    return line
+
+
+def _is_json_object(line: bytes) -> bool:
+    try:
+        return isinstance(_loads(line), dict)
+    except _JSON_ERRORS:
+        return False
+
+
+def iter_entities(
+    path: str | Path, *, stats: MutableMapping[str, Any] | None = None
+) -> Iterator[tuple[str, int, bytes | dict[str, Any]]]:
+    """Yield ``(where, line_no, raw)`` per entity of a Wikidata JSON file (``where`` = file:line).
+
+    For a dump or NDJSON, ``raw`` is the entity line's bytes (framing stripped), left
+    unparsed so that workers can parse it; for a whole JSON document (Special:EntityData,
+    a pretty-printed entity) it is the parsed dict and ``line_no`` is the line where the
+    document starts. ``stats``, if given, receives ``shape`` ("dump", "ndjson" or
+    "document"), ``lines`` (lines read) and ``entities`` (entities yielded).
+
+    >>> for where, n, raw in iter_entities("dump-head-2017.json"):  # doctest: +SKIP
+    ...     record, problems = parse_entity(raw, where=where)
+    """
+    stats = stats if stats is not None else {}
+    stats.setdefault("entities", 0)
+    name = "<stdin>" if str(path) == "-" else str(path)
+    lines = open_text_lines(path)
+    try:
+        first: tuple[int, bytes] | None = None
+        for n, line in lines:
+            stats["lines"] = n
+            if line.strip():
+                first = (n, line)
+                break
+        if first is None:
+            stats["shape"] = "empty"
+            return
+        start, text = first
+        head = text.lstrip()
+        if head.rstrip() == b"[":
+            stats["shape"] = "dump"
+        elif head.startswith(b"{") and _is_json_object(_entity_line(head) or b""):
+            stats["shape"] = "ndjson"
+        else:
+            stats["shape"] = "document"
+
+        if stats["shape"] != "document":
+            for n, line in chain([first], lines):
+                stats["lines"] = n
+                raw = _entity_line(line)
+                if raw is not None:
+                    stats["entities"] += 1
+                    yield f"{name}:{n}", n, raw
+            return
+
+        parts = [text]
+        for n, line in lines:
+            stats["lines"] = n
+            parts.append(line)
+        try:
+            doc = _loads(b"\n".join(parts))
+        except _JSON_ERRORS as e:
+            raise SourceError(
+                f"{name}: not a Wikidata JSON dump, NDJSON or entity document "
+                f"(line {start} starts neither with '[' alone nor with a one-line object, "
+                f"and the file is not one JSON document: {e})"
+            ) from e
+        for entity in _entities_of_document(doc):
+            stats["entities"] += 1
+            yield f"{name}:{start}", start, entity
+    finally:
+        lines.close()
+
+
+def _entities_of_document(doc: Any) -> Iterator[Any]:
+    if isinstance(doc, list):
+        yield from doc
+    elif isinstance(doc, dict) and isinstance(doc.get("entities"), dict) and "id" not in doc:
+        # Special:EntityData. A redirected id appears as key Q1 holding the target's data
+        # (id Q2): that data is Q2's, so it is loaded as Q2.
+        yield from doc["entities"].values()
+    else:
+        yield doc
+
+
+# --------------------------------------------------------------------------------------
+# Parsing one entity
+
+
+def site_language(site: str) -> str | None:
+    """Return the language of a Wikimedia site id, or None for a project without one.
+
+    >>> site_language("zh_yuewiki"), site_language("dewikivoyage"), site_language("commonswiki")
+    ('zh-yue', 'de', None)
+    """
+    for suffix in _SITE_SUFFIXES:
+        if site.endswith(suffix):
+            code = site[: -len(suffix)].replace("_", "-")
+            if code in _PROJECT_SITES or not _LANGUAGE_CODE.match(code):
+                return None
+            return code
+    return None
+
+
+def _as_map(value: Any) -> dict[str, Any]:
+    # Old dumps write an empty map as [].
+    if value is None or value == []:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _terms(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for lang, term in _as_map(value).items():
+        if languages is not None and lang not in languages:
+            continue
+        # API output with language fallback copies another language's term: not this one's.
+        if term.get("language", lang) != lang or not term.get("value"):
+            continue
+        out[lang] = term["value"]
+    return out
+
+
+def _aliases(value: Any, languages: frozenset[str] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for lang, terms in _as_map(value).items():
+        if languages is not None and lang not in languages:
+            continue
+        if isinstance(terms, dict):  # old dumps: {"0": {...}, "1": {...}}
+            terms = list(terms.values())
+        texts = list(dict.fromkeys(t["value"] for t in terms if t.get("value")))
+        if texts:
+            out[lang] = texts
+    return out
+
+
+def _sitelinks(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for site, link in _as_map(value).items():
+        if languages is not None and site_language(site) not in languages:
+            continue
+        title = link.get("title") if isinstance(link, dict) else link
+        if title:
+            out[site] = title
+    return out
+
+
+class _Problem(Exception):
+    """One statement cannot be read; it is dropped, the entity is kept."""
+
+
+def _entity_target(value: Any) -> str:
+    if not isinstance(value, dict):
+        raise _Problem(f"entity value is not an object: {value!r}")
+    target = value.get("id")
+    if target is None:
+        prefix = _PREFIX_BY_ENTITY_TYPE.get(value.get("entity-type", "item"))
+        numeric = value.get("numeric-id")
+        if prefix is None or not isinstance(numeric, int):
+            raise _Problem(f"entity value without id: {value!r}")
+        target = f"{prefix}{numeric}"
+    if not isinstance(target, str):
+        raise _Problem(f"entity value with a non-string id: {target!r}")
+    return target
+
+
+def _literal(value_type: Any, value: Any) -> str:
+    """Encode a non-entity value as the canonical string (see the module's table)."""
+    if value_type == "string":
+        if not isinstance(value, str):
+            raise _Problem(f"string value is a {type(value).__name__}")
+        return value
+    if value_type == "time":
+        return f"{value['time']}/{value['precision']}"
+    if value_type == "quantity":
+        unit = value.get("unit", "1")
+        amount = value["amount"]
+        return amount if unit == "1" else f"{amount} {unit.rsplit('/', 1)[-1]}"
+    if value_type == "monolingualtext":
+        return f"{value['text']}@{value['language']}"
+    if value_type == "globecoordinate":
+        lat, lon = value["latitude"], value["longitude"]
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            raise _Problem(f"coordinate is not numeric: {lat!r},{lon!r}")
+        globe = (value.get("globe") or _EARTH).rsplit("/", 1)[-1]
+        return f"{lat},{lon}" if globe == _EARTH else f"{lat},{lon}@{globe}"
+    raise _Problem(f"unknown value type {value_type!r}")
+
+
+def _select_rank(statements: list[Any], all_ranks: bool) -> list[Any]:
+    if all_ranks:
+        return statements
+    ranks = [s.get("rank", "normal") for s in statements]
+    wanted = "preferred" if "preferred" in ranks else "normal"
+    return [s for s, r in zip(statements, ranks, strict=True) if r == wanted]
+
+
+def _read_statements(record: EntityRecord, claims: Any, all_ranks: bool) -> list[tuple[str, Any]]:
+    """Fill the record's statements and literals; return ``(problem, statement)`` pairs."""
+    problems: list[tuple[str, Any]] = []
+    seen_edges: set[tuple[str, str, str]] = set()
+    for pid, statements in _as_map(claims).items():
+        try:
+            check_statement_type(pid)
+            if not _WIKIDATA_PID.match(pid):
+                raise ValueError(f"not a Wikidata property id: {pid!r}")
+        except ValueError as e:
+            problems.append((f"{record.id} {pid!r}: {e}; its statements dropped", statements))
+            continue
+        if not isinstance(statements, list):
+            problems.append((f"{record.id} {pid}: statements are not a list", statements))
+            continue
+        literals: dict[str, None] = dict.fromkeys(record.literals.get(pid, ()))
+        for st in _select_rank(statements, all_ranks):
+            try:
+                rank = st.get("rank", "normal")
+                if rank not in _RANKS:
+                    raise _Problem(f"unknown rank {rank!r}")
+                snak = st["mainsnak"]
+                snaktype = snak.get("snaktype")
+                if snaktype == "somevalue":
+                    if pid not in record.some_value:
+                        record.some_value.append(pid)
+                    continue
+                if snaktype == "novalue":
+                    if pid not in record.no_value:
+                        record.no_value.append(pid)
+                    continue
+                if snaktype != "value":
+                    raise _Problem(f"unknown snak type {snaktype!r}")
+                datavalue = snak.get("datavalue")
+                if not isinstance(datavalue, dict):
+                    raise _Problem("value snak without a datavalue")
+                value_type, value = datavalue.get("type"), datavalue.get("value")
+                expected = _VALUE_TYPE_OF_DATATYPE.get(snak.get("datatype", ""))
+                if expected is not None and value_type != expected:
+                    raise _Problem(f"datatype {snak['datatype']!r} with value type {value_type!r}")
+                if value_type == "wikibase-entityid":
+                    target = _entity_target(value)
+                    if _ITEM_OR_PROPERTY.match(target):
+                        if (pid, target, rank) not in seen_edges:
+                            seen_edges.add((pid, target, rank))
+                            record.statements.append(Statement(pid, target, rank))
+                        continue
+                    if not _OTHER_ENTITY_ID.match(target):
+                        raise _Problem(f"entity value with a malformed id {target!r}")
+                    literals[target] = None
+                else:
+                    literals[_literal(value_type, value)] = None
+            except _Problem as e:
+                problems.append((f"{record.id} {pid}: {e}; statement dropped", st))
+            except (KeyError, TypeError, AttributeError, ValueError) as e:
+                problems.append(
+                    (
+                        f"{record.id} {pid}: malformed statement ({type(e).__name__}: {e}); "
+                        "statement dropped",
+                        st,
+                    )
+                )
+        if literals:
+            record.literals[pid] = list(literals)
+    return problems
+
+
+def _load(raw: bytes | str | dict[str, Any], where: str) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        data = _loads(raw)
+    except _JSON_ERRORS as e:
+        raise BadRecord(f"not JSON: {e}", where=where, raw=_raw_text(raw)) from e
+    if not isinstance(data, dict):
+        raise BadRecord(
+            f"not a JSON object but a {type(data).__name__}", where=where, raw=_raw_text(raw)
+        )
+    return data
+
+
+def _skip_reason(data: dict[str, Any]) -> tuple[str, str] | None:
+    """Return ``(counter key, reason)`` for an entity skipped on purpose, else None."""
+    eid = data.get("id")
+    if "redirect" in data:
+        source = eid or data.get("entity") or "?"
+        return "redirects", f"redirect {source} -> {data['redirect']} skipped"
+    if eid is None:
+        return None
+    etype = data.get("type")
+    if etype == "lexeme" or (etype is None and str(eid).startswith("L")):
+        return "lexemes", f"lexeme {eid} skipped"
+    if etype == "mediainfo" or (etype is None and str(eid).startswith("M")):
+        return "mediainfo", f"media-info {eid} skipped"
+    if "missing" in data:
+        return "missing", f"missing entity {eid} skipped"
+    if etype not in (None, "item", "property"):
+        return "other", f"entity {eid} of type {etype!r} skipped"
+    return None
+
+
+def _parse(
+    raw: bytes | str | dict[str, Any],
+    where: str,
+    languages: frozenset[str] | None,
+    all_ranks: bool,
+) -> tuple[EntityRecord | None, list[tuple[str, Any]], str | None]:
+    """Parse one entity; return ``(record, problems with their statements, skip key)``."""
+    data = _load(raw, where)
+    skipped = _skip_reason(data)
+    if skipped is not None:
+        return None, [(skipped[1], None)], skipped[0]
+    eid = data.get("id")
+    if eid is None:
+        raise BadRecord("entity has no 'id'", where=where, raw=_raw_text(raw))
+    if not isinstance(eid, str) or not _ITEM_OR_PROPERTY.match(eid):
+        raise BadRecord(f"malformed entity id {eid!r}", where=where, raw=_raw_text(raw))
+    kind = data.get("type") or ("property" if eid.startswith("P") else "item")
+    if (kind == "property") != eid.startswith("P"):
+        raise BadRecord(f"entity {eid} has type {kind!r}", where=where, raw=_raw_text(raw))
+    try:
+        record = EntityRecord(
+            id=eid,
+            kind=kind,
+            lastrevid=data.get("lastrevid"),
+            modified=data.get("modified"),
+            datatype=data.get("datatype") if kind == "property" else None,
+            labels=_terms(data.get("labels"), languages),
+            descriptions=_terms(data.get("descriptions"), languages),
+            aliases=_aliases(data.get("aliases"), languages),
+            sitelinks=_sitelinks(data.get("sitelinks"), languages),
+        )
+        problems = _read_statements(record, data.get("claims"), all_ranks)
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise BadRecord(
+            f"malformed entity {eid} ({type(e).__name__}: {e})", where=where, raw=_raw_text(raw)
+        ) from e
+    return record, problems, None
+
+
+def parse_entity(
+    raw: bytes | str | dict[str, Any],
+    *,
+    where: str = "",
+    languages: frozenset[str] | None = None,
+    all_ranks: bool = False,
+) -> tuple[EntityRecord | None, list[str]]:
+    """Parse one entity (a dump line or a parsed dict) into ``(record, problems)``.
+
+    ``record`` is None for an entity skipped on purpose (lexeme, media-info, redirect);
+    ``problems`` then holds the reason. Otherwise ``problems`` lists the statements that
+    were dropped and why. Invalid input raises :class:`~kgx.errors.BadRecord`.
+
+    >>> record, problems = parse_entity(b'{"type": "item", "id": "Q1", "labels": {}}')
+    >>> record.id, problems
+    ('Q1', [])
+    """
+    record, problems, _ = _parse(raw, where, languages, all_ranks)
+    return record, [reason for reason, _ in problems]
+
+
+# --------------------------------------------------------------------------------------
+# Parsing chunks, in parallel
+
+
+def _raw_text(raw: bytes | str | dict[str, Any] | Any) -> str:
+    if isinstance(raw, bytes):
+        text = raw[: RAW_LIMIT * 4].decode("utf-8", "replace")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        try:
+            text = json.dumps(raw, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(raw)
+    return text[:RAW_LIMIT]
+
+
+def _row(where: str, line_no: int, eid: str | None, reason: str, raw: Any) -> dict[str, Any]:
+    source = where.rsplit(":", 1)[0] if where.endswith(f":{line_no}") else where
+    return {"source": source, "line": line_no, "id": eid, "reason": reason, "raw": _raw_text(raw)}
+
+
+def parse_lines(
+    batch: Iterable[tuple[str, int, bytes | dict[str, Any]]],
+    *,
+    languages: frozenset[str] | None = None,
+    all_ranks: bool = False,
+) -> tuple[list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter[str]]:
+    """Parse a chunk of :func:`iter_entities` output; this is what worker processes run.
+
+    Returns ``(records, bad, skipped, counts)``: bad and skipped rows are quarantine rows
+    ``{"source", "line", "id", "reason", "raw"}``; a dropped statement is a bad row too
+    (with the entity's id) while its entity's record is still returned. ``counts`` has
+    ``entities``, ``items``, ``properties``, ``statements``, ``literals``, ``lexemes``,
+    ``redirects``, ``mediainfo``, ``missing``, ``other``, ``bad`` and ``problems``.
+
+    >>> records, bad, skipped, counts = parse_lines(list(iter_entities(path)))  # doctest: +SKIP
+    """
+    records: list[EntityRecord] = []
+    bad: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for where, line_no, raw in batch:
+        try:
+            record, problems, skip_key = _parse(raw, where, languages, all_ranks)
+        except BadRecord as e:
+            counts["bad"] += 1
+            eid = raw.get("id") if isinstance(raw, dict) else None
+            bad.append(_row(where, line_no, eid if isinstance(eid, str) else None, e.reason, raw))
+            continue
+        if record is None:
+            counts[skip_key or "other"] += 1
+            eid = raw.get("id") if isinstance(raw, dict) else _peek_id(raw)
+            skipped.append(_row(where, line_no, eid, problems[0][0], raw))
+            continue
+        records.append(record)
+        counts["entities"] += 1
+        counts["items" if record.kind == "item" else "properties"] += 1
+        counts["statements"] += len(record.statements)
+        counts["literals"] += sum(len(v) for v in record.literals.values())
+        for reason, statement in problems:
+            counts["problems"] += 1
+            bad.append(_row(where, line_no, record.id, reason, statement))
+    return records, bad, skipped, counts
+
+
+def _peek_id(raw: bytes | str) -> str | None:
+    try:
+        data = _loads(raw)
+    except _JSON_ERRORS:
+        return None
+    eid = data.get("id") or data.get("entity") if isinstance(data, dict) else None
+    return eid if isinstance(eid, str) else None
+
+
+def _chunks(
+    entities: Iterable[tuple[str, int, bytes | dict[str, Any]]], size: int, start_line: int
+) -> Generator[list[tuple[str, int, bytes | dict[str, Any]]], None, None]:
+    """Group entities into chunks, never splitting entities that share a line number.
+
+    (All entities of one JSON document share its start line; keeping them together means
+    that a chunk's last line is a safe resume point.)
+    """
+    chunk: list[tuple[str, int, bytes | dict[str, Any]]] = []
+    for item in entities:
+        if item[1] <= start_line:
+            continue
+        if len(chunk) >= size and chunk[-1][1] != item[1]:
+            yield chunk
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        yield chunk
+
+
+def iter_parsed(
+    path: str | Path,
+    *,
+    languages: frozenset[str] | None = None,
+    all_ranks: bool = False,
+    workers: int = 2,
+    chunk_size: int = 500,
+    start_line: int = 0,
+) -> Iterator[
+    tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter[str]]
+]:
+    """Yield ``(last_line_no, records, bad, skipped, counts)`` per chunk, in input order.
+
+    Line-based inputs are parsed by ``workers`` processes when ``workers > 1``; at most
+    ``2 * workers`` chunks are in flight, so memory stays bounded on a full dump. Entities
+    on lines ``<= start_line`` are skipped unparsed (resume: pass the last line of the last
+    committed chunk). Closing the generator stops the workers.
+
+    >>> for last_line, records, bad, skipped, counts in iter_parsed("latest-all.json.gz"):
+    ...     write(records); commit(last_line)  # doctest: +SKIP
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    stats: dict[str, Any] = {}
+    chunks = _chunks(iter_entities(path, stats=stats), chunk_size, start_line)
+    work = partial(parse_lines, languages=languages, all_ranks=all_ranks)
+    try:
+        first = next(chunks, None)
+        if first is None:
+            return
+        if workers <= 1 or stats.get("shape") == "document":
+            for chunk in chain([first], chunks):
+                yield (chunk[-1][1], *work(chunk))
+            return
+        yield from _parse_in_pool(chain([first], chunks), work, workers)
+    finally:
+        chunks.close()
+
+
+def _parse_in_pool(
+    chunks: Iterator[list[tuple[str, int, bytes | dict[str, Any]]]],
+    work: Any,
+    workers: int,
+) -> Iterator[
+    tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter[str]]
+]:
+    # Pool.imap would read the whole input ahead of the workers; apply_async with a bounded
+    # queue of pending results keeps order and memory in check. Spawn: the caller may hold
+    # threads (a Neo4j driver), which fork does not copy safely.
+    import multiprocessing
+
+    pool = multiprocessing.get_context("spawn").Pool(workers)
+    try:
+        pending: deque[tuple[int, Any]] = deque()
+        for chunk in chunks:
+            pending.append((chunk[-1][1], pool.apply_async(work, (chunk,))))
+            if len(pending) >= 2 * workers:
+                last, result = pending.popleft()
+                yield (last, *result.get())
+        while pending:
+            last, result = pending.popleft()
+            yield (last, *result.get())
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()

@@ -1,0 +1,110 @@
+"""Runs: every load, training, prediction, alignment and enrichment is a ``(:Activity:Run)``.
+
+A run is PROV-O's ``prov:Activity``: ``id``, ``kind``, ``startedAt``, ``endedAt``, ``status``
+(``running`` → ``succeeded`` | ``failed``), ``config`` and ``counts`` (JSON text), ``version``.
+Everything a run generates points to it (``WAS_GENERATED_BY``, or a ``run`` property on
+relationships), which is what makes :func:`revert_run` exact.
+
+Example::
+
+    >>> with RunRecorder(graph, "load", {"path": "dump.json"}) as run:   # doctest: +SKIP
+    ...     run.counts["entities"] += 49
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from kgx._version import __version__
+from kgx.errors import KGXError
+from kgx.graph.connection import Graph
+
+__all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run"]
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id(kind: str) -> str:
+    """A sortable, unique run id: ``load-20261123T221500-3f9a``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{kind}-{stamp}-{secrets.token_hex(2)}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class RunRecorder:
+    """Creates a ``:Run`` on enter and closes it on exit with its status and counts."""
+
+    def __init__(self, graph: Graph, kind: str, config: dict[str, Any] | None = None, *,
+                 run_id: str | None = None) -> None:
+        self.graph = graph
+        self.kind = kind
+        self.config = config or {}
+        self.id = run_id or new_run_id(kind)
+        self.counts: Counter[str] = Counter()
+        self.resumed = False
+
+    def __enter__(self) -> RunRecorder:
+        rows = self.graph.write(
+            """
+            MERGE (r:Activity:Run {id: $id})
+            ON CREATE SET r.kind = $kind, r.startedAt = datetime($now), r.config = $config,
+                          r.version = $version, r.status = 'running', r.created = true
+            ON MATCH SET r.status = 'running', r.resumedAt = datetime($now), r.created = false
+            WITH r, r.created AS created REMOVE r.created
+            RETURN created, r.counts AS counts
+            """,
+            {"id": self.id, "kind": self.kind, "now": _now(), "version": __version__,
+             "config": json.dumps(self.config, default=str, sort_keys=True)})
+        if rows and not rows[0]["created"]:
+            self.resumed = True
+            self.counts.update(json.loads(rows[0]["counts"] or "{}"))
+        return self
+
+    def save(self, **extra: Any) -> None:
+        """Store the counts so far (called after each committed batch)."""
+        self.graph.write("MATCH (r:Run {id: $id}) SET r.counts = $counts, r += $extra",
+                         {"id": self.id, "counts": json.dumps(dict(self.counts)),
+                          "extra": extra})
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        status = "succeeded" if exc is None else "failed"
+        error = None if exc is None else (str(exc) if isinstance(exc, KGXError)
+                                          else f"{type(exc).__name__}: {exc}")
+        try:
+            self.graph.write(
+                """
+                MATCH (r:Run {id: $id})
+                SET r.status = $status, r.endedAt = datetime($now), r.counts = $counts,
+                    r.error = $error
+                """,
+                {"id": self.id, "status": status, "now": _now(),
+                 "counts": json.dumps(dict(self.counts)), "error": error})
+        except KGXError:
+            if exc is None:
+                raise
+            log.warning("could not mark run %s as failed (the graph is unreachable)", self.id)
+
+
+def get_run(graph: Graph, run_id: str) -> dict[str, Any] | None:
+    rows = graph.read("MATCH (r:Run {id: $id}) RETURN r {.*} AS run", {"id": run_id})
+    return rows[0]["run"] if rows else None
+
+
+def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Most recent runs first."""
+    return [r["run"] for r in graph.read(
+        """
+        MATCH (r:Run) WHERE $kind IS NULL OR r.kind = $kind
+        RETURN r {.id, .kind, .status, startedAt: toString(r.startedAt),
+                  endedAt: toString(r.endedAt), .counts, .error} AS run
+        ORDER BY r.startedAt DESC LIMIT $limit
+        """, {"kind": kind, "limit": limit})]

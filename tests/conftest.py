@@ -1,0 +1,80 @@
+"""Shared fixtures: the real Neo4j, started once per test session, and the shared data.
+
+With ``NEO4J_URI`` set, tests use that server (and clear its database: point it only at a
+throw-away instance). Otherwise they start kgx's local server under ``KGX_TEST_HOME``
+(default ``.kgx-test`` in the repo), on a free loopback port, and stop it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kgx.config import Config, load_config
+from kgx.graph.connection import Graph, connect
+from kgx.graph.schema import apply_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("KGX_SHARED_DATA")
+    path = Path(env) if env else ROOT.parent / "shared" / "data"
+    if not path.is_dir():
+        raise RuntimeError(f"shared data not found at {path}; set KGX_SHARED_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return shared_data_dir()
+
+
+@pytest.fixture(scope="session")
+def test_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    home = Path(os.environ.get("KGX_TEST_HOME", ROOT / ".kgx-test"))
+    overrides = {"home": home, "show_progress": False, "batch_size": 200, "workers": 1}
+    if os.environ.get("NEO4J_URI"):
+        return load_config(overrides)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("NEO4J_", "KGX_"))}  # the tests' own server, nothing else
+    return load_config(overrides, env=env)
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(test_config: Config) -> Iterator[Config]:
+    """The server the integration tests talk to (started once, stopped at the end)."""
+    if not test_config.uses_local_server:
+        yield test_config
+        return
+    from kgx.graph.server import LocalServer
+
+    server = LocalServer(test_config)
+    already = server.running() is not None
+    server.start()
+    yield test_config
+    if not already and not os.environ.get("KGX_TEST_KEEP_SERVER"):
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def session_graph(neo4j_server: Config) -> Iterator[Graph]:
+    with connect(neo4j_server, start=False) as g:
+        apply_schema(g)
+        yield g
+
+
+@pytest.fixture()
+def graph(session_graph: Graph) -> Graph:
+    """A clean database (every node and relationship deleted; the schema kept)."""
+    session_graph.clear()
+    return session_graph
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath) or "tests\\integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)

@@ -1,0 +1,105 @@
+"""`kgx neo4j start | status | stop` as a user runs them, on a home of its own."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kgx.config import load_config
+from kgx.graph.server import LocalServer, free_port
+
+
+def kgx(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "KGX_"))}
+    base.update({"KGX_HOME": str(home), **(env or {})})
+    return subprocess.run([sys.executable, "-m", "kgx.cli", *args], capture_output=True,
+                          text=True, env=base, timeout=300)
+
+
+def _jvms(home: Path) -> list[int]:
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "CommunityEntryPoint" in cmd and str(home) in cmd:
+                pids.append(int(d.name))
+    return pids
+
+
+def test_start_twice_status_stop_leaves_no_jvm(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = kgx(home, "neo4j", "start")
+    assert first.returncode == 0, first.stderr
+    second = kgx(home, "neo4j", "start")
+    assert second.returncode == 0, second.stderr
+    assert len(_jvms(home)) == 1, "start twice must leave one server"
+    status = kgx(home, "neo4j", "status", "--json")
+    assert status.returncode == 0
+    info = json.loads(status.stdout)
+    assert info["running"] and info["version"].startswith("5.26")
+    assert info["bolt_uri"].startswith("bolt://127.0.0.1:")
+    assert info["store_bytes"] > 0
+    assert info["pid"] == _jvms(home)[0]
+    conf = (home / "neo4j" / "conf" / "neo4j.conf").read_text()
+    assert "server.default_listen_address=127.0.0.1" in conf
+    password = home / "neo4j" / "password"
+    assert password.stat().st_mode & 0o077 == 0, "the password file must be private"
+    assert password.read_text().strip() not in first.stdout + first.stderr
+    stop = kgx(home, "neo4j", "stop")
+    assert stop.returncode == 0 and "stopped" in stop.stdout
+    assert _jvms(home) == []
+    after = kgx(home, "neo4j", "status", "--json")
+    assert after.returncode == 3 and json.loads(after.stdout)["running"] is False
+    assert kgx(home, "neo4j", "stop").stdout.strip() == "not running"
+
+
+def test_missing_java_is_a_clear_error(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    os.symlink(sys.executable, bin_dir / "python")
+    env = {"PATH": str(bin_dir), "JAVA_HOME": ""}
+    proc = kgx(tmp_path / "home", "neo4j", "start", env=env)
+    assert proc.returncode != 0
+    assert "`java` was not found on PATH" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_explicit_port_taken_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = kgx(tmp_path / "home", "neo4j", "start", env={"KGX_BOLT_PORT": str(port)})
+    assert proc.returncode != 0
+    assert f"port {port} on 127.0.0.1 is already in use" in proc.stderr
+    assert _jvms(tmp_path / "home") == []
+
+
+def test_default_port_taken_picks_another(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        cfg = dataclasses.replace(load_config(env={"KGX_HOME": str(tmp_path)}), bolt_port=port)
+        assert "bolt_port" not in cfg.source  # as if it were the default
+        bolt, http = LocalServer(cfg)._ports()
+    assert bolt != port and http != bolt
+
+
+def test_server_that_dies_at_start_shows_its_log(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cfg = load_config(env={"KGX_HOME": str(home), "KGX_HEAP": "1k",
+                           "KGX_HTTP_PORT": str(free_port())})
+    with pytest.raises(Exception, match="exited with code|Last lines"):
+        LocalServer(cfg).start()
+    assert _jvms(home) == []

@@ -1,0 +1,74 @@
+"""Schema, stats and named queries against the real Neo4j, through the CLI and the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kgx import cli
+from kgx.config import Config
+from kgx.graph.connection import Graph
+from kgx.graph.schema import apply_schema, graph_stats, schema_objects
+
+
+@pytest.fixture()
+def cli_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
+    for key in ("KGX_BATCH_SIZE", "KGX_WORKERS"):
+        monkeypatch.delenv(key, raising=False)
+    if neo4j_server.neo4j_uri:
+        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
+
+
+def test_schema_applied_twice_changes_nothing(graph: Graph) -> None:
+    apply_schema(graph)
+    before = schema_objects(graph)
+    apply_schema(graph)
+    assert schema_objects(graph) == before
+    assert "entity_kg_id" in before["constraints"]
+    assert {"name_lang_status", "run_id"} <= set(before["indexes"])
+
+
+def test_entity_key_is_unique_per_graph(graph: Graph) -> None:
+    graph.write("CREATE (:Entity {kg: 'a', id: 'Q1'}), (:Entity {kg: 'b', id: 'Q1'})")
+    with pytest.raises(Exception, match="already exists"):
+        graph.write("CREATE (:Entity {kg: 'a', id: 'Q1'})")
+
+
+def test_stats_of_an_empty_graph(graph: Graph) -> None:
+    stats = graph_stats(graph)
+    assert stats["entities"] == {} and stats["statements_total"] == 0
+
+
+def test_cli_load_stats_query(graph: Graph, cli_env: None, capsys: pytest.CaptureFixture,
+                              shared_data: Path) -> None:
+    dump = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
+    assert cli.main(["-q", "load", "wikidata", str(dump)]) == 0
+    capsys.readouterr()
+    assert cli.main(["stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["entities"]["wikidata"]["loaded"] == 49
+    assert cli.main(["query", "entity_names", "-p", "id=Q1", "-p", "lang=de", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"name", "description"} <= {r["kind"] for r in rows}
+    assert all(r["lang"] == "de" and r["status"] == "original" for r in rows)
+    assert cli.main(["query", "coverage_by_language", "-p", "langs=en,xx", "--json"]) == 0
+    cov = {r["lang"]: r for r in json.loads(capsys.readouterr().out)}
+    assert cov["en"]["named"] == 49 and cov["xx"]["named"] == 0
+    assert cli.main(["query", "run_history", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert runs[0]["kind"] == "load" and runs[0]["status"] == "succeeded"
+
+
+def test_cli_errors_are_one_line_and_non_zero(cli_env: None,
+                                              capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["query", "no_such_query"]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("kgx: error: no query named 'no_such_query'")
+    assert "Traceback" not in err
+    assert cli.main(["query", "entity_names"]) != 0
+    assert "needs -p id" in capsys.readouterr().err
+    assert cli.main(["load", "wikidata", "/nonexistent/dump.json"]) != 0
+    assert "no such file: /nonexistent/dump.json" in capsys.readouterr().err

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from kgx.config import load_config
+from kgx.errors import ConfigError
+
+
+def _toml(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "kgx.toml"
+    p.write_text(text)
+    return p
+
+
+def test_precedence_cli_over_kgx_env_over_neo4j_env_over_toml(tmp_path: Path) -> None:
+    toml = _toml(tmp_path, '[neo4j]\nuri = "bolt://toml:1"\ndatabase = "fromtoml"\n'
+                           '[kgx]\nbatch_size = 7\n')
+    env = {"NEO4J_URI": "bolt://neo4jenv:2", "KGX_NEO4J_URI": "bolt://kgxenv:3",
+           "NEO4J_DB": "fromdb"}
+    cfg = load_config({"neo4j_uri": "bolt://cli:4"}, config_file=toml, env=env)
+    assert cfg.neo4j_uri == "bolt://cli:4"
+    assert cfg.source["neo4j_uri"] == "argument"
+    cfg = load_config(config_file=toml, env=env)
+    assert cfg.neo4j_uri == "bolt://kgxenv:3"
+    env.pop("KGX_NEO4J_URI")
+    cfg = load_config(config_file=toml, env=env)
+    assert cfg.neo4j_uri == "bolt://neo4jenv:2"
+    assert cfg.neo4j_database == "fromdb"  # NEO4J_DB accepted, beats the toml
+    assert cfg.batch_size == 7  # from the toml, nothing above it
+    cfg = load_config(config_file=toml, env={})
+    assert cfg.neo4j_uri == "bolt://toml:1"
+
+
+def test_neo4j_database_beats_neo4j_db() -> None:
+    cfg = load_config(env={"NEO4J_DB": "a", "NEO4J_DATABASE": "b"})
+    assert cfg.neo4j_database == "b"
+
+
+def test_defaults_mean_local_server() -> None:
+    cfg = load_config(env={})
+    assert cfg.uses_local_server
+    assert cfg.neo4j_password is None
+
+
+def test_password_never_shown() -> None:
+    cfg = load_config(env={"NEO4J_PASSWORD": "s3cret-value"})
+    assert "s3cret-value" not in repr(cfg)
+    assert "s3cret-value" not in str(cfg.describe())
+
+
+def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="KGX_BATCH_SIZE|batch_size"):
+        load_config(env={"KGX_BATCH_SIZE": "many"})
+    with pytest.raises(ConfigError, match="unknown setting 'neo4j.urii'"):
+        load_config(config_file=_toml(tmp_path, '[neo4j]\nurii = "x"\n'), env={})
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(config_file=_toml(tmp_path, "[neo4j\n"), env={})
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(config_file=tmp_path / "missing.toml", env={})
