@@ -32,6 +32,8 @@ __all__ = ["Chunk", "LoadResult", "load_chunks", "fingerprint", "Checkpoint", "Q
 
 log = logging.getLogger(__name__)
 
+_WRITER_KEYS = {"statements", "names", "descriptions", "sitelinks", "literals"}
+
 #: (last input line covered, records, bad rows, skipped rows, counts)
 Chunk = tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter]
 
@@ -168,7 +170,9 @@ def load_chunks(
         try:
             for last_line, records, bad, skipped, counts in make_chunks(start_line):
                 quarantine.add(bad)
-                run.counts.update(counts)
+                # the reader's counts are what it read; the writer's, what it wrote
+                run.counts.update({f"read_{k}" if k in _WRITER_KEYS else k: v
+                                   for k, v in counts.items()})
                 run.counts["skipped"] += len(skipped)
                 if keep is not None:
                     records = [r for r in records if keep(r)]

@@ -1,0 +1,265 @@
+"""`kgx load wikidata` against the real Neo4j: exact, idempotent, revision-aware, robust."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgx.config import Config
+from kgx.errors import SourceError
+from kgx.graph.connection import Graph
+from kgx.graph.schema import graph_stats
+from kgx.ingest.wikidata import load_wikidata
+
+ROOT = Path(__file__).resolve().parents[2]
+DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"
+ENTITY_TYPES = {"wikibase-entityid"}
+
+
+def _truthy(statements: list[dict]) -> list[dict]:
+    preferred = [s for s in statements if s.get("rank") == "preferred"]
+    return preferred or [s for s in statements if s.get("rank", "normal") == "normal"]
+
+
+def independent_counts(path: Path) -> dict[str, Any]:
+    """Count what the dump holds with plain json, as a user would check the loader."""
+    labels: Counter[str] = Counter()
+    aliases: Counter[str] = Counter()
+    descriptions: Counter[str] = Counter()
+    statements: Counter[str] = Counter()
+    literals: Counter[str] = Counter()
+    sitelinks = entities = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip().rstrip(",")
+        if not line.startswith("{"):
+            continue
+        e = json.loads(line)
+        entities += 1
+        for lang, v in e.get("labels", {}).items():
+            labels[lang] += 1
+            label = v["value"]
+            extra = {a["value"] for a in e.get("aliases", {}).get(lang, [])} - {label}
+            aliases[lang] += len(extra)
+        for lang, vs in e.get("aliases", {}).items():
+            if lang not in e.get("labels", {}):
+                aliases[lang] += len({a["value"] for a in vs})
+        for lang in e.get("descriptions", {}):
+            descriptions[lang] += 1
+        sitelinks += len(e.get("sitelinks", {}))
+        claims = e.get("claims") or {}
+        for pid, sts in claims.items():
+            values, targets = set(), set()  # one edge / value per distinct (property, value)
+            for s in _truthy(sts):
+                snak = s["mainsnak"]
+                if snak["snaktype"] != "value":
+                    continue
+                dv = snak["datavalue"]
+                target = dv["value"] if dv["type"] in ENTITY_TYPES else None
+                if target is not None and target.get("entity-type", "item") in {"item",
+                                                                                 "property"}:
+                    targets.add(target.get("id") or f"Q{target['numeric-id']}")
+                else:
+                    values.add(json.dumps(dv["value"], sort_keys=True))
+            literals[pid] += len(values)
+            statements[pid] += len(targets)
+    return {"entities": entities, "labels": labels, "aliases": aliases,
+            "descriptions": descriptions, "sitelinks": sitelinks,
+            "statements": +statements, "literals": +literals}
+
+
+def test_counts_equal_an_independent_count(graph: Graph) -> None:
+    result = load_wikidata(graph, DUMP)
+    expected = independent_counts(DUMP)
+    stats = graph_stats(graph)
+    assert stats["entities"]["wikidata"]["loaded"] == expected["entities"] == 49
+    assert {lg: v.get("labels", 0) for lg, v in stats["names"].items()
+            if v.get("labels")} == dict(expected["labels"])
+    assert {lg: v.get("aliases", 0) for lg, v in stats["names"].items()
+            if v.get("aliases")} == {lg: n for lg, n in expected["aliases"].items() if n}
+    assert {lg: v["original"] for lg, v in stats["descriptions"].items()} == dict(
+        expected["descriptions"])
+    assert stats["sitelinks"] == expected["sitelinks"]
+    assert stats["statements"] == dict(expected["statements"])
+    assert stats["literals"] == dict(expected["literals"])
+    assert result.counts["new"] == 49 and result.counts["bad"] == 0
+    run = graph.read("MATCH (r:Run {id: $id}) RETURN r.status AS s, r.config AS c",
+                     {"id": result.run_id})[0]
+    assert run["s"] == "succeeded"
+    assert json.loads(run["c"])["source"]["size"] == DUMP.stat().st_size
+
+
+def _snapshot(graph: Graph) -> dict[str, Any]:
+    return {
+        "nodes": graph.read("MATCH (n) WHERE NOT n:Run RETURN count(n) AS n")[0]["n"],
+        "rels": graph.read("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"],
+        "names": sorted(tuple(r.values()) for r in graph.read(
+            "MATCH (e:Entity)-[:HAS_NAME]->(n) RETURN e.id AS e, n.lang AS l, n.text AS t, "
+            "n.primary AS p, n.status AS s")),
+        "edges": sorted(tuple(r.values()) for r in graph.read(
+            "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.id AS a, type(r) AS t, b.id AS b, "
+            "r.rank AS rank")),
+        "literals": sorted(tuple(r.values()) for r in graph.read(
+            "MATCH (e:Entity) UNWIND [k IN keys(e) WHERE k =~ 'P[0-9]+'] AS k "
+            "RETURN e.id AS e, k, e[k] AS v")),
+    }
+
+
+def test_reloading_the_same_input_changes_nothing(graph: Graph) -> None:
+    load_wikidata(graph, DUMP)
+    before = _snapshot(graph)
+    again = load_wikidata(graph, DUMP)
+    assert again.counts["same"] == 49 and again.counts["new"] == 0
+    assert _snapshot(graph) == before
+
+
+def _older_q42(src: Path, dst: Path) -> dict:
+    q42 = json.loads(src.read_text())
+    old = json.loads(json.dumps(q42))
+    old["lastrevid"] -= 1000
+    old["labels"]["de"]["value"] = "Douglas Noel Adams (alt)"
+    old["aliases"]["en"] = old["aliases"]["en"][:1] + [{"language": "en", "value": "DNA old"}]
+    old["descriptions"].pop("fr", None)
+    old["sitelinks"].pop("dewiki", None)
+    old["claims"].pop("P69", None)
+    dst.write_text(json.dumps(old))
+    return q42
+
+
+def test_newer_revision_replaces_originals_and_keeps_generated(
+        graph: Graph, shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "wikidata" / "Q42-2018.json"
+    q42 = _older_q42(src, tmp_path / "q42-old.json")
+    load_wikidata(graph, tmp_path / "q42-old.json")
+    # What enrichment and audit would have done meanwhile:
+    graph.write("""
+        MATCH (e:Entity {id: 'Q42'})-[:HAS_NAME]->(n:Name {lang: 'en', primary: true})
+        SET n.status = 'suspect'
+        CREATE (e)-[:HAS_NAME]->(:Name {lang: 'xx', text: 'Duglas', status: 'generated',
+                                        run: 'enrich-test'})""")
+    result = load_wikidata(graph, src)
+    assert result.counts["changed"] == 1
+    names = graph.read("""
+        MATCH (:Entity {id: 'Q42'})-[:HAS_NAME]->(n) RETURN n.lang AS lang, n.text AS text,
+        n.primary AS primary, n.status AS status, n.run AS run""")
+    originals = {(n["lang"], n["text"]) for n in names if n["run"] is None}
+    expected = {(lg, v["value"]) for lg, v in q42["labels"].items()}
+    expected |= {(lg, a["value"]) for lg, vs in q42["aliases"].items() for a in vs}
+    assert originals == expected
+    assert ("de", "Douglas Noel Adams (alt)") not in originals
+    assert ("en", "DNA old") not in originals
+    assert [n for n in names if n["run"] == "enrich-test"], "generated name must be kept"
+    en_label = [n for n in names if n["lang"] == "en" and n["primary"]]
+    assert en_label[0]["status"] == "suspect", "the label that stayed keeps its audit status"
+    descs = graph.read("MATCH (:Entity {id: 'Q42'})-[:HAS_DESCRIPTION]->(d) "
+                       "RETURN d.lang AS lang, d.text AS text")
+    assert {(d["lang"], d["text"]) for d in descs} == {
+        (lg, v["value"]) for lg, v in q42["descriptions"].items()}
+    sites = graph.read("MATCH (:Entity {id: 'Q42'})-[:HAS_SITELINK]->(s) RETURN s.site AS s")
+    assert {s["s"] for s in sites} == set(q42["sitelinks"])
+    p69 = graph.read("MATCH (:Entity {id: 'Q42'})-[r:P69]->(t) RETURN t.id AS t")
+    assert p69, "statements of the newer revision are there"
+    # an older revision never rolls the entity back
+    before = _snapshot(graph)
+    assert load_wikidata(graph, tmp_path / "q42-old.json").counts["older"] == 1
+    assert _snapshot(graph) == before
+
+
+def _bad_dump(tmp_path: Path, shared_data: Path) -> Path:
+    lines = DUMP.read_text(encoding="utf-8").splitlines()
+    good = [ln for ln in lines if ln.startswith("{")][:5]
+    no_id = json.loads(good[4].rstrip(","))
+    no_id.pop("id")
+    unknown = json.loads(good[3].rstrip(","))
+    pid = next(iter(unknown["claims"]))
+    unknown["claims"][pid][0]["mainsnak"]["datavalue"]["type"] = "hologram"
+    lexeme = json.dumps(json.loads((shared_data / "wikidata" / "L3354-lexeme.json").read_text()))
+    body = ["[", good[0], "this is not json,", good[1], good[2], json.dumps(unknown) + ",",
+            json.dumps(no_id) + ",", lexeme + ",", "]"]
+    path = tmp_path / "bad.json"
+    path.write_text("\n".join(body) + "\n")
+    return path
+
+
+def test_bad_records_are_quarantined_and_the_rest_loads(graph: Graph, tmp_path: Path,
+                                                        shared_data: Path) -> None:
+    path = _bad_dump(tmp_path, shared_data)
+    q = tmp_path / "quarantine.jsonl"
+    result = load_wikidata(graph, path, quarantine=q)
+    loaded = {r["id"] for r in graph.read("MATCH (e:Entity) WHERE e.hash IS NOT NULL "
+                                          "RETURN e.id AS id")}
+    assert loaded == {"Q22", "Q31", "Q1", "Q13"}, "valid entities, and the one with a bad "\
+        "statement, are loaded"
+    rows = [json.loads(x) for x in q.read_text().splitlines()]
+    by_line = {r["line"]: r for r in rows}
+    assert by_line[3]["reason"] and "not json" in by_line[3]["raw"]
+    assert "id" in by_line[7]["reason"].lower()
+    assert "hologram" in by_line[6]["reason"] and by_line[6]["id"] == "Q13"
+    assert all(r["source"].endswith("bad.json") for r in rows)
+    assert result.counts["bad"] == 2 and result.counts["skipped"] == 1  # the lexeme
+
+
+def test_max_errors_stops_with_a_clear_error_after_loading_valid_data(
+        graph: Graph, tmp_path: Path, shared_data: Path) -> None:
+    path = _bad_dump(tmp_path, shared_data)
+    with pytest.raises(SourceError, match="more than 0 bad records"):
+        load_wikidata(graph, path, max_errors=0, quarantine=tmp_path / "q.jsonl")
+    run = graph.read("MATCH (r:Run) RETURN r.status AS s")[0]
+    assert run["s"] == "failed"
+
+
+def _replicated_dump(tmp_path: Path, copies: int) -> Path:
+    from kgx.ingest.replicate import replicate_dump
+
+    out = tmp_path / "big.json"
+    replicate_dump(DUMP, out, copies=copies)
+    return out
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_load(
+        graph: Graph, neo4j_server: Config, tmp_path: Path) -> None:
+    dump = _replicated_dump(tmp_path, copies=12)  # 588 entities
+    load_wikidata(graph, dump)
+    reference = _snapshot(graph)
+    graph.clear()
+
+    env = {**os.environ, "KGX_HOME": str(neo4j_server.home), "KGX_BATCH_SIZE": "10",
+           "KGX_WORKERS": "1"}
+    if neo4j_server.neo4j_uri:
+        env["NEO4J_URI"] = neo4j_server.neo4j_uri
+    cmd = [sys.executable, "-m", "kgx.cli", "-q", "load", "wikidata", str(dump)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    checkpoints = Path(neo4j_server.home) / "checkpoints"
+    deadline = time.monotonic() + 120
+    killed_at = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        for cp in checkpoints.glob("load-*.json"):
+            try:
+                line = json.loads(cp.read_text())["line"]
+            except (OSError, ValueError, KeyError):
+                continue
+            if line >= 100:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed_at = line
+                break
+        if killed_at:
+            break
+        time.sleep(0.01)
+    proc.wait()
+    assert killed_at is not None, "the load ended before it could be killed"
+    partial = graph.read("MATCH (e:Entity) WHERE e.hash IS NOT NULL RETURN count(e) AS n")[0]["n"]
+    assert 0 < partial < 588
+    resumed = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _snapshot(graph) == reference
+    runs = graph.read("MATCH (r:Run) RETURN r.status AS s")
+    assert [r["s"] for r in runs] == ["succeeded"], "the resumed run is the killed one"
