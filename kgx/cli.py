@@ -131,9 +131,9 @@ def cmd_query(args: argparse.Namespace, cfg: Config) -> int:
 
     if args.list or not args.name:
         for q in list_queries():
-            params = " ".join(f"-p {p.name}=<{p.type}>" + (f" (={p.default})" if p.default
-                              else "") for p in q.params)
-            print(f"{q.name}\n    {q.doc.splitlines()[0] if q.doc else ''}\n    {params}")
+            usage = " ".join(f"-p {p.name}=<{p.type}>" + (f" (={p.default})" if p.default
+                             else "") for p in q.params)
+            print(f"{q.name}\n    {q.doc.splitlines()[0] if q.doc else ''}\n    {usage}")
         return 0
     q = load_query(args.name)
     params = q.bind(_params(args.param))  # fail on bad parameters before connecting
@@ -239,8 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable[[Any], None]]:
     """Sub-commands that live beside their modules (load, eval, ...)."""
-    from kgx.ingest.cli import register as ingest
     from kgx.enrich.cli import register as enrich
+    from kgx.ingest.cli import register as ingest
 
     return [ingest, enrich]
 
@@ -270,6 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kgx: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `kgx stats | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ class Config:
     neo4j_version: str = "5.26.30"
     bolt_port: int = 7687
     http_port: int = 7474
-    heap: str = "1g"
-    pagecache: str = "512m"
+    heap: str = "2g"
+    pagecache: str = "1g"
     start_timeout: float = 120.0
     batch_size: int = 2000
     workers: int = 2

@@ -36,7 +36,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def test_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     home = Path(os.environ.get("KGX_TEST_HOME", ROOT / ".kgx-test"))
-    overrides = {"home": home, "show_progress": False, "batch_size": 200, "workers": 1}
+    overrides = {"home": home, "show_progress": False, "batch_size": 1000, "workers": 1}
     if os.environ.get("NEO4J_URI"):
         return load_config(overrides)
     env = {k: v for k, v in os.environ.items()

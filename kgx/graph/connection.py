@@ -90,7 +90,7 @@ class DriverRunner:
 
     def run(self, cypher: str, params: Mapping[str, Any], *, write: bool) -> Rows:
         def work(tx: neo4j.ManagedTransaction) -> Rows:
-            return [r.data() for r in tx.run(cypher, params)]
+            return [r.data() for r in tx.run(cypher, dict(params))]
 
         try:
             with self.driver.session(database=self.database) as session:
@@ -119,7 +119,7 @@ class DriverRunner:
         def tx_work(tx: neo4j.ManagedTransaction) -> T:
             def run(cypher: str, params: Mapping[str, Any] | None = None) -> Rows:
                 last[0] = cypher
-                return [r.data() for r in tx.run(cypher, params or {})]
+                return [r.data() for r in tx.run(cypher, dict(params or {}))]
 
             return work(run)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,7 @@ def _parse(name: str, source: str) -> Query:
                  tuple(params), writes)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str, mtime: float) -> Query:
     p = Path(path)
     return _parse(p.stem, p.read_text(encoding="utf-8"))

@@ -80,6 +80,15 @@ def _tail(path: Path, lines: int = 20) -> str:
     return "\n".join(text[-lines:])
 
 
+def _mebibytes(size: str) -> int:
+    """``"2g"`` → 2048, ``"512m"`` → 512."""
+    text = size.strip().lower()
+    units = {"k": 1 / 1024, "m": 1, "g": 1024}
+    if text and text[-1] in units:
+        return max(1, int(float(text[:-1]) * units[text[-1]]))
+    return max(1, int(text) // (1 << 20))
+
+
 def _dir_size(path: Path) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
@@ -207,6 +216,8 @@ class LocalServer:
             f"server.directories.run={self.root / 'run'}",
             f"server.directories.import={self.root / 'import'}",
             f"server.memory.pagecache.size={self.cfg.pagecache}",
+            # a transaction too big for the heap fails alone instead of taking the server down
+            f"db.memory.transaction.total.max={_mebibytes(self.cfg.heap) * 6 // 10}m",
             "dbms.usage_report.enabled=false",
             "db.tx_log.rotation.retention_policy=1 files",
         ]
@@ -224,7 +235,8 @@ class LocalServer:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=self._java_env(),
                               check=False)
         if check and proc.returncode != 0:
-            shown = [a if "password" not in prev else "****" for prev, a in zip(("",) + args, args)]
+            shown = [a if "password" not in prev else "****"
+                     for prev, a in zip(("",) + args[:-1], args, strict=True)]
             out = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
             raise ServerError(f"neo4j-admin {' '.join(shown)} failed:\n{out}")
         return proc

@@ -20,31 +20,24 @@ run adds exactly the rest.
 CoDEx (``root`` = the ``codex/`` folder)
 ========================================
 
-========================================  ================================================
-input                                     records
-========================================  ================================================
-``triples/codex-{size}/{split}.txt``      one item per entity seen as head or tail;
-``head<TAB>pid<TAB>tail``, split in        each triple becomes a statement of its head:
-``train``, ``valid``, ``test``            ``Statement(pid, tail, "normal", split)``
-                                          (a triple in two splits, or twice, is kept
-                                          twice and counted as ``duplicate_triples``)
-``relations/<lang>.json``                 ``{"P509": {"label", "description"}}``: one
-                                          record with ``kind="property"`` per relation
-                                          used in the triples; labels and descriptions per
-                                          language
-``types/<lang>.json``                     ``{"Q5": {"label", "description", "wiki"}}``: one
-                                          item per type used by this size's entities;
-                                          ``wiki`` ``https://en.wikipedia.org/wiki/A_B%C3``
-                                          → sitelink ``enwiki: "A BÃ"`` (percent-decoded,
-                                          ``_`` → space)
-``entity2types.json``                     ``{"Q42": ["Q5", …]}``: for the triple entities,
-                                          ``Statement("P31", type, split=None)`` (a trainer
-                                          selects by split, so types never leak into it)
-``entities/<lang>.json`` (optional)       same shape as ``types/``: names, descriptions
-                                          and sitelinks of triple entities, when present
-                                          (the upstream repository has it; the copy in
-                                          ``shared/data`` does not)
-========================================  ================================================
+- ``triples/codex-{size}/{train,valid,test}.txt`` (``head<TAB>pid<TAB>tail``): one item
+  record per entity seen as head or tail; each triple becomes a statement of its head,
+  ``Statement(pid, tail, rank="normal", split="train"|"valid"|"test")``. A triple seen in
+  two splits (or twice in one) is data: it is kept twice and counted as
+  ``duplicate_triples``.
+- ``relations/<lang>.json`` (``{"P509": {"label", "description"}}``): one record with
+  ``kind="property"`` per relation used in the triples, with its labels and descriptions.
+- ``types/<lang>.json`` (``{"Q5": {"label", "description", "wiki"}}``): one item record per
+  type used by this size's entities, with labels, descriptions and the ``wiki`` link as a
+  sitelink: ``https://de.wikipedia.org/wiki/Rock_%E2%80%99n%E2%80%99_Roll`` →
+  ``sitelinks["dewiki"] = "Rock ’n’ Roll"`` (site from the host as Wikidata names it,
+  title percent-decoded, ``_`` → space). A triple entity listed there (a class such as
+  Q150, French) gets its names and sitelinks from there too, used as a type or not.
+- ``entity2types.json`` (``{"Q42": ["Q5", …]}``): for this size's triple entities,
+  ``Statement("P31", type_id, split=None)`` (Wikidata instance-of; a trainer selects
+  statements by split, so types never leak into training).
+- ``entities/<lang>.json``, if present (the upstream repository has it; the copy in
+  ``shared/data`` does not): same shape as ``types/``, names of triple entities.
 
 ``*_negatives.txt`` (triple-classification negatives) are not read. Empty strings mean
 "no value" and are dropped. An id that is a triple entity and a type is one merged record.
@@ -60,17 +53,14 @@ kept without that sitelink and a quarantine row names ``types/<lang>.json`` and 
 DBP15K, GCN-Align format (``pair_dir`` = e.g. ``dbp15k/zh_en``)
 ===============================================================
 
-========================================  ================================================
-input                                     records
-========================================  ================================================
-``ent_ids_{which}``: ``N<TAB>URI``         one item per URI; id = the URI's path after
-                                          ``/resource/``, percent-decoded (the Wikipedia
-                                          title: ``民族陣線_(法國)``; titles may hold
-                                          ``/``, as in ``联盟90/绿党``); label = id with
-                                          ``_`` → space, in the graph's language
-``triples_{which}``: ``h<TAB>r<TAB>t``     ``Statement(f"R{r}", tail id)`` on the head
-``ref_ent_ids``: ``N1<TAB>N2``             :func:`read_gold_pairs` (not records)
-========================================  ================================================
+- ``ent_ids_{which}`` (``N<TAB>URI``): one item record per URI. Its id is the URI's path
+  after ``/resource/``, percent-decoded: the Wikipedia title, ``民族陣線_(法國)``. Not the
+  last path segment: titles may hold ``/`` (``联盟90/绿党``; 71 zh and 68 en titles), and
+  the last segment would even collide (``Wii_U``). Its label is the id with ``_`` → space,
+  in the graph's language.
+- ``triples_{which}`` (``h<TAB>r<TAB>t``, integer ids): ``Statement(f"R{r}", tail_id)`` on
+  the head's record.
+- ``ref_ent_ids`` (``N1<TAB>N2``): :func:`read_gold_pairs`, not records.
 
 The graph's language comes from the URI host: ``dbpedia.org`` → ``en``,
 ``xx.dbpedia.org`` → ``xx`` (zh, ja, fr, …); its kg name is ``dbp_xx``
@@ -93,7 +83,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from kgx.errors import BadRecord, SourceError
 from kgx.ingest.records import STATEMENT_TYPE, EntityRecord, Statement
@@ -125,8 +115,11 @@ CODEX_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 _WIKIDATA_ID = re.compile(r"^[QP][0-9]+$")
 _PROPERTY_ID = re.compile(r"^P[0-9]+$")
 _WIKI_URL = re.compile(r"^https?://([a-z][a-z0-9-]*)\.(?:m\.)?wikipedia\.org/wiki/(.+)$")
-_DBPEDIA_HOST = re.compile(r"^(?:([a-z][a-z0-9-]*)\.)?dbpedia\.org$")
-_INT = re.compile(r"^[0-9]+$")
+_DBPEDIA_URI = re.compile(r"^https?://(?:([a-z][a-z0-9-]*)\.)?dbpedia\.org/resource/(.+)$")
+
+
+def _is_int(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def _row(source: str, line: int | None, eid: str | None, reason: str, raw: str) -> Row:
@@ -294,7 +287,9 @@ def _read_codex_names(root: Path, st: _CodexState, relations: set[str],
                            with_wiki=False)
     for lang in _codex_languages(type_dir):
         data = _read_json_map(type_dir / f"{lang}.json")
-        for tid in sorted(types, key=_id_key):
+        # A triple entity that is a Wikidata class gets its names here too (CoDEx-S: 147,
+        # of which 51 are also types of CoDEx-S entities).
+        for tid in sorted(types | st.triple_entities, key=_id_key):
             if tid in data:
                 _add_terms(st, st.record(tid), lang, data[tid], f"types/{lang}.json",
                            with_wiki=True)
@@ -387,21 +382,22 @@ def dbp15k_language(uri: str) -> str | None:
     ...     "http://dbpedia.org/resource/Tokyo")
     ('ja', 'en')
     """
-    parts = urlsplit(uri)
-    m = _DBPEDIA_HOST.match(parts.hostname or "")
-    if parts.scheme not in ("http", "https") or not m:
+    parsed = _parse_resource(uri)
+    return parsed[0] if parsed else None
+
+
+def _parse_resource(uri: str) -> tuple[str, str] | None:
+    """``(language, entity id)`` of a DBpedia resource URI: the id is the text after
+    ``/resource/``, percent-decoded. Plain string matching, not ``urlsplit``: a raw ``?``
+    or ``#`` in a title is part of the title here, not a query or fragment."""
+    m = _DBPEDIA_URI.match(uri)
+    if not m:
+        return None
+    eid = unquote(m.group(2))
+    if not eid.strip():
         return None
     sub = m.group(1)
-    return "en" if sub in (None, "www") else sub
-
-
-def _resource_id(uri: str) -> str | None:
-    """The entity id of a DBpedia resource URI: its path after ``/resource/``, decoded."""
-    path = urlsplit(uri).path
-    if not path.startswith("/resource/"):
-        return None
-    eid = unquote(path[len("/resource/"):])
-    return eid if eid.strip() else None
+    return ("en" if sub in (None, "www") else sub), eid
 
 
 @dataclass
@@ -436,15 +432,15 @@ def _read_entities(pair_dir: Path, which: int) -> _DbpEntities:
         if not line.strip():
             continue
         fields = line.split("\t")
-        if len(fields) != 2 or not _INT.match(fields[0].strip()):
+        if len(fields) != 2 or not _is_int(fields[0].strip()):
             bad.append(_row(name, no, None, "expected id<TAB>URI with an integer id", line))
             continue
         num, uri = int(fields[0]), fields[1].strip()
-        eid = _resource_id(uri)
-        uri_lang = dbp15k_language(uri)
-        if eid is None or uri_lang is None:
+        parsed = _parse_resource(uri)
+        if parsed is None:
             bad.append(_row(name, no, None, "not a DBpedia resource URI", line))
             continue
+        uri_lang, eid = parsed
         if uri_lang != lang:
             bad.append(_row(name, no, eid, f"URI of language {uri_lang!r} in a {lang!r} "
                                            "graph", line))
@@ -507,7 +503,7 @@ def iter_dbp15k_chunks(pair_dir: Path, *, which: int, chunk_size: int = 2000,
         if not line.strip():
             continue
         fields = [x.strip() for x in line.split("\t")]
-        if len(fields) != 3 or not all(_INT.match(x) for x in fields):
+        if len(fields) != 3 or not all(map(_is_int, fields)):
             bad.append(_row(name, no, None, "expected h<TAB>r<TAB>t with integer ids", line))
             continue
         h, r, t = (int(x) for x in fields)
@@ -556,7 +552,7 @@ def read_gold_pairs(pair_dir: Path, *, bad: list[Row] | None = None) -> list[tup
             continue
         fields = [x.strip() for x in line.split("\t")]
         reason = None
-        if len(fields) != 2 or not all(_INT.match(x) for x in fields):
+        if len(fields) != 2 or not all(map(_is_int, fields)):
             reason = "expected id1<TAB>id2 with integer ids"
         elif int(fields[0]) not in one:
             reason = f"entity {fields[0]} is not in ent_ids_1"

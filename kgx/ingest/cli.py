@@ -21,7 +21,7 @@ def _read_ids(path: str) -> frozenset[str]:
 
 def cmd_load_wikidata(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.graph.connection import connect
-    from kgx.ingest.wikidata import load_wikidata
+    from kgx.ingest.load import load_wikidata
 
     languages = [x.strip() for x in args.languages.split(",")] if args.languages else None
     ids = _read_ids(args.ids) if args.ids else None
@@ -34,6 +34,46 @@ def cmd_load_wikidata(args: argparse.Namespace, cfg: Config) -> int:
             max_errors=args.max_errors, quarantine=args.quarantine)
     print(result.summary())
     return 0
+
+
+def cmd_load_rdf(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.graph.connection import connect
+    from kgx.ingest.load import load_rdf
+
+    languages = [x.strip() for x in args.languages.split(",")] if args.languages else None
+    with connect(cfg) as g:
+        result = load_rdf(g, args.path, kg=args.kg, fmt=args.format, languages=languages,
+                          all_ranks=args.all_ranks, resume=args.resume,
+                          max_errors=args.max_errors, quarantine=args.quarantine)
+    print(result.summary())
+    return 0
+
+
+def cmd_load_codex(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.graph.connection import connect
+    from kgx.ingest.load import load_codex
+
+    with connect(cfg) as g:
+        result = load_codex(g, args.dir, size=args.size, kg=args.kg, resume=args.resume,
+                            max_errors=args.max_errors)
+    print(result.summary())
+    return 0
+
+
+def cmd_load_dbp15k(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.graph.connection import connect
+    from kgx.ingest.load import load_dbp15k
+
+    with connect(cfg) as g:
+        for result in load_dbp15k(g, args.dir, resume=args.resume, max_errors=args.max_errors):
+            print(result.summary())
+    return 0
+
+
+def _common(p: Any) -> None:
+    p.add_argument("--resume", action="store_true", help="continue an interrupted load")
+    p.add_argument("--max-errors", type=int, default=None,
+                   help="give up (exit non-zero) after this many bad records")
 
 
 def register(sub: Any) -> None:
@@ -53,3 +93,25 @@ def register(sub: Any) -> None:
                    help="give up (exit non-zero) after this many bad records")
     w.add_argument("--quarantine", metavar="FILE", help="where bad records go (JSON lines)")
     w.set_defaults(func=cmd_load_wikidata)
+
+    r = kinds.add_parser("rdf", help="Wikidata RDF: Turtle or N-Triples (.nt streamed; .gz/.bz2)")
+    r.add_argument("path")
+    r.add_argument("--format", choices=["turtle", "nt"], help="default: from the suffix")
+    r.add_argument("--kg", default="wikidata")
+    r.add_argument("--languages", help="keep names, descriptions, sitelinks of these only")
+    r.add_argument("--all-ranks", action="store_true")
+    r.add_argument("--quarantine", metavar="FILE")
+    _common(r)
+    r.set_defaults(func=cmd_load_rdf)
+
+    c = kinds.add_parser("codex", help="CoDEx (triples with their split, names in 6 languages)")
+    c.add_argument("dir", help="the codex/ folder (triples/, relations/, types/)")
+    c.add_argument("--size", choices=["s", "m", "l"], default="s")
+    c.add_argument("--kg", help="graph name (default codex_<size>)")
+    _common(c)
+    c.set_defaults(func=cmd_load_codex)
+
+    d = kinds.add_parser("dbp15k", help="a DBP15K pair (two graphs; gold pairs kept aside)")
+    d.add_argument("dir", help="the pair folder, e.g. dbp15k/zh_en")
+    _common(d)
+    d.set_defaults(func=cmd_load_dbp15k)

@@ -28,7 +28,8 @@ from kgx.graph.writer import write_records
 from kgx.ingest.records import EntityRecord
 from kgx.provenance.runs import RunRecorder
 
-__all__ = ["Chunk", "LoadResult", "load_chunks", "fingerprint", "Checkpoint", "Quarantine"]
+__all__ = ["Chunk", "LoadResult", "load_chunks", "load_source", "fingerprint", "Checkpoint",
+           "Quarantine"]
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,33 @@ class LoadResult:
         return "; ".join(parts)
 
 
+#: Most names + descriptions + sitelinks + statements + literal values in one transaction:
+#: big entities (countries carry thousands) would otherwise exhaust the server's heap.
+MAX_WEIGHT = 20_000
+
+
+def record_weight(rec: EntityRecord) -> int:
+    return (1 + len(rec.labels) + len(rec.descriptions) + len(rec.sitelinks)
+            + len(rec.statements) + sum(map(len, rec.aliases.values()))
+            + sum(map(len, rec.literals.values())))
+
+
+def split_by_weight(records: list[EntityRecord],
+                    max_weight: int = MAX_WEIGHT) -> Iterator[list[EntityRecord]]:
+    """Cut a chunk into transactions of bounded size (re-writing one is harmless)."""
+    part: list[EntityRecord] = []
+    weight = 0
+    for rec in records:
+        w = record_weight(rec)
+        if part and weight + w > max_weight:
+            yield part
+            part, weight = [], 0
+        part.append(rec)
+        weight += w
+    if part:
+        yield part
+
+
 def _progress(show: bool, total: int | None, desc: str) -> Any:
     if not show:
         return None
@@ -178,8 +206,9 @@ def load_chunks(
                     records = [r for r in records if keep(r)]
                 if limit is not None:
                     records = records[: max(0, limit - run.counts["written"])]
-                written = write_records(graph, records, kg=kg, run=run.id, site_lang=site_lang)
-                run.counts.update(written)
+                for part in split_by_weight(records):
+                    written = write_records(graph, part, kg=kg, run=run.id, site_lang=site_lang)
+                    run.counts.update(written)
                 run.counts["written"] += len(records)
                 checkpoint.write(run=run.id, line=last_line, counts=dict(run.counts))
                 run.save(lastLine=last_line)
@@ -201,3 +230,28 @@ def load_chunks(
         result.seconds = time.perf_counter() - t0
     checkpoint.clear()
     return result
+
+
+def load_source(
+    graph: Graph,
+    make_chunks: Callable[[int], Iterator[Chunk]],
+    *,
+    kind: str,
+    kg: str,
+    source: dict[str, Any],
+    options: dict[str, Any],
+    resume: bool = False,
+    max_errors: int | None = None,
+    quarantine: str | Path | None = None,
+    show_progress: bool | None = None,
+    **kwargs: Any,
+) -> LoadResult:
+    """:func:`load_chunks` with the checkpoint keyed on what is read and how."""
+    key = hashlib.sha256(repr((kind, kg, source, sorted(options.items()))).encode()).hexdigest()
+    checkpoint = Checkpoint(Path(graph.cfg.home) / "checkpoints" / f"load-{key[:16]}.json")
+    return load_chunks(
+        graph, make_chunks, kind=kind, kg=kg, config={"source": source, **options},
+        checkpoint=checkpoint, quarantine_path=Path(quarantine) if quarantine else None,
+        resume=resume, max_errors=max_errors,
+        show_progress=graph.cfg.show_progress if show_progress is None else show_progress,
+        **kwargs)

@@ -13,12 +13,21 @@ Example::
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 __all__ = ["replicate_dump"]
 
 _ID = re.compile(rb'"(Q)([0-9]+)"')
 _NUMERIC = re.compile(rb'"numeric-id":([0-9]+)')
+
+
+def _shift_id(shift: int, m: re.Match[bytes]) -> bytes:
+    return b'"Q%d"' % (int(m[2]) + shift)
+
+
+def _shift_numeric(shift: int, m: re.Match[bytes]) -> bytes:
+    return b'"numeric-id":%d' % (int(m[1]) + shift)
 
 
 def replicate_dump(src: str | Path, dst: str | Path, *, copies: int,
@@ -33,9 +42,8 @@ def replicate_dump(src: str | Path, dst: str | Path, *, copies: int,
             shift = offset * c
             for line in lines:
                 if c:
-                    line = _ID.sub(lambda m: b'"Q%d"' % (int(m[2]) + shift), line)
-                    line = _NUMERIC.sub(lambda m: b'"numeric-id":%d' % (int(m[1]) + shift),
-                                        line)
+                    line = _ID.sub(partial(_shift_id, shift), line)
+                    line = _NUMERIC.sub(partial(_shift_numeric, shift), line)
                 out.write(line + b",\n")
                 n += 1
         out.write(b"]\n")

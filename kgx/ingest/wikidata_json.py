@@ -58,6 +58,7 @@ import gzip
 import io
 import json
 import logging
+import multiprocessing
 import re
 import shutil
 import subprocess
@@ -65,6 +66,7 @@ import sys
 import zlib
 from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator, MutableMapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -812,23 +814,23 @@ def _parse_in_pool(
 ) -> Iterator[
     tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter[str]]
 ]:
-    # Pool.imap would read the whole input ahead of the workers; apply_async with a bounded
-    # queue of pending results keeps order and memory in check. Spawn: the caller may hold
-    # threads (a Neo4j driver), which fork does not copy safely.
-    import multiprocessing
-
-    pool = multiprocessing.get_context("spawn").Pool(workers)
+    # Not multiprocessing.Pool: its imap reads the whole input ahead of the workers, and
+    # its terminate() can deadlock while a large chunk is half-written to the task pipe
+    # (seen here). ProcessPoolExecutor keeps at most workers + 1 chunks in the pipe, reports
+    # a killed worker (BrokenProcessPool) instead of waiting forever, and shuts down
+    # cleanly. A bounded deque of futures keeps input order and memory in check. Spawn:
+    # the caller may hold threads (a Neo4j driver), which fork does not copy safely.
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pending: deque[tuple[int, Future[Any]]] = deque()
     try:
-        pending: deque[tuple[int, Any]] = deque()
         for chunk in chunks:
-            pending.append((chunk[-1][1], pool.apply_async(work, (chunk,))))
+            pending.append((chunk[-1][1], executor.submit(work, chunk)))
             if len(pending) >= 2 * workers:
-                last, result = pending.popleft()
-                yield (last, *result.get())
+                last, future = pending.popleft()
+                yield (last, *future.result())
         while pending:
-            last, result = pending.popleft()
-            yield (last, *result.get())
-        pool.close()
+            last, future = pending.popleft()
+            yield (last, *future.result())
     finally:
-        pool.terminate()
-        pool.join()
+        # On close or error: drop what has not started, let running chunks finish.
+        executor.shutdown(wait=True, cancel_futures=True)

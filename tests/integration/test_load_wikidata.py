@@ -18,7 +18,7 @@ from kgx.config import Config
 from kgx.errors import SourceError
 from kgx.graph.connection import Graph
 from kgx.graph.schema import graph_stats
-from kgx.ingest.wikidata import load_wikidata
+from kgx.ingest.load import load_wikidata
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"

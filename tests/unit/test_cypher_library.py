@@ -51,7 +51,7 @@ def test_writer_sends_data_only_as_parameters() -> None:
                        literals={"P1476": [evil]})
     write_records(Graph(runner), [rec], kg="wikidata", run="r1")
     assert runner.calls, "nothing was sent"
-    for cypher, params, write in runner.calls:
+    for cypher, _params, write in runner.calls:
         assert evil not in cypher
         assert write
     assert any(evil in str(p) for _, p, _ in runner.calls)

@@ -1,0 +1,181 @@
+"""The loaders' Python API: ``load_wikidata``, ``load_codex``, ``load_dbp15k``.
+
+Each reads its input into :class:`~kgx.ingest.records.EntityRecord` chunks (pure readers in
+this package) and writes them through :func:`kgx.ingest.loader.load_source`: one
+transaction per batch, a checkpoint after each, a quarantine file for bad records, a
+``:Run`` with what was read.
+
+Example::
+
+    >>> from kgx.graph.connection import connect
+    >>> with connect() as g:                                          # doctest: +SKIP
+    ...     result = load_wikidata(g, "latest-all.json.gz", languages={"en", "de"})
+    >>> result.counts["new"]                                          # doctest: +SKIP
+    49
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from kgx.errors import ConfigError
+from kgx.graph.connection import Graph
+from kgx.ingest.loader import LoadResult, fingerprint, load_source
+from kgx.ingest.records import EntityRecord
+
+__all__ = ["load_wikidata", "load_rdf", "load_codex", "load_dbp15k", "where_filter"]
+
+_WHERE = re.compile(r"^(P[0-9]+)=([QP][0-9]+)$")
+
+
+def where_filter(clauses: Iterable[str]) -> Callable[[EntityRecord], bool] | None:
+    """``["P31=Q5"]`` → a filter keeping entities with every such (truthy) statement."""
+    wanted = []
+    for clause in clauses:
+        m = _WHERE.match(clause.strip())
+        if not m:
+            raise ConfigError(f"--where expects P<n>=Q<n> (e.g. P31=Q5), got {clause!r}")
+        wanted.append((m[1], m[2]))
+    if not wanted:
+        return None
+
+    def keep(rec: EntityRecord) -> bool:
+        have = {(s.pid, s.target) for s in rec.statements}
+        return all(w in have for w in wanted)
+
+    return keep
+
+
+def load_wikidata(
+    graph: Graph,
+    path: str | Path,
+    *,
+    kg: str = "wikidata",
+    languages: Iterable[str] | None = None,
+    ids: Iterable[str] | None = None,
+    where: Iterable[str] = (),
+    limit: int | None = None,
+    all_ranks: bool = False,
+    resume: bool = False,
+    max_errors: int | None = None,
+    quarantine: str | Path | None = None,
+    show_progress: bool | None = None,
+) -> LoadResult:
+    """Load a Wikidata JSON dump (plain, .gz, .bz2, ``-``) into graph ``kg``."""
+    from kgx.ingest.wikidata_json import iter_parsed, site_language
+
+    cfg = graph.cfg
+    langs = frozenset(languages) if languages else None
+    id_set = frozenset(ids) if ids is not None else None
+    keeps = [k for k in (where_filter(where),
+                         (lambda r: r.id in id_set) if id_set is not None else None) if k]
+    keep = (lambda r: all(k(r) for k in keeps)) if keeps else None
+    if str(path) != "-" and not Path(path).exists():
+        raise ConfigError(f"no such file: {path}")
+    options = {"languages": sorted(langs) if langs else None,
+               "ids": hashlib.sha256(" ".join(sorted(id_set)).encode()).hexdigest()[:16]
+               if id_set is not None else None,
+               "where": list(where), "limit": limit, "allRanks": all_ranks}
+    total = None
+    if str(path).endswith(".json") and Path(path).stat().st_size < 50_000_000:
+        with open(path, "rb") as f:
+            total = sum(1 for _ in f)
+
+    def chunks(start_line: int) -> Any:
+        return iter_parsed(str(path), languages=langs, all_ranks=all_ranks,
+                           workers=cfg.workers, chunk_size=cfg.batch_size,
+                           start_line=start_line)
+
+    return load_source(
+        graph, chunks, kind="wikidata-json", kg=kg, source=fingerprint(path), options=options,
+        resume=resume, max_errors=max_errors, quarantine=quarantine, show_progress=show_progress,
+        keep=keep, limit=limit, site_lang=site_language, total_lines=total)
+
+
+def load_rdf(graph: Graph, path: str | Path, *, kg: str = "wikidata", fmt: str | None = None,
+             languages: Iterable[str] | None = None, all_ranks: bool = False,
+             resume: bool = False, max_errors: int | None = None,
+             quarantine: str | Path | None = None,
+             show_progress: bool | None = None) -> LoadResult:
+    """Load Wikidata RDF: Turtle (parsed whole) or N-Triples (streamed, .gz/.bz2 too)."""
+    from kgx.ingest.rdf import guess_format, iter_rdf_chunks
+    from kgx.ingest.wikidata_json import site_language
+
+    if not Path(path).exists():
+        raise ConfigError(f"no such file: {path}")
+    fmt = guess_format(path, fmt)
+    langs = frozenset(languages) if languages else None
+    options = {"format": fmt, "languages": sorted(langs) if langs else None,
+               "allRanks": all_ranks}
+
+    def chunks(start: int) -> Any:
+        return iter_rdf_chunks(path, fmt=fmt, languages=langs, all_ranks=all_ranks,
+                               chunk_size=graph.cfg.batch_size, start_line=start)
+
+    return load_source(graph, chunks, kind=f"rdf-{fmt}", kg=kg, source=fingerprint(path),
+                       options=options, resume=resume, max_errors=max_errors,
+                       quarantine=quarantine, show_progress=show_progress,
+                       site_lang=site_language)
+
+
+def _dir_source(path: Path, names: Iterable[str]) -> dict[str, Any]:
+    return {"path": str(path.resolve()),
+            "files": {n: fingerprint(path / n) for n in names if (path / n).exists()}}
+
+
+def load_codex(graph: Graph, root: str | Path, *, size: str = "s", kg: str | None = None,
+               resume: bool = False, max_errors: int | None = None,
+               show_progress: bool | None = None) -> LoadResult:
+    """Load CoDEx (``size`` s or m) with its train/valid/test split on the edges (``split``)
+    and relation / type names in six languages, into graph ``codex_<size>``."""
+    from kgx.ingest.benchmarks import iter_codex_chunks
+
+    root = Path(root)
+    if size not in {"s", "m", "l"}:
+        raise ConfigError(f"--size must be s, m or l, got {size!r}")
+    triples = root / "triples" / f"codex-{size}"
+    if not triples.is_dir():
+        raise ConfigError(f"{root} is not a CoDEx folder: {triples} is missing")
+    source = _dir_source(triples, ["train.txt", "valid.txt", "test.txt"])
+
+    def chunks(start: int) -> Any:
+        return iter_codex_chunks(root, size=size, chunk_size=graph.cfg.batch_size,
+                                 start_line=start)
+
+    return load_source(graph, chunks, kind=f"codex-{size}", kg=kg or f"codex_{size}",
+                       source=source, options={"size": size}, resume=resume,
+                       max_errors=max_errors, show_progress=show_progress)
+
+
+def load_dbp15k(graph: Graph, pair_dir: str | Path, *, resume: bool = False,
+                max_errors: int | None = None,
+                show_progress: bool | None = None) -> list[LoadResult]:
+    """Load both graphs of a DBP15K pair (``zh_en``, ``ja_en``, ``fr_en``) as ``dbp_<lang>``.
+
+    Names come from the entity URIs, as original names in each graph's language. The gold
+    pairs are never written as edges: they stay in ``ref_ent_ids`` for the alignment work,
+    and each run's config records where that file is.
+    """
+    from kgx.ingest.benchmarks import dbp15k_graph_names, iter_dbp15k_chunks
+
+    pair_dir = Path(pair_dir)
+    for name in ("ent_ids_1", "ent_ids_2", "triples_1", "triples_2"):
+        if not (pair_dir / name).is_file():
+            raise ConfigError(f"{pair_dir} is not a DBP15K pair folder: {name} is missing")
+    results = []
+    for which, kg in enumerate(dbp15k_graph_names(pair_dir), start=1):
+
+        def chunks(start: int, which: int = which) -> Any:
+            return iter_dbp15k_chunks(pair_dir, which=which, chunk_size=graph.cfg.batch_size,
+                                      start_line=start)
+
+        source = _dir_source(pair_dir, [f"ent_ids_{which}", f"triples_{which}"])
+        results.append(load_source(
+            graph, chunks, kind="dbp15k", kg=kg, source=source,
+            options={"which": which, "goldPairs": str((pair_dir / "ref_ent_ids").resolve())},
+            resume=resume, max_errors=max_errors, show_progress=show_progress))
+    return results

@@ -1,0 +1,50 @@
+"""`kgx load rdf` into the real Neo4j: Turtle and streamed N-Triples give the same graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rdflib
+
+from kgx.graph.connection import Graph
+from kgx.ingest.load import load_rdf, load_wikidata
+
+RDFS_LABEL = rdflib.RDFS.label
+WD = "http://www.wikidata.org/entity/"
+
+
+def _graph_state(graph: Graph) -> list[tuple]:
+    rows = graph.read("""
+        MATCH (e:Entity {id: 'Q42'})
+        OPTIONAL MATCH (e)-[:HAS_NAME]->(n)
+        WITH e, collect([n.lang, n.text, n.primary]) AS names
+        OPTIONAL MATCH (e)-[r]->(t:Entity)
+        RETURN names, collect([type(r), t.id]) AS edges, e.lastrevid AS rev""")
+    r = rows[0]
+    return [sorted(map(tuple, r["names"])), sorted(map(tuple, r["edges"])), r["rev"]]
+
+
+def test_turtle_replaces_an_older_json_revision(graph: Graph, shared_data: Path) -> None:
+    load_wikidata(graph, shared_data / "wikidata" / "Q42-2018.json")
+    ttl = shared_data / "wikidata" / "rdf" / "Q42.ttl"
+    assert load_rdf(graph, ttl).counts["changed"] == 1
+    g = rdflib.Graph().parse(ttl)
+    labels = {(o.language.lower(), str(o)) for o in g.objects(rdflib.URIRef(WD + "Q42"),
+                                                             RDFS_LABEL)}
+    names = graph.read("MATCH (:Entity {id: 'Q42'})-[:HAS_NAME]->(n {primary: true}) "
+                       "RETURN n.lang AS l, n.text AS t")
+    assert {(n["l"], n["t"]) for n in names} == labels
+    rev = graph.read("MATCH (e:Entity {id: 'Q42'}) RETURN e.lastrevid AS r")[0]["r"]
+    assert rev == 1997465481
+
+
+def test_ntriples_stream_equals_turtle(graph: Graph, shared_data: Path,
+                                      tmp_path: Path) -> None:
+    ttl = shared_data / "wikidata" / "rdf" / "Q42.ttl"
+    load_rdf(graph, ttl)
+    from_turtle = _graph_state(graph)
+    graph.clear()
+    nt = tmp_path / "q42.nt"
+    rdflib.Graph().parse(ttl).serialize(nt, format="nt", encoding="utf-8")
+    load_rdf(graph, nt)
+    assert _graph_state(graph) == from_turtle

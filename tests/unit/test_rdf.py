@@ -1,0 +1,725 @@
+"""kgx.ingest.rdf against the real Wikidata RDF files in ../shared/data/wikidata/rdf.
+
+Expected values are computed here with plain rdflib (graph lookups and SPARQL on the
+Turtle files), or with the JSON reader on the same entity's JSON, not with the RDF
+reader's own helpers. N-Triples inputs are written here from the Turtle files with
+rdflib, one triple per line in the Turtle file's order (as Wikidata's .nt dumps keep an
+entity's triples together).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import os
+import re
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rdflib
+from rdflib import Literal, Namespace, URIRef
+
+from kgx.errors import SourceError
+from kgx.ingest.rdf import guess_format, iter_rdf_chunks, site_id
+from kgx.ingest.records import EntityRecord
+from kgx.ingest.wikidata_json import iter_parsed
+
+SHARED = Path(
+    os.environ.get("KGX_SHARED_DATA")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "data"
+)
+WIKIDATA = SHARED / "wikidata"
+RDF_DIR = WIKIDATA / "rdf"
+Q42_TTL = RDF_DIR / "Q42.ttl"
+SMALL_TTL = RDF_DIR / "small_dump_chunk.ttl"
+LEXEME_TTL = RDF_DIR / "lexeme_dump.ttl"
+BORKED_TTL = RDF_DIR / "Q42-borked.ttl"
+Q24628793_TTL = RDF_DIR / "Q24628793.ttl"
+Q37599471_TTL = RDF_DIR / "Q37599471.ttl"
+Q42_JSON = WIKIDATA / "Q42-2018.json"
+P279_JSON = WIKIDATA / "P279.json"
+
+pytestmark = pytest.mark.skipif(
+    not Q42_TTL.exists(), reason=f"shared Wikidata RDF data not found in {RDF_DIR}"
+)
+
+# Plain namespaces (rdflib's closed RDF/RDFS/XSD ones upset pytest's collection).
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+WD = Namespace("http://www.wikidata.org/entity/")
+WDS = Namespace("http://www.wikidata.org/entity/statement/")
+P = Namespace("http://www.wikidata.org/prop/")
+PS = Namespace("http://www.wikidata.org/prop/statement/")
+WDT = Namespace("http://www.wikidata.org/prop/direct/")
+WDNO = Namespace("http://www.wikidata.org/prop/novalue/")
+WIKIBASE = Namespace("http://wikiba.se/ontology#")
+SCHEMA = Namespace("http://schema.org/")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+DATA = Namespace("https://www.wikidata.org/wiki/Special:EntityData/")
+PREFIXES = f"""
+PREFIX wd: <{WD}> PREFIX p: <{P}> PREFIX ps: <{PS}> PREFIX wdt: <{WDT}>
+PREFIX wikibase: <{WIKIBASE}> PREFIX schema: <{SCHEMA}>
+"""
+
+
+# ---------------------------------------------------------------------------------------
+# Independent reading with rdflib
+
+
+class _OrderedGraph(rdflib.Graph):
+    """A graph that remembers the order in which the parser added its triples."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[tuple[Any, Any, Any]] = []
+
+    def add(self, triple: Any) -> Any:
+        if triple not in self:
+            self.order.append(triple)
+        return super().add(triple)
+
+
+@contextmanager
+def lexical_literals() -> Iterator[None]:
+    """rdflib keeps literals as written (``+10``, not ``10``), as Wikidata's dumps have them."""
+    old = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        yield
+    finally:
+        rdflib.NORMALIZE_LITERALS = old
+
+
+@cache
+def graph(path: Path) -> _OrderedGraph:
+    """The Turtle file in rdflib, literals kept as written."""
+    with lexical_literals():
+        g = _OrderedGraph()
+        g.parse(path, format="turtle")
+    return g
+
+
+def nt_lines(path: Path) -> list[str]:
+    """The Turtle file as N-Triples lines (rdflib's term serialisation, file order)."""
+    return [f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in graph(path).order]
+
+
+def write_nt(out: Path, *sources: Path) -> Path:
+    out.write_text("".join(line + "\n" for src in sources for line in nt_lines(src)),
+                   encoding="utf-8")
+    return out
+
+
+def chunks(path: Path | str, **kw: Any) -> list[tuple]:
+    return list(iter_rdf_chunks(path, **kw))
+
+
+def records(path: Path | str, **kw: Any) -> list[EntityRecord]:
+    return [r for c in chunks(path, **kw) for r in c[1]]
+
+
+def one(path: Path | str, **kw: Any) -> EntityRecord:
+    recs = records(path, **kw)
+    assert len(recs) == 1, [r.id for r in recs]
+    return recs[0]
+
+
+def bad_rows(path: Path | str, **kw: Any) -> list[dict]:
+    return [row for c in chunks(path, **kw) for row in c[2]]
+
+
+def canonical(rec: EntityRecord) -> tuple:
+    """A record with every list sorted: equal content regardless of triple order."""
+    return (rec.id, rec.kind, rec.lastrevid, rec.modified, rec.datatype, rec.labels,
+            rec.descriptions, {k: sorted(v) for k, v in rec.aliases.items()}, rec.sitelinks,
+            sorted((s.pid, s.target, s.rank) for s in rec.statements),
+            {k: sorted(v) for k, v in rec.literals.items()}, sorted(rec.no_value),
+            sorted(rec.some_value))
+
+
+ALL_TTL = [SMALL_TTL, Q42_TTL, LEXEME_TTL, Q24628793_TTL, Q37599471_TTL]
+
+
+@pytest.fixture(scope="module")
+def combined_nt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Several entities (and a lexeme) in one N-Triples file, as in a dump."""
+    return write_nt(tmp_path_factory.mktemp("nt") / "combined.nt", *ALL_TTL)
+
+
+@pytest.fixture(scope="module")
+def turtle_records() -> list[EntityRecord]:
+    return [r for src in ALL_TTL for r in records(src)]
+
+
+# ---------------------------------------------------------------------------------------
+# Turtle: Q42
+
+
+def test_q42_terms_match_rdflib() -> None:
+    g = graph(Q42_TTL)
+    q42 = WD.Q42
+    rec = one(Q42_TTL)
+    label_counts = Counter(o.language.lower() for o in g.objects(q42, RDFS.label))
+    assert label_counts and set(label_counts.values()) == {1}  # one label per language
+    assert len(rec.labels) == len(label_counts) == 175
+    assert rec.labels == {o.language.lower(): str(o) for o in g.objects(q42, RDFS.label)}
+    assert rec.descriptions == {
+        o.language.lower(): str(o) for o in g.objects(q42, SCHEMA.description)}
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for o in g.objects(q42, SKOS.altLabel):
+        aliases[o.language.lower()].append(str(o))
+    assert {k: sorted(v) for k, v in rec.aliases.items()} == {
+        k: sorted(v) for k, v in aliases.items()}
+    assert rec.labels["en"] == "Douglas Adams" and rec.kind == "item"
+    assert rec.lastrevid == int(g.value(DATA.Q42, SCHEMA.version))
+    assert rec.modified == str(g.value(DATA.Q42, SCHEMA.dateModified)) == "2023-10-26T05:30:17Z"
+
+
+def test_q42_sitelinks_match_rdflib() -> None:
+    g = graph(Q42_TTL)
+    rows = list(g.query(PREFIXES + """
+        SELECT ?site ?title WHERE {
+          ?a a schema:Article ; schema:about wd:Q42 ; schema:isPartOf ?site ;
+             schema:name ?title }"""))
+    rec = one(Q42_TTL)
+    assert len(rec.sitelinks) == len(rows) == 122
+    assert sorted(rec.sitelinks.values()) == sorted(str(t) for _, t in rows)
+    assert rec.sitelinks["enwiki"] == "Douglas Adams"
+    assert rec.sitelinks["dewiki"] == "Douglas Adams"
+    assert "enwikiquote" in rec.sitelinks and "be_x_oldwiki" in rec.sitelinks
+    assert "zh_min_nanwiki" in rec.sitelinks and "zh_yuewiki" in rec.sitelinks
+    hosts = {str(site) for site, _ in rows}
+    assert sum(h.endswith(".wikiquote.org/") for h in hosts) == sum(
+        s.endswith("wikiquote") for s in rec.sitelinks)
+
+
+def _statement_nodes(path: Path, entity: str) -> list[tuple[str, Any, str, bool]]:
+    """``(pid, value, rank, best)`` of every statement node of the entity (rdflib SPARQL)."""
+    g = graph(path)
+    out = []
+    for prop, node, rank, ps, value in g.query(PREFIXES + f"""
+        SELECT ?prop ?node ?rank ?ps ?v WHERE {{
+          wd:{entity} ?prop ?node . ?node wikibase:rank ?rank ; ?ps ?v .
+          FILTER(STRSTARTS(STR(?prop), STR(p:P)))
+          FILTER(STRSTARTS(STR(?ps), STR(ps:P))) }}"""):
+        pid = str(prop).rsplit("/", 1)[1]
+        assert str(ps).rsplit("/", 1)[1] == pid
+        best = (node, RDF.type, WIKIBASE.BestRank) in g
+        out.append((pid, value, str(rank).rsplit("#", 1)[1].replace("Rank", "").lower(), best))
+    return out
+
+
+def test_q42_truthy_statements_match_rdflib() -> None:
+    nodes = _statement_nodes(Q42_TTL, "Q42")
+    assert len(nodes) > 250
+    assert {r for *_, r, _ in nodes} == {"preferred", "normal", "deprecated"}
+    expected_edges: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    expected_literals: dict[str, set[str]] = defaultdict(set)
+    iri_values: Counter[str] = Counter()
+    for pid, value, rank, best in nodes:
+        if not best:  # wikibase:BestRank marks exactly the truthy statements
+            continue
+        if isinstance(value, URIRef) and value.startswith(str(WD)):
+            expected_edges[pid].add((str(value)[len(WD):], rank))
+        elif isinstance(value, Literal):
+            expected_literals[pid].add(f"{value}@{value.language}" if value.language
+                                       else str(value))
+        else:
+            iri_values[pid] += 1
+    rec = one(Q42_TTL)
+    got_edges: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for st in rec.statements:
+        got_edges[st.pid].add((st.target, st.rank))
+    assert got_edges == expected_edges
+    assert sum(len(v) for v in got_edges.values()) == len(rec.statements)  # no duplicates
+    for pid, values in expected_literals.items():
+        assert set(rec.literals[pid]) == values, pid
+    for pid, n in iri_values.items():
+        assert len(rec.literals[pid]) == n, pid
+    assert set(rec.literals) == set(expected_literals) | set(iri_values)
+    # The same edges from the truthy wdt: triples, an independent second source.
+    g = graph(Q42_TTL)
+    wdt_edges = {(str(p)[len(WDT):], str(o)[len(WD):]) for p, o in g.predicate_objects(WD.Q42)
+                 if str(p).startswith(str(WDT)) and str(o).startswith(str(WD))}
+    assert wdt_edges == {(s.pid, s.target) for s in rec.statements}
+    # Lexical forms are kept: times, and quantities with their sign.
+    assert rec.literals["P569"] == ["1952-03-11T00:00:00Z"]
+    assert rec.literals["P2048"] == ["+1.96"]
+    assert rec.literals["P1442"] == ["Douglas Adams' gravestone.jpg"]  # commons file name
+
+
+def test_q42_all_ranks_keeps_every_statement_node() -> None:
+    nodes = _statement_nodes(Q42_TTL, "Q42")
+    rec = one(Q42_TTL, all_ranks=True)
+    edges = Counter((pid, str(v)[len(WD):], rank) for pid, v, rank, _ in nodes
+                    if isinstance(v, URIRef) and v.startswith(str(WD)))
+    assert Counter((s.pid, s.target, s.rank) for s in rec.statements) == Counter(set(edges))
+    deprecated = [(pid, str(v)) for pid, v, rank, _ in nodes if rank == "deprecated"]
+    assert deprecated == [("P2021", "+10")]
+    assert "+10" in rec.literals["P2021"]
+    assert "+10" not in one(Q42_TTL).literals.get("P2021", [])
+
+
+def test_language_filter() -> None:
+    langs = frozenset({"de", "ja"})
+    rec = one(Q42_TTL, languages=langs)
+    full = one(Q42_TTL)
+    assert rec.labels == {k: v for k, v in full.labels.items() if k in langs}
+    assert set(rec.aliases) <= langs and rec.aliases == {
+        k: v for k, v in full.aliases.items() if k in langs}
+    assert rec.descriptions == {k: v for k, v in full.descriptions.items() if k in langs}
+    assert rec.sitelinks == {s: t for s, t in full.sitelinks.items()
+                             if re.match(r"^(de|ja)wik", s)}
+    assert "dewikiquote" in rec.sitelinks and "enwiki" not in rec.sitelinks
+    assert rec.statements == full.statements  # statements are not filtered
+
+
+# ---------------------------------------------------------------------------------------
+# Turtle: other files
+
+
+def test_small_dump_chunk_several_entities() -> None:
+    g = graph(SMALL_TTL)
+    recs = records(SMALL_TTL)
+    assert [r.id for r in recs] == ["Q31", "Q8"]
+    q31, q8 = recs
+    for rec in recs:
+        data = DATA[rec.id]
+        assert rec.lastrevid == int(g.value(data, SCHEMA.version))
+        assert rec.modified == str(g.value(data, SCHEMA.dateModified))
+    assert q31.sitelinks == {"itwikivoyage": "Belgio"}
+    assert q8.sitelinks == {"frwikiquote": "Bonheur"}
+    assert q8.literals == {"P646": ["/m/016pp7"]}
+    # wdt:P576 _:… without a statement node: an old-style "unknown value"
+    assert isinstance(g.value(WD.Q8, WDT.P576), rdflib.BNode)
+    assert q8.some_value == ["P576"] and q8.statements == []
+    # the file repeats blocks; repeated triples count once, so no problem is reported
+    assert bad_rows(SMALL_TTL) == []
+
+
+def test_lexemes_are_skipped_with_a_reason() -> None:
+    (last, recs, bad, skipped, counts), = chunks(LEXEME_TTL)
+    assert recs == [] and bad == []
+    assert [(row["id"], row["source"]) for row in skipped] == [("L4696", str(LEXEME_TTL))]
+    assert "lexeme L4696 skipped" in skipped[0]["reason"]
+    assert counts["lexemes"] == 1 and counts["entities"] == 0
+    assert last == len(LEXEME_TTL.read_text().splitlines())
+    g = graph(LEXEME_TTL)
+    assert (WD.L4696, RDF.type, URIRef("http://www.w3.org/ns/lemon/ontolex#LexicalEntry")) in g
+
+
+def test_borked_q42_is_loaded_and_its_problems_reported() -> None:
+    g = graph(BORKED_TTL)
+    versions = sorted(int(v) for v in g.objects(WD.Q42, SCHEMA.version))
+    assert len(versions) == 2
+    (last, recs, bad, skipped, counts), = chunks(BORKED_TTL)
+    assert [r.id for r in recs] == ["Q42"] and skipped == []
+    rec = recs[0]
+    assert rec.lastrevid == versions[-1]  # the higher version wins
+    assert rec.literals == {"P4768": ["212789"]}  # the linked statement
+    assert "P4326" not in rec.literals  # the orphan statement node's value
+    assert counts["problems"] == 2 == len(bad)
+    for row in bad:
+        assert set(row) == {"source", "line", "id", "reason", "raw"}
+        assert row["source"] == str(BORKED_TTL) and row["id"] == "Q42" and row["line"] > 0
+    versions_row = next(r for r in bad if "versions" in r["reason"])
+    assert all(str(v) in versions_row["reason"] for v in versions)
+    orphan = next(r for r in bad if "orphan" in r["reason"])
+    assert "Q42-b47f944e-409a-8c99-5191-d27a1dd1ac38" in orphan["reason"]
+    assert orphan["line"] == 42 and "P4326" in orphan["raw"]
+
+
+def test_turtle_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    lines = Q42_TTL.read_text(encoding="utf-8").splitlines()
+    assert lines[99].strip() == "schema:about wd:Q42 ;"
+    lines[99] = "\tschema:about wd:Q42 ;;; ]]"
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        chunks(broken)
+    assert f"{broken}:100:" in str(e.value)
+    assert "syntax error" in str(e.value)
+
+
+def test_turtle_chunks_and_resume_point(tmp_path: Path) -> None:
+    many = tmp_path / "many.ttl"
+    shutil.copy(SMALL_TTL, many)
+    got = chunks(many, chunk_size=1)
+    n_lines = len(SMALL_TTL.read_bytes().splitlines())
+    assert [(c[0], [r.id for r in c[1]]) for c in got] == [(0, ["Q31"]), (0, ["Q8"]),
+                                                            (n_lines, [])]
+    assert chunks(many, start_line=n_lines) == []  # done: nothing again
+
+
+# ---------------------------------------------------------------------------------------
+# Properties
+
+
+def _json_entity(path: Path) -> dict:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return next(iter(doc["entities"].values())) if "entities" in doc else doc
+
+
+def _wikidata_rdf_of(entity: dict) -> rdflib.Graph:
+    """The entity as Wikidata's RDF dumps write it (labels, statement nodes, truthy triples),
+    built from its JSON with rdflib, for the value types the entity has."""
+    g = rdflib.Graph()
+    eid = entity["id"]
+    e = WD[eid]
+    g.add((DATA[eid], SCHEMA.about, e))
+    g.add((DATA[eid], SCHEMA.version, Literal(str(entity["lastrevid"]), datatype=XSD.integer)))
+    g.add((DATA[eid], SCHEMA.dateModified, Literal(entity["modified"], datatype=XSD.dateTime)))
+    g.add((e, RDF.type, WIKIBASE.Property))
+    camel = "".join(part.capitalize() for part in entity["datatype"].split("-"))
+    g.add((e, WIKIBASE.propertyType, WIKIBASE[camel]))
+    for lang, term in entity["labels"].items():
+        for pred in (RDFS.label, SKOS.prefLabel, SCHEMA.name):
+            g.add((e, pred, Literal(term["value"], lang=lang)))
+    for lang, term in entity["descriptions"].items():
+        g.add((e, SCHEMA.description, Literal(term["value"], lang=lang)))
+    for lang, terms in entity["aliases"].items():
+        for term in terms:
+            g.add((e, SKOS.altLabel, Literal(term["value"], lang=lang)))
+    for pid, statements in entity["claims"].items():
+        for st in statements:
+            node = WDS[st["id"].replace("$", "-")]
+            g.add((e, P[pid], node))
+            g.add((node, WIKIBASE.rank, WIKIBASE[st["rank"].capitalize() + "Rank"]))
+            snak = st["mainsnak"]
+            if snak["snaktype"] == "novalue":
+                g.add((node, RDF.type, WDNO[pid]))
+                g.add((e, RDF.type, WDNO[pid]))
+                continue
+            value = snak["datavalue"]["value"]
+            if snak["datatype"] in ("wikibase-item", "wikibase-property"):
+                obj: Any = WD[value["id"]]
+            elif snak["datatype"] == "url":
+                obj = URIRef(value)
+            elif snak["datatype"] == "monolingualtext":
+                obj = Literal(value["text"], lang=value["language"])
+            elif snak["datatype"] == "string":
+                obj = Literal(value)
+            else:
+                raise AssertionError(f"not covered here: {snak['datatype']}")
+            g.add((node, PS[pid], obj))
+            g.add((e, WDT[pid], obj))
+    return g
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt"])
+def test_property_matches_json_reader(tmp_path: Path, fmt: str) -> None:
+    entity = _json_entity(P279_JSON)
+    path = tmp_path / f"P279.{'ttl' if fmt == 'turtle' else 'nt'}"
+    with lexical_literals():
+        _wikidata_rdf_of(entity).serialize(path, format=fmt, encoding="utf-8")
+    rec = one(path)
+    [expected] = [r for c in iter_parsed(P279_JSON, workers=1) for r in c[1]]
+    assert rec.kind == expected.kind == "property"
+    assert rec.datatype == expected.datatype == entity["datatype"] == "wikibase-item"
+    assert rec.lastrevid == expected.lastrevid and rec.modified == expected.modified
+    assert rec.labels == expected.labels and len(rec.labels) == 112
+    assert rec.descriptions == expected.descriptions
+    assert {k: sorted(v) for k, v in rec.aliases.items()} == {
+        k: sorted(v) for k, v in expected.aliases.items()}
+    assert sorted((s.pid, s.target, s.rank) for s in rec.statements) == sorted(
+        (s.pid, s.target, s.rank) for s in expected.statements)
+    assert {k: sorted(v) for k, v in rec.literals.items()} == {
+        k: sorted(v) for k, v in expected.literals.items()}
+    assert rec.no_value == expected.no_value and len(rec.no_value) == 1
+
+
+def test_property_datatype_names() -> None:
+    from kgx.ingest.rdf import DATATYPES
+
+    # every datatype the JSON reader knows is reachable from an RDF property type
+    from kgx.ingest.wikidata_json import _VALUE_TYPE_OF_DATATYPE
+
+    assert set(_VALUE_TYPE_OF_DATATYPE) <= set(DATATYPES.values())
+
+
+# ---------------------------------------------------------------------------------------
+# N-Triples
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 500])
+def test_nt_equals_turtle(combined_nt: Path, turtle_records: list[EntityRecord],
+                          chunk_size: int) -> None:
+    got = chunks(combined_nt, chunk_size=chunk_size)
+    assert [r for c in got for r in c[1]] == turtle_records  # same records, same order
+    assert [r.id for r in turtle_records] == ["Q31", "Q8", "Q42", "Q24628793", "Q37599471"]
+    assert all(len(c[1]) + len(c[3]) <= chunk_size for c in got)
+    assert [row["id"] for c in got for row in c[3]] == ["L4696"]
+    assert [row for c in got for row in c[2]] == []
+    lasts = [c[0] for c in got]
+    assert lasts == sorted(set(lasts)) and lasts[-1] == len(
+        combined_nt.read_text().splitlines())
+    counts = sum((c[4] for c in got), Counter())
+    assert counts["triples"] == len(combined_nt.read_text().splitlines())
+    assert counts["entities"] == 5 and counts["lexemes"] == 1
+
+
+def test_nt_in_rdflib_serializer_order(tmp_path: Path) -> None:
+    """rdflib's own N-Triples writer orders triples its way; one entity still reads the same."""
+    with lexical_literals():
+        g = rdflib.Graph()
+        g.parse(Q42_TTL, format="turtle")
+        g.serialize(tmp_path / "q42.nt", format="nt", encoding="utf-8")
+    lines = (tmp_path / "q42.nt").read_text(encoding="utf-8").splitlines()
+    assert [x for x in lines if x.strip()] != nt_lines(Q42_TTL)  # really another order
+    assert canonical(one(tmp_path / "q42.nt")) == canonical(one(Q42_TTL))
+
+
+def test_nt_borked_equals_turtle(tmp_path: Path) -> None:
+    path = write_nt(tmp_path / "borked.nt", BORKED_TTL)
+    assert records(path) == records(BORKED_TTL)
+    assert sorted(r["reason"].split(" (")[0] for r in bad_rows(path)) == sorted(
+        r["reason"].split(" (")[0] for r in bad_rows(BORKED_TTL))
+
+
+def test_nt_bad_lines_are_quarantined(tmp_path: Path, combined_nt: Path,
+                                      turtle_records: list[EntityRecord]) -> None:
+    lines = combined_nt.read_bytes().splitlines()
+    label = next(i for i, line in enumerate(lines)
+                 if line.startswith(b"<http://www.wikidata.org/entity/Q42> "
+                                    b"<http://schema.org/description>")
+                 and line.endswith(b'"@de .'))
+    lines[label] = lines[label].replace(b"<http://schema.org/description>",
+                                        b"<http://schema.org/description")
+    stmt = next(i for i, line in enumerate(lines) if b"/prop/statement/P646>" in line
+                and line.startswith(b"<http://www.wikidata.org/entity/statement/Q8-"))
+    lines[stmt] = lines[stmt][:-5] + b"\xff\xfe .'"  # not UTF-8, not a triple
+    path = tmp_path / "corrupt.nt"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    got = chunks(path, chunk_size=1)
+    bad = [row for c in got for row in c[2]]
+    by_line = {row["line"]: row for row in bad}
+    assert by_line[label + 1]["id"] == "Q42" and by_line[label + 1]["source"] == str(path)
+    assert "N-Triples" in by_line[label + 1]["reason"]
+    assert by_line[label + 1]["raw"] == lines[label].decode()
+    assert by_line[stmt + 1]["id"] == "Q8" and "UTF-8" in by_line[stmt + 1]["reason"]
+    # Q8's statement lost its value: reported as a problem of Q8, the rest is loaded
+    assert {row["id"] for row in bad} == {"Q42", "Q8"}
+    assert sum(c[4]["bad"] for c in got) == 2
+    recs = {r.id: r for c in got for r in c[1]}
+    expected = {r.id: r for r in turtle_records}
+    assert set(recs) == set(expected)
+    assert expected["Q42"].descriptions["de"]
+    assert recs["Q42"].descriptions == {
+        k: v for k, v in expected["Q42"].descriptions.items() if k != "de"}
+    assert recs["Q42"].labels == expected["Q42"].labels
+    assert recs["Q8"].literals == {} and expected["Q8"].literals == {"P646": ["/m/016pp7"]}
+    assert sum(c[4]["problems"] for c in got) == 1  # Q8's statement node without a value
+    for rid in ("Q31", "Q24628793", "Q37599471"):
+        assert recs[rid] == expected[rid]
+    # every bad row is in the chunk that covers its line
+    previous = 0
+    for last, _, rows, _, _ in got:
+        assert all(previous < row["line"] <= last for row in rows)
+        previous = last
+
+
+def test_nt_resume_from_each_chunk(combined_nt: Path) -> None:
+    got = chunks(combined_nt, chunk_size=1)
+    assert len(got) >= 6
+    ids = [[r.id for r in c[1]] + [row["id"] for row in c[3]] for c in got]
+    n_lines = len(combined_nt.read_bytes().splitlines())
+    for i, (last, *_rest) in enumerate(got[:-1]):
+        resumed = chunks(combined_nt, chunk_size=1, start_line=last)
+        # every line after the resume point is read once, and nothing before it
+        assert sum(c[4]["triples"] for c in resumed) == n_lines - last
+        assert sum(c[4]["triples"] for c in got[: i + 1]) == last
+        assert [[r.id for r in c[1]] + [row["id"] for row in c[3]] for c in resumed] == ids[
+            i + 1:]
+        assert [r for c in resumed for r in c[1]] == [r for c in got[i + 1:] for r in c[1]]
+        assert [c[0] for c in resumed] == [c[0] for c in got[i + 1:]]
+    assert chunks(combined_nt, start_line=got[-1][0]) == []
+
+
+@pytest.mark.parametrize("opener,suffix", [(gzip.open, ".nt.gz"), (bz2.open, ".nt.bz2")])
+def test_nt_compressed(tmp_path: Path, combined_nt: Path, turtle_records: list[EntityRecord],
+                       opener: Any, suffix: str) -> None:
+    path = tmp_path / f"combined{suffix}"
+    with opener(path, "wb") as f:
+        f.write(combined_nt.read_bytes())
+    assert guess_format(path) == "nt"
+    assert records(path, chunk_size=2) == turtle_records
+
+
+def test_nt_synthetic_values_ranks_escapes_and_sites(tmp_path: Path) -> None:
+    wd, p, ps, wdt = str(WD), str(P), str(PS), str(WDT)
+    rank = str(WIKIBASE.rank)
+    WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"  # noqa: N806
+    COMMONS = "https://commons.wikimedia.org/"  # noqa: N806
+    nt = f"""\
+# a comment line, then a blank line
+
+<{DATA}Q1> <{SCHEMA.version}> "7"^^<{XSD.integer}> .
+<{wd}Q1> <{RDFS.label}> "caf\\u00E9 \\"x\\" \\U0001F600\\tend"@EN .
+<{wd}Q1> <{RDFS.label}> "Q1 de"@de .
+<{wd}Q1> <{SKOS.altLabel}> "a1"@de .
+<{wd}Q1> <{SCHEMA.description}> "line1\\nline2"@fr .
+<{wd}Q1> <{p}P1> <{wd}statement/Q1-a> .
+<{wd}statement/Q1-a> <{rank}> <{WIKIBASE.PreferredRank}> .
+<{wd}statement/Q1-a> <{ps}P1> <{wd}Q10> .
+<{wd}Q1> <{p}P1> <{wd}statement/Q1-b> .
+<{wd}statement/Q1-b> <{rank}> <{WIKIBASE.NormalRank}> .
+<{wd}statement/Q1-b> <{ps}P1> <{wd}Q11> .
+<{wd}Q1> <{p}P2> <{wd}statement/Q1-c> .
+<{wd}statement/Q1-c> <{rank}> <{WIKIBASE.NormalRank}> .
+<{wd}statement/Q1-c> <{ps}P2> <http://www.wikidata.org/.well-known/genid/0123abcd> .
+<{wd}Q1> <{p}P3> <{wd}statement/Q1-d> .
+<{wd}statement/Q1-d> <{rank}> <{WIKIBASE.NormalRank}> .
+<{wd}statement/Q1-d> <{RDF.type}> <{WDNO}P3> .
+<{wd}Q1> <{p}P4> <{wd}statement/Q1-e> .
+<{wd}statement/Q1-e> <{rank}> <{WIKIBASE.DeprecatedRank}> .
+<{wd}statement/Q1-e> <{ps}P4> "1"^^<{XSD.decimal}> .
+<{wd}Q1> <{p}P5> <{wd}statement/Q1-f> .
+<{wd}statement/Q1-f> <{rank}> <{WIKIBASE.NormalRank}> .
+<{wd}statement/Q1-f> <{ps}P5> "Point(13.4 52.5)"^^<{WKT}> .
+<{wd}Q1> <{wdt}P1> <{wd}Q10> .
+<{wd}Q1> <{wdt}P6> <{wd}Q99> .
+<https://de.wikipedia.org/wiki/Q1_de> <{SCHEMA.about}> <{wd}Q1> .
+<https://de.wikipedia.org/wiki/Q1_de> <{SCHEMA.isPartOf}> <https://de.wikipedia.org/> .
+<https://de.wikipedia.org/wiki/Q1_de> <{SCHEMA.name}> "Q1 de"@de .
+<https://commons.wikimedia.org/wiki/Category:Q1> <{SCHEMA.about}> <{wd}Q1> .
+<https://commons.wikimedia.org/wiki/Category:Q1> <{SCHEMA.isPartOf}> <{COMMONS}> .
+<https://example.org/wiki/X> <{SCHEMA.about}> <{wd}Q1> .
+<https://example.org/wiki/X> <{SCHEMA.isPartOf}> <https://example.org/> .
+<{wd}Q2> <{wdt}P7> _:b1 .
+<{wd}Q2> <{RDF.type}> <{WDNO}P8> .
+<{wd}Q2> <{wdt}P9> "x"@en-GB .
+<{wd}Q3> <{wdt}P1> <{wd}Q1> .
+<{wd}Q2> <{wdt}P1> <{wd}Q1> .
+<{wd}Q4> <http://www.w3.org/2002/07/owl#sameAs> <{wd}Q1> .
+"""
+    path = tmp_path / "synthetic.nt"
+    path.write_text(nt, encoding="utf-8")
+    g = rdflib.Graph()
+    g.parse(path, format="nt")  # rdflib agrees that this is valid N-Triples
+    (last, recs, bad, skipped, counts), = chunks(path)
+    q1, q2, q3 = recs
+    assert q1.lastrevid == 7
+    assert q1.labels == {"en": next(str(o) for o in g.objects(WD.Q1, RDFS.label)
+                                    if o.language.lower() == "en"),
+                         "de": "Q1 de"}
+    assert q1.labels["en"] == 'café "x" \U0001F600\tend'
+    assert q1.descriptions == {"fr": "line1\nline2"}
+    assert q1.aliases == {"de": ["a1"]}
+    # preferred wins over normal; wdt:P1 is not counted again; wdt:P6 (no node) is used
+    assert [(s.pid, s.target, s.rank) for s in q1.statements] == [
+        ("P1", "Q10", "preferred"), ("P6", "Q99", "normal")]
+    assert q1.some_value == ["P2"] and q1.no_value == ["P3"]
+    assert "P4" not in q1.literals  # deprecated
+    assert q1.literals == {"P5": ["Point(13.4 52.5)"]}
+    assert q1.sitelinks == {"dewiki": "Q1 de", "commonswiki": "Category:Q1"}
+    assert [r["id"] for r in bad] == ["Q1", "Q2"] and "example.org" in bad[0]["reason"]
+    assert "not grouped by entity" in bad[1]["reason"] and bad[1]["line"] == 39
+    assert q2.some_value == ["P7"] and q2.no_value == ["P8"]
+    assert q2.literals == {"P9": ["x@en-gb"]}
+    assert q3.statements[0].target == "Q1"
+    # Q2 appears again after Q3, without a version of its own: not loaded, reported
+    assert [r.id for r in recs] == ["Q1", "Q2", "Q3"]
+    assert counts["bad"] == 1 and counts["problems"] == 1
+    assert [(r["id"], r["reason"]) for r in skipped] == [("Q4", "redirect Q4 -> Q1 skipped")]
+    assert counts["redirects"] == 1
+    assert last == len(nt.splitlines())
+
+    all_ranks = one_of(path, "Q1", all_ranks=True)
+    assert sorted((s.pid, s.target, s.rank) for s in all_ranks.statements) == [
+        ("P1", "Q10", "preferred"), ("P1", "Q11", "normal"), ("P6", "Q99", "normal")]
+    assert all_ranks.literals["P4"] == ["1"]
+    only_de = one_of(path, "Q1", languages=frozenset({"de"}))
+    assert only_de.labels == {"de": "Q1 de"} and only_de.descriptions == {}
+    assert only_de.sitelinks == {"dewiki": "Q1 de"}  # commons has no language
+
+
+def one_of(path: Path, eid: str, **kw: Any) -> EntityRecord:
+    return next(r for r in records(path, **kw) if r.id == eid)
+
+
+def test_nt_entity_appearing_again(tmp_path: Path) -> None:
+    wd, wdt = str(WD), str(WDT)
+    version = str(SCHEMA.version)
+    path = tmp_path / "again.nt"
+    path.write_text(
+        f'<{DATA}Q1> <{version}> "5"^^<{XSD.integer}> .\n'
+        f'<{wd}Q1> <{RDFS.label}> "old"@en .\n'
+        f'<{wd}Q2> <{wdt}P1> <{wd}Q1> .\n'
+        f'<{DATA}Q1> <{version}> "6"^^<{XSD.integer}> .\n'
+        f'<{wd}Q1> <{RDFS.label}> "new"@en .\n'
+        f'<{wd}Q2> <{wdt}P2> <{wd}Q1> .\n', encoding="utf-8")
+    got = chunks(path)
+    recs = [r for c in got for r in c[1]]
+    bad = [row for c in got for row in c[2]]
+    # a second version of Q1 is loaded (the writer keeps the newer); Q2's stray triple is not
+    assert [(r.id, r.lastrevid, r.labels) for r in recs] == [
+        ("Q1", 5, {"en": "old"}), ("Q2", None, {}), ("Q1", 6, {"en": "new"})]
+    assert [(row["id"], row["line"]) for row in bad] == [("Q1", 4), ("Q2", 6)]
+    assert "twice" in bad[0]["reason"] and "not grouped by entity" in bad[1]["reason"]
+
+
+def test_guess_format(tmp_path: Path) -> None:
+    assert guess_format("x.ttl") == guess_format("x.ttl.gz") == "turtle"
+    assert guess_format("x.nt") == guess_format("X.NT.BZ2") == "nt"
+    assert guess_format("x.txt", "n-triples") == "nt"
+    with pytest.raises(SourceError, match="fmt="):
+        guess_format("x.rdf")
+    renamed = tmp_path / "q42.data"
+    shutil.copy(BORKED_TTL, renamed)
+    assert [r.id for r in records(renamed, fmt="turtle")] == ["Q42"]
+
+
+def test_site_ids() -> None:
+    assert site_id("https://de.wikipedia.org/") == "dewiki"
+    assert site_id("https://zh-min-nan.wikipedia.org/") == "zh_min_nanwiki"
+    assert site_id("https://en.wikivoyage.org/") == "enwikivoyage"
+    assert site_id("https://species.wikimedia.org/") == "specieswiki"
+    assert site_id("https://www.wikidata.org/") == "wikidatawiki"
+    assert site_id("https://example.org/") is None
+
+
+# ---------------------------------------------------------------------------------------
+# RDF against JSON
+
+
+def test_q42_rdf_against_json() -> None:
+    """Q42.ttl (revision 1997465481, 2023) against Q42-2018.json (revision 716282445).
+
+    The revisions differ, so only what must agree (or did not change between them) is
+    compared: kind and id, the label languages of 2018 (all still there in 2023) and most
+    of their texts, the sitelinks (same site ids and titles for every site in both; 2023
+    dropped thwikiquote), the statements' shared core, and the literal encodings that
+    the two formats share. Known format differences: RDF times lack the JSON's sign and
+    precision (``1952-03-11T00:00:00Z`` vs ``+1952-03-11T00:00:00Z/11``) and RDF
+    quantities lack their unit (``+1.96`` vs ``+1.96 Q11573``).
+    """
+    rdf = one(Q42_TTL)
+    [js] = [r for c in iter_parsed(Q42_JSON, workers=1) for r in c[1]]
+    assert js.lastrevid != rdf.lastrevid  # different revisions: a partial comparison
+    assert (rdf.id, rdf.kind) == (js.id, js.kind) == ("Q42", "item")
+    assert set(js.labels) <= set(rdf.labels)
+    assert len(js.labels) == 138 and len(rdf.labels) == 175
+    assert sum(rdf.labels[k] == v for k, v in js.labels.items()) >= 130
+    assert rdf.labels["en"] == js.labels["en"] == "Douglas Adams"
+    common = set(js.sitelinks) & set(rdf.sitelinks)
+    assert set(js.sitelinks) - common == {"thwikiquote"}
+    assert all(js.sitelinks[s] == rdf.sitelinks[s] for s in common) and len(common) == 106
+    js_edges = {(s.pid, s.target) for s in js.statements}
+    rdf_edges = {(s.pid, s.target) for s in rdf.statements}
+    assert {("P31", "Q5"), ("P21", "Q6581097"), ("P19", "Q350"), ("P20", "Q159288")} <= (
+        js_edges & rdf_edges)
+    assert len(js_edges & rdf_edges) >= 35
+    assert js.literals["P569"] == ["+1952-03-11T00:00:00Z/11"]
+    assert rdf.literals["P569"] == ["1952-03-11T00:00:00Z"]
+    assert js.literals["P2048"] == ["+1.96 Q11573"] and rdf.literals["P2048"] == ["+1.96"]
+    for pid in ("P1442", "P18", "P1559", "P373", "P214"):  # commons, monolingual, strings
+        assert rdf.literals[pid] == js.literals[pid], pid
