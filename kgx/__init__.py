@@ -12,10 +12,13 @@ from kgx._version import __version__
 from kgx.config import Config, load_config
 from kgx.errors import KGXError
 from kgx.graph.connection import Graph, connect
-from kgx.ingest.load import load_codex, load_dbp15k, load_rdf, load_wikidata
+from kgx.ingest.load import bulk_load_wikidata, load_codex, load_dbp15k, load_rdf, load_wikidata
+from kgx.ingest.sparql import load_sparql
 
 __all__ = [
     "__version__",
+    "bulk_load_wikidata",
+    "load_sparql",
     "Config",
     "Graph",
     "KGXError",

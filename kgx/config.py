@@ -61,6 +61,7 @@ class Config:
     batch_size: int = 2000
     workers: int = 2
     show_progress: bool = True
+    sparql_contact: str | None = None  # who to contact, sent in the SPARQL User-Agent
     source: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -189,6 +189,12 @@ class LocalServer:
     def _ports(self) -> tuple[int, int]:
         bolt, http = self.cfg.bolt_port, self.cfg.http_port
         explicit = self.cfg.source.get("bolt_port", "default") != "default"
+        try:  # a restart keeps its ports, so that open drivers reconnect
+            last = json.loads((self.root / "ports.json").read_text())
+            if not explicit and port_is_free(last["bolt"]) and port_is_free(last["http"]):
+                return int(last["bolt"]), int(last["http"])
+        except (OSError, ValueError, KeyError):
+            pass
         if not port_is_free(bolt):
             if explicit:
                 raise ServerError(
@@ -264,6 +270,7 @@ class LocalServer:
         state = {"pid": proc.pid, "bolt_port": bolt, "http_port": http,
                  "version": self.cfg.neo4j_version, "started": time.time()}
         self.state_file.write_text(json.dumps(state))
+        (self.root / "ports.json").write_text(json.dumps({"bolt": bolt, "http": http}))
         deadline = time.monotonic() + self.cfg.start_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:

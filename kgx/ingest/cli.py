@@ -27,6 +27,17 @@ def cmd_load_wikidata(args: argparse.Namespace, cfg: Config) -> int:
     ids = _read_ids(args.ids) if args.ids else None
     if args.path != "-" and not Path(args.path).exists():
         raise ConfigError(f"no such file: {args.path}")
+    if args.bulk:
+        from kgx.ingest.load import bulk_load_wikidata
+
+        if ids or args.where or args.limit or args.resume:
+            raise ConfigError("--bulk takes the whole input: --ids, --where, --limit and "
+                              "--resume are for the Bolt path")
+        result = bulk_load_wikidata(cfg, args.path, kg=args.kg, languages=languages,
+                                    all_ranks=args.all_ranks, max_errors=args.max_errors,
+                                    quarantine=args.quarantine, keep_csv=args.keep_csv)
+        print(result.summary())
+        return 0
     with connect(cfg) as g:
         result = load_wikidata(
             g, args.path, kg=args.kg, languages=languages, ids=ids, where=args.where,
@@ -45,6 +56,29 @@ def cmd_load_rdf(args: argparse.Namespace, cfg: Config) -> int:
         result = load_rdf(g, args.path, kg=args.kg, fmt=args.format, languages=languages,
                           all_ranks=args.all_ranks, resume=args.resume,
                           max_errors=args.max_errors, quarantine=args.quarantine)
+    print(result.summary())
+    return 0
+
+
+def cmd_load_sparql(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.graph.connection import connect
+    from kgx.ingest.sparql import load_sparql
+
+    if bool(args.query) == bool(args.ids):
+        raise ConfigError("kgx load sparql needs exactly one of --query FILE or --ids FILE")
+    query = None
+    if args.query:
+        try:
+            query = Path(args.query).read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"--query: cannot read {args.query}: {e}") from e
+    ids = sorted(_read_ids(args.ids)) if args.ids else None
+    languages = [x.strip() for x in args.languages.split(",")] if args.languages else None
+    with connect(cfg) as g:
+        result = load_sparql(g, args.endpoint, query=query, ids=ids, kg=args.kg,
+                             languages=languages, page_size=args.page_size,
+                             contact=args.contact or cfg.sparql_contact, limit=args.limit,
+                             resume=args.resume, max_errors=args.max_errors)
     print(result.summary())
     return 0
 
@@ -92,6 +126,9 @@ def register(sub: Any) -> None:
     w.add_argument("--max-errors", type=int, default=None,
                    help="give up (exit non-zero) after this many bad records")
     w.add_argument("--quarantine", metavar="FILE", help="where bad records go (JSON lines)")
+    w.add_argument("--bulk", action="store_true",
+                   help="into an empty local database with neo4j-admin import (fastest)")
+    w.add_argument("--keep-csv", action="store_true", help="with --bulk: keep the CSV files")
     w.set_defaults(func=cmd_load_wikidata)
 
     r = kinds.add_parser("rdf", help="Wikidata RDF: Turtle or N-Triples (.nt streamed; .gz/.bz2)")
@@ -103,6 +140,18 @@ def register(sub: Any) -> None:
     r.add_argument("--quarantine", metavar="FILE")
     _common(r)
     r.set_defaults(func=cmd_load_rdf)
+
+    q = kinds.add_parser("sparql", help="entities from a SPARQL endpoint (paged, polite)")
+    q.add_argument("--endpoint", required=True, help="e.g. https://query.wikidata.org/sparql")
+    q.add_argument("--query", metavar="FILE", help="a SELECT returning ?item")
+    q.add_argument("--ids", metavar="FILE", help="entity ids, whitespace or comma separated")
+    q.add_argument("--kg", default="wikidata")
+    q.add_argument("--languages")
+    q.add_argument("--page-size", type=int, default=1000)
+    q.add_argument("--limit", type=int)
+    q.add_argument("--contact", help="an e-mail or URL for the User-Agent (KGX_SPARQL_CONTACT)")
+    _common(q)
+    q.set_defaults(func=cmd_load_sparql)
 
     c = kinds.add_parser("codex", help="CoDEx (triples with their split, names in 6 languages)")
     c.add_argument("dir", help="the codex/ folder (triples/, relations/, types/)")

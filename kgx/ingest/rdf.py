@@ -228,7 +228,7 @@ Term = str | Lit
 Triple = tuple[str, str, Term, int]
 
 
-def _lit(value: str, lang: str | None, datatype: str | None) -> Lit:
+def literal_term(value: str, lang: str | None, datatype: str | None) -> Lit:
     if lang:
         return Lit(value, lang.lower(), None)
     if datatype in (XSD_STRING, RDF_LANGSTRING):  # RDF 1.1: "x" and "x"^^xsd:string agree
@@ -392,7 +392,7 @@ def _parse_nt_line(text: str) -> tuple[str, str, Term] | None:
     elif o_bnode is not None:
         o = "_:" + o_bnode
     else:
-        o = _lit(_unescape(lex), lang, _unescape(dt) if dt is not None else None)
+        o = literal_term(_unescape(lex), lang, _unescape(dt) if dt is not None else None)
     return s, _unescape(p), o
 
 
@@ -407,7 +407,7 @@ def _nt_term(t: Term) -> str:
     return t if t.startswith("_:") else f"<{t}>"
 
 
-def _raw(triples: Iterable[Triple]) -> str:
+def raw_term(triples: Iterable[Triple]) -> str:
     text = "\n".join(f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)} ." for s, p, o, _ in triples)
     return text[:RAW_LIMIT]
 
@@ -429,7 +429,7 @@ class _Sink(RDFSink):
         self.parser: SinkParser | None = None
 
     def newLiteral(self, s: str, dt: Any, lang: str | None) -> Any:  # noqa: N802
-        return _lit(s, lang, str(dt) if dt else None)
+        return literal_term(s, lang, str(dt) if dt else None)
 
     def makeStatement(self, quadruple: Any, why: Any = None) -> None:  # noqa: N802
         _f, p, s, o = quadruple
@@ -446,7 +446,7 @@ def _term(n: Any) -> Term:
     if isinstance(n, BNode):
         return "_:" + str(n)
     if isinstance(n, Literal):  # numbers and booleans written bare in Turtle
-        return _lit(str(n), n.language, str(n.datatype) if n.datatype else None)
+        return literal_term(str(n), n.language, str(n.datatype) if n.datatype else None)
     return str(n)
 
 
@@ -495,7 +495,7 @@ class _Problems:
         self.rows: list[tuple[str, str, int]] = []
 
     def add(self, reason: str, triples: Iterable[Triple], line: int) -> None:
-        self.rows.append((reason, _raw(triples), line))
+        self.rows.append((reason, raw_term(triples), line))
 
 
 def _value(o: Term) -> tuple[str, str | None]:
@@ -517,7 +517,7 @@ def _value(o: Term) -> tuple[str, str | None]:
     return "literal", o
 
 
-def _build(
+def build_record(
     eid: str,
     triples: list[Triple],
     languages: frozenset[str] | None,
@@ -545,12 +545,12 @@ def _build(
     skip = _SKIP.get(eid[0])
     if skip is not None or ONTOLEX_ENTRY in types or WB_LEXEME in types:
         key, what = skip or _SKIP["L"]
-        return None, [(f"{what} {eid} skipped", _raw(own[:20]), first_line)], key, None
+        return None, [(f"{what} {eid} skipped", raw_term(own[:20]), first_line)], key, None
     redirect = next((o for _, p, o, _ in own if p == OWL_SAME_AS and isinstance(o, str)
                      and o.startswith(WD)), None)
     if redirect is not None:
         reason = f"redirect {eid} -> {redirect[len(WD):]} skipped"
-        return None, [(reason, _raw(own[:20]), first_line)], "redirects", None
+        return None, [(reason, raw_term(own[:20]), first_line)], "redirects", None
     if not own and not header:
         return None, [], None, (
             f"triples of {eid} (statement nodes or sitelink articles) without any triple "
@@ -816,13 +816,13 @@ class _ChunkBuilder:
         self.bad.append(self.row(line, eid, reason, raw))
 
     def entity(self, eid: str, triples: list[Triple]) -> EntityRecord | None:
-        record, problems, skip_key, bad_reason = _build(eid, triples, self.languages,
+        record, problems, skip_key, bad_reason = build_record(eid, triples, self.languages,
                                                         self.all_ranks)
         first = min((t[3] for t in triples), default=0)
         if bad_reason is not None:
             self.counts["bad"] += 1
             self.counts["bad_entities"] += 1
-            self.bad.append(self.row(first, eid, bad_reason, _raw(triples)))
+            self.bad.append(self.row(first, eid, bad_reason, raw_term(triples)))
             return None
         if record is None:
             self.counts[skip_key or "other"] += 1
@@ -950,7 +950,7 @@ def _nt_chunks(
             for t in block.triples:
                 if t[0].startswith(WDS) or t[1] == SCHEMA_ABOUT:
                     builder.bad_line(t[3], None, "statement node or sitelink article before "
-                                     "any entity's block; ignored", _raw([t]))
+                                     "any entity's block; ignored", raw_term([t]))
             return
         eid = block.eid
         version = _block_version(block.triples)
@@ -967,7 +967,7 @@ def _nt_chunks(
                     f"another entity, apart from {eid}'s block at line {earlier_line}: the "
                     "input is not grouped by entity, and loading them alone would replace "
                     f"{eid} with a part of it; not loaded (sort the input by entity, or "
-                    "load it as Turtle)", _raw(block.triples)))
+                    "load it as Turtle)", raw_term(block.triples)))
                 return
             extra = (f"{eid} appears twice (schema:version {earlier_version} at line "
                      f"{earlier_line}, {version} at line {block.first_line}); both are "
