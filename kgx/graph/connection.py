@@ -201,8 +201,11 @@ class Graph:
 
     def clear(self) -> None:
         """Delete every node and relationship (tests and `kgx reset`); keeps the schema."""
+        # relationships first, so that no inner transaction holds a node with all its edges
         self.runner.autocommit(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS", {})
+            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS", {})
+        self.runner.autocommit(
+            "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS", {})
 
 
 def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -40,6 +40,7 @@ FOREACH (_ IN CASE WHEN state IN ['new', 'changed'] THEN [1] ELSE [] END |
       e.datatype = r.datatype, e.hash = r.hash, e.loadedBy = $run)
 FOREACH (_ IN CASE WHEN state IN ['new', 'changed'] AND r.kind = 'property' THEN [1] ELSE [] END |
   SET e:Property)
+FOREACH (_ IN CASE WHEN state = 'new' THEN [1] ELSE [] END | SET e += r.literals)
 RETURN r.id AS id, state
 """
 
@@ -80,13 +81,6 @@ FOREACH (_ IN CASE WHEN x IS NULL THEN [1] ELSE [] END |
                                   status: 'original'}))
 FOREACH (_ IN CASE WHEN x IS NOT NULL THEN [1] ELSE [] END | SET x.primary = nm.primary)
 """
-_NAMES_NEW = """
-UNWIND $rows AS r
-MATCH (e:Entity {kg: $kg, id: r.id})
-UNWIND r.names AS nm
-CREATE (e)-[:HAS_NAME]->(:Name {lang: nm.lang, text: nm.text, primary: nm.primary,
-                                status: 'original'})
-"""
 _DESCS = """
 UNWIND $rows AS r
 MATCH (e:Entity {kg: $kg, id: r.id})
@@ -96,12 +90,6 @@ WHERE x.run IS NULL
 FOREACH (_ IN CASE WHEN x IS NULL THEN [1] ELSE [] END |
   CREATE (e)-[:HAS_DESCRIPTION]->(:Description {lang: d.lang, text: d.text, status: 'original'}))
 """
-_DESCS_NEW = """
-UNWIND $rows AS r
-MATCH (e:Entity {kg: $kg, id: r.id})
-UNWIND r.descs AS d
-CREATE (e)-[:HAS_DESCRIPTION]->(:Description {lang: d.lang, text: d.text, status: 'original'})
-"""
 _SITES = """
 UNWIND $rows AS r
 MATCH (e:Entity {kg: $kg, id: r.id})
@@ -109,11 +97,23 @@ UNWIND r.sites AS s
 MERGE (e)-[:HAS_SITELINK]->(x:Sitelink {site: s.site, title: s.title})
 SET x.lang = s.lang
 """
-_SITES_NEW = """
+# New entities: names, descriptions and sitelinks in one pass (one index seek per entity).
+_PARTS_NEW = """
 UNWIND $rows AS r
 MATCH (e:Entity {kg: $kg, id: r.id})
-UNWIND r.sites AS s
-CREATE (e)-[:HAS_SITELINK]->(:Sitelink {site: s.site, title: s.title, lang: s.lang})
+CALL (e, r) {
+  UNWIND r.names AS nm
+  CREATE (e)-[:HAS_NAME]->(:Name {lang: nm.lang, text: nm.text, primary: nm.primary,
+                                  status: 'original'})
+}
+CALL (e, r) {
+  UNWIND r.descs AS d
+  CREATE (e)-[:HAS_DESCRIPTION]->(:Description {lang: d.lang, text: d.text, status: 'original'})
+}
+CALL (e, r) {
+  UNWIND r.sites AS s
+  CREATE (e)-[:HAS_SITELINK]->(:Sitelink {site: s.site, title: s.title, lang: s.lang})
+}
 """
 _LITERALS = """
 UNWIND $rows AS r
@@ -169,6 +169,11 @@ def entity_row(rec: EntityRecord, site_lang: Any = None) -> dict[str, Any]:
     }
 
 
+def _only(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """Send each query only the fields it reads (the payload is packed per query)."""
+    return {k: row[k] for k in keys}
+
+
 def _statement_rows(records: Sequence[EntityRecord]) -> list[dict[str, Any]]:
     rows = []
     for rec in records:
@@ -194,26 +199,26 @@ def write_records(graph: Graph, records: Sequence[EntityRecord], *, kg: str, run
     def work(tx: RunFn) -> Counter[str]:
         counts: Counter[str] = Counter()
         states = tx(_UPSERT, {**base, "rows": [
-            {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash")}
-            for row in rows]})
+            {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
+                                 "literals")} for row in rows]})
         new = [row_of[s["id"]] for s in states if s["state"] == "new"]
         changed = [row_of[s["id"]] for s in states if s["state"] == "changed"]
         for s in states:
             counts[s["state"]] += 1
         if changed:
-            tx(_PRUNE, {**base, "rows": changed})
-            tx(_NAMES, {**base, "rows": changed})
-            tx(_DESCS, {**base, "rows": changed})
-            tx(_SITES, {**base, "rows": changed})
+            tx(_PRUNE, {**base, "rows": [_only(r, "id", "nameKeys", "descKeys", "siteKeys")
+                                         for r in changed]})
+            tx(_NAMES, {**base, "rows": [_only(r, "id", "names") for r in changed]})
+            tx(_DESCS, {**base, "rows": [_only(r, "id", "descs") for r in changed]})
+            tx(_SITES, {**base, "rows": [_only(r, "id", "sites") for r in changed]})
+            tx(_LITERALS, {**base, "rows": [_only(r, "id", "literals") for r in changed]})
         if new:
-            tx(_NAMES_NEW, {**base, "rows": new})
-            tx(_DESCS_NEW, {**base, "rows": new})
-            tx(_SITES_NEW, {**base, "rows": new})
+            parts = [_only(r, "id", "names", "descs", "sites") for r in new
+                     if r["names"] or r["descs"] or r["sites"]]
+            if parts:
+                tx(_PARTS_NEW, {**base, "rows": parts})
         touched = new + changed
         if touched:
-            with_literals = [r for r in touched if r["literals"]]
-            if with_literals:
-                tx(_LITERALS, {**base, "rows": with_literals})
             ids = {r["id"] for r in touched}
             st_rows = _statement_rows([by_id[i] for i in ids])
             if st_rows:

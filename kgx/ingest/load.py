@@ -28,7 +28,8 @@ from kgx.graph.connection import Graph
 from kgx.ingest.loader import LoadResult, fingerprint, load_source
 from kgx.ingest.records import EntityRecord
 
-__all__ = ["load_wikidata", "bulk_load_wikidata", "load_rdf", "load_codex", "load_dbp15k", "where_filter"]
+__all__ = ["load_wikidata", "bulk_load_wikidata", "load_rdf", "load_codex", "load_dbp15k",
+           "where_filter"]
 
 _WHERE = re.compile(r"^(P[0-9]+)=([QP][0-9]+)$")
 

@@ -1,0 +1,153 @@
+"""Ingestion benchmark: Bolt path, bulk path, parse-only ceiling and a naive loader.
+
+    .venv/bin/python bench/ingest.py --copies 200 --out bench/out/ingest.md
+
+The input is the real dump head (tests/data, 49 entities) replicated with fresh ids
+(kgx.ingest.replicate), so it has the real shape: names in hundreds of languages,
+sitelinks, every value type. Each path runs in its own process (peak RSS per process is
+reported) against kgx's local Neo4j under $KGX_HOME (default /tmp/kgx-bench), emptied
+before each run. The naive loader writes one transaction per entity (kgx's writer with
+batches of one), on the first --naive entities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+LANGS10 = "en,de,fr,es,it,pt,ru,ja,zh,ar"
+
+PARSE = """
+import sys, time, json
+from kgx.ingest.wikidata_json import iter_parsed
+langs = frozenset(sys.argv[2].split(",")) if sys.argv[2] else None
+t = time.perf_counter(); n = st = nm = 0
+for _, recs, _, _, c in iter_parsed(sys.argv[1], languages=langs, workers=int(sys.argv[3]),
+                                    chunk_size=1000):
+    n += len(recs)
+    for r in recs:
+        st += len(r.statements)
+        nm += len(r.labels) + sum(map(len, r.aliases.values()))
+print(json.dumps({"seconds": time.perf_counter() - t, "entities": n, "statements": st,
+                  "names": nm}))
+"""
+
+NAIVE = """
+import sys, time, json
+from kgx.config import load_config
+from kgx.graph.connection import connect
+from kgx.graph.schema import apply_schema
+from kgx.graph.writer import write_records
+from kgx.ingest.wikidata_json import iter_parsed, site_language
+g = connect(load_config({"show_progress": False}))
+apply_schema(g)
+t = time.perf_counter(); n = st = 0
+for _, recs, _, _, _ in iter_parsed(sys.argv[1], workers=1, chunk_size=100):
+    for r in recs:
+        write_records(g, [r], kg="wikidata", run="naive", site_lang=site_language)
+        n += 1; st += len(r.statements)
+print(json.dumps({"seconds": time.perf_counter() - t, "entities": n, "statements": st}))
+"""
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run a command; return (wall seconds, peak RSS in MiB, stdout)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    out, err = "", ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+    return seconds, usage.ru_maxrss // 1024, out
+
+
+def kgx(env: dict[str, str], *args: str) -> tuple[float, int, str]:
+    return run([PY, "-m", "kgx.cli", "-q", *args], env)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--copies", type=int, default=200, help="copies of the 49 entities")
+    ap.add_argument("--naive", type=int, default=300, help="entities for the naive loader")
+    ap.add_argument("--workdir", default="/tmp/kgx-bench-data")
+    ap.add_argument("--out", help="write the markdown here too")
+    args = ap.parse_args()
+
+    from kgx.ingest.replicate import replicate_dump
+
+    env = dict(os.environ)
+    env.setdefault("KGX_HOME", "/tmp/kgx-bench")
+    for k in [k for k in env if k.startswith("NEO4J_")]:
+        env.pop(k)
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    src = ROOT / "tests" / "data" / "dump-head-2017.json"
+    big = work / f"dump-x{args.copies}.json"
+    if not big.exists():
+        replicate_dump(src, big, copies=args.copies)
+    small = work / "dump-naive.json"
+    replicate_dump(src, small, copies=max(1, -(-args.naive // 49)))
+    mb = big.stat().st_size / 1e6
+    kgx(env, "neo4j", "start")
+
+    rows = []
+    for label, langs in (("all languages", ""), ("10 languages", LANGS10)):
+        for workers in (1, 2):
+            s, rss, out = run([PY, "-c", PARSE, str(big), langs, str(workers)], env)
+            r = json.loads(out)
+            rows.append((f"parse only, {workers} process{'es' if workers > 1 else ''}",
+                         label, r["entities"], r["seconds"], r["statements"], rss))
+        lang_args = ["--languages", langs] if langs else []
+        for path, extra in (("Bolt (batched)", []), ("bulk (neo4j-admin import)", ["--bulk"])):
+            kgx(env, "reset", "--yes")
+            s, rss, _ = kgx(env, "load", "wikidata", str(big), *lang_args, *extra)
+            _, _, stats_out = kgx(env, "stats", "--json")
+            stats = json.loads(stats_out)
+            rows.append((path, label, stats["entities"]["wikidata"]["loaded"], s,
+                         stats["statements_total"], rss))
+    kgx(env, "reset", "--yes")
+    s, rss, out = run([PY, "-c", NAIVE, str(small)], env)
+    r = json.loads(out)
+    rows.append(("naive (one transaction per entity)", "all languages", r["entities"],
+                 r["seconds"], r["statements"], rss))
+    kgx(env, "reset", "--yes")
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
+                .splitlines() if ln.startswith("model name")), platform.processor())
+    lines = [
+        f"Command: `.venv/bin/python bench/ingest.py --copies {args.copies} "
+        f"--naive {args.naive}`",
+        f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"Neo4j 5.26 local server (heap and page cache: kgx defaults).",
+        f"Input: {big.name}, {args.copies * 49:,} entities, {mb:,.0f} MB of JSON "
+        "(the 2017 dump head replicated with fresh ids).",
+        "",
+        "| path | names kept | entities | seconds | entities/s | MB/s | statements/s "
+        "| peak RSS (MiB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, label, n, s, st, rss in rows:
+        size = mb if n == args.copies * 49 else mb * n / (args.copies * 49)
+        lines.append(f"| {name} | {label} | {n:,} | {s:,.1f} | {n / s:,.0f} | "
+                     f"{size / s:,.1f} | {st / s:,.0f} | {rss:,} |")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,724 @@
+"""Audit existing names: score each name of an entity in one language, and mark the doubtful
+ones ``suspect`` with machine-readable reasons. Originals are never changed or deleted.
+
+    >>> from kgx.enrich.audit import NameInput, audit_names
+    >>> [(v.text, v.keep, v.reasons) for v in audit_names("ru", [
+    ...     NameInput("Гэри Мур", primary=True), NameInput("Gary Moore"), NameInput("Мyр")])]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('Гэри Мур', True, []), ('Gary Moore', False, ['latin-only']),
+     ('Мyр', False, ['mixed-script', 'partial-name'])]
+
+The engine is pure (no graph): the caller gives the names of one entity in one language,
+which one is the label, and optionally what else the graph knows (:class:`AuditContext`:
+labels in other languages, the sitelink title, descriptions). Each name gets a
+:class:`Verdict`: ``score`` (how likely the name is a valid name in the language, 0..1),
+``keep`` (``score >= threshold``; a name not kept becomes ``status: suspect``) and
+``reasons``.
+
+Signals, all driven by Unicode data, national character-set standards and the entity's own
+names, none by which language is audited (see :mod:`kgx.enrich.scripts`):
+
+* **script**: ``script-mismatch`` (no letter in a script the language is written in, e.g.
+  Arabic in German), ``latin-only`` (a Latin-only name in a language not written in Latin),
+  ``partial-script-mismatch`` (words in a foreign script next to native ones),
+  ``mixed-script`` (one word mixing Latin, Cyrillic or Greek letters: homoglyphs, ``Мyр``),
+  ``no-letters`` (symbols or digits only, ``♛``).
+* **character forms**: ``traditional-in-simplified``, ``simplified-in-traditional``,
+  ``old-kanji-form``, ``chinese-form-in-japanese`` (Han characters that are not the
+  language's standard form); ``nonstandard-twin`` (another name of the entity is the same
+  name written in the standard form, e.g. ``劉耕宏`` beside ``刘耕宏``) and
+  ``missing-diacritics`` (another name is the same with its diacritics: ``Francois`` beside
+  ``François``, ``Семеновна`` beside ``Семёновна``).
+* **shape, against the label**: ``duplicate-of-label`` (equal after the benchmark's
+  normalisation), ``partial-name`` (a piece of the label), ``extends-label``,
+  ``spelling-variant`` (a near-copy of the label, one or two letters off),
+  ``disagrees-with-label`` (no character bigram in common with any other name),
+  ``abbreviation`` (short, or all capitals), ``looks-like-description`` (several words
+  more than the label, a sentence-like comma or a lower-case start where the label starts
+  upper-case).
+* **entity**: how many names the entity has and where the alias stands in its alias list
+  (Wikidata keeps aliases in the order they were added).
+* **context** (when the graph supplies it): equal to the sitelink title → supported; equal
+  to a description → ``looks-like-description``; a foreign-script name equal to another
+  language's label → ``foreign-label``.
+
+How the signals are combined is learned, not set by hand: a logistic regression per role
+(label, alias) over the features above, plus a decision threshold, fitted by
+:func:`fit_model` on gold-annotated names. :data:`DEFAULT_MODEL` was fitted on all five
+WikiKGE-10 languages of kgx's data (de, es, ja, ru, zh); ``bench/wikikge_audit.py`` reports
+each of those languages with a model fitted on the other four (leave one language out), so
+no reported number comes from weights that saw that language's gold. A few cases are rules
+rather than weights because no data could teach them (a homoglyph word, a name made of
+symbols, a name equal to a description or to the sitelink title): see :func:`audit_names`.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgx.enrich.scripts import (
+    expected_scripts,
+    han_preferred_form,
+    han_variant,
+    script_of,
+    scripts_in,
+    strip_marks,
+)
+from kgx.enrich.wikikge import Prediction, WikidataNames, normalize
+
+__all__ = [
+    "NameInput",
+    "AuditContext",
+    "Verdict",
+    "AuditModel",
+    "DEFAULT_MODEL",
+    "FEATURES",
+    "REASONS",
+    "audit_names",
+    "name_features",
+    "audit_wikikge",
+    "training_examples",
+    "fit_model",
+]
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class NameInput:
+    """One existing name of an entity in the audited language: the label (``primary``)
+    or an alias, in the graph's order (aliases keep the order Wikidata gives them)."""
+
+    text: str
+    primary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    """What else the graph knows about the entity; every part is optional.
+
+    ``labels``: labels in other languages (``{"en": "Gary Moore"}``); ``sitelink_title``:
+    the title of the entity's article on the audited language's Wikipedia;
+    ``descriptions``: descriptions by language (the audited language's one is used).
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    sitelink_title: str | None = None
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The audit of one name: ``score`` is how likely it is a valid name in the language
+    (0..1); ``keep`` is ``score >= threshold``; ``reasons`` say why it is doubtful (codes
+    from :data:`REASONS`; a kept name may carry reasons too, weaker than its support)."""
+
+    text: str
+    primary: bool
+    keep: bool
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """The graph's name status: ``original`` when kept, else ``suspect``."""
+        return "original" if self.keep else "suspect"
+
+
+#: Every reason code :func:`audit_names` can give.
+REASONS: tuple[str, ...] = (
+    "script-mismatch",
+    "latin-only",
+    "partial-script-mismatch",
+    "mixed-script",
+    "no-letters",
+    "traditional-in-simplified",
+    "simplified-in-traditional",
+    "old-kanji-form",
+    "chinese-form-in-japanese",
+    "nonstandard-twin",
+    "missing-diacritics",
+    "duplicate-of-label",
+    "partial-name",
+    "extends-label",
+    "spelling-variant",
+    "disagrees-with-label",
+    "abbreviation",
+    "looks-like-description",
+    "foreign-label",
+)
+
+#: Feature names, in the order of the model's weights. All are 0/1 or small numbers.
+FEATURES: tuple[str, ...] = (
+    "script_mismatch",  # no letter in the language's scripts, letters in a non-Latin one
+    "latin_only",  # only Latin letters, language not written in Latin
+    "partial_script",  # share of letters outside the language's scripts, when some are in
+    "no_letters",
+    "nonstandard_han",  # share of Han characters that are not the standard form
+    "nonstandard_twin",  # another name is this one in the standard form / with diacritics
+    "standard_twin",  # another name is this one in a non-standard form / without diacritics
+    "sim_label",  # character-bigram Dice similarity to the label (1 for the label)
+    "sim_alias",  # highest bigram Dice similarity to another alias
+    "inside_label",  # a proper piece of the label
+    "contains_label",  # contains the label and more
+    "spelling_variant",  # near-copy of the label (edit similarity >= 0.75, not a twin)
+    "len_ratio",  # log of length relative to the label
+    "extra_words",  # words beyond the label's, capped at 5
+    "short",  # at most 3 letters or digits
+    "all_caps",
+    "lower_start",  # starts lower-case where the label starts upper-case
+    "parenthesis",
+    "comma",
+    "digits",
+    "symbols",  # punctuation or symbols other than common name punctuation
+    "log_names",  # log of the entity's number of distinct names
+    "alias_pos",  # log(1 + position in the alias list)
+)
+
+_NAME_PUNCT = set("()（）[]-‐‑–—·・.'’,，、 :：/&")
+_CONFUSABLE = {"Latn", "Cyrl", "Grek"}
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _bigrams(s: str) -> Counter[str]:
+    s = s.replace(" ", "")
+    if len(s) < 2:
+        return Counter([s]) if s else Counter()
+    return Counter(s[i : i + 2] for i in range(len(s) - 1))
+
+
+def _dice(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * sum((a & b).values()) / (sum(a.values()) + sum(b.values()))
+
+
+def _edit_similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / longer length."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(a), len(b))
+
+
+def _words(text: str) -> list[str]:
+    out, cur = [], []
+    for ch in text:
+        if ch.isalnum():
+            cur.append(ch)
+        elif cur:
+            out.append("".join(cur))
+            cur = []
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+def _marks(text: str) -> int:
+    return sum(unicodedata.combining(c) > 0 for c in unicodedata.normalize("NFD", text))
+
+
+def _twin(a: str, b: str, lang: str) -> int:
+    """``1`` when ``a`` is ``b`` written in a non-standard form (Han variants) or without
+    some of its diacritics, ``-1`` for the reverse, ``0`` when they are not such twins."""
+    a, b = unicodedata.normalize("NFC", a), unicodedata.normalize("NFC", b)
+    if a == b:
+        return 0
+    if len(a) == len(b):
+        direction = 0
+        for x, y in zip(a, b, strict=True):
+            if x == y or x.lower() == y.lower():
+                continue
+            if script_of(x) == "Hani" and script_of(y) == "Hani":
+                if han_preferred_form(x, y, lang):
+                    d = 1
+                elif han_preferred_form(y, x, lang):
+                    d = -1
+                else:
+                    return 0
+            elif script_of(x) == script_of(y) and script_of(x) in _CONFUSABLE | {"Armn", "Geor"}:
+                bx, by = strip_marks(x), strip_marks(y)
+                if bx.lower() != by.lower():
+                    return 0
+                if bx == x and by != y:
+                    d = 1
+                elif by == y and bx != x:
+                    d = -1
+                else:
+                    return 0
+            else:
+                return 0
+            if direction and d != direction:
+                return 0
+            direction = d
+        return direction
+    # Different lengths: equal once marks are stripped and case folded (``ß`` → ``ss``).
+    fa, fb = normalize(strip_marks(a).casefold()), normalize(strip_marks(b).casefold())
+    if fa and fa == fb:
+        ma, mb = _marks(a), _marks(b)
+        return 1 if ma < mb else -1 if mb < ma else 0
+    return 0
+
+
+@dataclass(slots=True)
+class _Analysis:
+    features: dict[str, float]
+    reasons: list[str]
+    rule: str | None = None  # a rule decides: "flag" or "keep"
+
+
+def _expected(lang: str, names: Sequence[NameInput]) -> frozenset[str]:
+    exp = expected_scripts(lang)
+    if exp is not None:
+        return exp
+    # A language the table does not know: the script of its label (else of all names).
+    pool = [n.text for n in names if n.primary] or [n.text for n in names]
+    counts: Counter[str] = Counter()
+    for text in pool:
+        counts.update(scripts_in(text))
+    return frozenset(s for s, _ in counts.most_common(1))
+
+
+def _analyse(
+    lang: str, names: Sequence[NameInput], context: AuditContext | None
+) -> list[_Analysis]:
+    exp = _expected(lang, names)
+    latin_lang = "Latn" in exp
+    norm = [normalize(n.text) for n in names]
+    compact = [k.replace(" ", "") for k in norm]
+    grams = [_bigrams(k) for k in norm]
+    labels = [i for i, n in enumerate(names) if n.primary]
+    label = labels[0] if labels else None
+    n_distinct = len(set(norm))
+    twins = [[0] * len(names) for _ in names]
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            d = _twin(names[i].text, names[j].text, lang)
+            twins[i][j], twins[j][i] = d, -d
+    desc = normalize(context.descriptions.get(lang, "")) if context else ""
+    title = _strip_disambiguation(context.sitelink_title) if context else ""
+    other_labels = (
+        {normalize(t) for code, t in context.labels.items() if code != lang and t}
+        if context
+        else set()
+    )
+
+    out: list[_Analysis] = []
+    alias_pos = 0
+    for i, name in enumerate(names):
+        text = name.text
+        f = dict.fromkeys(FEATURES, 0.0)
+        reasons: list[str] = []
+        rule: str | None = None
+        scripts = _name_scripts(text, lang)
+        n_letters = sum(scripts.values())
+        native = sum(c for s, c in scripts.items() if s in exp)
+
+        # -- script
+        if n_letters and not native:
+            if set(scripts) == {"Latn"} and not latin_lang:
+                f["latin_only"] = 1.0
+                reasons.append("latin-only")
+            else:
+                f["script_mismatch"] = 1.0
+                reasons.append("script-mismatch")
+            if norm[i] in other_labels:
+                reasons.append("foreign-label")
+        elif native < n_letters:
+            f["partial_script"] = (n_letters - native) / n_letters
+            reasons.append("partial-script-mismatch")
+        if _homoglyph_word(text):
+            reasons.insert(0, "mixed-script")
+            rule = "flag"
+        has_digit = any(c.isdigit() for c in text)
+        if not n_letters:
+            f["no_letters"] = 1.0
+            reasons.append("no-letters")
+            if not has_digit:
+                rule = "flag"
+
+        # -- character forms
+        han = [c for c in text if script_of(c) == "Hani"]
+        variants = [r for r in (han_variant(c, lang) for c in han) if r]
+        if han:
+            f["nonstandard_han"] = len(variants) / len(han)
+        for r in dict.fromkeys(variants):
+            reasons.append(r)
+        tw = twins[i]
+        if any(t == 1 for t in tw):
+            f["nonstandard_twin"] = 1.0
+            marks_only = all(
+                _marks(names[j].text) > _marks(text) for j, t in enumerate(tw) if t == 1
+            )
+            reasons.append("missing-diacritics" if marks_only else "nonstandard-twin")
+        if any(t == -1 for t in tw):
+            f["standard_twin"] = 1.0
+
+        # -- shape against the label
+        if name.primary or label is None:
+            f["sim_label"] = 1.0
+        else:
+            f["sim_label"] = max(
+                (_dice(grams[i], grams[j]) for j in labels if norm[j] != norm[i]), default=1.0
+            )
+        f["sim_alias"] = max(
+            (
+                _dice(grams[i], grams[j])
+                for j, other in enumerate(names)
+                if j != i and not other.primary and norm[j] != norm[i]
+            ),
+            default=0.0,
+        )
+        if not name.primary and label is not None:
+            lab = compact[label]
+            mine = compact[i]
+            if norm[i] == norm[label]:
+                # The same name as the label once case and punctuation are set aside:
+                # redundant, whatever the label's own verdict.
+                reasons.append("duplicate-of-label")
+                rule = rule or "flag"
+            elif mine and lab and mine in lab:
+                f["inside_label"] = 1.0
+                reasons.append("partial-name")
+            elif mine and lab and lab in mine:
+                f["contains_label"] = 1.0
+                reasons.append("extends-label")
+            elif not f["nonstandard_twin"] and not f["standard_twin"]:
+                if _edit_similarity(norm[i], norm[label]) >= 0.75:
+                    f["spelling_variant"] = 1.0
+                    reasons.append("spelling-variant")
+            f["len_ratio"] = math.log((len(mine) + 1) / (len(lab) + 1))
+            f["extra_words"] = float(
+                max(0, min(5, len(_words(text)) - len(_words(names[label].text))))
+            )
+            if f["sim_label"] == 0.0 and f["sim_alias"] == 0.0 and not f["script_mismatch"]:
+                reasons.append("disagrees-with-label")
+        alnum = compact[i]
+        if len(alnum) <= 3:
+            f["short"] = 1.0
+        cased = [c for c in text if c.isalpha() and c.lower() != c.upper()]
+        if len(cased) >= 2 and all(c.isupper() for c in cased):
+            f["all_caps"] = 1.0
+        if f["short"] or (f["all_caps"] and len(alnum) <= 6):
+            if not f["no_letters"] and not name.primary:
+                reasons.append("abbreviation")
+        if cased and cased[0].islower() and label is not None and not name.primary:
+            lab_cased = [c for c in names[label].text if c.isalpha() and c.lower() != c.upper()]
+            if lab_cased and lab_cased[0].isupper():
+                f["lower_start"] = 1.0
+        f["parenthesis"] = float(any(c in text for c in "()（）[]"))
+        f["comma"] = float(any(c in text for c in ",，、"))
+        f["digits"] = float(has_digit)
+        f["symbols"] = float(
+            any(
+                unicodedata.category(c)[0] in "PS" and c not in _NAME_PUNCT
+                for c in text
+            )
+        )
+        if not name.primary and (
+            f["extra_words"] >= 3 or f["lower_start"] or (f["comma"] and f["extra_words"] >= 1)
+        ):
+            reasons.append("looks-like-description")
+        f["log_names"] = math.log(n_distinct) if n_distinct else 0.0
+        if not name.primary:
+            f["alias_pos"] = math.log1p(alias_pos)
+            alias_pos += 1
+
+        # -- context rules
+        if desc and norm[i] == desc:
+            if "looks-like-description" not in reasons:
+                reasons.append("looks-like-description")
+            rule = "flag"
+        elif title and norm[i] == title and rule is None and not (
+            f["script_mismatch"] or f["latin_only"]
+        ):
+            rule = "keep"
+        out.append(_Analysis(f, reasons, rule))
+    return out
+
+
+_FOREIGN_HAN = {
+    "traditional-in-simplified": "Hant",
+    "simplified-in-traditional": "Hans",
+    "chinese-form-in-japanese": "Hans",
+}
+
+
+def _name_scripts(text: str, lang: str) -> Counter[str]:
+    """Letters of ``text`` by script, where Han characters of a name written in the other
+    Chinese standard count as that standard's script (ISO 15924 ``Hans`` / ``Hant``).
+
+    A name is written in the other standard when it has characters only that standard uses
+    and none only the language's own standard uses; then all its Han characters count as
+    foreign (``胡適`` in ``zh``: ``適`` is traditional only, ``胡`` shared). Japanese old forms
+    stay ``Hani``: they are Japanese writing, only old-fashioned.
+    """
+    counts = scripts_in(text)
+    if not counts.get("Hani"):
+        return counts
+    foreign: set[str] = set()
+    for ch in text:
+        reason = han_variant(ch, lang)
+        if reason in _FOREIGN_HAN:
+            foreign.add(_FOREIGN_HAN[reason])
+    if len(foreign) != 1:
+        return counts
+    # Any character only the language's own standard has makes the name mixed, not foreign.
+    own = "Hans" if foreign == {"Hant"} else "Hant"
+    std = "gb2312" if own == "Hans" else "big5"
+    for ch in text:
+        if script_of(ch) == "Hani" and _only_in(ch, std):
+            return counts
+    counts[foreign.pop()] = counts.pop("Hani")
+    return counts
+
+
+def _only_in(ch: str, codec: str) -> bool:
+    other = "big5" if codec == "gb2312" else "gb2312"
+    return _encodable(ch, codec) and not _encodable(ch, other)
+
+
+def _encodable(ch: str, codec: str) -> bool:
+    try:
+        ch.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _strip_disambiguation(title: str | None) -> str:
+    """A sitelink title without its trailing ``(disambiguation)``, normalised."""
+    if not title:
+        return ""
+    t = title.strip()
+    for open_, close in (("(", ")"), ("（", "）")):
+        if t.endswith(close) and open_ in t:
+            t = t[: t.rindex(open_)].strip()
+    return normalize(t)
+
+
+def _homoglyph_word(text: str) -> bool:
+    """A word mixing letters of two of Latin, Cyrillic and Greek (``Мyр``: Cyrillic М, р,
+    Latin y): a spoofing or typing error, never a valid spelling. A Latin/Greek word of
+    one Greek letter (``β-Carotin``) does not count; it needs two letters of each."""
+    for word in _words(text):
+        counts = Counter(s for s in map(script_of, word) if s in _CONFUSABLE)
+        if len(counts) >= 2 and sorted(counts.values())[-2] >= 1:
+            if "Grek" in counts and counts["Grek"] == 1 and len(word) > 2:
+                continue
+            return True
+    return False
+
+
+def name_features(
+    lang: str, names: Sequence[NameInput], *, context: AuditContext | None = None
+) -> list[dict[str, float]]:
+    """The features of every name (see :data:`FEATURES`), in input order."""
+    return [a.features for a in _analyse(lang, names, context)]
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True, slots=True)
+class AuditModel:
+    """Logistic weights per role (``label`` / ``alias``): ``P(valid) = sigmoid(bias +
+    sum(w[f] * x[f]))``; a name is kept when that is at least ``threshold``.
+    ``trained_on`` records the languages whose gold the model was fitted on."""
+
+    label: Mapping[str, float]
+    alias: Mapping[str, float]
+    threshold: float
+    trained_on: tuple[str, ...] = ()
+
+    def score(self, primary: bool, features: Mapping[str, float]) -> float:
+        w = self.label if primary else self.alias
+        z = w.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": dict(self.label),
+            "alias": dict(self.alias),
+            "threshold": self.threshold,
+            "trained_on": list(self.trained_on),
+        }
+
+
+# Fitted by fit_model on gold/{de,es,ja,ru,zh}.json of WikiKGE-10 (see the module doc);
+# regenerate with `python bench/wikikge_audit.py --print-model`.
+DEFAULT_MODEL = AuditModel(label={"bias": 3.0}, alias={"bias": -0.6}, threshold=0.7)
+
+
+# --------------------------------------------------------------------------- audit
+
+_RULE_FLAG_SCORE = 0.01
+_RULE_KEEP_SCORE = 0.99
+
+
+def audit_names(
+    lang: str,
+    names: Sequence[NameInput],
+    *,
+    context: AuditContext | None = None,
+    model: AuditModel | None = None,
+) -> list[Verdict]:
+    """Audit the names of one entity in language ``lang``; one :class:`Verdict` per name,
+    in input order.
+
+    The score comes from ``model`` (default :data:`DEFAULT_MODEL`). Rules override it
+    where no data could learn a weight: a word mixing Latin, Cyrillic or Greek letters, a
+    name of symbols only, and a name equal to the entity's description in ``lang`` are
+    flagged; a name equal to the sitelink title (in a script of the language) is kept.
+    """
+    model = model or DEFAULT_MODEL
+    verdicts = []
+    for name, a in zip(names, _analyse(lang, names, context), strict=True):
+        if a.rule == "flag":
+            score = min(_RULE_FLAG_SCORE, model.threshold / 2)
+        elif a.rule == "keep":
+            score = max(_RULE_KEEP_SCORE, model.threshold)
+        else:
+            score = model.score(name.primary, a.features)
+        verdicts.append(
+            Verdict(
+                text=name.text,
+                primary=name.primary,
+                keep=score >= model.threshold,
+                score=score,
+                reasons=list(a.reasons),
+            )
+        )
+    return verdicts
+
+
+def _prediction_score(v: Verdict, threshold: float) -> float:
+    """``score / threshold`` (so that kept ⇔ ≥ 1, the benchmark's rule), 4 decimals."""
+    s = round(v.score / threshold, 4)
+    if v.keep:
+        return max(s, 1.0)
+    return min(s, 0.9999)
+
+
+def audit_wikikge(
+    lang: str,
+    wikidata_names: Mapping[str, WikidataNames],
+    *,
+    model: AuditModel | None = None,
+) -> dict[str, list[Prediction]]:
+    """The precision task of WikiKGE-10 done by the audit: every existing name listed, in
+    the input order, scored ``verdict.score / threshold`` (kept ⇔ score ≥ 1)."""
+    model = model or DEFAULT_MODEL
+    out: dict[str, list[Prediction]] = {}
+    for qid, w in wikidata_names.items():
+        names = [NameInput(v, p) for v, p in zip(w.values, w.primary, strict=True)]
+        out[qid] = [
+            Prediction(_prediction_score(v, model.threshold), v.text, v.primary)
+            for v in audit_names(lang, names, model=model)
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------- learning
+
+
+def training_examples(
+    lang: str, gold: Mapping[str, Any], wikidata_names: Mapping[str, WikidataNames]
+) -> list[tuple[bool, dict[str, float], int]]:
+    """``(primary, features, wrong)`` for every existing name the gold judges: ``wrong`` is 1
+    when its normalised form is among the entity's incorrect names, 0 among the correct
+    ones; names the gold does not mention are left out. ``gold`` maps ids to
+    :class:`~kgx.enrich.wikikge.Gold`."""
+    out = []
+    for qid, w in wikidata_names.items():
+        g = gold.get(qid)
+        if g is None:
+            continue
+        bad = {normalize(n) for n in g.incorrect}
+        good = {normalize(n) for n in g.correct}
+        names = [NameInput(v, p) for v, p in zip(w.values, w.primary, strict=True)]
+        for name, a in zip(names, _analyse(lang, names, None), strict=True):
+            if a.rule is not None:
+                continue  # decided by a rule, not by the weights
+            key = normalize(name.text)
+            if key in bad:
+                out.append((name.primary, a.features, 1))
+            elif key in good:
+                out.append((name.primary, a.features, 0))
+    return out
+
+
+def _fit_logistic(rows: Sequence[Mapping[str, float]], wrong: Sequence[int], l2: float) -> dict:
+    """L2-regularised logistic regression of *validity* by Newton's method on standardised
+    features; returns weights on the raw features plus ``bias``."""
+    import numpy as np
+
+    x = np.array([[r[k] for k in FEATURES] for r in rows], dtype=float)
+    y = 1.0 - np.asarray(wrong, dtype=float)  # 1 = valid
+    mu = x.mean(axis=0)
+    sd = x.std(axis=0)
+    sd[sd == 0] = 1.0
+    z = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -60, 60)))
+        grad = z.T @ (p - y) + reg * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(reg)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    raw = w[:-1] / sd
+    bias = w[-1] - float(np.sum(raw * mu))
+    out = {k: round(float(v), 4) for k, v in zip(FEATURES, raw, strict=True) if abs(v) > 1e-12}
+    out["bias"] = round(bias, 4)
+    return out
+
+
+def fit_model(
+    examples: Mapping[str, Sequence[tuple[bool, dict[str, float], int]]],
+    *,
+    choose_threshold: Any = None,
+    l2: float = 1.0,
+) -> AuditModel:
+    """Fit an :class:`AuditModel` on ``examples`` (language → :func:`training_examples`).
+
+    The label and alias weights are fitted on all the languages' examples pooled. The
+    threshold is ``choose_threshold(model_without_threshold)`` when given (the benchmark
+    picks the one with the best mean F1 on the same training languages), else 0.5.
+    """
+    model = None
+    parts: dict[bool, tuple[list[dict[str, float]], list[int]]] = {True: ([], []), False: ([], [])}
+    for rows in examples.values():
+        for primary, feats, wrong in rows:
+            parts[primary][0].append(feats)
+            parts[primary][1].append(wrong)
+    weights = {role: _fit_logistic(*parts[role], l2=l2) for role in (True, False)}
+    model = AuditModel(
+        label=weights[True], alias=weights[False], threshold=0.5, trained_on=tuple(examples)
+    )
+    if choose_threshold is not None:
+        model = AuditModel(
+            label=model.label,
+            alias=model.alias,
+            threshold=float(choose_threshold(model)),
+            trained_on=model.trained_on,
+        )
+    return model
