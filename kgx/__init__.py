@@ -6,26 +6,48 @@ Example::
     >>> with kgx.connect() as graph:                                     # doctest: +SKIP
     ...     kgx.load_wikidata(graph, "tests/data/dump-head-2017.json")
     ...     graph.query("coverage_by_language", langs=["en", "ja"])
+
+Names are imported lazily, so that worker processes and ``kgx --help`` stay light.
 """
 
-from kgx._version import __version__
-from kgx.config import Config, load_config
-from kgx.errors import KGXError
-from kgx.graph.connection import Graph, connect
-from kgx.ingest.load import bulk_load_wikidata, load_codex, load_dbp15k, load_rdf, load_wikidata
-from kgx.ingest.sparql import load_sparql
+from __future__ import annotations
 
-__all__ = [
-    "__version__",
-    "bulk_load_wikidata",
-    "load_sparql",
-    "Config",
-    "Graph",
-    "KGXError",
-    "connect",
-    "load_codex",
-    "load_dbp15k",
-    "load_config",
-    "load_rdf",
-    "load_wikidata",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from kgx._version import __version__
+
+_WHERE = {
+    "Config": "kgx.config",
+    "load_config": "kgx.config",
+    "KGXError": "kgx.errors",
+    "Graph": "kgx.graph.connection",
+    "connect": "kgx.graph.connection",
+    "load_wikidata": "kgx.ingest.load",
+    "bulk_load_wikidata": "kgx.ingest.load",
+    "load_rdf": "kgx.ingest.load",
+    "load_codex": "kgx.ingest.load",
+    "load_dbp15k": "kgx.ingest.load",
+    "load_sparql": "kgx.ingest.sparql",
+}
+
+__all__ = ["__version__", *_WHERE]
+
+if TYPE_CHECKING:
+    from kgx.config import Config, load_config
+    from kgx.errors import KGXError
+    from kgx.graph.connection import Graph, connect
+    from kgx.ingest.load import (
+        bulk_load_wikidata,
+        load_codex,
+        load_dbp15k,
+        load_rdf,
+        load_wikidata,
+    )
+    from kgx.ingest.sparql import load_sparql
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'kgx' has no attribute {name!r}")

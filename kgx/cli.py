@@ -160,6 +160,14 @@ def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.provenance.runs import get_run, list_runs
 
     with _connect(cfg) as g:
+        if args.action == "revert":
+            from kgx.provenance.runs import revert_run
+
+            if not args.run:
+                raise ConfigError("kgx runs revert RUN: which run? (`kgx runs list`)")
+            removed = revert_run(g, args.run)
+            print(f"reverted {args.run}: " + ", ".join(f"{v} {k}" for k, v in removed.items()))
+            return 0
         if args.action == "show":
             run = get_run(g, args.run)
             if run is None:
@@ -220,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_config)
 
-    s = sub.add_parser("runs", help="list or show runs (loads, trainings, enrichments)")
-    s.add_argument("action", choices=["list", "show"], nargs="?", default="list")
+    s = sub.add_parser("runs", help="list, show or revert runs (loads, trainings, enrichments)")
+    s.add_argument("action", choices=["list", "show", "revert"], nargs="?", default="list")
     s.add_argument("run", nargs="?")
     s.add_argument("--kind")
     s.add_argument("--limit", type=int, default=50)

@@ -161,7 +161,8 @@ FEATURES: tuple[str, ...] = (
     "partial_script",  # share of letters outside the language's scripts, when some are in
     "no_letters",
     "nonstandard_han",  # share of Han characters that are not the standard form
-    "nonstandard_twin",  # another name is this one in the standard form / with diacritics
+    "nonstandard_twin",  # another name is this one in the standard Han form
+    "missing_diacritics",  # another name is this one with (more) diacritics
     "standard_twin",  # another name is this one in a non-standard form / without diacritics
     "sim_label",  # character-bigram Dice similarity to the label (1 for the label)
     "sim_alias",  # highest bigram Dice similarity to another alias
@@ -174,6 +175,9 @@ FEATURES: tuple[str, ...] = (
     "all_caps",
     "lower_start",  # starts lower-case where the label starts upper-case
     "parenthesis",
+    "qualifier",  # ends in a parenthesised qualifier, like a disambiguated title
+    "script_disjoint",  # written only in native scripts the label does not use (a reading)
+    "near_alias",  # near-copy of another alias (edit similarity >= 0.75)
     "comma",
     "digits",
     "symbols",  # punctuation or symbols other than common name punctuation
@@ -361,11 +365,15 @@ def _analyse(
             reasons.append(r)
         tw = twins[i]
         if any(t == 1 for t in tw):
-            f["nonstandard_twin"] = 1.0
             marks_only = all(
                 _marks(names[j].text) > _marks(text) for j, t in enumerate(tw) if t == 1
             )
-            reasons.append("missing-diacritics" if marks_only else "nonstandard-twin")
+            if marks_only:
+                f["missing_diacritics"] = 1.0
+                reasons.append("missing-diacritics")
+            else:
+                f["nonstandard_twin"] = 1.0
+                reasons.append("nonstandard-twin")
         if any(t == -1 for t in tw):
             f["standard_twin"] = 1.0
 
@@ -398,7 +406,7 @@ def _analyse(
             elif mine and lab and lab in mine:
                 f["contains_label"] = 1.0
                 reasons.append("extends-label")
-            elif not f["nonstandard_twin"] and not f["standard_twin"]:
+            elif not (f["nonstandard_twin"] or f["missing_diacritics"] or f["standard_twin"]):
                 if _edit_similarity(norm[i], norm[label]) >= 0.75:
                     f["spelling_variant"] = 1.0
                     reasons.append("spelling-variant")
@@ -414,7 +422,7 @@ def _analyse(
         cased = [c for c in text if c.isalpha() and c.lower() != c.upper()]
         if len(cased) >= 2 and all(c.isupper() for c in cased):
             f["all_caps"] = 1.0
-        if f["short"] or (f["all_caps"] and len(alnum) <= 6):
+        if f["short"] or (f["all_caps"] and len(alnum) <= 6 and len(cased) == len(alnum)):
             if not f["no_letters"] and not name.primary:
                 reasons.append("abbreviation")
         if cased and cased[0].islower() and label is not None and not name.primary:
@@ -422,6 +430,20 @@ def _analyse(
             if lab_cased and lab_cased[0].isupper():
                 f["lower_start"] = 1.0
         f["parenthesis"] = float(any(c in text for c in "()（）[]"))
+        stripped = text.rstrip()
+        f["qualifier"] = float(stripped.endswith((")", "）")) and ("(" in text or "（" in text))
+        if not name.primary and label is not None and n_letters and native == n_letters:
+            label_scripts = set(_name_scripts(names[label].text, lang))
+            if label_scripts and not (set(scripts) & label_scripts):
+                f["script_disjoint"] = 1.0
+        if not name.primary:
+            f["near_alias"] = float(
+                any(
+                    _edit_similarity(norm[i], norm[j]) >= 0.75
+                    for j, other in enumerate(names)
+                    if j != i and not other.primary and norm[j] != norm[i]
+                )
+            )
         f["comma"] = float(any(c in text for c in ",，、"))
         f["digits"] = float(has_digit)
         f["symbols"] = float(

@@ -15,8 +15,8 @@ table of expected scripts, which follows CLDR's likely scripts.
   its standard: a traditional character in Simplified Chinese (``zh``, ``zh-cn``, …) is one
   that the Big5 standard has and GB 2312 lacks (``國``); a simplified character in Traditional
   Chinese (``zh-tw``, ``yue``, …) the reverse (``国``); in Japanese an old form (*kyūjitai*,
-  ``國``, ``澤``) from OpenCC's ``JPVariants`` table, or a Simplified Chinese form that JIS X
-  0208 lacks (``门``). The GB 2312 / Big5 test agrees with OpenCC's character tables on 98 %
+  ``國``, ``澤``) from OpenCC's ``JPVariants`` table, or a form only Simplified Chinese uses
+  (in GB 2312, in neither Big5 nor JIS X 0213: ``门``). The GB 2312 / Big5 test agrees with OpenCC's character tables on 98 %
   of the Han characters in WikiKGE-10's Chinese names.
 
     >>> script_of("Ж"), script_of("中"), script_of("ー")
@@ -294,7 +294,11 @@ def han_variant(ch: str, lang: str) -> str | None:
     elif std == "Jpan":
         if ch in _JP_OLD:
             return "old-kanji-form"
-        if _in_charset(ch, "gb2312") and not _in_charset(ch, "shift_jis"):
+        if (
+            _in_charset(ch, "gb2312")
+            and not _in_charset(ch, "big5")
+            and not _in_charset(ch, "euc_jis_2004")
+        ):
             return "chinese-form-in-japanese"
     return None
 

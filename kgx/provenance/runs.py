@@ -24,7 +24,7 @@ from kgx._version import __version__
 from kgx.errors import KGXError
 from kgx.graph.connection import Graph
 
-__all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run"]
+__all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "revert_run"]
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +108,57 @@ def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list
                   endedAt: toString(r.endedAt), .counts, .error} AS run
         ORDER BY r.startedAt DESC LIMIT $limit
         """, {"kind": kind, "limit": limit})]
+
+
+#: What a run can leave in the graph, and how revert finds it (all by the run's id):
+#: nodes with WAS_GENERATED_BY to the run (generated names and descriptions, with their
+#: WAS_DERIVED_FROM edges), relationships carrying ``run`` (PREDICTED, SAME_AS), and
+#: original names an audit flagged (``flaggedBy``; their previous status is restored).
+_REVERT = {
+    "nodes": """
+        MATCH (:Run {id: $id})<-[:WAS_GENERATED_BY]-(n)
+        CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
+        RETURN count(*) AS n""",
+    "predicted": """
+        MATCH ()-[r:PREDICTED]->() WHERE r.run = $id
+        CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS
+        RETURN count(*) AS n""",
+    "sameAs": """
+        MATCH ()-[r:SAME_AS]->() WHERE r.run = $id
+        CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS
+        RETURN count(*) AS n""",
+    "flags": """
+        MATCH (n:Name) WHERE n.flaggedBy = $id
+        CALL (n) {
+          SET n.status = coalesce(n.statusBefore, 'original')
+          REMOVE n.flaggedBy, n.statusBefore, n.reasons, n.auditScore
+        } IN TRANSACTIONS OF 10000 ROWS
+        RETURN count(*) AS n""",
+}
+
+
+def revert_run(graph: Graph, run_id: str) -> dict[str, int]:
+    """Remove exactly what run ``run_id`` added to the graph, and mark it ``reverted``.
+
+    Loads are not revertable this way: a load replaces original data, and the previous
+    revision is not kept (load the older dump again instead).
+    """
+    from kgx.errors import ConfigError
+
+    run = get_run(graph, run_id)
+    if run is None:
+        raise ConfigError(f"no run with id {run_id!r}; `kgx runs list` shows them")
+    if run.get("kind") == "load":
+        raise ConfigError(f"run {run_id} is a load: loads replace original data and cannot be "
+                          "reverted exactly; reload the earlier input instead")
+    if run.get("status") == "running":
+        raise ConfigError(f"run {run_id} is still running (or was killed: rerun it to finish, "
+                          "then revert)")
+    removed = {}
+    for what, cypher in _REVERT.items():
+        rows = graph.runner.autocommit(" ".join(cypher.split()), {"id": run_id})
+        removed[what] = int(rows[0]["n"]) if rows else 0
+    graph.write("MATCH (r:Run {id: $id}) SET r.status = 'reverted', r.revertedAt = datetime($now),"
+                " r.reverted = $removed",
+                {"id": run_id, "now": _now(), "removed": json.dumps(removed)})
+    return removed

@@ -1,0 +1,67 @@
+"""`kgx runs revert RUN` removes exactly what a run added, and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgx.errors import ConfigError
+from kgx.graph.connection import Graph
+from kgx.ingest.load import load_wikidata
+from kgx.provenance.runs import RunRecorder, get_run, revert_run
+
+DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
+
+
+def _state(graph: Graph) -> tuple:
+    nodes = graph.read("MATCH (n) WHERE NOT n:Run RETURN elementId(n) AS i, properties(n) AS p")
+    rels = graph.read("MATCH ()-[r]->() RETURN elementId(r) AS i, properties(r) AS p")
+    return (sorted((n["i"], sorted(n["p"].items())) for n in nodes),
+            sorted((r["i"], sorted(r["p"].items())) for r in rels))
+
+
+def _generate(graph: Graph, run_id: str) -> None:
+    """What an enrichment, prediction, alignment and audit run write (the graph model)."""
+    graph.write("""
+        MATCH (q1:Entity {id: 'Q1'}), (q22:Entity {id: 'Q22'}), (r:Run {id: $run})
+        MATCH (q1)-[:HAS_SITELINK]->(src:Sitelink {site: 'dewiki'})
+        CREATE (q1)-[:HAS_NAME]->(n:Name {lang: 'xx', text: 'Universum', status: 'generated',
+                                         run: $run})-[:WAS_GENERATED_BY]->(r),
+               (n)-[:WAS_DERIVED_FROM {method: 'sitelink', score: 0.9}]->(src),
+               (q1)-[:HAS_DESCRIPTION]->(d:Description {lang: 'xx', text: 'alles',
+                                                       status: 'generated', run: $run})
+                   -[:WAS_GENERATED_BY]->(r),
+               (q1)-[:PREDICTED {pid: 'P31', score: 0.8, rank: 1, run: $run}]->(q22),
+               (q1)-[:SAME_AS {score: 0.7, method: 'test', run: $run}]->(q22)
+        WITH q1
+        MATCH (q1)-[:HAS_NAME]->(o:Name {lang: 'en', primary: true})
+        SET o.statusBefore = o.status, o.status = 'suspect', o.flaggedBy = $run,
+            o.reasons = ['test']""", {"run": run_id})
+
+
+def test_revert_removes_exactly_what_the_run_added(graph: Graph) -> None:
+    load_wikidata(graph, DUMP)
+    before = _state(graph)
+    with RunRecorder(graph, "enrich", {"test": True}) as run:
+        _generate(graph, run.id)
+    with RunRecorder(graph, "enrich", {"other": True}) as other:
+        graph.write("""MATCH (q:Entity {id: 'Q22'}), (r:Run {id: $run})
+                       CREATE (q)-[:HAS_NAME]->(:Name {lang: 'yy', text: 'keep me',
+                               status: 'generated', run: $run})-[:WAS_GENERATED_BY]->(r)""",
+                    {"run": other.id})
+    after_other = graph.read("MATCH (n:Name {lang: 'yy'}) RETURN count(n) AS n")[0]["n"]
+    removed = revert_run(graph, run.id)
+    assert removed == {"nodes": 2, "predicted": 1, "sameAs": 1, "flags": 1}
+    assert get_run(graph, run.id)["status"] == "reverted"
+    assert graph.read("MATCH (n:Name {lang: 'yy'}) RETURN count(n) AS n")[0]["n"] == after_other
+    revert_run(graph, other.id)
+    assert _state(graph) == before
+
+
+def test_loads_and_unknown_runs_are_refused(graph: Graph) -> None:
+    result = load_wikidata(graph, DUMP)
+    with pytest.raises(ConfigError, match="cannot be reverted exactly"):
+        revert_run(graph, result.run_id)
+    with pytest.raises(ConfigError, match="no run with id"):
+        revert_run(graph, "enrich-nope")
