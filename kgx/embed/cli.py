@@ -17,7 +17,7 @@ from typing import Any
 from kgx.config import Config
 from kgx.errors import ConfigError
 
-_PREFIX = "train_"  # argparse dests of training settings (kgx's --config is taken)
+_PREFIX = "setting_"  # argparse dests of training settings
 
 
 def _kwargs_value(text: str) -> dict[str, Any]:

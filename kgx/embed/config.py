@@ -206,7 +206,7 @@ class TrainConfig:
             optimizer=self.optimizer, optimizer_kwargs=dict(self.optimizer_kwargs),
             training_loop=self.training_loop,
             training_kwargs=dict(num_epochs=self.epochs, batch_size=self.batch_size,
-                                 label_smoothing=self.label_smoothing or None),
+                                 label_smoothing=self.label_smoothing),
             random_seed=self.seed)
         if self.loss:
             out.update(loss=self.loss, loss_kwargs=dict(self.loss_kwargs))

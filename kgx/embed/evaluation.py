@@ -93,7 +93,7 @@ def resolve_stored(model: str | StoredModel | TrainedModel | None,
     if isinstance(model, StoredModel):
         return model
     if model is not None and hasattr(model, "stored"):
-        return model.stored  # type: ignore[no-any-return]
+        return model.stored
     store = store or ModelStore.default()
     return store.latest() if model is None else store.get(str(model))
 

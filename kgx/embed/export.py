@@ -31,7 +31,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,8 +173,8 @@ class TripleExport:
         ents, rels = self.labels()
         _write_map(directory / "entities.tsv", ents)
         _write_map(directory / "relations.tsv", rels)
-        np.savez_compressed(directory / "triples.npz",
-                            **{s: self.mapped[s].astype(np.int64) for s in SPLITS})
+        arrays: dict[str, Any] = {s: self.mapped[s].astype(np.int64) for s in SPLITS}
+        np.savez_compressed(directory / "triples.npz", **arrays)
         (directory / "export.json").write_text(json.dumps(self.describe(), indent=2) + "\n",
                                                encoding="utf-8")
 
@@ -203,7 +203,7 @@ class TripleExport:
         return out
 
     @classmethod
-    def from_labeled(cls, kg: str, triples: dict[str, Iterable[tuple[str, str, str]]], *,
+    def from_labeled(cls, kg: str, triples: Mapping[str, Iterable[tuple[str, str, str]]], *,
                      split_source: str = "graph", relations: Sequence[str] | None = None,
                      seconds: float = 0.0, counts: dict[str, int] | None = None
                      ) -> TripleExport:
@@ -293,6 +293,10 @@ def _random_split(triples: set[tuple[str, str, str]], ratios: Sequence[float],
                           f"got {list(ratios)}")
     whole = TripleExport.from_labeled("", {"train": triples})
     ents, rels = whole.labels()
-    parts = whole.factory("train").split(list(ratios), random_state=seed)
+    try:
+        parts = whole.factory("train").split(list(ratios), random_state=seed)
+    except ValueError as e:  # too few triples to put every entity into training
+        raise ConfigError(f"cannot split {len(triples)} triples at random by {list(ratios)}: "
+                          f"{e}; give training a larger share (split_ratios)") from e
     return {s: {(ents[h], rels[r], ents[t]) for h, r, t in p.mapped_triples.tolist()}
             for s, p in zip(SPLITS, parts, strict=True)}

@@ -80,7 +80,9 @@ __all__ = [
     "FEATURES",
     "REASONS",
     "audit_names",
-    "name_features",
+    "NameAnalysis",
+    "analyse_names",
+    "analyse_wikikge",
     "audit_wikikge",
     "training_examples",
     "fit_model",
@@ -280,10 +282,13 @@ def _twin(a: str, b: str, lang: str) -> int:
 
 
 @dataclass(slots=True)
-class _Analysis:
+class NameAnalysis:
+    """What the audit sees in one name before any weights: its :data:`FEATURES`, its
+    reason codes, and ``rule`` (``"flag"`` / ``"keep"``) when a rule decides it."""
+
     features: dict[str, float]
     reasons: list[str]
-    rule: str | None = None  # a rule decides: "flag" or "keep"
+    rule: str | None = None
 
 
 def _expected(lang: str, names: Sequence[NameInput]) -> frozenset[str]:
@@ -298,9 +303,11 @@ def _expected(lang: str, names: Sequence[NameInput]) -> frozenset[str]:
     return frozenset(s for s, _ in counts.most_common(1))
 
 
-def _analyse(
-    lang: str, names: Sequence[NameInput], context: AuditContext | None
-) -> list[_Analysis]:
+def analyse_names(
+    lang: str, names: Sequence[NameInput], context: AuditContext | None = None
+) -> list[NameAnalysis]:
+    """The features, reasons and rules of every name of one entity, in input order (the
+    model-free half of :func:`audit_names`)."""
     exp = _expected(lang, names)
     latin_lang = "Latn" in exp
     norm = [normalize(n.text) for n in names]
@@ -322,7 +329,7 @@ def _analyse(
         else set()
     )
 
-    out: list[_Analysis] = []
+    out: list[NameAnalysis] = []
     alias_pos = 0
     for i, name in enumerate(names):
         text = name.text
@@ -333,19 +340,26 @@ def _analyse(
         n_letters = sum(scripts.values())
         native = sum(c for s, c in scripts.items() if s in exp)
 
-        # -- script
+        # -- script. Han written in the other Chinese standard counts as a foreign script
+        # in the features, but its reason is the character-form one given below.
+        foreign = set(scripts) - exp
+        other_systems = foreign - _CHINESE_STANDARDS
         if n_letters and not native:
-            if set(scripts) == {"Latn"} and not latin_lang:
+            if foreign == {"Latn"} and not latin_lang:
                 f["latin_only"] = 1.0
                 reasons.append("latin-only")
             else:
                 f["script_mismatch"] = 1.0
-                reasons.append("script-mismatch")
+                if other_systems - {"Latn"} or (other_systems and latin_lang):
+                    reasons.append("script-mismatch")
+                elif other_systems:  # Latin beside Han of the other Chinese standard
+                    reasons.append("partial-script-mismatch")
             if norm[i] in other_labels:
                 reasons.append("foreign-label")
         elif native < n_letters:
             f["partial_script"] = (n_letters - native) / n_letters
-            reasons.append("partial-script-mismatch")
+            if other_systems:
+                reasons.append("partial-script-mismatch")
         if _homoglyph_word(text):
             reasons.insert(0, "mixed-script")
             rule = "flag"
@@ -422,8 +436,10 @@ def _analyse(
         cased = [c for c in text if c.isalpha() and c.lower() != c.upper()]
         if len(cased) >= 2 and all(c.isupper() for c in cased):
             f["all_caps"] = 1.0
-        if f["short"] or (f["all_caps"] and len(alnum) <= 6 and len(cased) == len(alnum)):
-            if not f["no_letters"] and not name.primary:
+        letters = [c for c in text if c.isalpha()]
+        if cased and len(cased) == len(letters) and not name.primary:
+            # Only where letters have case: a short name in Han or Arabic is just short.
+            if len(alnum) <= 3 or (f["all_caps"] and len(alnum) <= 6):
                 reasons.append("abbreviation")
         if cased and cased[0].islower() and label is not None and not name.primary:
             lab_cased = [c for c in names[label].text if c.isalpha() and c.lower() != c.upper()]
@@ -447,10 +463,7 @@ def _analyse(
         f["comma"] = float(any(c in text for c in ",，、"))
         f["digits"] = float(has_digit)
         f["symbols"] = float(
-            any(
-                unicodedata.category(c)[0] in "PS" and c not in _NAME_PUNCT
-                for c in text
-            )
+            any(unicodedata.category(c)[0] in "PS" and c not in _NAME_PUNCT for c in text)
         )
         if not name.primary and (
             f["extra_words"] >= 3 or f["lower_start"] or (f["comma"] and f["extra_words"] >= 1)
@@ -466,14 +479,18 @@ def _analyse(
             if "looks-like-description" not in reasons:
                 reasons.append("looks-like-description")
             rule = "flag"
-        elif title and norm[i] == title and rule is None and not (
-            f["script_mismatch"] or f["latin_only"]
+        elif (
+            title
+            and norm[i] == title
+            and rule is None
+            and not (f["script_mismatch"] or f["latin_only"])
         ):
             rule = "keep"
-        out.append(_Analysis(f, reasons, rule))
+        out.append(NameAnalysis(f, reasons, rule))
     return out
 
 
+_CHINESE_STANDARDS = {"Hans", "Hant"}
 _FOREIGN_HAN = {
     "traditional-in-simplified": "Hant",
     "simplified-in-traditional": "Hans",
@@ -547,13 +564,6 @@ def _homoglyph_word(text: str) -> bool:
     return False
 
 
-def name_features(
-    lang: str, names: Sequence[NameInput], *, context: AuditContext | None = None
-) -> list[dict[str, float]]:
-    """The features of every name (see :data:`FEATURES`), in input order."""
-    return [a.features for a in _analyse(lang, names, context)]
-
-
 # --------------------------------------------------------------------------- model
 
 
@@ -608,9 +618,14 @@ def audit_names(
     name of symbols only, and a name equal to the entity's description in ``lang`` are
     flagged; a name equal to the sitelink title (in a script of the language) is kept.
     """
-    model = model or DEFAULT_MODEL
+    return _verdicts(names, analyse_names(lang, names, context), model or DEFAULT_MODEL)
+
+
+def _verdicts(
+    names: Sequence[NameInput], analyses: Sequence[NameAnalysis], model: AuditModel
+) -> list[Verdict]:
     verdicts = []
-    for name, a in zip(names, _analyse(lang, names, context), strict=True):
+    for name, a in zip(names, analyses, strict=True):
         if a.rule == "flag":
             score = min(_RULE_FLAG_SCORE, model.threshold / 2)
         elif a.rule == "keep":
@@ -637,21 +652,40 @@ def _prediction_score(v: Verdict, threshold: float) -> float:
     return min(s, 0.9999)
 
 
+def _inputs(w: WikidataNames) -> list[NameInput]:
+    return [NameInput(v, p) for v, p in zip(w.values, w.primary, strict=True)]
+
+
+def analyse_wikikge(
+    lang: str, wikidata_names: Mapping[str, WikidataNames]
+) -> dict[str, list[NameAnalysis]]:
+    """:func:`analyse_names` for every entity of a WikiKGE-10 ``wikidata/<lang>.json``
+    (no context: the benchmark gives only the names). Reuse it across models with
+    :func:`audit_wikikge` and :func:`training_examples`."""
+    return {qid: analyse_names(lang, _inputs(w)) for qid, w in wikidata_names.items()}
+
+
 def audit_wikikge(
     lang: str,
     wikidata_names: Mapping[str, WikidataNames],
     *,
     model: AuditModel | None = None,
+    analyses: Mapping[str, Sequence[NameAnalysis]] | None = None,
 ) -> dict[str, list[Prediction]]:
-    """The precision task of WikiKGE-10 done by the audit: every existing name listed, in
-    the input order, scored ``verdict.score / threshold`` (kept ⇔ score ≥ 1)."""
+    """The precision task of WikiKGE-10 done by the audit, from the names alone: every
+    existing name listed in input order as ``Prediction(verdict.score / threshold, name,
+    primary)``, so that kept ⇔ score ≥ 1, the benchmark's rule.
+
+    ``analyses`` (from :func:`analyse_wikikge`) skips recomputing the features.
+    """
     model = model or DEFAULT_MODEL
+    if analyses is None:
+        analyses = analyse_wikikge(lang, wikidata_names)
     out: dict[str, list[Prediction]] = {}
     for qid, w in wikidata_names.items():
-        names = [NameInput(v, p) for v, p in zip(w.values, w.primary, strict=True)]
         out[qid] = [
             Prediction(_prediction_score(v, model.threshold), v.text, v.primary)
-            for v in audit_names(lang, names, model=model)
+            for v in _verdicts(_inputs(w), analyses[qid], model)
         ]
     return out
 
@@ -660,7 +694,11 @@ def audit_wikikge(
 
 
 def training_examples(
-    lang: str, gold: Mapping[str, Any], wikidata_names: Mapping[str, WikidataNames]
+    lang: str,
+    gold: Mapping[str, Any],
+    wikidata_names: Mapping[str, WikidataNames],
+    *,
+    analyses: Mapping[str, Sequence[NameAnalysis]] | None = None,
 ) -> list[tuple[bool, dict[str, float], int]]:
     """``(primary, features, wrong)`` for every existing name the gold judges: ``wrong`` is 1
     when its normalised form is among the entity's incorrect names, 0 among the correct
@@ -673,8 +711,9 @@ def training_examples(
             continue
         bad = {normalize(n) for n in g.incorrect}
         good = {normalize(n) for n in g.correct}
-        names = [NameInput(v, p) for v, p in zip(w.values, w.primary, strict=True)]
-        for name, a in zip(names, _analyse(lang, names, None), strict=True):
+        names = _inputs(w)
+        found = analyses[qid] if analyses is not None else analyse_names(lang, names)
+        for name, a in zip(names, found, strict=True):
             if a.rule is not None:
                 continue  # decided by a rule, not by the weights
             key = normalize(name.text)

@@ -16,8 +16,8 @@ table of expected scripts, which follows CLDR's likely scripts.
   that the Big5 standard has and GB 2312 lacks (``國``); a simplified character in Traditional
   Chinese (``zh-tw``, ``yue``, …) the reverse (``国``); in Japanese an old form (*kyūjitai*,
   ``國``, ``澤``) from OpenCC's ``JPVariants`` table, or a form only Simplified Chinese uses
-  (in GB 2312, in neither Big5 nor JIS X 0213: ``门``). The GB 2312 / Big5 test agrees with OpenCC's character tables on 98 %
-  of the Han characters in WikiKGE-10's Chinese names.
+  (in GB 2312, in neither Big5 nor JIS X 0213: ``门``). The GB 2312 / Big5 test agrees with
+  OpenCC's character tables on 98 % of the Han characters in WikiKGE-10's Chinese names.
 
     >>> script_of("Ж"), script_of("中"), script_of("ー")
     ('Cyrl', 'Hani', 'Zyyy')
@@ -275,7 +275,7 @@ _JP_OLD_NEW = (
     "錄録錢銭鍊錬鐵鉄鑄鋳鑛鉱閱閲關関陷陥隨随險険隱隠雙双雜雑雞鶏霸覇靈霊靜静顏顔顯顕餘余騷騒驅駆驗験驛駅髓髄體体髮髪鬥闘鱉鼈鷗鴎鹼鹸鹽塩麥麦麪麺麴麹黃黄黑黒默黙點点"
     "黨党齊斉齋斎齒歯齡齢龍竜龜亀"
 )
-_JP_OLD: dict[str, str] = {_JP_OLD_NEW[i]: _JP_OLD_NEW[i + 1] for i in range(0, len(_JP_OLD_NEW), 2)}
+_JP_OLD: dict[str, str] = dict(zip(_JP_OLD_NEW[::2], _JP_OLD_NEW[1::2], strict=True))
 
 
 def han_variant(ch: str, lang: str) -> str | None:

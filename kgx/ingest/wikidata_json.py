@@ -757,13 +757,18 @@ def _chunks(
     that a chunk's last line is a safe resume point.)
     """
     chunk: list[tuple[str, int, bytes | dict[str, Any]]] = []
-    for item in entities:
-        if item[1] <= start_line:
-            continue
-        if len(chunk) >= size and chunk[-1][1] != item[1]:
+    try:
+        for item in entities:
+            if item[1] <= start_line:
+                continue
+            if len(chunk) >= size and chunk[-1][1] != item[1]:
+                yield chunk
+                chunk = []
+            chunk.append(item)
+    except SourceError:
+        if chunk:  # a damaged input: everything complete before the damage still loads
             yield chunk
-            chunk = []
-        chunk.append(item)
+        raise
     if chunk:
         yield chunk
 

@@ -236,8 +236,10 @@ def test_kill_9_then_resume_equals_an_uninterrupted_load(
     if neo4j_server.neo4j_uri:
         env["NEO4J_URI"] = neo4j_server.neo4j_uri
     cmd = [sys.executable, "-m", "kgx.cli", "-q", "load", "wikidata", str(dump)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoints = Path(neo4j_server.home) / "checkpoints"
+    for old in checkpoints.glob("load-*.json"):
+        old.unlink()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     killed_at = None
     while time.monotonic() < deadline and proc.poll() is None:
@@ -263,3 +265,48 @@ def test_kill_9_then_resume_equals_an_uninterrupted_load(
     assert _snapshot(graph) == reference
     runs = graph.read("MATCH (r:Run) RETURN r.status AS s")
     assert [r["s"] for r in runs] == ["succeeded"], "the resumed run is the killed one"
+
+
+def test_truncated_gz_loads_what_is_complete_and_says_where(graph: Graph,
+                                                            tmp_path: Path) -> None:
+    import gzip
+
+    data = gzip.compress(DUMP.read_bytes())
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceError, match=r"cut\.json\.gz.*truncated or corrupt after line"):
+        load_wikidata(graph, cut)
+    loaded = graph.read("MATCH (e:Entity) WHERE e.hash IS NOT NULL RETURN count(e) AS n")[0]["n"]
+    assert 0 < loaded < 49
+    assert graph.read("MATCH (r:Run) RETURN r.status AS s")[0]["s"] == "failed"
+
+
+def test_a_neo4j_restart_during_a_load_loses_nothing(
+        graph: Graph, neo4j_server: Config, tmp_path: Path) -> None:
+    if not neo4j_server.uses_local_server:
+        pytest.skip("restarts kgx's local server")
+    from kgx.graph.server import LocalServer
+
+    dump = _replicated_dump(tmp_path, copies=12)
+    load_wikidata(graph, dump)
+    reference = _snapshot(graph)
+    graph.clear()
+    env = {**os.environ, "KGX_HOME": str(neo4j_server.home), "KGX_BATCH_SIZE": "10",
+           "KGX_WORKERS": "1"}
+    checkpoints = Path(neo4j_server.home) / "checkpoints"
+    for old in checkpoints.glob("load-*.json"):  # left by earlier (failed) loads
+        old.unlink()
+    proc = subprocess.Popen([sys.executable, "-m", "kgx.cli", "-q", "load", "wikidata",
+                             str(dump)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(cp.exists() for cp in checkpoints.glob("load-*.json")):
+            break
+        time.sleep(0.01)
+    server = LocalServer(neo4j_server)
+    server.stop()
+    server.start()
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert _snapshot(graph) == reference

@@ -1,0 +1,19 @@
+// Predicted links of a graph, best first: head, relation, tail (with English labels where
+// the graph has them), the model's score, the answer's rank within its query, the predict
+// run that wrote it and the training run of the model it used.
+// Try: kgx query predicted_links -p kg=codex_s -p pid=P27 -p min_score=5
+// @param kg: str = wikidata             the graph
+// @param pid: str = *                   a relation (P27), or * for all
+// @param min_score: float = -1e308      keep links scored at least this
+// @param max_rank: int = 1000000        keep answers ranked at most this within their query
+// @param run: str = *                   a predict run id, or * for all
+// @param limit: int = 50
+MATCH (h:Entity {kg: $kg})-[p:PREDICTED]->(t:Entity)
+WHERE ($pid = '*' OR p.pid = $pid) AND p.score >= $min_score AND p.rank <= $max_rank
+  AND ($run = '*' OR p.run = $run)
+OPTIONAL MATCH (h)-[:HAS_NAME]->(hn:Name {lang: 'en', primary: true})
+OPTIONAL MATCH (t)-[:HAS_NAME]->(tn:Name {lang: 'en', primary: true})
+OPTIONAL MATCH (:Run {id: p.run})-[:USED]->(m:Run)
+RETURN h.id AS head, hn.text AS headLabel, p.pid AS pid, t.id AS tail, tn.text AS tailLabel,
+       p.score AS score, p.rank AS rank, p.run AS run, m.id AS model
+ORDER BY score DESC, head, tail LIMIT $limit

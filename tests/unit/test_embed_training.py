@@ -1,0 +1,121 @@
+"""Training, resume, early stopping, the model store and prediction filtering, without Neo4j
+(on a slice of CoDEx-S: the real triples, few of them, a tiny model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import kgx.embed.training as training
+from kgx.embed import ModelStore, TrainConfig, TripleExport, evaluate, predict, train
+from kgx.embed.export import SPLITS
+from kgx.errors import ConfigError
+
+torch.set_num_threads(1)
+
+TINY = {"kg": "codex_s", "model": "DistMult", "training_loop": "lcwa", "loss": "crossentropy",
+        "inverse_triples": True, "model_kwargs": {"embedding_dim": 16}, "optimizer": "Adam",
+        "optimizer_kwargs": {"lr": 0.05}, "epochs": 4, "batch_size": 512, "seed": 11,
+        "early_stopping": {"frequency": 1, "patience": 10}}
+
+
+@pytest.fixture(scope="module")
+def small(shared_data: Path) -> TripleExport:
+    root = shared_data / "codex" / "triples" / "codex-s"
+    rows = {s: [tuple(ln.split("\t")) for ln in (root / f"{s}.txt").read_text().splitlines()]
+            for s in SPLITS}
+    train_rows = rows["train"][:4000]
+    ents = {x for h, _, t in train_rows for x in (h, t)}
+    rels = {r for _, r, _ in train_rows}
+
+    def known(rs: list) -> list:
+        return [(h, r, t) for h, r, t in rs if h in ents and t in ents and r in rels]
+
+    return TripleExport.from_labeled("codex_s", {"train": train_rows,  # type: ignore[dict-item]
+                                                 "valid": known(rows["valid"]),
+                                                 "test": known(rows["test"])})
+
+
+class Killed(Exception):
+    pass
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(small: TripleExport, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ModelStore(tmp_path)
+    cfg = TrainConfig.from_mapping(TINY)
+    whole = train(None, cfg, export=small, store=store, run_id="whole")
+
+    after_epoch = training._Trainer.after_epoch
+
+    def dies_after_epoch_2(self: training._Trainer, epoch: int, loss: float) -> None:
+        after_epoch(self, epoch, loss)
+        if epoch == 2:
+            raise Killed
+
+    monkeypatch.setattr(training._Trainer, "after_epoch", dies_after_epoch_2)
+    with pytest.raises(Killed):
+        train(None, cfg, export=small, store=store, run_id="cut")
+    monkeypatch.setattr(training._Trainer, "after_epoch", after_epoch)
+    assert store.get("cut").meta["status"] == "running"
+    assert (tmp_path / "cut" / "checkpoint.pt").is_file()
+    assert store.find_unfinished(cfg).run_id == "cut"  # what a bare --resume picks
+    with pytest.raises(ConfigError, match="another configuration"):
+        train(None, cfg.merged({"epochs": 5}), store=store, resume="cut")
+
+    resumed = train(None, cfg, store=store, resume=True)
+    assert resumed.run_id == "cut" and resumed.resumed
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in whole.history]
+    a, b = whole.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert evaluate(whole, store=store).metrics == evaluate(resumed, store=store).metrics
+    assert not (tmp_path / "cut" / "checkpoint.pt").exists()
+    assert not list((tmp_path / "cut").glob("best-*.pt"))
+
+    meta = store.get("cut").meta
+    assert meta["status"] == "succeeded" and meta["fingerprint"] == small.fingerprint
+    assert {"kgx", "pykeen", "torch", "python"} <= set(meta["versions"])
+    assert {m.run_id for m in store.list()} == {"whole", "cut"}
+    again = train(None, cfg, store=store, resume="cut")  # finished: nothing to do
+    assert again.epochs_done == 4
+
+
+def test_early_stopping_keeps_the_best_epoch(small: TripleExport, tmp_path: Path) -> None:
+    cfg = TrainConfig.from_mapping({**TINY, "epochs": 12, "optimizer_kwargs": {"lr": 0.5},
+                                    "early_stopping": {"frequency": 1, "patience": 2}})
+    trained = train(None, cfg, export=small, store=ModelStore(tmp_path))
+    valid = [h["valid"]["mrr"] for h in trained.history if "valid" in h]
+    assert trained.best_epoch == 1 + max(range(len(valid)), key=valid.__getitem__)
+    if trained.stopped_early:
+        assert trained.epochs_done == trained.best_epoch + 2
+    got = evaluate(trained, splits=("valid",), store=ModelStore(tmp_path)).metrics["valid"]["mrr"]
+    assert got == pytest.approx(max(valid), abs=1e-6)
+
+
+def test_predictions_skip_known_facts_and_self(small: TripleExport, tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    trained = train(None, TrainConfig.from_mapping({**TINY, "epochs": 2}), export=small,
+                    store=store)
+    known = {(h, r, t) for s in SPLITS for h, r, t in small.labeled(s)}
+    heads = sorted({h for h, r, _ in small.labeled("train") if r == "P27"})[:20]
+    result = predict(None, trained, relation="P27", entities=heads, k=5)
+    assert result.queries == 20 and len(result.predictions) == 100 and result.run_id is None
+    for p in result.predictions:
+        assert (p.head, p.relation, p.tail) not in known and p.head != p.tail
+    by_query: dict[str, list[float]] = {}
+    for p in result.predictions:
+        by_query.setdefault(p.head, []).append(p.score)
+    assert all(s == sorted(s, reverse=True) for s in by_query.values())
+    assert [p.rank for p in result.predictions[:5]] == [1, 2, 3, 4, 5]
+    cut = result.predictions[2].score
+    fewer = predict(None, trained, relation="P27", entities=heads[:1], k=5, min_score=cut)
+    assert [p.score for p in fewer.predictions] == by_query[heads[0]][:3]
+    heads_of = predict(None, trained, queries=[(heads[0], "P27")], direction="head", k=3)
+    assert all(p.tail == heads[0] for p in heads_of.predictions)
+    assert list(result.to_dataframe().columns) == ["head", "relation", "tail", "score", "rank"]
+    with pytest.raises(ConfigError, match="no entity"):
+        predict(None, trained, relation="P27", entities=["Q0"])
+    with pytest.raises(ConfigError, match="knows no relation"):
+        predict(None, trained, relation="P9999", entities=heads[:1])
