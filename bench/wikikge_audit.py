@@ -123,9 +123,9 @@ def f1_curve(
         kept = sum(s >= m for s in correct)
         flagged = sum(s < m for s in wrong)
         p_den, r_den = len(correct) + len(wrong), len(wrong)
-        p = (kept + flagged) / p_den if p_den else 0.0
-        r = flagged / r_den if r_den else 0.0
-        out.append(100.0 * 2 * p * r / (p + r) if p + r else 0.0)
+        prec = (kept + flagged) / p_den if p_den else 0.0
+        rec = flagged / r_den if r_den else 0.0
+        out.append(100.0 * 2 * prec * rec / (prec + rec) if prec + rec else 0.0)
     return out
 
 
@@ -203,13 +203,25 @@ def reason_counts(
     return flagged, judged, wrong
 
 
+def _cell(s: Scores | None) -> str:
+    return "–" if s is None else f"{s.p:.1f} / {s.r:.1f} / **{s.f1:.1f}**"
+
+
 def fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.1f}"
 
 
-def run(data_dir: Path, bar: str = "published") -> tuple[str, bool, dict[str, LangResult]]:
-    data = load(data_dir)
-    results = leave_one_language_out(data)
+def run(
+    data_dir: Path,
+    bar: str = "published",
+    *,
+    data: Mapping[str, LangData] | None = None,
+    results: Mapping[str, LangResult] | None = None,
+) -> tuple[str, bool, Mapping[str, LangResult]]:
+    """The markdown report, whether ``bar`` is met on every language, and the results
+    (``data`` and ``results`` reuse an earlier :func:`load` and LOLO run)."""
+    data = data if data is not None else load(data_dir)
+    results = results if results is not None else leave_one_language_out(data)
     published = {
         (r["system"], r["lang"]): r
         for r in read_published(data_dir / "published.tsv")
@@ -252,14 +264,20 @@ def run(data_dir: Path, bar: str = "published") -> tuple[str, bool, dict[str, La
         ok = all(round(kgx, 1) > round(r, 1) for r in rivals)
         all_ok &= ok
 
-        def cell(key: str) -> str:
-            s = rows.get(key)
-            return "–" if s is None else f"{s.p:.1f} / {s.r:.1f} / **{s.f1:.1f}**"
-
+        cell = [
+            _cell(rows.get(k))
+            for k in (
+                "kgx",
+                "gpt-4",
+                "m-nta.gpt-4",
+                "keep all",
+                "keep primary",
+                "gpt-4 existing",
+                "m-nta.gpt-4 existing",
+            )
+        ]
         lines.append(
-            f"| {lang} | {cell('kgx')} | {cell('gpt-4')} | {cell('m-nta.gpt-4')} "
-            f"| {cell('keep all')} | {cell('keep primary')} | {cell('gpt-4 existing')} "
-            f"| {cell('m-nta.gpt-4 existing')} | {res.model.threshold:.2f} "
+            f"| {lang} | {' | '.join(cell)} | {res.model.threshold:.2f} "
             f"| {' '.join(res.model.trained_on)} | {'met' if ok else '**not met**'} |"
         )
     avg = {k: sum(v) / len(v) for k, v in f1s.items()}
@@ -273,8 +291,11 @@ def run(data_dir: Path, bar: str = "published") -> tuple[str, bool, dict[str, La
         if bar == "published"
         else "kgx F1 > keep-primary, > GPT-4 and > M-NTA on existing names only"
     )
-    lines += ["", f"Bar ({bar}): {bar_text}, on every language: "
-              f"**{'met' if all_ok else 'not met'}**.", ""]
+    lines += [
+        "",
+        f"Bar ({bar}): {bar_text}, on every language: **{'met' if all_ok else 'not met'}**.",
+        "",
+    ]
 
     lines += [
         "### Flagged names by reason",
@@ -317,8 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=None, help="the wikikge10 folder")
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     ap.add_argument("--bar", choices=["published", "existing"], default="published")
-    ap.add_argument("--print-model", action="store_true",
-                    help="print the model fitted on all five languages (kgx's default)")
+    ap.add_argument(
+        "--print-model",
+        action="store_true",
+        help="print the model fitted on all five languages (kgx's default)",
+    )
     args = ap.parse_args(argv)
     data_dir = resolve_data(args.data or default_data())
     if args.print_model:

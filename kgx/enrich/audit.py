@@ -2,11 +2,15 @@
 ones ``suspect`` with machine-readable reasons. Originals are never changed or deleted.
 
     >>> from kgx.enrich.audit import NameInput, audit_names
-    >>> [(v.text, v.keep, v.reasons) for v in audit_names("ru", [
-    ...     NameInput("Гэри Мур", primary=True), NameInput("Gary Moore"), NameInput("Мyр")])]
-    ... # doctest: +NORMALIZE_WHITESPACE
-    [('Гэри Мур', True, []), ('Gary Moore', False, ['latin-only']),
-     ('Мyр', False, ['mixed-script', 'partial-name'])]
+    >>> names = ["Мур, Гэри", "Gary Moore", "Гари Мур", "Гэри Мyр"]  # the last one: Latin y
+    >>> for v in audit_names("ru", [NameInput("Гэри Мур", primary=True)]
+    ...                      + [NameInput(n) for n in names]):
+    ...     print(v.text, v.status, v.reasons)
+    Гэри Мур original []
+    Мур, Гэри original []
+    Gary Moore suspect ['latin-only', 'disagrees-with-label']
+    Гари Мур suspect ['spelling-variant']
+    Гэри Мyр suspect ['mixed-script', 'partial-script-mismatch', 'spelling-variant']
 
 The engine is pure (no graph): the caller gives the names of one entity in one language,
 which one is the label, and optionally what else the graph knows (:class:`AuditContext`:
@@ -26,13 +30,14 @@ names, none by which language is audited (see :mod:`kgx.enrich.scripts`):
 * **character forms**: ``traditional-in-simplified``, ``simplified-in-traditional``,
   ``old-kanji-form``, ``chinese-form-in-japanese`` (Han characters that are not the
   language's standard form); ``nonstandard-twin`` (another name of the entity is the same
-  name written in the standard form, e.g. ``劉耕宏`` beside ``刘耕宏``) and
+  name written in the standard form, e.g. ``劉畊宏`` beside ``刘畊宏``) and
   ``missing-diacritics`` (another name is the same with its diacritics: ``Francois`` beside
   ``François``, ``Семеновна`` beside ``Семёновна``).
 * **shape, against the label**: ``duplicate-of-label`` (equal after the benchmark's
   normalisation), ``partial-name`` (a piece of the label), ``extends-label``,
   ``spelling-variant`` (a near-copy of the label, one or two letters off),
-  ``disagrees-with-label`` (no character bigram in common with any other name),
+  ``disagrees-with-label`` (no character bigram in common with the label or another
+  alias),
   ``abbreviation`` (short, or all capitals), ``looks-like-description`` (several words
   more than the label, a sentence-like comma or a lower-case start where the label starts
   upper-case).
@@ -48,8 +53,13 @@ How the signals are combined is learned, not set by hand: a logistic regression 
 WikiKGE-10 languages of kgx's data (de, es, ja, ru, zh); ``bench/wikikge_audit.py`` reports
 each of those languages with a model fitted on the other four (leave one language out), so
 no reported number comes from weights that saw that language's gold. A few cases are rules
-rather than weights because no data could teach them (a homoglyph word, a name made of
-symbols, a name equal to a description or to the sitelink title): see :func:`audit_names`.
+rather than weights (see :func:`audit_names`): a homoglyph word, a name made of symbols
+only, an alias that duplicates the label (redundant), a name equal to the description
+(flagged); a name equal to the sitelink title (kept).
+
+In the features, a Chinese name written in the other Chinese standard (traditional in
+``zh``) counts as written in a foreign script, as ISO 15924 and CLDR tell ``Hans`` from
+``Hant``; its reason is the character-form one (``traditional-in-simplified``).
 """
 
 from __future__ import annotations
@@ -59,11 +69,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kgx.enrich.scripts import (
     expected_scripts,
     han_preferred_form,
+    han_standard,
     han_variant,
     script_of,
     scripts_in,
@@ -207,19 +219,23 @@ def _dice(a: Counter[str], b: Counter[str]) -> float:
     return 2 * sum((a & b).values()) / (sum(a.values()) + sum(b.values()))
 
 
-def _edit_similarity(a: str, b: str) -> float:
-    """1 - Levenshtein distance / longer length."""
+def _near(a: str, b: str, at_least: float = 0.75) -> bool:
+    """Whether ``1 - Levenshtein(a, b) / max(len)`` is at least ``at_least`` (a near-copy)."""
     if a == b:
-        return 1.0
-    if not a or not b:
-        return 0.0
+        return True
+    longest = max(len(a), len(b))
+    budget = int((1.0 - at_least) * longest + 1e-9)  # edits allowed
+    if abs(len(a) - len(b)) > budget:
+        return False
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
         for j, cb in enumerate(b, 1):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > budget:
+            return False
         prev = cur
-    return 1.0 - prev[-1] / max(len(a), len(b))
+    return prev[-1] <= budget
 
 
 def _words(text: str) -> list[str]:
@@ -237,6 +253,12 @@ def _words(text: str) -> list[str]:
 
 def _marks(text: str) -> int:
     return sum(unicodedata.combining(c) > 0 for c in unicodedata.normalize("NFD", text))
+
+
+@lru_cache(maxsize=16384)
+def _fold(text: str) -> str:
+    """``text`` without diacritics, case folded (``ß`` → ``ss``), normalised."""
+    return normalize(strip_marks(text).casefold())
 
 
 def _twin(a: str, b: str, lang: str) -> int:
@@ -274,7 +296,7 @@ def _twin(a: str, b: str, lang: str) -> int:
             direction = d
         return direction
     # Different lengths: equal once marks are stripped and case folded (``ß`` → ``ss``).
-    fa, fb = normalize(strip_marks(a).casefold()), normalize(strip_marks(b).casefold())
+    fa, fb = _fold(a), _fold(b)
     if fa and fa == fb:
         ma, mb = _marks(a), _marks(b)
         return 1 if ma < mb else -1 if mb < ma else 0
@@ -421,7 +443,7 @@ def analyse_names(
                 f["contains_label"] = 1.0
                 reasons.append("extends-label")
             elif not (f["nonstandard_twin"] or f["missing_diacritics"] or f["standard_twin"]):
-                if _edit_similarity(norm[i], norm[label]) >= 0.75:
+                if _near(norm[i], norm[label]):
                     f["spelling_variant"] = 1.0
                     reasons.append("spelling-variant")
             f["len_ratio"] = math.log((len(mine) + 1) / (len(lab) + 1))
@@ -455,7 +477,7 @@ def analyse_names(
         if not name.primary:
             f["near_alias"] = float(
                 any(
-                    _edit_similarity(norm[i], norm[j]) >= 0.75
+                    _near(norm[i], norm[j])
                     for j, other in enumerate(names)
                     if j != i and not other.primary and norm[j] != norm[i]
                 )
@@ -465,8 +487,12 @@ def analyse_names(
         f["symbols"] = float(
             any(unicodedata.category(c)[0] in "PS" and c not in _NAME_PUNCT for c in text)
         )
-        if not name.primary and (
-            f["extra_words"] >= 3 or f["lower_start"] or (f["comma"] and f["extra_words"] >= 1)
+        if (
+            "duplicate-of-label" not in reasons
+            and not name.primary
+            and (
+                f["extra_words"] >= 3 or f["lower_start"] or (f["comma"] and f["extra_words"] >= 1)
+            )
         ):
             reasons.append("looks-like-description")
         f["log_names"] = math.log(n_distinct) if n_distinct else 0.0
@@ -491,47 +517,45 @@ def analyse_names(
 
 
 _CHINESE_STANDARDS = {"Hans", "Hant"}
-_FOREIGN_HAN = {
-    "traditional-in-simplified": "Hant",
-    "simplified-in-traditional": "Hans",
-    "chinese-form-in-japanese": "Hans",
-}
+_CHARSET = {"Hans": "gb2312", "Hant": "big5"}
 
 
 def _name_scripts(text: str, lang: str) -> Counter[str]:
-    """Letters of ``text`` by script, where Han characters of a name written in the other
-    Chinese standard count as that standard's script (ISO 15924 ``Hans`` / ``Hant``).
+    """Letters of ``text`` by script, where Han written in the other Chinese standard counts
+    as that standard's script (ISO 15924 ``Hans`` / ``Hant``, which CLDR tells apart).
 
-    A name is written in the other standard when it has characters only that standard uses
-    and none only the language's own standard uses; then all its Han characters count as
-    foreign (``胡適`` in ``zh``: ``適`` is traditional only, ``胡`` shared). Japanese old forms
-    stay ``Hani``: they are Japanese writing, only old-fashioned.
+    In Chinese, a name is written in the other standard when it has characters only that
+    standard uses and none only the language's own standard uses; then all its Han
+    characters count as foreign (``胡適`` in ``zh``: ``適`` is traditional only, ``胡`` is
+    shared). In Japanese, only the characters that just Simplified Chinese uses are foreign;
+    old forms stay ``Hani``: they are Japanese writing, only old-fashioned.
     """
     counts = scripts_in(text)
     if not counts.get("Hani"):
         return counts
-    foreign: set[str] = set()
-    for ch in text:
-        reason = han_variant(ch, lang)
-        if reason in _FOREIGN_HAN:
-            foreign.add(_FOREIGN_HAN[reason])
-    if len(foreign) != 1:
-        return counts
-    # Any character only the language's own standard has makes the name mixed, not foreign.
-    own = "Hans" if foreign == {"Hant"} else "Hant"
-    std = "gb2312" if own == "Hans" else "big5"
-    for ch in text:
-        if script_of(ch) == "Hani" and _only_in(ch, std):
-            return counts
-    counts[foreign.pop()] = counts.pop("Hani")
+    std = han_standard(lang)
+    if std in _CHINESE_STANDARDS:
+        other = "Hant" if std == "Hans" else "Hans"
+        han = [ch for ch in text if script_of(ch) == "Hani"]
+        if any(han_variant(ch, lang) for ch in han) and not any(
+            _only_in(ch, _CHARSET[std], _CHARSET[other]) for ch in han
+        ):
+            counts[other] = counts.pop("Hani")
+    elif std == "Jpan":
+        n = sum(han_variant(ch, lang) == "chinese-form-in-japanese" for ch in text)
+        if n:
+            counts["Hans"] = n
+            counts["Hani"] -= n
+            if not counts["Hani"]:
+                del counts["Hani"]
     return counts
 
 
-def _only_in(ch: str, codec: str) -> bool:
-    other = "big5" if codec == "gb2312" else "gb2312"
+def _only_in(ch: str, codec: str, other: str) -> bool:
     return _encodable(ch, codec) and not _encodable(ch, other)
 
 
+@lru_cache(maxsize=65536)
 def _encodable(ch: str, codec: str) -> bool:
     try:
         ch.encode(codec)
@@ -594,7 +618,60 @@ class AuditModel:
 
 # Fitted by fit_model on gold/{de,es,ja,ru,zh}.json of WikiKGE-10 (see the module doc);
 # regenerate with `python bench/wikikge_audit.py --print-model`.
-DEFAULT_MODEL = AuditModel(label={"bias": 3.0}, alias={"bias": -0.6}, threshold=0.7)
+DEFAULT_MODEL = AuditModel(
+    label={
+        "script_mismatch": -2.6098,
+        "latin_only": -0.6615,
+        "partial_script": 0.1955,
+        "no_letters": 4.2812,
+        "nonstandard_han": -0.4079,
+        "nonstandard_twin": 0.1941,
+        "missing_diacritics": -1.6087,
+        "standard_twin": 1.3556,
+        "sim_alias": -0.4428,
+        "short": -0.0577,
+        "all_caps": -0.0642,
+        "parenthesis": -2.257,
+        "qualifier": 2.0587,
+        "comma": -0.312,
+        "digits": -0.5965,
+        "symbols": -1.2943,
+        "log_names": -0.0602,
+        "bias": 3.7486,
+    },
+    alias={
+        "script_mismatch": -0.469,
+        "latin_only": -0.5587,
+        "partial_script": -0.0191,
+        "no_letters": -0.0612,
+        "nonstandard_han": -0.6784,
+        "nonstandard_twin": 0.6018,
+        "missing_diacritics": -0.5553,
+        "standard_twin": 0.9387,
+        "sim_label": 0.9838,
+        "sim_alias": 0.2722,
+        "inside_label": -0.0076,
+        "contains_label": -0.2034,
+        "spelling_variant": -0.5552,
+        "len_ratio": 0.0824,
+        "extra_words": 0.0442,
+        "short": 0.0856,
+        "all_caps": 0.5567,
+        "lower_start": 0.0734,
+        "parenthesis": 3.337,
+        "qualifier": -3.7512,
+        "script_disjoint": 0.3549,
+        "near_alias": -0.2295,
+        "comma": 0.0299,
+        "digits": 0.0445,
+        "symbols": -0.6865,
+        "log_names": -0.3482,
+        "alias_pos": -0.2133,
+        "bias": 0.8667,
+    },
+    threshold=0.74,
+    trained_on=("de", "es", "ja", "ru", "zh"),
+)
 
 
 # --------------------------------------------------------------------------- audit
@@ -613,10 +690,11 @@ def audit_names(
     """Audit the names of one entity in language ``lang``; one :class:`Verdict` per name,
     in input order.
 
-    The score comes from ``model`` (default :data:`DEFAULT_MODEL`). Rules override it
-    where no data could learn a weight: a word mixing Latin, Cyrillic or Greek letters, a
-    name of symbols only, and a name equal to the entity's description in ``lang`` are
-    flagged; a name equal to the sitelink title (in a script of the language) is kept.
+    The score comes from ``model`` (default :data:`DEFAULT_MODEL`). Rules override it:
+    a word mixing Latin, Cyrillic or Greek letters, a name of symbols only, an alias equal
+    to the label once normalised (redundant) and a name equal to the entity's description
+    in ``lang`` are flagged; a name equal to the sitelink title (in a script of the
+    language) is kept.
     """
     return _verdicts(names, analyse_names(lang, names, context), model or DEFAULT_MODEL)
 
