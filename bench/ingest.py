@@ -50,7 +50,8 @@ from kgx.ingest.wikidata_json import iter_parsed, site_language
 
 def write_one(tx, r):
     # What a first loader looks like: one transaction per entity, one statement per item.
-    tx("MERGE (e:Entity {kg: 'wikidata', id: $id}) SET e.kind = $kind", {"id": r.id, "kind": r.kind})
+    tx("MERGE (e:Entity {kg: 'wikidata', id: $id}) SET e.kind = $kind",
+       {"id": r.id, "kind": r.kind})
     for lang, text in r.labels.items():
         tx("MATCH (e:Entity {kg: 'wikidata', id: $id}) CREATE (e)-[:HAS_NAME]->"
            "(:Name {lang: $lang, text: $text, primary: true, status: 'original'})",

@@ -134,8 +134,9 @@ class StoredModel:
         return build_model(cfg, factory, resolve_device(device or cfg.device))
 
     def load_model(self, export: TripleExport | None = None, *,
-                   device: torch.device | str | None = "cpu") -> Model:
-        """The trained model (weights from ``model.pt``), in eval mode."""
+                   device: torch.device | str | None = None) -> Model:
+        """The trained model (weights from ``model.pt``), in eval mode, on ``device``
+        (default: the configuration's, so ``auto`` is the GPU where there is one)."""
         import torch
 
         if not (self.path / "model.pt").is_file():
