@@ -33,6 +33,38 @@ def cmd_eval_wikikge(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.enrich.graph_audit import audit_graph
+    from kgx.graph.connection import connect
+
+    with connect(cfg) as g:
+        result = audit_graph(g, args.lang, kg=args.kg)
+    c = result.counts
+    print(f"run {result.run_id}: {c['entities']} entities, {c['names']} names in {args.lang}; "
+          f"{c['suspect']} flagged suspect, {c['kept']} kept")
+    reasons = sorted(((k.split(":", 1)[1], v) for k, v in c.items() if k.startswith("reason:")),
+                     key=lambda kv: -kv[1])
+    for reason, n in reasons:
+        print(f"  {reason:28} {n}")
+    print(f"see them: kgx query suspect_names -p lang={args.lang} -p kg={args.kg}; "
+          f"undo: kgx runs revert {result.run_id}")
+    return 0
+
+
+def cmd_eval_wikikge_audit(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.enrich.graph_audit import wikikge_audit_via_graph
+    from kgx.enrich.wikikge import write_predictions
+    from kgx.graph.connection import connect
+
+    with connect(cfg) as g:
+        out = wikikge_audit_via_graph(g, args.lang, args.names)
+    write_predictions(args.out, out["predictions"])
+    c = out["counts"]
+    print(f"run {out['run']}: {c['names']} names audited, {c['suspect']} flagged; "
+          f"predictions written to {args.out}")
+    return 0
+
+
 def register(sub: Any) -> None:
     ev = sub.add_parser("eval", help="evaluate enrichment (WikiKGE-10 scorer)")
     kinds = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
@@ -45,3 +77,15 @@ def register(sub: Any) -> None:
                         "1 for precision, as published for M-NTA)")
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=cmd_eval_wikikge)
+
+    wa = kinds.add_parser("wikikge-audit", help="the precision task run by kgx: load the "
+                          "names into a graph, audit them, write predictions")
+    wa.add_argument("--lang", required=True)
+    wa.add_argument("--names", required=True, help="wikikge10/wikidata/<lang>.json")
+    wa.add_argument("--out", required=True, help="predictions file (benchmark format)")
+    wa.set_defaults(func=cmd_eval_wikikge_audit)
+
+    a = sub.add_parser("audit", help="flag doubtful existing names as suspect (never deleted)")
+    a.add_argument("--lang", required=True)
+    a.add_argument("--kg", default="wikidata")
+    a.set_defaults(func=cmd_audit)
