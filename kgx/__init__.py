@@ -31,7 +31,20 @@ _WHERE = {
     "load_sparql": "kgx.ingest.sparql",
 }
 
-__all__ = ["__version__", *_WHERE]
+__all__ = [
+    "__version__",
+    "Config",
+    "Graph",
+    "KGXError",
+    "bulk_load_wikidata",
+    "connect",
+    "load_codex",
+    "load_config",
+    "load_dbp15k",
+    "load_rdf",
+    "load_sparql",
+    "load_wikidata",
+]
 
 if TYPE_CHECKING:
     from kgx.config import Config, load_config
