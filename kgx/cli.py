@@ -247,10 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable[[Any], None]]:
     """Sub-commands that live beside their modules (load, eval, ...)."""
+    from kgx.embed.cli import register as embed
     from kgx.enrich.cli import register as enrich
     from kgx.ingest.cli import register as ingest
 
-    return [ingest, enrich]
+    return [ingest, embed, enrich]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
