@@ -78,7 +78,7 @@ def time_pipeline(cfg: TrainConfig, ex: Any, epochs: int) -> float:
     from pykeen.pipeline import pipeline
 
     kwargs = cfg.pipeline_kwargs()
-    kwargs["training_kwargs"].update(num_epochs=epochs)
+    kwargs["training_kwargs"].update(num_epochs=epochs, use_tqdm=False)  # kgx's runs: no bars
     # kgx's loop runs without automatic memory optimisation (see kgx.embed.training);
     # the pipeline gets the same loop settings, so both do the same work per epoch.
     kwargs["training_loop_kwargs"] = {"automatic_memory_optimization": False}
@@ -97,7 +97,7 @@ def time_kgx(cfg: TrainConfig, ex: Any, epochs: int, store: ModelStore) -> float
     """Seconds per epoch of kgx's training (PyKEEN's loop plus kgx's checkpoints)."""
     short = cfg.merged({"epochs": epochs, "early_stopping": False})
     trained = train(None, short, export=ex, store=store, show_progress=False)
-    return sum(h["seconds"] + h.get("checkpointSeconds", 0.0) for h in trained.history) / epochs
+    return trained.epoch_seconds
 
 
 def main(argv: list[str] | None = None) -> int:

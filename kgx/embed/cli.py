@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -18,6 +19,26 @@ from kgx.config import Config
 from kgx.errors import ConfigError
 
 _PREFIX = "setting_"  # argparse dests of training settings
+
+_HELP = {
+    "kg": "graph to train on (the kg property of its entities)",
+    "relations": "relation types to use, comma-separated (default: every statement type)",
+    "split": "auto | graph (the edges' split property) | random",
+    "split_ratios": "train,valid,test shares for a random split",
+    "inverse_triples": "train reciprocal relations too (1-vs-all style with lcwa)",
+    "model": "a PyKEEN model (kgx ls models)",
+    "model_kwargs": "the model's settings, e.g. '{\"embedding_dim\": 256}'",
+    "loss": "a PyKEEN loss (kgx ls losses; default: the model's)",
+    "training_loop": "slcwa (negative sampling) | lcwa (all entities as candidates)",
+    "negative_sampler": "sLCWA only (kgx ls negative-samplers)",
+    "optimizer": "kgx ls optimizers",
+    "lr_scheduler": "kgx ls lr-schedulers",
+    "label_smoothing": "0 to <1",
+    "seed": "random seed (same seed, same CPU: same model)",
+    "device": "auto | cpu | cuda",
+    "checkpoint_every": "epochs between checkpoints",
+    "eval_batch_size": "batch size of evaluation",
+}
 
 
 def _kwargs_value(text: str) -> dict[str, Any]:
@@ -51,13 +72,18 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
                                dest=f"{_PREFIX}es_{sub.name}", default=None, metavar="VALUE",
                                help=f"early_stopping.{sub.name} (default {sub.default})")
         elif kind == "bool":
-            g.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None)
+            g.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None,
+                           help=_HELP.get(f.name))
         elif f.name.endswith("_kwargs"):
             g.add_argument(flag, dest=dest, type=_kwargs_value, default=None, metavar="TABLE",
-                           help="JSON or TOML inline table, merged into the file's")
+                           help=_HELP.get(f.name, "settings") + " (JSON or TOML inline "
+                                "table, merged into the file's)")
         else:
-            g.add_argument(flag, dest=dest, default=None, metavar=f.name.split("_")[-1].upper())
-    g.add_argument("--lr", dest=f"{_PREFIX}lr", type=float, default=None,
+            default = TrainConfig.__dataclass_fields__[f.name].default
+            shown = f" (default {default})" if isinstance(default, int | float | str) else ""
+            g.add_argument(flag, dest=dest, default=None, metavar=f.name.split("_")[-1].upper(),
+                           help=(_HELP.get(f.name) or "") + shown)
+    g.add_argument("--lr", dest=f"{_PREFIX}lr", type=float, default=None, metavar="LR",
                    help="the optimizer's learning rate (optimizer_kwargs.lr)")
 
 
@@ -91,7 +117,13 @@ def _table(rows: list[dict[str, Any]]) -> None:
     table(rows)
 
 
-def _threads(n: int | None) -> None:
+def _prepare(args: argparse.Namespace) -> None:
+    """Torch threads; PyKEEN's per-step INFO lines only with --debug (kgx logs the epochs)."""
+    if not getattr(args, "debug", False):
+        import pykeen  # noqa: F401  (it sets its logger to INFO when imported)
+
+        logging.getLogger("pykeen").setLevel(logging.WARNING)
+    n = getattr(args, "threads", None)
     if n:
         import torch
 
@@ -111,7 +143,7 @@ def cmd_train(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.embed.training import train
     from kgx.graph.connection import connect
 
-    _threads(args.threads)
+    _prepare(args)
     overrides = _train_overrides(args)
     resume: bool | str = False if args.resume is None else (args.resume or True)
     config = (load_train_config(args.train_config, overrides)
@@ -152,7 +184,7 @@ def cmd_train(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_evaluate(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.embed.evaluation import evaluate
 
-    _threads(args.threads)
+    _prepare(args)
     splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     if args.no_graph:
         result = evaluate(args.run, splits=splits, store=_store(cfg),
@@ -186,7 +218,7 @@ def cmd_predict(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.embed.prediction import predict
     from kgx.graph.connection import connect
 
-    _threads(args.threads)
+    _prepare(args)
     queries = None
     if args.query:
         queries = []
@@ -250,6 +282,9 @@ def registry(what: str) -> list[dict[str, str]]:
     """The names ``kgx ls WHAT`` prints: PyKEEN's class names and a line of their docs."""
     import importlib
 
+    from kgx.embed.losses import register_losses
+
+    register_losses()
     module, attr = _REGISTRIES[what]
     resolver = getattr(importlib.import_module(module), attr)
     out = []

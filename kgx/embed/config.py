@@ -173,6 +173,10 @@ class TrainConfig:
         from pykeen.sampling import negative_sampler_resolver
         from pykeen.training import training_loop_resolver
 
+        from kgx.embed.losses import register_losses
+
+        register_losses()
+
         def look(resolver: Any, name: str | None, what: str, listing: str) -> Any:
             if name is None:
                 return None
@@ -200,7 +204,9 @@ class TrainConfig:
 
     def pipeline_kwargs(self) -> dict[str, Any]:
         """The same configuration as keyword arguments of ``pykeen.pipeline.pipeline``
-        (what the benchmark compares kgx's training with)."""
+        (what the benchmark compares kgx's training with). kgx's own losses are
+        registered with PyKEEN first, so the pipeline finds them by name too."""
+        self.resolve()
         out: dict[str, Any] = dict(
             model=self.model, model_kwargs=dict(self.model_kwargs),
             optimizer=self.optimizer, optimizer_kwargs=dict(self.optimizer_kwargs),

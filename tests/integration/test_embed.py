@@ -37,12 +37,10 @@ from kgx.ingest.load import load_codex
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[2]
 
-# Learns within seconds on CoDEx-S: 1-vs-all (LCWA, cross-entropy, reciprocal relations).
-TINY = {"kg": "codex_s", "model": "DistMult", "training_loop": "lcwa", "loss": "crossentropy",
-        "inverse_triples": True, "optimizer": "Adam", "optimizer_kwargs": {"lr": 0.05},
-        "model_kwargs": {"embedding_dim": 32, "entity_initializer": "xavier_normal_",
-                         "relation_initializer": "xavier_normal_"},
-        "epochs": 3, "batch_size": 1024, "seed": 5, "early_stopping": False}
+# Learns within seconds on CoDEx-S (sLCWA epochs take a fraction of a second here).
+TINY = {"kg": "codex_s", "model": "DistMult", "model_kwargs": {"embedding_dim": 32},
+        "optimizer": "Adam", "optimizer_kwargs": {"lr": 0.05}, "epochs": 3,
+        "batch_size": 1024, "seed": 5, "early_stopping": False}
 
 
 def _lines(path: Path) -> list[tuple[str, ...]]:
@@ -138,8 +136,8 @@ def _child_env(cfg: Config) -> dict[str, str]:
 def test_kill_9_and_resume_gives_the_uninterrupted_result(
         codex: Graph, exported: TripleExport, store: ModelStore, neo4j_server: Config,
         tmp_path: Path) -> None:
-    settings = {**TINY, "epochs": 6, "model_kwargs": {"embedding_dim": 16},
-                "early_stopping": {"frequency": 2, "patience": 5}}
+    settings = {**TINY, "epochs": 12, "model_kwargs": {"embedding_dim": 16},
+                "early_stopping": {"frequency": 3, "patience": 5}}
     config_file = tmp_path / "train.toml"
     config_file.write_text(_toml(settings), encoding="utf-8")
     child = subprocess.Popen([sys.executable, "-c", _CHILD, str(config_file), str(store.root)],
@@ -156,11 +154,11 @@ def test_kill_9_and_resume_gives_the_uninterrupted_result(
     child.wait()
     killed = store.get("killed")
     assert killed.meta["status"] == "running" and not killed.finished
-    assert 3 <= killed.meta["epochsDone"] < 6
+    assert 3 <= killed.meta["epochsDone"] < 12
 
     resumed = train(codex, None, resume="killed", store=store, show_progress=False)
     whole = train(None, settings, export=exported, store=store, run_id="whole")
-    assert resumed.resumed and resumed.epochs_done == whole.epochs_done == 6
+    assert resumed.resumed and resumed.epochs_done == whole.epochs_done == 12
     assert [h["loss"] for h in resumed.history] == [h["loss"] for h in whole.history]
     a, b = whole.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -117,3 +117,19 @@ def test_ls_lists_pykeen_registries() -> None:
     assert "CrossEntropyLoss" in {r["name"] for r in registry("losses")}
     assert {"SLCWATrainingLoop", "LCWATrainingLoop"} <= {
         r["name"] for r in registry("training-loops")}
+
+
+def test_one_vs_all_weighs_each_true_triple_once() -> None:
+    import torch
+    from torch.nn import functional
+
+    from kgx.embed.losses import OneVsAllLoss
+
+    TrainConfig.from_mapping({"loss": "OneVsAll", "training_loop": "lcwa"}).resolve()
+    scores = torch.tensor([[2.0, 0.5, -1.0, 0.0], [0.1, 0.2, 0.3, 0.4]])
+    labels = torch.tensor([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    # three true triples: (row 0, 0), (row 0, 1), (row 1, 3), each a softmax over all four
+    per_triple = functional.cross_entropy(scores[[0, 0, 1]], torch.tensor([0, 1, 3]))
+    got = OneVsAllLoss().process_lcwa_scores(scores, labels)
+    assert torch.isclose(got, per_triple)
+    assert "OneVsAllLoss" in {r["name"] for r in registry("losses")}

@@ -15,10 +15,9 @@ from kgx.errors import ConfigError
 
 torch.set_num_threads(1)
 
-TINY = {"kg": "codex_s", "model": "DistMult", "training_loop": "lcwa", "loss": "crossentropy",
-        "inverse_triples": True, "model_kwargs": {"embedding_dim": 16}, "optimizer": "Adam",
-        "optimizer_kwargs": {"lr": 0.05}, "epochs": 4, "batch_size": 512, "seed": 11,
-        "early_stopping": {"frequency": 1, "patience": 10}}
+TINY = {"kg": "codex_s", "model": "DistMult", "model_kwargs": {"embedding_dim": 16},
+        "optimizer": "Adam", "optimizer_kwargs": {"lr": 0.05}, "epochs": 4, "batch_size": 512,
+        "seed": 11, "early_stopping": {"frequency": 1, "patience": 10}}
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +41,18 @@ class Killed(Exception):
     pass
 
 
-def test_interrupted_and_resumed_equals_uninterrupted(small: TripleExport, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+# sLCWA with Adam; LCWA (1-vs-all, reciprocal relations) with plain SGD, which keeps no
+# optimiser state at all
+LOOPS = [{}, {"model": "DistMult", "training_loop": "lcwa", "loss": "crossentropy",
+              "inverse_triples": True, "optimizer": "SGD", "optimizer_kwargs": {"lr": 1.0}}]
+
+
+@pytest.mark.parametrize("loop", LOOPS, ids=["slcwa-adam", "lcwa-sgd"])
+def test_interrupted_and_resumed_equals_uninterrupted(
+        small: TripleExport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        loop: dict) -> None:
     store = ModelStore(tmp_path)
-    cfg = TrainConfig.from_mapping(TINY)
+    cfg = TrainConfig.from_mapping({**TINY, **loop})
     whole = train(None, cfg, export=small, store=store, run_id="whole")
 
     after_epoch = training._Trainer.after_epoch
