@@ -37,7 +37,7 @@ from typing import Any
 from kgx.config import Config
 from kgx.errors import ServerError
 
-__all__ = ["LocalServer", "port_is_free", "free_port"]
+__all__ = ["LocalServer", "port_is_free", "free_port", "need_tool", "find_java"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,23 @@ def _answers(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def need_tool(tool: str, who: str, hint: str) -> str:
+    """The path of ``tool`` on PATH, or a ServerError saying who needs it and how to get it."""
+    path = shutil.which(tool)
+    if path is None:
+        raise ServerError(f"`{tool}` was not found on PATH; {who} needs it. {hint}")
+    return path
+
+
+def find_java(who: str, alternative: str = "or set JAVA_HOME.") -> str:
+    """``$JAVA_HOME/bin/java`` if set, else ``java`` on PATH (Java 17 runs Neo4j 5.26)."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    return need_tool("java", who, "Install a Java 17 runtime (e.g. `apt-get install "
+                     f"openjdk-17-jre-headless`) {alternative}")
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -118,17 +135,10 @@ class LocalServer:
 
     @staticmethod
     def _need(tool: str, hint: str) -> str:
-        path = shutil.which(tool)
-        if path is None:
-            raise ServerError(f"`{tool}` was not found on PATH; the local Neo4j needs it. {hint}")
-        return path
+        return need_tool(tool, "the local Neo4j", hint)
 
     def java(self) -> str:
-        java_home = os.environ.get("JAVA_HOME")
-        if java_home and (Path(java_home) / "bin" / "java").exists():
-            return str(Path(java_home) / "bin" / "java")
-        return self._need("java", "Install a Java 17 runtime (e.g. `apt-get install "
-                          "openjdk-17-jre-headless`) or set NEO4J_URI to use another server.")
+        return find_java("the local Neo4j", "or set NEO4J_URI to use another server.")
 
     def classpath(self) -> str:
         """The server's classpath, resolving the jars with Maven the first time."""

@@ -49,7 +49,7 @@ from pathlib import Path
 from types import TracebackType
 
 from kgx.errors import ServerError
-from kgx.graph.server import HOST, free_port, port_is_free
+from kgx.graph.server import HOST, find_java, free_port, need_tool, port_is_free
 
 __all__ = ["FusekiServer", "FUSEKI_VERSION"]
 
@@ -129,17 +129,10 @@ class FusekiServer:
 
     @staticmethod
     def _need(tool: str, hint: str) -> str:
-        path = shutil.which(tool)
-        if path is None:
-            raise ServerError(f"`{tool}` was not found on PATH; Fuseki needs it. {hint}")
-        return path
+        return need_tool(tool, "Fuseki", hint)
 
     def java(self) -> str:
-        java_home = os.environ.get("JAVA_HOME")
-        if java_home and (Path(java_home) / "bin" / "java").exists():
-            return str(Path(java_home) / "bin" / "java")
-        return self._need("java", "Install a Java 17 runtime (e.g. `apt-get install "
-                          "openjdk-17-jre-headless`) or set JAVA_HOME.")
+        return find_java("Fuseki")
 
     def jar(self) -> Path:
         """The server jar, resolved with Maven (into ``~/.m2``) the first time."""
