@@ -105,6 +105,18 @@ _NEO4J_ENV = {
 }
 
 
+def parse_bool(value: Any) -> bool:
+    """``True``/``"yes"``/``"1"``/``"on"`` → True, the opposites → False, else ValueError."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(value)
+
+
 def _coerce(name: str, value: Any, origin: str) -> Any:
     kinds = {f.name: f.type for f in fields(Config)}
     kind = str(kinds[name])
@@ -116,14 +128,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         if kind == "float":
             return float(value)
         if kind == "bool":
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in {"1", "true", "yes", "on"}:
-                return True
-            if text in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(value)
+            return parse_bool(value)
     except ValueError as e:
         raise ConfigError(f"{origin}: {name} = {value!r} is not a valid {kind}") from e
     return None if value in ("", None) and name == "neo4j_uri" else value

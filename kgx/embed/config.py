@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from kgx.config import parse_bool
 from kgx.errors import ConfigError
 
 __all__ = ["TrainConfig", "EarlyStopping", "load_train_config", "METRICS"]
@@ -269,14 +270,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 def _scalar(kind: type, value: Any) -> Any:
     if kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
-            return True
-        if text in {"0", "false", "no", "off"}:
-            return False
-        raise ValueError(value)
+        return parse_bool(value)
     if kind is int and isinstance(value, float) and not value.is_integer():
         raise ValueError(value)
     if kind is int and isinstance(value, bool):
