@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from typing import Any
 
 from kgx._version import __version__
@@ -246,12 +247,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[Any], None]]:
-    """Sub-commands that live beside their modules (load, eval, ...)."""
-    from kgx.embed.cli import register as embed
-    from kgx.enrich.cli import register as enrich
-    from kgx.ingest.cli import register as ingest
+    """Sub-commands that live beside their modules (load, train, align, enrich, export, ...).
 
-    return [ingest, embed, enrich]
+    Each module in ``_CLI_MODULES`` has a ``register(subparsers)`` function.
+    """
+    return [import_module(name).register for name in _CLI_MODULES]
+
+
+_CLI_MODULES = (
+    "kgx.ingest.cli",
+    "kgx.embed.cli",
+    "kgx.align.cli",
+    "kgx.enrich.cli",
+    "kgx.provenance.cli",
+    "kgx.jobs.cli",
+    "kgx.report.cli",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
