@@ -5,6 +5,8 @@ CREATE INDEX entity_id IF NOT EXISTS FOR (e:Entity) ON (e.id);
 CREATE INDEX entity_kg IF NOT EXISTS FOR (e:Entity) ON (e.kg);
 CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.id IS UNIQUE;
 CREATE INDEX run_kind IF NOT EXISTS FOR (r:Run) ON (r.kind, r.startedAt);
+// Run history newest first (run_history), whatever the kind.
+CREATE INDEX run_started IF NOT EXISTS FOR (r:Run) ON (r.startedAt);
 // Names and descriptions by language (coverage, gaps) and by status (generated, suspect).
 CREATE INDEX name_lang_status IF NOT EXISTS FOR (n:Name) ON (n.lang, n.status);
 CREATE INDEX name_text IF NOT EXISTS FOR (n:Name) ON (n.text);
@@ -16,3 +18,4 @@ CREATE INDEX sitelink_site IF NOT EXISTS FOR (s:Sitelink) ON (s.site);
 CREATE INDEX predicted_score IF NOT EXISTS FOR ()-[p:PREDICTED]-() ON (p.score);
 CREATE INDEX predicted_run IF NOT EXISTS FOR ()-[p:PREDICTED]-() ON (p.run);
 CREATE INDEX same_as_run IF NOT EXISTS FOR ()-[s:SAME_AS]-() ON (s.run);
+CREATE INDEX same_as_score IF NOT EXISTS FOR ()-[s:SAME_AS]-() ON (s.score);

@@ -1,0 +1,15 @@
+// Alignment conflicts: entities aligned (SAME_AS, either direction) with several entities
+// of the same other graph, which a one-to-one alignment forbids; each with its candidates,
+// their scores and runs, most candidates first.
+// Try: kgx query alignment_conflicts -p kg=dbp_zh
+// @param kg: str = *                    only entities of this graph, or *
+// @param min_score: float = -1e308      ignore SAME_AS edges scored below this
+// @param limit: int = 50
+MATCH (a:Entity)-[s:SAME_AS]-(b:Entity)
+WHERE s.score >= $min_score AND ($kg = '*' OR a.kg = $kg)
+WITH a, b.kg AS otherKg, s, b ORDER BY s.score DESC, b.id
+WITH a, otherKg, collect({id: b.id, score: s.score, method: s.method, run: s.run})
+     AS candidates
+WHERE size(candidates) > 1
+RETURN a.kg AS kg, a.id AS id, otherKg, size(candidates) AS count, candidates
+ORDER BY count DESC, kg, id LIMIT $limit
