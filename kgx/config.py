@@ -15,6 +15,13 @@ variables > ``NEO4J_URI`` / ``NEO4J_USERNAME`` / ``NEO4J_PASSWORD`` / ``NEO4J_DA
     home = "/var/lib/kgx"
     batch_size = 2000
 
+    [mt]                      # optional: a LibreTranslate server
+    url = "http://127.0.0.1:5000"
+
+    [llm]                     # optional: an OpenAI-compatible chat-completions endpoint
+    url = "https://api.openai.com/v1"
+    model = "gpt-4o-mini"     # the key is best left to KGX_LLM_KEY
+
 Example::
 
     >>> from kgx.config import load_config
@@ -62,6 +69,13 @@ class Config:
     workers: int = 2
     show_progress: bool = True
     sparql_contact: str | None = None  # who to contact, sent in the SPARQL User-Agent
+    mt_url: str | None = None  # LibreTranslate server (kgx.enrich.backends); None: off
+    mt_key: str | None = field(default=None, repr=False)
+    llm_url: str | None = None  # OpenAI-compatible API base, e.g. .../v1; None: off
+    llm_key: str | None = field(default=None, repr=False)
+    llm_model: str | None = None
+    backend_timeout: float = 30.0  # seconds per HTTP request to an MT / LLM back end
+    backend_rate: float = 2.0  # requests per second to each back end; 0: no limit
     source: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -75,12 +89,15 @@ class Config:
             if f.name == "source":
                 continue
             value = getattr(self, f.name)
-            if f.name == "neo4j_password" and value is not None:
+            if f.name in _SECRETS and value is not None:
                 value = "********"
             out[f.name] = {"value": str(value) if isinstance(value, Path) else value,
                            "from": self.source.get(f.name, "default")}
         return out
 
+
+_SECRETS = {"neo4j_password", "mt_key", "llm_key"}
+_EMPTY_IS_NONE = {"neo4j_uri", "mt_url", "mt_key", "llm_url", "llm_key", "llm_model"}
 
 _TOML_KEYS = {  # toml "section.key" -> field
     "neo4j.uri": "neo4j_uri",
@@ -94,6 +111,11 @@ _TOML_KEYS = {  # toml "section.key" -> field
     "neo4j.heap": "heap",
     "neo4j.pagecache": "pagecache",
     "neo4j.start_timeout": "start_timeout",
+    "mt.url": "mt_url",
+    "mt.key": "mt_key",
+    "llm.url": "llm_url",
+    "llm.key": "llm_key",
+    "llm.model": "llm_model",
 }
 _NEO4J_ENV = {
     "NEO4J_URI": "neo4j_uri",
@@ -131,7 +153,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return parse_bool(value)
     except ValueError as e:
         raise ConfigError(f"{origin}: {name} = {value!r} is not a valid {kind}") from e
-    return None if value in ("", None) and name == "neo4j_uri" else value
+    return None if value in ("", None) and name in _EMPTY_IS_NONE else value
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -150,7 +172,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
             dotted = f"{section}.{key}"
             name = _TOML_KEYS.get(dotted) or (key if section == "kgx" else None)
             if name is None or name not in valid:
-                if section in {"neo4j", "kgx"}:
+                if section in {"neo4j", "kgx", "mt", "llm"}:
                     raise ConfigError(f"{path}: unknown setting {dotted!r}")
                 continue  # other sections (jobs, enrich, ...) belong to their own modules
             out[name] = value

@@ -57,3 +57,21 @@ def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
         load_config(config_file=_toml(tmp_path, "[neo4j\n"), env={})
     with pytest.raises(ConfigError, match="not found"):
         load_config(config_file=tmp_path / "missing.toml", env={})
+
+
+def test_backend_settings_from_env_and_toml_keys_masked(tmp_path: Path) -> None:
+    cfg = load_config(env={})
+    assert cfg.mt_url is None and cfg.llm_url is None  # the HTTP back ends are off
+    toml = _toml(tmp_path, '[mt]\nurl = "http://127.0.0.1:5000"\n'
+                           '[llm]\nurl = "http://127.0.0.1:8000/v1"\nmodel = "m1"\n')
+    cfg = load_config(config_file=toml, env={"KGX_LLM_KEY": "sk-llm-secret",
+                                             "KGX_MT_KEY": "mt-secret",
+                                             "KGX_LLM_MODEL": "m2", "KGX_BACKEND_RATE": "5"})
+    assert (cfg.mt_url, cfg.llm_url, cfg.llm_model) == (
+        "http://127.0.0.1:5000", "http://127.0.0.1:8000/v1", "m2")
+    assert cfg.backend_rate == 5.0 and cfg.backend_timeout == 30.0
+    shown = repr(cfg) + str(cfg.describe())
+    assert "sk-llm-secret" not in shown and "mt-secret" not in shown
+    assert load_config({"llm_url": ""}, env={}).llm_url is None
+    with pytest.raises(ConfigError, match="unknown setting 'llm.modle'"):
+        load_config(config_file=_toml(tmp_path, '[llm]\nmodle = "x"\n'), env={})
