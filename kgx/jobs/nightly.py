@@ -1,0 +1,402 @@
+"""The nightly job: load what changed, retrain when due, predict, align, enrich, audit.
+
+``kgx job run nightly`` runs the steps of ``[job.nightly]`` (see :mod:`kgx.jobs.config`) in
+pipeline order, under a file lock (:mod:`kgx.jobs.lock`), with a ledger
+(:mod:`kgx.jobs.ledger`) that makes a killed run resumable:
+
+* the job is a ``(:Activity:Run {kind: 'job'})``; each step a ``(:Run {kind: 'job-step',
+  step, job})`` with its status (``succeeded``, ``skipped`` with the reason, ``failed``
+  with the error) and counts, ``-[:PART_OF]->`` the job; the runs a step makes (a load, a
+  training, an audit …) carry ``job`` and ``step`` and point ``-[:PART_OF]->`` the step;
+* **only what is new**: the load step skips a source it already loaded (same path, size,
+  mtime and checksum) and otherwise loads by ``lastrevid`` (unchanged entities are not
+  touched); training is due when the data changed and the model is older than
+  ``retrain_days``; prediction runs for a model not yet predicted with; alignment,
+  enrichment and audit run when the load brought new or changed entities (or never ran);
+* **resume**: steps the ledger records as done are skipped; the interrupted step resumes —
+  the load from its checkpoint, the training from its last epoch, and the steps that
+  write generated data (predict, align, enrich, audit) by reverting the interrupted run's
+  partial output exactly, then running again;
+* a failed step does not stop the others; the job then fails (non-zero exit), and the
+  failed step's run shows in ``kgx runs list``.
+
+Example::
+
+    >>> from kgx.config import load_config
+    >>> result = run_job(load_config(), load_job_config("nightly"))   # doctest: +SKIP
+    >>> result.ok, [s.status for s in result.steps]                     # doctest: +SKIP
+    (True, ['succeeded', 'skipped', 'skipped', 'succeeded'])
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kgx.config import Config
+from kgx.errors import ConfigError, KGXError
+from kgx.graph.connection import Graph, connect
+from kgx.jobs.config import JobConfig
+from kgx.jobs.ledger import JsonFile, Ledger
+from kgx.jobs.lock import JobLock
+from kgx.provenance.runs import RunRecorder, new_run_id, revert_run
+
+__all__ = ["run_job", "JobResult", "StepResult", "JobFailed", "StepUnavailable",
+           "job_status", "PAUSE_ENV"]
+
+log = logging.getLogger(__name__)
+
+#: Test hook: ``load:2`` sleeps 2 s after each committed load batch; ``audit:5`` sleeps 5 s
+#: at the start of the audit step (so that a test can kill the job half-way).
+PAUSE_ENV = "KGX_JOB_TEST_PAUSE"
+
+#: Kinds of runs whose partial output an interrupted step reverts before running again.
+_REDO_KINDS = ["predict", "align", "enrich", "audit"]
+
+
+class JobFailed(KGXError):
+    """One or more steps of a job failed (the others ran)."""
+
+
+class StepUnavailable(KGXError):
+    """A step needs a module this installation of kgx does not have."""
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: str  # succeeded | skipped | failed | done-before
+    note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    run: str | None = None
+
+
+@dataclass
+class JobResult:
+    job_id: str
+    resumed: bool
+    steps: list[StepResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status != "failed" for s in self.steps)
+
+    def failure(self) -> str:
+        """What failed, in one line (empty when nothing did)."""
+        return "; ".join(f"{s.name}: {s.note}" for s in self.steps if s.status == "failed")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _pause_seconds(step: str) -> float:
+    spec = os.environ.get(PAUSE_ENV, "")
+    name, _, seconds = spec.partition(":")
+    return float(seconds or 0) if name == step else 0.0
+
+
+_LINK_STEP = """
+MATCH (s:Run {id: $step}), (j:Run {id: $job})
+SET s.job = $job, s.step = $name
+MERGE (s)-[:PART_OF]->(j)
+"""
+
+_TAG_INNER = """
+MATCH (s:Run {id: $step})
+MATCH (r:Run) WHERE r.startedAt >= datetime($since) AND r.job IS NULL
+  AND NOT r.kind IN ['job', 'job-step']
+SET r.job = $job, r.step = $name
+MERGE (r)-[:PART_OF]->(s)
+RETURN collect(r.id) AS runs
+"""
+
+_INTERRUPTED = """
+MATCH (r:Run) WHERE r.startedAt >= datetime($since) AND r.status = 'running'
+  AND r.kind IN $kinds
+SET r.status = 'failed', r.error = 'interrupted: the job was killed during this run'
+RETURN collect(r.id) AS runs
+"""
+
+
+class _Nightly:
+    def __init__(self, graph: Graph, job: JobConfig, ledger: Ledger, state: JsonFile) -> None:
+        self.g = graph
+        self.job = job
+        self.ledger = ledger
+        self.state = state
+        self.steps: dict[str, Callable[[Counter[str], bool], tuple[str, str]]] = {
+            "load": self.load, "train": self.train, "predict": self.predict,
+            "align": self.align, "enrich": self.enrich, "audit": self.audit}
+
+    @property
+    def changed(self) -> int:
+        return int(self.ledger.context.get("changed", 0))
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def load(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
+        from kgx.ingest.load import load_wikidata
+        from kgx.ingest.loader import fingerprint
+
+        source = self.job.resolve_source()
+        fp = fingerprint(source)
+        last = self.state.data.get("lastSource")
+        if not interrupted and last == fp:
+            self.ledger.context["changed"] = 0
+            return "skipped", (f"nothing new: {source} was loaded already (run "
+                               f"{self.state.data.get('lastLoad')})")
+        with _paused_load(_pause_seconds("load")):
+            result = load_wikidata(self.g, source, kg=self.job.kg, languages=self.job.languages,
+                                   resume=True, show_progress=False)
+        c = result.counts
+        for key in ("entities", "new", "changed", "same", "older", "bad", "skipped"):
+            counts[key] = int(c.get(key, 0))
+        changed = int(c.get("new", 0)) + int(c.get("changed", 0))
+        self.ledger.context.update(changed=changed, loadRun=result.run_id)
+        self.ledger.save()
+        self.state.data.update(lastSource=fp, lastLoad=result.run_id,
+                               pendingChanges=int(self.state.data.get("pendingChanges", 0))
+                               + changed)
+        self.state.save()
+        return "succeeded", f"{source.name}: {c['new']} new, {c['changed']} changed, " \
+                            f"{c['same']} unchanged"
+
+    def train(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
+        if not self.job.train_config:
+            raise ConfigError(f"[job.{self.job.name}] train_config is not set: name a `kgx "
+                              "train --config` file, or remove 'train' from steps")
+        from kgx.embed.training import train
+
+        last = self.state.data.get("lastTrain")
+        pending = int(self.state.data.get("pendingChanges", 0))
+        if not interrupted and last is not None:
+            age = (datetime.now(UTC) - datetime.fromisoformat(last["at"])).total_seconds()
+            if pending == 0:
+                return "skipped", f"no data changed since model {last['run']}"
+            if age < self.job.retrain_days * 86400:
+                return "skipped", (f"model {last['run']} is {age / 86400:.1f} days old; "
+                                   f"retrain after {self.job.retrain_days} days")
+        trained = train(self.g, self.job.train_config, resume=interrupted, show_progress=False)
+        counts["epochs"] = trained.epochs_done
+        self.state.data.update(lastTrain={"run": trained.run_id, "at": _now()},
+                               pendingChanges=0)
+        self.state.save()
+        self.ledger.context["trained"] = trained.run_id
+        self.ledger.save()
+        return "succeeded", f"model {trained.run_id} ({trained.epochs_done} epochs)"
+
+    def predict(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
+        model = (self.state.data.get("lastTrain") or {}).get("run")
+        if model is None:
+            return "skipped", "no model yet: the train step makes one"
+        if not self.job.predict_relations:
+            raise ConfigError(f"[job.{self.job.name}] predict_relations is not set (e.g. "
+                              "[\"P31\"]), or remove 'predict' from steps")
+        if self.state.data.get("lastPredicted") == model:
+            return "skipped", f"model {model} has predicted already"
+        from kgx.embed.prediction import predict
+
+        for relation in self.job.predict_relations:
+            result = predict(self.g, model, relation=relation, k=self.job.predict_k,
+                             min_score=self.job.predict_min_score)
+            counts["predicted"] += result.written
+            counts["queries"] += result.queries
+        self.state.data["lastPredicted"] = model
+        self.state.save()
+        return "succeeded", f"{counts['predicted']} links with model {model}"
+
+    def _optional(self, step: str, module: str, func: str,
+                  kwargs: dict[str, Any]) -> tuple[str, str]:
+        try:
+            fn = getattr(__import__(module, fromlist=[func]), func)
+        except (ImportError, AttributeError) as e:
+            raise StepUnavailable(
+                f"step {step} is not available: {module}.{func} is not part of this kgx "
+                f"({e}); remove '{step}' from [job.{self.job.name}] steps") from e
+        done = self.state.data.setdefault("done", {})
+        if self.changed == 0 and done.get(step):
+            return "skipped", f"nothing new since run {done[step]}"
+        result = fn(self.g, **kwargs)
+        run_id = getattr(result, "run_id", None) or "?"
+        done[step] = run_id
+        self.state.save()
+        return "succeeded", f"run {run_id}"
+
+    def align(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
+        return self._optional("align", "kgx.align.api", "align_graphs", self.job.align)
+
+    def enrich(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
+        return self._optional("enrich", "kgx.enrich.engine", "enrich", self.job.enrich)
+
+    def audit(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
+        if not self.job.audit_langs:
+            raise ConfigError(f"[job.{self.job.name}] audit_langs is not set (e.g. [\"de\"]), "
+                              "or remove 'audit' from steps")
+        from kgx.enrich.graph_audit import audit_graph
+
+        audited = self.state.data.setdefault("audited", {})
+        done = []
+        for lang in self.job.audit_langs:
+            if self.changed == 0 and audited.get(lang):
+                continue
+            result = audit_graph(self.g, lang, kg=self.job.kg)
+            counts[f"suspect_{lang}"] = int(result.counts.get("suspect", 0))
+            counts["names"] += int(result.counts.get("names", 0))
+            audited[lang] = result.run_id
+            self.state.save()
+            done.append(lang)
+        if not done:
+            return "skipped", "nothing new since the last audit of " + ", ".join(
+                self.job.audit_langs)
+        return "succeeded", "audited " + ", ".join(done)
+
+    # -- one step, recorded --------------------------------------------------------------
+
+    def run_step(self, name: str, job_id: str) -> StepResult:
+        entry = self.ledger.step(name)
+        interrupted = entry.get("status") == "running"
+        since = entry.get("startedAt") or _now()
+        step_id = f"{job_id}-{name}"
+        self.ledger.set_step(name, status="running", run=step_id, startedAt=since)
+        result = StepResult(name, "failed", run=step_id)
+        params = {"step": step_id, "job": job_id, "name": name, "since": since}
+        try:
+            with RunRecorder(self.g, "job-step", {"job": self.job.name, "step": name},
+                             run_id=step_id) as run:
+                self.g.write(_LINK_STEP, params)
+                if interrupted:
+                    self._undo_partial(name, since)
+                pause = _pause_seconds(name)
+                if pause and name != "load":
+                    time.sleep(pause)
+                run.counts.clear()
+                status, note = self.steps[name](run.counts, interrupted)
+                run.save(note=note)
+                result.status, result.note, result.counts = status, note, dict(run.counts)
+            if status == "skipped":
+                self.g.write("MATCH (r:Run {id: $id}) SET r.status = 'skipped'", {"id": step_id})
+        except Exception as e:  # one step's failure must not stop the others
+            result.note = str(e) if isinstance(e, KGXError) else f"{type(e).__name__}: {e}"
+            log.error("step %s failed: %s", name, result.note, exc_info=not isinstance(
+                e, KGXError))
+        try:
+            self.g.write(_TAG_INNER, params)
+        except KGXError as e:
+            log.warning("could not link the runs of step %s to it: %s", name, e)
+        self.ledger.set_step(name, status=result.status, note=result.note,
+                             counts=result.counts, endedAt=_now())
+        return result
+
+    def _undo_partial(self, name: str, since: str) -> None:
+        """Revert what the killed run of this step wrote, so that running it again is exact.
+
+        The load and the training resume from their own checkpoints instead.
+        """
+        if name in {"load", "train"}:
+            return
+        rows = self.g.write(_INTERRUPTED, {"since": since, "kinds": _REDO_KINDS})
+        for run_id in rows[0]["runs"] if rows else []:
+            removed = revert_run(self.g, run_id)
+            log.info("step %s: reverted the interrupted run %s (%s)", name, run_id, removed)
+
+
+class _paused_load:
+    """Test hook: sleep after each parsed chunk of a load (see :data:`PAUSE_ENV`)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.saved: Any = None
+
+    def __enter__(self) -> None:
+        if not self.seconds:
+            return
+        import kgx.ingest.wikidata_json as reader
+
+        self.saved = original = reader.iter_parsed
+        seconds = self.seconds
+
+        def slow(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            for chunk in original(*args, **kwargs):
+                yield chunk
+                time.sleep(seconds)
+
+        reader.iter_parsed = slow
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            import kgx.ingest.wikidata_json as reader
+
+            reader.iter_parsed = self.saved
+
+
+def run_job(cfg: Config, job: JobConfig, *, graph: Graph | None = None) -> JobResult:
+    """Run (or resume) job ``job`` under its lock; ``result.ok`` is False if a step failed.
+
+    Raises :class:`~kgx.jobs.lock.JobLockedError` at once when another run holds the lock.
+    """
+    home = Path(cfg.home)
+    with JobLock(home, job.name):
+        ledger = Ledger.of(home, job.name)
+        state = JsonFile(ledger.path.with_name("state.json"))
+        own = graph is None
+        g = graph if graph is not None else connect(cfg)
+        try:
+            return _run_locked(g, job, ledger, state)
+        finally:
+            if own:
+                g.close()
+
+
+def _run_locked(g: Graph, job: JobConfig, ledger: Ledger, state: JsonFile) -> JobResult:
+    from kgx.graph.schema import apply_schema
+
+    apply_schema(g)
+    resumed = ledger.unfinished
+    if resumed:
+        job_id = str(ledger.data["job"])
+        log.info("resuming job %s (killed before it finished)", job_id)
+    else:
+        job_id = new_run_id("job")
+        ledger.start(job_id, list(job.steps), _now())
+    result = JobResult(job_id, resumed)
+    nightly = _Nightly(g, job, ledger, state)
+    with RunRecorder(g, "job", {"name": job.name, "steps": list(job.steps),
+                                "config": job.origin}, run_id=job_id) as run:
+        g.write("MATCH (r:Run {id: $id}) SET r.job = $id, r.name = $name",
+                {"id": job_id, "name": job.name})
+        for name in job.steps:
+            entry = ledger.step(name)
+            if entry.get("status") in {"succeeded", "skipped", "failed"}:
+                status = "failed" if entry["status"] == "failed" else "done-before"
+                result.steps.append(StepResult(name, status, entry.get("note", ""),
+                                               entry.get("counts", {}), entry.get("run")))
+                continue
+            step = nightly.run_step(name, job_id)
+            result.steps.append(step)
+            log.info("step %s: %s %s", name, step.status, step.note)
+        run.counts.update(Counter(s.status for s in result.steps))
+    if not result.ok:
+        g.write("MATCH (r:Run {id: $id}) SET r.status = 'failed', r.error = $error",
+                {"id": job_id, "error": result.failure()})
+    ledger.data.update(state="finished", endedAt=_now())
+    ledger.save()
+    return result
+
+
+def job_status(cfg: Config, name: str) -> dict[str, Any]:
+    """The lock holder (if running), the current or last run's ledger, and the job's state."""
+    from kgx.jobs.lock import lock_holder
+
+    home = Path(cfg.home)
+    ledger = Ledger.of(home, name)
+    state = JsonFile(ledger.path.with_name("state.json"))
+    return {"job": name, "running": lock_holder(home, name), "ledger": ledger.data or None,
+            "state": state.data or None}
