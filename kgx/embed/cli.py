@@ -278,10 +278,19 @@ _REGISTRIES = {
 }
 
 
+#: kgx's own registries: ``kgx ls WHAT`` calls ``module:function`` for the rows.
+_KGX_REGISTRIES = {
+    "sources": "kgx.enrich.sources:describe_sources",
+}
+
+
 def registry(what: str) -> list[dict[str, str]]:
     """The names ``kgx ls WHAT`` prints: PyKEEN's class names and a line of their docs."""
     import importlib
 
+    if what in _KGX_REGISTRIES:
+        module_name, func = _KGX_REGISTRIES[what].split(":")
+        return list(getattr(importlib.import_module(module_name), func)())
     from kgx.embed.losses import register_losses
 
     register_losses()
@@ -354,6 +363,6 @@ def register(sub: Any) -> None:
     m.set_defaults(func=cmd_models)
 
     ls = sub.add_parser("ls", help="list PyKEEN's models, losses, optimizers, ...")
-    ls.add_argument("what", choices=sorted(_REGISTRIES))
+    ls.add_argument("what", choices=sorted([*_REGISTRIES, *_KGX_REGISTRIES]))
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_ls)

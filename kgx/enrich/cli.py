@@ -65,7 +65,59 @@ def cmd_eval_wikikge_audit(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def cmd_enrich(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.enrich.engine import DEFAULT_MIN_SCORE, enrich
+    from kgx.graph.connection import connect
+
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources \
+        else None
+    ids = None
+    if args.ids:
+        with open(args.ids, encoding="utf-8") as f:
+            ids = f.read().replace(",", " ").split()
+    with connect(cfg) as g:
+        result = enrich(g, args.lang, what=args.what, sources=sources, kg=args.kg, ids=ids,
+                        min_score=DEFAULT_MIN_SCORE if args.min_score is None
+                        else args.min_score,
+                        learn_sample=args.learn_sample, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return 0
+    c = result.counts
+    what = "would write" if args.dry_run else "wrote"
+    print(f"run {result.run_id or '(dry run)'}: {c['entities']} entities with gaps; {what} "
+          f"{c['names']} names and {c['descriptions']} descriptions in {result.seconds:.1f} s")
+    print("source reliability learned on this graph (hidden names regenerated):")
+    for row in result.reliability.table():
+        if row["total"]:
+            print(f"  {row['lang']:8} {row['kind']:12} {row['source']:16} "
+                  f"{row['hits']:>6}/{row['total']:<6} precision {row['precision']:.3f}")
+    for row in result.written[: args.show]:
+        print(f"  {row['id']:12} {row['lang']:6} {row['kind']:12} {row['score']:.3f}  "
+              f"{row['text']}  [{'+'.join(row['sources'])}]")
+    if result.run_id:
+        print(f"undo: kgx runs revert {result.run_id}")
+    return 0
+
+
 def register(sub: Any) -> None:
+    e = sub.add_parser("enrich", help="generate missing names and descriptions, with "
+                       "provenance (revertable)")
+    e.add_argument("--lang", required=True, help="target language(s), comma-separated")
+    e.add_argument("--what", default="names,descriptions",
+                   help="names and/or descriptions (default both)")
+    e.add_argument("--min-score", type=float, default=None,
+                   help="write groups whose confidence is at least this (0..1, default 0.6)")
+    e.add_argument("--sources", help="only these sources (kgx ls sources), comma-separated")
+    e.add_argument("--kg", default="wikidata")
+    e.add_argument("--ids", help="only these entities (a file of ids)")
+    e.add_argument("--learn-sample", type=int, default=300,
+                   help="entities per language to learn source reliability on (default 300)")
+    e.add_argument("--dry-run", action="store_true", help="show what would be written")
+    e.add_argument("--show", type=int, default=20, help="rows to print (default 20)")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_enrich)
+
     ev = sub.add_parser("eval", help="evaluate enrichment (WikiKGE-10 scorer)")
     kinds = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     w = kinds.add_parser("wikikge", help="score predictions with the WikiKGE-10 rules")

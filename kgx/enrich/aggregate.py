@@ -1,0 +1,237 @@
+"""Aggregation: normalise candidates, group the equivalent ones, score each group by the
+agreement of the sources behind it, weighted by how reliable each source has been **on
+this graph**.
+
+Reliability is learned, never set by hand (:func:`learn`): take entities that *have*
+names in a language, hide them, let every source regenerate them, and count how often each
+source's candidate is one of the hidden names (its precision), and how often a group backed
+by a given *set* of sources is (so that two sources that always agree, such as a fallback
+and a variant reading the same label, are not counted as two independent witnesses).
+
+A group's confidence is then:
+
+1. ``p(s)``: source ``s``'s precision in the language, shrunk towards its precision over
+   all languages, itself shrunk towards 1/2 (a Beta(1, 1) prior): a source seen on few
+   entities of a language borrows from the others;
+2. ``noisy_or = 1 - prod(1 - p(s))`` over the distinct sources of the group;
+3. the precision measured for groups with exactly this set of sources in the language,
+   shrunk towards ``noisy_or``.
+
+Names are equal when :func:`kgx.enrich.wikikge.normalize` of their NFKC forms are equal
+(the benchmark's matching: case and punctuation do not count).
+
+    >>> rel = Reliability()
+    >>> rel.add_source("name", "de", "sitelink", hits=90, total=100)
+    >>> round(rel.precision("sitelink", "de"), 3)
+    0.894
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgx.enrich.sources import DESCRIPTION, NAME, Candidate, EntityView, Source
+from kgx.enrich.wikikge import normalize
+
+__all__ = ["Group", "Reliability", "normalise", "group_candidates", "aggregate", "learn",
+           "matches"]
+
+#: How many observations the pooled estimate counts for when shrinking (a smoothing
+#: constant of the estimator, the same for every source and language).
+SHRINK = 5.0
+
+
+def normalise(text: str) -> str:
+    """The key that decides whether two names are the same name."""
+    return " ".join(normalize(unicodedata.normalize("NFKC", text)).split())
+
+
+@dataclass
+class Group:
+    """Equivalent candidates of one entity, language and kind, with their confidence."""
+
+    entity: str
+    lang: str
+    kind: str
+    key: str
+    text: str
+    candidates: list[Candidate]
+    score: float = 0.0
+
+    @property
+    def sources(self) -> frozenset[str]:
+        return frozenset(c.source for c in self.candidates)
+
+    def signature(self) -> str:
+        return "+".join(sorted(self.sources))
+
+
+def _sig(sources: Iterable[str]) -> str:
+    return "+".join(sorted(set(sources)))
+
+
+@dataclass
+class Reliability:
+    """Hits and totals per (kind, language, source) and per (kind, language, source set)."""
+
+    sources: dict[str, list[int]] = field(default_factory=dict)
+    signatures: dict[str, list[int]] = field(default_factory=dict)
+
+    @staticmethod
+    def _key(*parts: str) -> str:
+        return "|".join(parts)
+
+    def add_source(self, kind: str, lang: str, source: str, *, hits: int, total: int) -> None:
+        c = self.sources.setdefault(self._key(kind, lang, source), [0, 0])
+        c[0] += hits
+        c[1] += total
+
+    def add_signature(self, kind: str, lang: str, sources: Iterable[str], *, hit: bool) -> None:
+        c = self.signatures.setdefault(self._key(kind, lang, _sig(sources)), [0, 0])
+        c[0] += int(hit)
+        c[1] += 1
+
+    def pooled(self, source: str, kind: str = NAME) -> float:
+        """Precision of ``source`` over every language (Beta(1, 1) prior)."""
+        h = n = 0
+        for k, (hits, total) in self.sources.items():
+            kk, _, s = k.split("|")
+            if kk == kind and s == source:
+                h += hits
+                n += total
+        return (h + 1) / (n + 2)
+
+    def precision(self, source: str, lang: str, kind: str = NAME) -> float:
+        """Precision of ``source`` in ``lang``, shrunk towards its pooled precision."""
+        h, n = self.sources.get(self._key(kind, lang, source), (0, 0))
+        return (h + SHRINK * self.pooled(source, kind)) / (n + SHRINK)
+
+    def score(self, sources: Iterable[str], lang: str, kind: str = NAME) -> float:
+        """Confidence of a group backed by ``sources`` (see the module doc)."""
+        distinct = sorted(set(sources))
+        noisy = 1.0 - math.prod(1.0 - self.precision(s, lang, kind) for s in distinct)
+        h, n = self.signatures.get(self._key(kind, lang, _sig(distinct)), (0, 0))
+        return (h + SHRINK * noisy) / (n + SHRINK)
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per (kind, language, source): hits, total, precision."""
+        rows = []
+        for k, (h, n) in sorted(self.sources.items()):
+            kind, lang, source = k.split("|")
+            rows.append({"kind": kind, "lang": lang, "source": source, "hits": h, "total": n,
+                         "precision": round(self.precision(source, lang, kind), 4)})
+        return rows
+
+    def to_json(self) -> str:
+        return json.dumps({"sources": self.sources, "signatures": self.signatures},
+                          sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Reliability:
+        doc = json.loads(text)
+        return cls(dict(doc.get("sources", {})), dict(doc.get("signatures", {})))
+
+    def merge(self, other: Reliability) -> None:
+        for mine, theirs in ((self.sources, other.sources),
+                             (self.signatures, other.signatures)):
+            for k, (h, n) in theirs.items():
+                c = mine.setdefault(k, [0, 0])
+                c[0] += h
+                c[1] += n
+
+
+def group_candidates(cands: Iterable[Candidate]) -> list[Group]:
+    """Equivalent candidates together, per (entity, language, kind)."""
+    groups: dict[tuple[str, str, str, str], Group] = {}
+    for c in cands:
+        key = normalise(c.text)
+        if not key:
+            continue
+        k = (c.entity, c.lang, c.kind, key)
+        g = groups.get(k)
+        if g is None:
+            groups[k] = Group(c.entity, c.lang, c.kind, key, c.text, [c])
+        else:
+            g.candidates.append(c)
+    return list(groups.values())
+
+
+def aggregate(cands: Iterable[Candidate], reliability: Reliability) -> list[Group]:
+    """Groups with their confidence and representative text, best first per entity."""
+    groups = group_candidates(cands)
+    for g in groups:
+        g.score = reliability.score(g.sources, g.lang, g.kind)
+        # the surface form of the most reliable source, then the most common one
+        forms = Counter(c.text for c in g.candidates)
+        best = max(g.candidates, key=lambda c: (
+            reliability.precision(c.source, g.lang, g.kind), forms[c.text], c.text))
+        g.text = best.text
+    groups.sort(key=lambda g: (g.entity, g.lang, g.kind, -g.score, g.key))
+    return groups
+
+
+def matches(group: Group, gold: Sequence[str]) -> bool:
+    """Whether a group is right against the entity's hidden originals: for names, equal to
+    one of them; for descriptions, every label the template used appears in one of them
+    (a generated description rarely equals a human one word for word, but it should say
+    nothing the human one does not)."""
+    if group.kind == NAME:
+        return group.key in {normalise(g) for g in gold}
+    golds = [normalise(g) for g in gold]
+    if group.key in golds:
+        return True
+    for c in group.candidates:
+        parts = [normalise(p[1]) for p in c.evidence.get("parts", ())]
+        if parts and any(all(p and p in g for p in parts) for g in golds):
+            return True
+    return False
+
+
+def learn(views: Sequence[EntityView], lang: str, sources: Sequence[Source],
+          reliability: Reliability | None = None) -> Reliability:
+    """Measure ``sources`` on ``views`` (entities that have names or descriptions in
+    ``lang``): hide them, regenerate, count hits. Adds to ``reliability`` and returns it."""
+    rel = reliability or Reliability()
+    for kind in (NAME, DESCRIPTION):
+        kind_sources = [s for s in sources if s.kind == kind]
+        if not kind_sources:
+            continue
+        if kind == NAME:
+            gold = {v.id: [n.text for n in v.originals(lang)] for v in views}
+        else:
+            gold = {v.id: [d.text for d in v.descriptions if d.lang == lang and not d.generated]
+                    for v in views}
+        scored = [v for v in views if gold[v.id]]
+        if not scored:
+            continue
+        per_mask: dict[str, list[Source]] = defaultdict(list)
+        for s in kind_sources:
+            per_mask[s.mask].append(s)
+        all_groups: list[Group] = []
+        for mask, group_sources in per_mask.items():
+            masked = [v.masked(lang, names=mask) for v in scored]
+            cands: list[Candidate] = []
+            for s in group_sources:
+                cands.extend(s.propose_many(masked, lang))
+            groups = group_candidates(cands)
+            hits: Counter[str] = Counter()
+            totals: Counter[str] = Counter()
+            for g in groups:
+                ok = matches(g, gold[g.entity])
+                for name in g.sources:
+                    totals[name] += 1
+                    hits[name] += int(ok)
+            for s in group_sources:
+                rel.add_source(kind, lang, s.name, hits=hits[s.name], total=totals[s.name])
+            if mask == "all":
+                all_groups.extend(groups)
+        for g in all_groups:
+            rel.add_signature(kind, lang, g.sources, hit=matches(g, gold[g.entity]))
+    return rel
+

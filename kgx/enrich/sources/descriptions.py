@@ -1,0 +1,133 @@
+"""Descriptions from statements, by per-language templates in Wikidata's description style.
+
+Wikidata descriptions are short noun phrases that tell an entity from others with the same
+label: no article, no final full stop, lower-case start except where the language
+capitalises (German nouns) or the phrase starts with a proper name. From the graph kgx has
+the classes (P31), occupation (P106), citizenship (P27), country (P17), location (P131)
+and dates (P569, P570, P571):
+
+* people: ``{occupation} ({born}–{died})`` (en ``writer (1952–2001)``);
+* places: ``{class} in {place}`` (en ``city in Germany``, ja ``ドイツの都市``);
+* anything else: its class, with the year of inception when known (``company (1998)``).
+
+Languages without a template get no description (add one to :data:`TEMPLATES`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kgx.enrich.sources import DESCRIPTION, Candidate, EntityView, NameRef, Source, register
+
+__all__ = ["DescriptionSource", "TEMPLATES", "Template", "year_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    person: str  # {occupation} {years}
+    place: str  # {cls} {place}
+    other: str  # {cls} {year}
+    years: str = "({born}–{died})"
+    lower_first: bool = True
+
+
+#: Templates per language (base code); ``{years}`` and ``{year}`` vanish when unknown.
+TEMPLATES: dict[str, Template] = {
+    "en": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
+    "de": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}",
+                   lower_first=False),
+    "fr": Template("{occupation} {years}", "{cls} de {place}", "{cls} {year}"),
+    "es": Template("{occupation} {years}", "{cls} de {place}", "{cls} {year}"),
+    "it": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
+    "pt": Template("{occupation} {years}", "{cls} em {place}", "{cls} {year}"),
+    "nl": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
+    "ru": Template("{occupation} {years}", "{cls} ({place})", "{cls} {year}",
+                   years="({born}—{died})"),
+    "uk": Template("{occupation} {years}", "{cls} ({place})", "{cls} {year}",
+                   years="({born}—{died})"),
+    "pl": Template("{occupation} {years}", "{cls} ({place})", "{cls} {year}"),
+    "ja": Template("{occupation}{years}", "{place}の{cls}", "{cls}{year}",
+                   years="（{born} - {died}）", lower_first=False),
+    "zh": Template("{occupation}{years}", "{place}的{cls}", "{cls}{year}",
+                   years="（{born}—{died}）", lower_first=False),
+    "ko": Template("{occupation} {years}", "{place}의 {cls}", "{cls} {year}",
+                   lower_first=False),
+    "ar": Template("{occupation} {years}", "{cls} في {place}", "{cls} {year}",
+                   lower_first=False),
+}
+
+_YEAR = re.compile(r"^\+(\d{1,4})-\d\d-\d\dT[^/]*/(\d+)$")
+
+
+def year_of(value: str) -> str | None:
+    """The year of a Wikidata time literal (``+1952-03-11T00:00:00Z/11`` → ``1952``) when
+    its precision is a year or finer; ``None`` for BCE dates or coarser precision."""
+    m = _YEAR.match(value)
+    if not m or int(m[2]) < 9:
+        return None
+    return str(int(m[1]))
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].islower() and first[0].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _first_year(view: EntityView, pid: str) -> str | None:
+    for v in sorted(view.literals.get(pid, ())):
+        y = year_of(v)
+        if y:
+            return y
+    return None
+
+
+@register
+class DescriptionSource(Source):
+    name = "statements"
+    kind = DESCRIPTION
+    about = ("a description from P31/P106/P27/P17/P131 and dates by per-language templates "
+             "in Wikidata's description style")
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        tpl = TEMPLATES.get(lang.split("-")[0])
+        if tpl is None:
+            return
+
+        def label(pid: str) -> NameRef | None:
+            for t in view.targets(pid):
+                n = t.labels.get(lang)
+                if n is not None:
+                    return n
+            return None
+
+        used: list[NameRef] = []
+        text: str | None = None
+        occupation = label("P106")
+        if "person" in view.categories and occupation is not None:
+            born, died = _first_year(view, "P569"), _first_year(view, "P570")
+            years = tpl.years.format(born=born, died=died or "") if born else ""
+            text = tpl.person.format(occupation=occupation.text, years=years)
+            used = [occupation]
+        else:
+            cls = label("P31")
+            if cls is None:
+                return
+            place = label("P131") or label("P17")
+            if "place" in view.categories and place is not None and place.text != cls.text:
+                text = tpl.place.format(cls=cls.text, place=place.text)
+                used = [cls, place]
+            else:
+                year = _first_year(view, "P571")
+                text = tpl.other.format(cls=cls.text, year=f"({year})" if year else "")
+                used = [cls]
+        text = " ".join(text.split()).strip()
+        if tpl.lower_first:
+            text = _lower_first(text)
+        if text and len(text) <= 250:
+            yield self.candidate(view, lang, text, derived_from=[u.key for u in used],
+                                 template=lang.split("-")[0],
+                                 parts=[[u.lang, u.text] for u in used])

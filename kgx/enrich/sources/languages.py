@@ -1,0 +1,127 @@
+"""Language data the sources share: MediaWiki's fallback chains, regional variants, the
+Wikipedia of a language, the scripts of a name, and how each language orders a person's
+given and family names.
+
+The fallback chains are a dated snapshot kept in ``fallbacks.json`` beside this module;
+the file says where it came from.
+
+    >>> fallback_chain("de-ch")
+    ['de', 'mul']
+    >>> fallback_chain("zh-hk")
+    ['zh-hant', 'zh-hans', 'mul']
+    >>> sorted(variants("pt"))
+    ['pt-br']
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+from kgx.enrich.scripts import COMMON, INHERITED, expected_scripts, scripts_in
+
+__all__ = [
+    "fallback_chain",
+    "variants",
+    "wiki_site",
+    "name_scripts",
+    "writes_in",
+    "FAMILY_FIRST",
+]
+
+_DATA = Path(__file__).with_name("fallbacks.json")
+
+
+@cache
+def _chains() -> dict[str, list[str]]:
+    return dict(json.loads(_DATA.read_text(encoding="utf-8"))["chains"])
+
+
+def fallback_snapshot() -> dict[str, str]:
+    """Where the fallback chains come from, and when they were taken."""
+    doc = json.loads(_DATA.read_text(encoding="utf-8"))
+    return {"source": doc["source"], "retrieved": doc["retrieved"]}
+
+
+@cache
+def fallback_chain(lang: str) -> list[str]:
+    """The languages whose labels stand in for ``lang``, best first (transitive, as
+    MediaWiki follows them), ending with ``mul``."""
+    chains = _chains()
+    out: list[str] = []
+    todo = list(chains.get(lang.lower(), []))
+    while todo:
+        nxt = todo.pop(0)
+        if nxt != lang and nxt not in out:
+            out.append(nxt)
+            todo.extend(chains.get(nxt, []))
+    return [*out, "mul"]
+
+
+def _base(lang: str) -> str:
+    return lang.lower().replace("_", "-").split("-")[0]
+
+
+@cache
+def _all_codes() -> frozenset[str]:
+    chains = _chains()
+    return frozenset(chains) | {c for v in chains.values() for c in v}
+
+
+def variants(lang: str, known: frozenset[str] | None = None) -> set[str]:
+    """Other regional or script variants of ``lang``'s language (``de`` ↔ ``de-ch``,
+    ``pt-br`` → ``pt``, ``zh-tw`` → ``zh``, ``zh-hans`` …) among ``known`` codes (default:
+    every code in the fallback data)."""
+    codes = known if known is not None else _all_codes() | {_base(c) for c in _all_codes()}
+    base = _base(lang)
+    return {c for c in codes if _base(c) == base and c != lang.lower()
+            and not c.endswith("-formal") and not c.endswith("-informal")}
+
+
+def wiki_site(lang: str) -> str:
+    """The site id of ``lang``'s Wikipedia in Wikidata sitelinks: ``de`` → ``dewiki``,
+    ``zh-min-nan`` → ``zh_min_nanwiki``."""
+    lang = lang.lower()
+    return _WIKI_SITES.get(lang, lang.replace("-", "_") + "wiki")
+
+
+# Wikipedias whose site id is not the language code (Wikidata's sitelink site ids).
+_WIKI_SITES = {"yue": "zh_yuewiki", "nan": "zh_min_nanwiki", "lzh": "zh_classicalwiki",
+               "nb": "nowiki", "be-tarask": "be_x_oldwiki", "sgs": "bat_smgwiki",
+               "rup": "roa_rupwiki", "vro": "fiu_vrowiki", "gsw": "alswiki"}
+
+
+def name_scripts(text: str) -> frozenset[str]:
+    """The scripts of the letters of ``text`` (common and inherited characters left out)."""
+    return frozenset(s for s in scripts_in(text) if s not in (COMMON, INHERITED))
+
+
+def writes_in(lang: str, text: str) -> bool:
+    """Whether ``text``'s letters are all in scripts ``lang`` is written in (a language
+    the script table does not know accepts any script)."""
+    expected = expected_scripts(lang)
+    scripts = name_scripts(text)
+    if not scripts:
+        return False
+    return expected is None or scripts <= expected
+
+
+def main_script(lang: str) -> str | None:
+    """The script most of ``lang``'s names are written in, for choosing a transform."""
+    expected = expected_scripts(lang)
+    if not expected:
+        return None
+    if expected & {"Hira", "Kana"}:
+        return "Kana"
+    if "Hang" in expected:
+        return "Hang"
+    if len(expected) == 1:
+        return next(iter(expected))
+    return Counter(sorted(expected)).most_common(1)[0][0]
+
+
+#: Languages that put the family name first (native names): Chinese, Japanese, Korean,
+#: Vietnamese, Hungarian, Mongolian.
+FAMILY_FIRST = frozenset({"zh", "ja", "ko", "vi", "hu", "mn", "wuu", "yue", "gan", "lzh"})

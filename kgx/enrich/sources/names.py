@@ -1,0 +1,269 @@
+"""Name sources: sitelinks, aliases, fallbacks and variants, same-script transfer,
+transliteration, composition of people's names, aligned entities.
+
+Each is a pure function of an :class:`~kgx.enrich.sources.EntityView`; how much each is
+worth is not set here but learned on the graph (:mod:`kgx.enrich.aggregate`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from kgx.enrich.scripts import han_standard
+from kgx.enrich.sources import Candidate, EntityView, Source, register
+from kgx.enrich.sources.languages import (
+    FAMILY_FIRST,
+    fallback_chain,
+    main_script,
+    name_scripts,
+    variants,
+    wiki_site,
+    writes_in,
+)
+
+__all__ = [
+    "SitelinkSource",
+    "AliasSource",
+    "FallbackSource",
+    "VariantSource",
+    "TransferSource",
+    "TransliterationSource",
+    "CompositionSource",
+    "AlignedSource",
+    "strip_disambiguation",
+    "transform",
+]
+
+#: Entity categories whose names travel across languages (decided from P31 / P279).
+TRAVELLING = frozenset({"person", "place", "organisation", "work"})
+
+_DISAMBIGUATION = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+def strip_disambiguation(title: str) -> str:
+    """A Wikipedia title without its trailing disambiguation: ``Paris (Texas)`` →
+    ``Paris``; ``Mercurio (astronomía)`` → ``Mercurio``; ``水星 (天体)`` → ``水星``."""
+    t = title.replace("_", " ").strip()
+    stripped = _DISAMBIGUATION.sub("", t)
+    return stripped or t
+
+
+@register
+class SitelinkSource(Source):
+    name = "sitelink"
+    about = "the title of the entity's Wikipedia article in the language, disambiguation removed"
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        site = wiki_site(lang)
+        for s in view.sitelinks:
+            if s.site == site and s.title.strip():
+                text = strip_disambiguation(s.title)
+                yield self.candidate(view, lang, text, derived_from=[s.key], site=s.site,
+                                     title=s.title)
+
+
+@register
+class AliasSource(Source):
+    name = "alias"
+    about = "an alias in the language promoted to label, when the language has no label"
+    mask = "label"
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        if view.label(lang) is not None:
+            return
+        for i, n in enumerate(x for x in view.originals(lang) if not x.primary):
+            yield self.candidate(view, lang, n.text, derived_from=[n.key], position=i)
+
+
+@cache
+def _icu(transform_id: str) -> Any:
+    import icu
+
+    return icu.Transliterator.createInstance(transform_id)
+
+
+def transform(text: str, transform_id: str) -> str:
+    """``text`` through an ICU transform (``Traditional-Simplified``, ``Any-Latin``)."""
+    return str(_icu(transform_id).transliterate(text))
+
+
+def han_conversion(target: str, source: str) -> str | None:
+    """The ICU transform from ``source``'s Chinese standard to ``target``'s (as MediaWiki's
+    language converter does between zh variants), or None when none is needed."""
+    t, s = han_standard(target), han_standard(source)
+    if t in ("Hans", "Hant") and s in ("Hans", "Hant") and t != s:
+        return "Traditional-Simplified" if t == "Hans" else "Simplified-Traditional"
+    return None
+
+
+@register
+class FallbackSource(Source):
+    name = "fallback"
+    about = ("the label in the language's MediaWiki fallback chain, then mul (converted "
+             "between Chinese standards as MediaWiki does)")
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        labels = view.labels()
+        for step, other in enumerate(fallback_chain(lang)):
+            n = labels.get(other)
+            if n is None:
+                continue
+            converted = han_conversion(lang, other)
+            text = transform(n.text, converted) if converted else n.text
+            yield self.candidate(view, lang, text, derived_from=[n.key], from_lang=other,
+                                 step=step, converted=converted)
+
+
+@register
+class VariantSource(Source):
+    name = "variant"
+    about = ("the label of another variant of the language (zh-hant/zh-hans/zh-tw…, pt-br, "
+             "de-ch…), converted between Chinese standards with ICU")
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        labels = view.labels()
+        for other in sorted(variants(lang, frozenset(labels))):
+            n = labels[other]
+            converted = han_conversion(lang, other)
+            text = transform(n.text, converted) if converted else n.text
+            if not writes_in(lang, text):
+                continue
+            yield self.candidate(view, lang, text, derived_from=[n.key], from_lang=other,
+                                 converted=converted)
+
+
+def _travels(view: EntityView) -> bool:
+    return bool(view.categories & TRAVELLING)
+
+
+@register
+class TransferSource(Source):
+    name = "transfer"
+    about = ("a proper name in the same script from other languages, for people, places, "
+             "organisations and works (decided from P31/P279)")
+
+    def __init__(self, top: int = 3) -> None:
+        self.top = top
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        if not _travels(view):
+            return
+        by_text: dict[str, list[Any]] = defaultdict(list)
+        for other, n in view.labels().items():
+            if other == lang or other == "mul" or not writes_in(lang, n.text):
+                continue
+            by_text[n.text].append(n)
+        total = sum(len(v) for v in by_text.values())
+        ranked = sorted(by_text.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: self.top]
+        for text, refs in ranked:
+            yield self.candidate(view, lang, text, derived_from=[r.key for r in refs],
+                                 langs=sorted(r.lang for r in refs)[:20],
+                                 share=round(len(refs) / total, 3))
+
+
+# ICU transforms into each target script, from the scripts they read well.
+_TO_SCRIPT = {
+    "Latn": {"Cyrl": "Cyrillic-Latin", "Grek": "Greek-Latin", "Armn": "Any-Latin",
+             "Geor": "Any-Latin", "Hang": "Hangul-Latin"},
+    "Cyrl": {"Latn": "Latin-Cyrillic"},
+    "Grek": {"Latn": "Latin-Greek"},
+    "Kana": {"Latn": "Latin-Katakana"},
+    "Hang": {"Latn": "Latin-Hangul"},
+    "Arab": {"Latn": "Latin-Arabic"},
+}
+
+
+@register
+class TransliterationSource(Source):
+    name = "transliteration"
+    about = ("a proper name transliterated from another script with ICU transforms "
+             "(Cyrillic→Latin, Latin→Katakana, …), for names that travel")
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        if not _travels(view):
+            return
+        target = main_script(lang)
+        transforms = _TO_SCRIPT.get(target or "")
+        if not transforms:
+            return
+        # the most common label in each source script stands for that script
+        by_script: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for other, n in view.labels().items():
+            scripts = name_scripts(n.text)
+            if other == lang or len(scripts) != 1:
+                continue
+            script = next(iter(scripts))
+            if script in transforms:
+                by_script[script][n.text].append(n)
+        for script, texts in sorted(by_script.items()):
+            text, refs = max(texts.items(), key=lambda kv: (len(kv[1]), kv[0]))
+            out = transform(text, transforms[script])
+            if target == "Kana":
+                out = out.replace(" ", "・")
+            elif target == "Latn":
+                out = " ".join(w[:1].upper() + w[1:] for w in out.split(" "))
+            if out and out != text and writes_in(lang, out):
+                yield self.candidate(view, lang, out, derived_from=[r.key for r in refs],
+                                     from_text=text, transform=transforms[script],
+                                     langs=sorted(r.lang for r in refs)[:20])
+
+
+_NATIVE_FAMILY_FIRST = frozenset({"Hani", "Hang", "Hira"})
+
+
+def compose_name(lang: str, given: str, family: str) -> str:
+    """A person's name from a given and a family name, in ``lang``'s order: family first
+    without a space for native Chinese, Japanese and Korean names; given・family for
+    Japanese katakana names, given·family in Chinese; family first in Hungarian and
+    Vietnamese; given first elsewhere."""
+    base = lang.split("-")[0]
+    scripts = name_scripts(given + family)
+    if base in ("zh", "ja", "ko", "yue", "wuu", "lzh"):
+        if scripts and scripts <= _NATIVE_FAMILY_FIRST:
+            return f"{family}{given}" if base != "ko" else f"{family}{given}"
+        if base == "ja":
+            return f"{given}・{family}"
+        if base == "ko":
+            return f"{given} {family}"
+        return f"{given}·{family}"
+    if base in FAMILY_FIRST:
+        return f"{family} {given}"
+    return f"{given} {family}"
+
+
+@register
+class CompositionSource(Source):
+    name = "composition"
+    about = ("a person's name composed from their given-name (P735) and family-name (P734) "
+             "entities' labels, in the language's order")
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        if "person" not in view.categories:
+            return
+        given, family = view.targets("P735"), view.targets("P734")
+        if len(given) != 1 or len(family) != 1:  # the order of several is not in the graph
+            return
+        g, f = given[0].labels.get(lang), family[0].labels.get(lang)
+        if g is None or f is None:
+            return
+        text = compose_name(lang, g.text, f.text)
+        yield self.candidate(view, lang, text, derived_from=[g.key, f.key], given=given[0].id,
+                             family=family[0].id)
+
+
+@register
+class AlignedSource(Source):
+    name = "aligned"
+    about = "the names in the language of entities of other graphs aligned by SAME_AS"
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        for a in view.aligned:
+            for n in a.names:
+                if n.lang == lang and not n.generated:
+                    yield self.candidate(view, lang, n.text, derived_from=[n.key], kg=a.kg,
+                                         id=a.id, alignScore=a.score, method=a.method,
+                                         primary=n.primary)
