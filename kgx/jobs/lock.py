@@ -1,8 +1,10 @@
 """One job at a time: an exclusive ``fcntl`` lock on a file in kgx's home.
 
-The lock belongs to the open file, so the kernel releases it when the holder exits, even
-after ``kill -9``: a dead job never leaves a stale lock behind. The holder writes its pid
-and start time into the file, so the refusal can name it.
+A POSIX record lock (``fcntl.lockf``) belongs to the process: the kernel releases it when
+the holder exits, even after ``kill -9``, so a dead job never leaves a stale lock, and
+unlike ``flock`` it is not inherited by forked worker processes (the loader's parsers),
+which could otherwise keep it after their parent was killed. The holder writes its pid and
+start time into the file, so the refusal can name it.
 
 Example::
 
@@ -12,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -34,21 +37,38 @@ def _lock_path(home: Path, name: str) -> Path:
     return Path(home) / "jobs" / f"{name}.lock"
 
 
+def _try_lock(f: IO[str]) -> bool:
+    try:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EAGAIN):
+            return False
+        raise
+    return True
+
+
+def _read_holder(f: IO[str]) -> dict[str, Any]:
+    f.seek(0)
+    try:
+        return dict(json.loads(f.read() or "{}"))
+    except ValueError:
+        return {}
+
+
 def lock_holder(home: Path, name: str) -> dict[str, Any] | None:
     """Who holds job ``name``'s lock now (pid, startedAt), or None when nobody does."""
     path = _lock_path(home, name)
     if not path.exists():
         return None
     with open(path, "a+", encoding="utf-8") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            try:
-                return dict(json.loads(f.read() or "{}"))
-            except ValueError:
-                return {"pid": None}
-        fcntl.flock(f, fcntl.LOCK_UN)
+        holder = _read_holder(f)
+        if holder.get("pid") == os.getpid():
+            # asking from inside the holder: closing any descriptor of the file would
+            # release a POSIX lock, so the answer is the file's content
+            return holder
+        if not _try_lock(f):
+            return holder
+        fcntl.lockf(f, fcntl.LOCK_UN)
     return None
 
 
@@ -63,14 +83,8 @@ class JobLock:
     def __enter__(self) -> JobLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            try:
-                holder = json.loads(f.read() or "{}")
-            except ValueError:
-                holder = {}
+        if not _try_lock(f):
+            holder = _read_holder(f)
             f.close()
             pid = holder.get("pid", "unknown")
             since = holder.get("startedAt", "an unknown time")
@@ -92,6 +106,6 @@ class JobLock:
             self._f.seek(0)
             self._f.truncate()
             self._f.flush()
-            fcntl.flock(self._f, fcntl.LOCK_UN)
+            fcntl.lockf(self._f, fcntl.LOCK_UN)
             self._f.close()
             self._f = None

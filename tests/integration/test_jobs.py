@@ -1,0 +1,242 @@
+"""The nightly job against the real Neo4j: nothing new twice, kill -9 and resume, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgx import cli
+from kgx.config import Config, replace
+from kgx.graph.connection import Graph
+from kgx.jobs.config import load_job_config
+from kgx.jobs.ledger import Ledger
+from kgx.jobs.lock import lock_holder
+from kgx.jobs.nightly import PAUSE_ENV, run_job
+
+ROOT = Path(__file__).resolve().parents[2]
+DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"
+MASKED = {"loadedBy", "run", "flaggedBy"}  # run ids differ from one run to the next
+
+
+def _describe(labels: list[str], props: dict[str, Any]) -> str:
+    if "Run" in labels:  # which kind of run, not which one
+        return f"Run:{props.get('kind')}"
+    return json.dumps([sorted(labels), {k: ("<run>" if k in MASKED else v)
+                                        for k, v in sorted(props.items())}],
+                      sort_keys=True, default=str, ensure_ascii=False)
+
+
+def snapshot(g: Graph) -> Counter[str]:
+    """Every node and relationship of the data, run ids masked; job bookkeeping left out."""
+    out: Counter[str] = Counter()
+    for row in g.read("MATCH (n) WHERE NOT n:Run RETURN labels(n) AS l, properties(n) AS p"):
+        out[_describe(row["l"], row["p"])] += 1
+    for row in g.read("""
+            MATCH (a)-[r]->(b) WHERE NOT (a:Run AND b:Run)
+            RETURN labels(a) AS la, properties(a) AS pa, type(r) AS t, properties(r) AS pr,
+                   labels(b) AS lb, properties(b) AS pb"""):
+        out[" ".join([_describe(row["la"], row["pa"]), row["t"],
+                      _describe(["rel"], row["pr"]), _describe(row["lb"], row["pb"])])] += 1
+    return out
+
+
+def data_runs(g: Graph) -> list[str]:
+    return sorted(r["id"] for r in g.read(
+        "MATCH (r:Run) WHERE NOT r.kind IN ['job', 'job-step'] RETURN r.id AS id"))
+
+
+def write_config(path: Path, source: Path | str, steps: str = '["load", "audit"]') -> Path:
+    path.write_text(f'[job.nightly]\nsteps = {steps}\nsource = "{source}"\n'
+                    'audit_langs = ["de", "ja"]\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def job_home(tmp_path: Path, neo4j_server: Config) -> Config:
+    return replace(neo4j_server, home=tmp_path / "home")
+
+
+def _password(server: Config) -> str:
+    if server.neo4j_password is not None:
+        return server.neo4j_password
+    from kgx.graph.server import LocalServer
+
+    return LocalServer(server).password()
+
+
+@pytest.fixture()
+def subprocess_env(graph: Graph, job_home: Config, neo4j_server: Config) -> dict[str, str]:
+    """The environment of a `kgx` subprocess that talks to the tests' Neo4j."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KGX_", "NEO4J_"))}
+    password = _password(neo4j_server)
+    env.update(NEO4J_URI=graph.uri, NEO4J_PASSWORD=password, NEO4J_DATABASE=graph.database,
+               KGX_HOME=str(job_home.home), KGX_WORKERS="1")
+    return env
+
+
+def kgx(env: dict[str, str], *args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "kgx.cli", *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, **kwargs)
+
+
+def kill9(proc: subprocess.Popen[str]) -> None:
+    """kill -9 the job and whatever worker processes it started."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_second_run_finds_nothing_new_and_changes_nothing(graph: Graph, job_home: Config,
+                                                          tmp_path: Path) -> None:
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "2017.json").write_bytes(DUMP.read_bytes())
+    job = load_job_config("nightly", write_config(tmp_path / "kgx.toml", dumps))
+
+    first = run_job(job_home, job, graph=graph)
+    assert first.ok and [(s.name, s.status) for s in first.steps] == [
+        ("load", "succeeded"), ("audit", "succeeded")]
+    assert first.steps[0].counts["new"] == 49
+    after_first, runs_first = snapshot(graph), data_runs(graph)
+    assert len(runs_first) == 3  # the load and one audit per language
+
+    second = run_job(job_home, job, graph=graph)
+    assert second.ok and [(s.name, s.status) for s in second.steps] == [
+        ("load", "skipped"), ("audit", "skipped")]
+    assert "nothing new" in second.steps[0].note
+    assert snapshot(graph) == after_first
+    assert data_runs(graph) == runs_first
+
+    # each step's run, and the runs it made, are grouped under the job run
+    steps = graph.query("run_history", job=first.job_id)
+    assert Counter(r["kind"] for r in steps) == {"job": 1, "job-step": 2, "load": 1, "audit": 2}
+    assert {r["step"] for r in steps if r["kind"] == "audit"} == {"audit"}
+    assert graph.read("MATCH (:Run {kind: 'load'})-[:PART_OF]->(s:Run)-[:PART_OF]->(j:Run) "
+                      "RETURN s.step AS step, j.id AS job") == [{"step": "load",
+                                                                 "job": first.job_id}]
+
+    # a newer dump where one entity has a newer revision: only that one changes
+    lines = DUMP.read_text(encoding="utf-8").splitlines()
+    entity = json.loads(lines[1].rstrip(","))
+    entity["lastrevid"] = entity.get("lastrevid", 0) + 1  # the 2017 head has none
+    entity["labels"]["en"]["value"] = "Scotland (newer revision)"
+    lines[1] = json.dumps(entity) + ","
+    newer = dumps / "2018.json"
+    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(newer, (time.time() + 10, time.time() + 10))
+    third = run_job(job_home, job, graph=graph)
+    assert third.ok and third.steps[0].status == "succeeded"
+    assert (third.steps[0].counts["changed"], third.steps[0].counts["same"]) == (1, 48)
+    assert third.steps[1].status == "succeeded"  # the audit follows new data
+    assert graph.query("entity_names", id=entity["id"], lang="en")[0]["text"] == \
+        "Scotland (newer revision)"
+
+
+def test_killed_run_resumes_to_the_same_graph(graph: Graph, job_home: Config,
+                                              subprocess_env: dict[str, str],
+                                              tmp_path: Path) -> None:
+    config = write_config(tmp_path / "kgx.toml", DUMP)
+    # the graph an uninterrupted run leaves
+    reference_home = replace(job_home, home=tmp_path / "reference")
+    assert run_job(reference_home, load_job_config("nightly", config), graph=graph).ok
+    expected = snapshot(graph)
+    graph.clear()
+
+    env = {**subprocess_env, PAUSE_ENV: "load:1.5", "KGX_BATCH_SIZE": "10"}
+    proc = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
+    checkpoints = Path(job_home.home) / "checkpoints"
+    deadline = time.time() + 120
+    while not any(checkpoints.glob("load-*.json")):  # a first batch is committed
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, "the load never checkpointed"
+        time.sleep(0.1)
+    kill9(proc)
+    loaded = graph.read("MATCH (e:Entity {kg: 'wikidata'}) WHERE e.hash IS NOT NULL "
+                        "RETURN count(e) AS n")[0]["n"]
+    assert 0 < loaded < 49, "the kill should fall in the middle of the load"
+    ledger = Ledger.of(job_home.home, "nightly")
+    assert ledger.unfinished and ledger.step("load")["status"] == "running"
+
+    env.pop(PAUSE_ENV)
+    rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert "(resumed)" in out and ledger.data["job"] in out
+    assert snapshot(graph) == expected
+    loads = graph.read("MATCH (r:Run {kind: 'load'}) RETURN r.id AS id, r.status AS status, "
+                       "r.resumedAt IS NOT NULL AS resumed")
+    assert loads == [{"id": loads[0]["id"], "status": "succeeded", "resumed": True}]
+    jobs = graph.query("run_history", kind="job")
+    assert [(j["id"], j["status"]) for j in jobs] == [(ledger.data["job"], "succeeded")]
+
+
+def test_lock_refuses_a_second_concurrent_run(graph: Graph, job_home: Config,
+                                              subprocess_env: dict[str, str],
+                                              tmp_path: Path) -> None:
+    config = write_config(tmp_path / "kgx.toml", DUMP)
+    env = {**subprocess_env, PAUSE_ENV: "audit:60"}
+    first = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
+    try:
+        deadline = time.time() + 120
+        while Ledger.of(job_home.home, "nightly").step("audit").get("status") != "running":
+            assert first.poll() is None, first.communicate()
+            assert time.time() < deadline
+            time.sleep(0.1)
+        holder = lock_holder(job_home.home, "nightly")
+        assert holder is not None and holder["pid"] == first.pid
+        second = kgx(subprocess_env, "job", "run", "nightly", "--config", str(config))
+        out, err = second.communicate(timeout=120)
+        assert second.returncode == 75
+        assert f"another nightly job is running (pid {first.pid}" in err
+        assert "Traceback" not in err
+        status = kgx(subprocess_env, "job", "status")
+        out, _ = status.communicate(timeout=60)
+        assert f"running now (pid {first.pid}" in out
+    finally:
+        kill9(first)
+    assert lock_holder(job_home.home, "nightly") is None  # a dead holder frees the lock
+
+
+def test_a_failed_step_fails_the_job_and_shows_in_runs_list(
+        graph: Graph, job_home: Config, neo4j_server: Config, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # train without a training config fails; the audit after it still runs
+    config = write_config(tmp_path / "kgx.toml", DUMP, steps='["load", "train", "audit"]')
+    monkeypatch.setenv("KGX_HOME", str(job_home.home))
+    monkeypatch.setenv("NEO4J_URI", graph.uri)
+    monkeypatch.setenv("NEO4J_PASSWORD", _password(neo4j_server))
+    assert cli.main(["-q", "job", "run", "nightly", "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert "train_config is not set" in err and "failed" in err
+    assert cli.main(["runs", "list", "--json"]) == 0
+    runs = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    by_kind = Counter((r["kind"], r["status"]) for r in runs.values())
+    assert by_kind[("job", "failed")] == 1 and by_kind[("job-step", "failed")] == 1
+    assert by_kind[("job-step", "succeeded")] == 2
+    failed = next(r for r in runs.values() if r["kind"] == "job-step" and r["status"] == "failed")
+    assert failed["id"].endswith("-train") and "train_config" in failed["error"]
+    # the next run is a new job (a failure is not an interruption)
+    assert cli.main(["-q", "job", "run", "nightly", "--config", str(config)]) == 1
+    assert len(graph.query("run_history", kind="job")) == 2
+
+
+def test_a_step_whose_module_is_missing_fails_clearly(graph: Graph, job_home: Config,
+                                                       tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # as in an installation without the enrichment engine: importing it fails
+    monkeypatch.setitem(sys.modules, "kgx.enrich.engine", None)
+    config = write_config(tmp_path / "kgx.toml", DUMP, steps='["load", "enrich"]')
+    result = run_job(job_home, load_job_config("nightly", config), graph=graph)
+    assert not result.ok
+    assert [(s.name, s.status) for s in result.steps] == [("load", "succeeded"),
+                                                          ("enrich", "failed")]
+    assert "step enrich is not available: kgx.enrich.engine.enrich" in result.failure()
