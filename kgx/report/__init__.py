@@ -1,1 +1,1 @@
-"""HTML reports with plots."""
+"""HTML reports with plots: `kgx report` (:mod:`kgx.report.html`)."""

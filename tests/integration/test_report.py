@@ -1,0 +1,142 @@
+"""`kgx report`: the HTML page has every section, real plots, and works with no data."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_export import seed_enrichment
+
+from kgx import cli
+from kgx.config import Config
+from kgx.embed.store import ModelStore
+from kgx.graph.connection import Graph
+from kgx.report.html import SECTIONS, collect, write_report
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+class _Page(HTMLParser):
+    """Sections (their ids and text), images and any reference to the network."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: dict[str, list[str]] = {}
+        self.images: dict[str, list[str]] = {}
+        self.external: list[str] = []
+        self._section: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section":
+            self._section = a.get("id") or ""
+            self.sections[self._section] = []
+            self.images[self._section] = []
+        for key in ("src", "href"):
+            value = a.get(key) or ""
+            if value.startswith(("http:", "https:", "//")):
+                self.external.append(value)
+        if tag == "img" and self._section is not None:
+            self.images[self._section].append(a.get("src") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self._section = None
+
+    def handle_data(self, data: str) -> None:
+        if self._section is not None:
+            self.sections[self._section].append(data)
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def _pngs(srcs: list[str]) -> list[bytes]:
+    out = []
+    for src in srcs:
+        m = re.match(r"^data:image/png;base64,(.+)$", src)
+        assert m, src[:60]
+        out.append(base64.b64decode(m[1]))
+    return out
+
+
+def _fake_model(store: ModelStore) -> None:
+    """A model directory as training leaves it (meta.json with the per-epoch history)."""
+    path = store.root / "train-20261124T000000-beef"
+    path.mkdir(parents=True)
+    history = [{"epoch": e, "loss": 1.0 / e, "seconds": 0.1} for e in range(1, 6)]
+    history[-1]["valid"] = {"mrr": 0.21, "hits@10": 0.4}
+    (path / "meta.json").write_text(json.dumps({
+        "run": path.name, "status": "succeeded", "created": "2026-11-24T00:00:00+00:00",
+        "config": {"model": "ComplEx", "kg": "codex_s"}, "history": history,
+        "epochsDone": 5}))
+    (path / "metrics.json").write_text(json.dumps({"test": {"mrr": 0.2, "hits@10": 0.39}}))
+
+
+def test_report_has_every_section_and_plots(graph: Graph, tmp_path: Path) -> None:
+    seed = seed_enrichment(graph)
+    # an enrichment run that measured its sources' precision
+    graph.write("MATCH (r:Run {id: $id}) SET r.counts = $counts",
+                {"id": seed["enrich"], "counts": json.dumps(
+                    {"generated": 11, "precision": {"translation": 0.8,
+                                                    "label-transfer": 0.95}})})
+    store = ModelStore(tmp_path / "models")
+    _fake_model(store)
+    path = write_report(graph, tmp_path / "report", models=store)
+    page = _parse(path)
+    assert list(page.sections) == list(SECTIONS)
+    assert not page.external, "the page must work with no network"
+    for section in ("coverage", "sources", "audit", "training", "alignment", "runs"):
+        pngs = _pngs(page.images[section])
+        assert pngs and all(p.startswith(PNG) and len(p) > 2000 for p in pngs), section
+    text = {s: " ".join(t) for s, t in page.sections.items()}
+    data = collect(graph, models=store)
+    sw = next(r for r in data["coverage"]["rows"] if r["lang"] == "sw")
+    assert sw["after"] - sw["before"] == 4  # Q13, Q82, Q102, Q116 gained a Swahili name
+    assert "sw" in text["coverage"] and "yo" in text["coverage"]
+    assert "label-transfer" in text["sources"] and "no data yet" not in text["sources"]
+    assert data["sources"]["precision"] == {"translation": 0.8, "label-transfer": 0.95}
+    assert "ja" in text["audit"]
+    assert "train-20261124T000000-beef" in text["training"]
+    assert seed["enrich"] in text["runs"] and seed["audit"] in text["runs"]
+    assert "alignment curves: no data yet" in text["alignment"]
+
+
+def test_report_of_an_empty_graph_says_no_data(graph: Graph, tmp_path: Path) -> None:
+    path = write_report(graph, tmp_path / "r", models=tmp_path / "no-models")
+    page = _parse(path)
+    assert list(page.sections) == list(SECTIONS)
+    text = {s: " ".join(t) for s, t in page.sections.items()}
+    for section in ("coverage", "sources", "training", "runs"):
+        assert "no data yet" in text[section] or "no runs yet" in text[section], section
+    assert "no audit has run yet" in text["audit"]
+    assert not any(page.images.values())
+
+
+@pytest.fixture()
+def cli_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
+    for key in ("KGX_BATCH_SIZE", "KGX_WORKERS"):
+        monkeypatch.delenv(key, raising=False)
+    if neo4j_server.neo4j_uri:
+        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
+
+
+def test_report_command(graph: Graph, tmp_path: Path, cli_env: None,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    seed: dict[str, Any] = seed_enrichment(graph)
+    out = tmp_path / "nightly"
+    assert cli.main(["report", "--out", str(out), "--langs", "sw,yo,en",
+                     "--models", str(tmp_path / "none")]) == 0
+    assert f"wrote {out / 'index.html'}" in capsys.readouterr().out
+    page = _parse(out / "index.html")
+    assert seed["enrich"] in " ".join(page.sections["runs"])
+    assert _pngs(page.images["coverage"])
