@@ -240,3 +240,43 @@ def test_a_step_whose_module_is_missing_fails_clearly(graph: Graph, job_home: Co
     assert [(s.name, s.status) for s in result.steps] == [("load", "succeeded"),
                                                           ("enrich", "failed")]
     assert "step enrich is not available: kgx.enrich.engine.enrich" in result.failure()
+
+
+TINY_TRAINING = """
+kg = "wikidata"
+model = "DistMult"
+split = "random"
+epochs = 2
+batch_size = 256
+seed = 5
+device = "cpu"
+early_stopping = false
+[model_kwargs]
+embedding_dim = 8
+"""
+
+
+def test_train_and_predict_run_when_due_and_not_again(graph: Graph, job_home: Config,
+                                                      tmp_path: Path) -> None:
+    (tmp_path / "train.toml").write_text(TINY_TRAINING, encoding="utf-8")
+    config = tmp_path / "kgx.toml"
+    config.write_text(f'[job.nightly]\nsteps = ["predict", "train", "load"]\nsource = "{DUMP}"\n'
+                      'train_config = "train.toml"\nretrain_days = 0\n'
+                      'predict_relations = ["P31"]\npredict_k = 2\n', encoding="utf-8")
+    job = load_job_config("nightly", config)
+    assert job.steps == ("load", "train", "predict")  # pipeline order, whatever the file says
+
+    first = run_job(job_home, job, graph=graph)
+    assert first.ok, first.failure()
+    assert [s.status for s in first.steps] == ["succeeded"] * 3
+    model = graph.query("run_history", kind="train")[0]
+    assert model["status"] == "succeeded" and model["job"] == first.job_id
+    predicted = graph.query("predicted_links", pid="P31", limit=1000)
+    assert predicted and {p["model"] for p in predicted} == {model["id"]}
+    before = snapshot(graph)
+
+    second = run_job(job_home, job, graph=graph)
+    assert [s.status for s in second.steps] == ["skipped"] * 3
+    assert "no data changed" in second.steps[1].note
+    assert "predicted already" in second.steps[2].note
+    assert snapshot(graph) == before
