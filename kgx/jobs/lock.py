@@ -34,7 +34,13 @@ class JobLockedError(KGXError):
 
 
 def _lock_path(home: Path, name: str) -> Path:
-    return Path(home) / "jobs" / f"{name}.lock"
+    return (Path(home) / "jobs" / f"{name}.lock").resolve()
+
+
+#: Locks this process holds, by path, with their holder record. Closing ANY descriptor of
+#: a file drops the process's POSIX locks on it, so within the holder the file is not
+#: opened again: questions are answered from here.
+_HELD: dict[Path, dict[str, Any]] = {}
 
 
 def _try_lock(f: IO[str]) -> bool:
@@ -58,14 +64,12 @@ def _read_holder(f: IO[str]) -> dict[str, Any]:
 def lock_holder(home: Path, name: str) -> dict[str, Any] | None:
     """Who holds job ``name``'s lock now (pid, startedAt), or None when nobody does."""
     path = _lock_path(home, name)
+    if path in _HELD:
+        return dict(_HELD[path])
     if not path.exists():
         return None
     with open(path, "a+", encoding="utf-8") as f:
         holder = _read_holder(f)
-        if holder.get("pid") == os.getpid():
-            # asking from inside the holder: closing any descriptor of the file would
-            # release a POSIX lock, so the answer is the file's content
-            return holder
         if not _try_lock(f):
             return holder
         fcntl.lockf(f, fcntl.LOCK_UN)
@@ -82,27 +86,34 @@ class JobLock:
 
     def __enter__(self) -> JobLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path in _HELD:  # this very process: opening the file again would unlock it
+            self._refuse(_HELD[self.path])
         f = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
         if not _try_lock(f):
             holder = _read_holder(f)
             f.close()
-            pid = holder.get("pid", "unknown")
-            since = holder.get("startedAt", "an unknown time")
-            raise JobLockedError(
-                f"another {self.name} job is running (pid {pid}, since {since}; lock "
-                f"{self.path}); this run does nothing. Wait for it to finish, or stop that "
-                f"process (`kill {pid}`) — a killed job is resumed by the next run."
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(json.dumps({"pid": os.getpid(),
-                            "startedAt": datetime.now(UTC).isoformat(timespec="seconds")}))
-        f.flush()
+            self._refuse(holder)
         self._f = f
+        record = {"pid": os.getpid(),
+                  "startedAt": datetime.now(UTC).isoformat(timespec="seconds")}
+        self._f.seek(0)
+        self._f.truncate()
+        self._f.write(json.dumps(record))
+        self._f.flush()
+        _HELD[self.path] = record
         return self
+
+    def _refuse(self, holder: dict[str, Any]) -> None:
+        pid = holder.get("pid", "unknown")
+        since = holder.get("startedAt", "an unknown time")
+        raise JobLockedError(
+            f"another {self.name} job is running (pid {pid}, since {since}; lock "
+            f"{self.path}); this run does nothing. Wait for it to finish, or stop that "
+            f"process (`kill {pid}`) — a killed job is resumed by the next run.")
 
     def __exit__(self, *exc: object) -> None:
         if self._f is not None:
+            _HELD.pop(self.path, None)
             self._f.seek(0)
             self._f.truncate()
             self._f.flush()

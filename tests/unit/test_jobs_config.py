@@ -1,0 +1,99 @@
+"""The nightly job's settings, lock and ledger (no database needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kgx.errors import ConfigError
+from kgx.jobs.config import JobConfig, load_job_config
+from kgx.jobs.ledger import Ledger
+from kgx.jobs.lock import JobLock, JobLockedError, lock_holder
+
+
+def _toml(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "kgx.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_defaults_keep_align_and_enrich_off() -> None:
+    job = JobConfig()
+    assert "align" not in job.steps and "enrich" not in job.steps
+    assert job.steps[0] == "load"
+
+
+def test_settings_are_read_checked_and_paths_made_absolute(tmp_path: Path) -> None:
+    path = _toml(tmp_path, '[kgx]\nbatch_size = 10\n[job.nightly]\nsteps = ["audit", "load"]\n'
+                           'source = "dumps/*.json"\naudit_langs = "de, ja"\n'
+                           'train_config = "train.toml"\n[job.nightly.enrich]\nlangs = ["ja"]\n')
+    job = load_job_config("nightly", path)
+    assert job.steps == ("load", "audit")
+    assert job.source == str(tmp_path / "dumps" / "*.json")
+    assert job.train_config == str(tmp_path / "train.toml")
+    assert job.audit_langs == ("de", "ja")
+    assert job.enrich == {"langs": ["ja"]}
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_job_config("nightly", _toml(tmp_path, "[job.nightly]\nretrain = 3\n"))
+    with pytest.raises(ConfigError, match="unknown step"):
+        load_job_config("nightly", _toml(tmp_path, '[job.nightly]\nsteps = ["lode"]\n'))
+
+
+def test_the_newest_dump_of_a_glob_or_folder_is_loaded(tmp_path: Path) -> None:
+    old, new = tmp_path / "a.json", tmp_path / "b.json"
+    old.write_text("[]")
+    new.write_text("[]")
+    os.utime(old, (time.time() + 100, time.time() + 100))  # names do not decide, mtimes do
+    assert JobConfig(source=str(tmp_path / "*.json")).resolve_source() == old
+    assert JobConfig(source=str(tmp_path)).resolve_source() == old
+    with pytest.raises(ConfigError, match="source is not set"):
+        JobConfig().resolve_source()
+    with pytest.raises(ConfigError, match="no dump found"):
+        JobConfig(source=str(tmp_path / "*.gz")).resolve_source()
+
+
+def test_the_lock_names_its_holder_and_dies_with_it(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from kgx.jobs.lock import JobLock\n"
+         f"with JobLock(Path({str(tmp_path)!r}), 'nightly'):\n"
+         "    print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert lock_holder(tmp_path, "nightly")["pid"] == holder.pid  # type: ignore[index]
+        with pytest.raises(JobLockedError, match=f"pid {holder.pid}"), JobLock(tmp_path,
+                                                                             "nightly"):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert lock_holder(tmp_path, "nightly") is None
+    with JobLock(tmp_path, "nightly"):
+        assert lock_holder(tmp_path, "nightly")["pid"] == os.getpid()  # type: ignore[index]
+        with pytest.raises(JobLockedError, match=f"pid {os.getpid()}"), JobLock(tmp_path,
+                                                                              "nightly"):
+            pass  # a second run inside the same process is refused too ...
+        other = subprocess.run([sys.executable, "-c", "from pathlib import Path; "
+                                "from kgx.jobs.lock import JobLock\n"
+                                f"with JobLock(Path({str(tmp_path)!r}), 'nightly'): pass"],
+                               capture_output=True, text=True)
+        assert other.returncode != 0
+        # ... and asking or refusing inside the holder did not drop its lock
+        assert f"another nightly job is running (pid {os.getpid()}" in other.stderr
+
+
+def test_ledger_survives_as_whole_versions(tmp_path: Path) -> None:
+    ledger = Ledger.of(tmp_path, "nightly")
+    assert not ledger.unfinished
+    ledger.start("job-1", ["load", "audit"], "2026-01-01T00:00:00+00:00")
+    ledger.set_step("load", status="running")
+    again = Ledger.of(tmp_path, "nightly")
+    assert again.unfinished and again.step("load")["status"] == "running"
+    assert again.step("audit")["status"] == "pending"
+    assert not list(tmp_path.rglob("*.tmp"))
