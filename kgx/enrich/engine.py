@@ -262,7 +262,7 @@ def _write(graph: Graph, rows: Sequence[dict[str, Any]], run_id: str) -> Counter
 _GAPS = """
 MATCH (e:Entity {kg: $kg})
 WHERE e.id > $after
-  AND (EXISTS { (e)-[:HAS_NAME]->() } OR EXISTS { (e)-[:HAS_SITELINK]->() })
+  AND (e.hash IS NOT NULL OR EXISTS { (e)-[:HAS_NAME]->() })
   AND any(l IN $langs WHERE
         ($names AND NOT EXISTS { (e)-[:HAS_NAME]->(:Name {lang: l, primary: true}) })
      OR ($descs AND NOT EXISTS { (e)-[:HAS_DESCRIPTION]->(:Description {lang: l}) }))

@@ -2,7 +2,11 @@
 
 Wikidata descriptions are short noun phrases that tell an entity from others with the same
 label: no article, no final full stop, lower-case start except where the language
-capitalises (German nouns) or the phrase starts with a proper name. From the graph kgx has
+capitalises (German nouns) or the phrase starts with a proper name. The phrase starts with
+a class or occupation label, which Wikidata already writes that way (``city``,
+``Stadt``, ``Abrahamic religion``), so kgx keeps the label's case rather than guess
+which words are proper (``Colonial Colleges`` is a name, not a title-cased noun). From the
+graph kgx has
 the classes (P31), occupation (P106), citizenship (P27), country (P17), location (P131)
 and dates (P569, P570, P571):
 
@@ -30,14 +34,12 @@ class Template:
     place: str  # {cls} {place}
     other: str  # {cls} {year}
     years: str = "({born}–{died})"
-    lower_first: bool = True
 
 
 #: Templates per language (base code); ``{years}`` and ``{year}`` vanish when unknown.
 TEMPLATES: dict[str, Template] = {
     "en": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
-    "de": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}",
-                   lower_first=False),
+    "de": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
     "fr": Template("{occupation} {years}", "{cls} de {place}", "{cls} {year}"),
     "es": Template("{occupation} {years}", "{cls} de {place}", "{cls} {year}"),
     "it": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
@@ -49,13 +51,11 @@ TEMPLATES: dict[str, Template] = {
                    years="({born}—{died})"),
     "pl": Template("{occupation} {years}", "{cls} ({place})", "{cls} {year}"),
     "ja": Template("{occupation}{years}", "{place}の{cls}", "{cls}{year}",
-                   years="（{born} - {died}）", lower_first=False),
+                   years="（{born} - {died}）"),
     "zh": Template("{occupation}{years}", "{place}的{cls}", "{cls}{year}",
-                   years="（{born}—{died}）", lower_first=False),
-    "ko": Template("{occupation} {years}", "{place}의 {cls}", "{cls} {year}",
-                   lower_first=False),
-    "ar": Template("{occupation} {years}", "{cls} في {place}", "{cls} {year}",
-                   lower_first=False),
+                   years="（{born}—{died}）"),
+    "ko": Template("{occupation} {years}", "{place}의 {cls}", "{cls} {year}"),
+    "ar": Template("{occupation} {years}", "{cls} في {place}", "{cls} {year}"),
 }
 
 _YEAR = re.compile(r"^\+(\d{1,4})-\d\d-\d\dT[^/]*/(\d+)$")
@@ -68,13 +68,6 @@ def year_of(value: str) -> str | None:
     if not m or int(m[2]) < 9:
         return None
     return str(int(m[1]))
-
-
-def _lower_first(text: str) -> str:
-    first = text.split(" ", 1)[0]
-    if len(first) > 1 and first[1:].islower() and first[0].isupper():
-        return text[0].lower() + text[1:]
-    return text
 
 
 def _first_year(view: EntityView, pid: str) -> str | None:
@@ -125,8 +118,6 @@ class DescriptionSource(Source):
                 text = tpl.other.format(cls=cls.text, year=f"({year})" if year else "")
                 used = [cls]
         text = " ".join(text.split()).strip()
-        if tpl.lower_first:
-            text = _lower_first(text)
         if text and len(text) <= 250:
             yield self.candidate(view, lang, text, derived_from=[u.key for u in used],
                                  template=lang.split("-")[0],

@@ -216,15 +216,21 @@ _NATIVE_FAMILY_FIRST = frozenset({"Hani", "Hang", "Hira"})
 
 
 def compose_name(lang: str, given: str, family: str) -> str:
-    """A person's name from a given and a family name, in ``lang``'s order: family first
-    without a space for native Chinese, Japanese and Korean names; given・family for
-    Japanese katakana names, given·family in Chinese; family first in Hungarian and
-    Vietnamese; given first elsewhere."""
+    """A person's name from a given and a family name, in ``lang``'s order.
+
+    Chinese, Japanese and Korean put a native family name first, without a space
+    (``安倍晋三``); a native name is written in Han or Hangul and its parts are short (a
+    family name of one or two characters, a given name of at most two). Transcribed foreign
+    names keep the given name first: ``ダグラス・アダムズ``, ``道格拉斯·亚当斯``,
+    ``더글러스 애덤스``. Hungarian and Vietnamese put the family name first; other
+    languages the given name."""
     base = lang.split("-")[0]
     scripts = name_scripts(given + family)
     if base in ("zh", "ja", "ko", "yue", "wuu", "lzh"):
-        if scripts and scripts <= _NATIVE_FAMILY_FIRST:
-            return f"{family}{given}" if base != "ko" else f"{family}{given}"
+        native = (bool(scripts) and scripts <= _NATIVE_FAMILY_FIRST
+                  and len(family) <= 2 and len(given) <= 2)
+        if native:
+            return f"{family}{given}"
         if base == "ja":
             return f"{given}・{family}"
         if base == "ko":

@@ -1,0 +1,153 @@
+"""`kgx enrich` on the real graph: provenance, Wikidata's rules, idempotence, exact revert,
+aligned entities, masked coverage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgx.enrich.coverage import masked_coverage
+from kgx.enrich.engine import MAX_TEXT, enrich
+from kgx.enrich.wikikge import normalize
+from kgx.graph.connection import Graph
+from kgx.ingest.load import load_wikidata
+from kgx.provenance.runs import revert_run
+
+DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
+LANGS = ["de-ch", "zh-hk", "ja"]
+
+
+def _state(graph: Graph) -> tuple:
+    nodes = graph.read("MATCH (n) WHERE NOT n:Run "
+                       "RETURN elementId(n) AS i, labels(n) AS l, properties(n) AS p")
+    rels = graph.read("MATCH (a)-[r]->(b) RETURN elementId(r) AS i, type(r) AS t, "
+                      "elementId(a) AS a, elementId(b) AS b, properties(r) AS p")
+    return (sorted((n["i"], n["l"], sorted(n["p"].items())) for n in nodes),
+            sorted((r["i"], r["t"], r["a"], r["b"], sorted(r["p"].items())) for r in rels))
+
+
+@pytest.fixture()
+def loaded(graph: Graph) -> Graph:
+    load_wikidata(graph, DUMP)
+    return graph
+
+
+def test_enrich_writes_generated_names_with_provenance_and_reverts_exactly(
+        loaded: Graph) -> None:
+    graph = loaded
+    before = _state(graph)
+    originals = graph.read("MATCH (n:Name) RETURN n.lang + '|' + n.text AS k, n.status AS s "
+                           "ORDER BY k, s")
+    result = enrich(graph, LANGS, learn_sample=49)
+    assert result.run_id and result.counts["names"] > 0
+
+    gen = graph.read("""
+        MATCH (e:Entity)-[:HAS_NAME]->(n:Name {status: 'generated'})
+        OPTIONAL MATCH (n)-[:WAS_GENERATED_BY]->(r:Run)
+        RETURN e.id AS id, n.lang AS lang, n.text AS text, n.run AS run, r.id AS runNode,
+               n.score AS score, n.primary AS primary,
+               [(n)-[d:WAS_DERIVED_FROM]->(s) | [labels(s)[0], d.method, d.score]] AS derived
+        """)
+    assert len(gen) == result.counts["names"]
+    for g in gen:
+        assert g["lang"] in LANGS and g["run"] == result.run_id == g["runNode"]
+        assert g["derived"], g
+        assert all(lbl in ("Name", "Sitelink", "Entity") for lbl, _, _ in g["derived"])
+        assert all(0 <= s <= 1 for _, _, s in g["derived"])
+        assert g["score"] >= 0.6 and len(g["text"]) <= MAX_TEXT
+    # an entity that had a label in the language got none; at most one generated label each
+    clash = graph.read("""
+        MATCH (e:Entity)-[:HAS_NAME]->(n:Name {status: 'generated', primary: true})
+        MATCH (e)-[:HAS_NAME]->(o:Name {lang: n.lang, primary: true})
+        WHERE o <> n RETURN e.id AS id, n.lang AS lang""")
+    assert clash == []
+    # nothing generated duplicates a name the entity has
+    for g in gen:
+        same = graph.read("""
+            MATCH (e:Entity {id: $id})-[:HAS_NAME]->(o:Name {lang: $lang})
+            WHERE o.run IS NULL RETURN o.text AS t""", {"id": g["id"], "lang": g["lang"]})
+        assert normalize(g["text"]) not in {normalize(s["t"]) for s in same}
+    # originals untouched
+    assert graph.read("MATCH (n:Name) WHERE n.run IS NULL RETURN n.lang + '|' + n.text AS k, "
+                      "n.status AS s ORDER BY k, s") == originals
+
+    # a rerun adds nothing
+    again = enrich(graph, LANGS, learn_sample=49)
+    assert again.counts["names"] == 0 and again.counts["descriptions"] == 0
+    revert_run(graph, again.run_id)
+
+    revert_run(graph, result.run_id)
+    assert _state(graph) == before
+
+
+def test_descriptions_from_statements_on_codex(graph: Graph, shared_data: Path) -> None:
+    from kgx.ingest.load import load_codex
+
+    load_codex(graph, shared_data / "codex", size="s")
+    before = _state(graph)
+    # CoDEx-S's entities have types (P31) labelled in six languages but no descriptions
+    result = enrich(graph, ["en", "zh"], what="descriptions", kg="codex_s", min_score=0.0,
+                    learn_sample=100)
+    descs = graph.read("""
+        MATCH (e:Entity {kg: 'codex_s'})-[:HAS_DESCRIPTION]->(d:Description)
+        WHERE d.status = 'generated'
+        OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name {lang: d.lang, primary: true})
+        RETURN e.id AS id, d.text AS text, d.lang AS lang, d.run AS run,
+               collect(n.text) AS labels,
+               [(d)-[:WAS_DERIVED_FROM]->(s:Name) | s.text] AS from,
+               [(d)-[:WAS_GENERATED_BY]->(r:Run) | r.id] AS runs,
+               [(e)-[:HAS_DESCRIPTION]->(o:Description {lang: d.lang}) | o] AS all""")
+    assert len(descs) == result.counts["descriptions"] > 1000
+    for d in descs:
+        assert d["runs"] == [d["run"]] == [result.run_id]
+        assert len(d["all"]) == 1, "one description per language, only where there was none"
+        assert normalize(d["text"]) not in {normalize(t) for t in d["labels"]}
+        assert d["from"] and all(part in d["text"] for part in d["from"]), d
+        assert not d["text"].endswith(".") and len(d["text"]) <= MAX_TEXT
+    revert_run(graph, result.run_id)
+    assert _state(graph) == before
+
+
+def test_names_of_aligned_entities_are_used(graph: Graph) -> None:
+    graph.write("""
+        CREATE (a:Entity {kg: 'wikidata', id: 'Q42', hash: 'x'})
+               -[:HAS_NAME]->(:Name {lang: 'en', text: 'Douglas Adams', primary: true,
+                                     status: 'original'}),
+               (b:Entity {kg: 'dbp_ja', id: 'ダグラス・アダムズ', hash: 'y'})
+               -[:HAS_NAME]->(:Name {lang: 'ja', text: 'ダグラス・アダムズ', primary: true,
+                                     status: 'original'}),
+               (b)-[:SAME_AS {score: 0.97, method: 'csls', run: 'align-test'}]->(a)""")
+    result = enrich(graph, ["ja"], what="names", sources=["aligned"], min_score=0.0)
+    rows = graph.read("""
+        MATCH (:Entity {kg: 'wikidata', id: 'Q42'})-[:HAS_NAME]->(n:Name {lang: 'ja'})
+              -[d:WAS_DERIVED_FROM]->(s:Name)<-[:HAS_NAME]-(o:Entity)
+        RETURN n.text AS text, n.status AS status, d.method AS method, o.kg AS kg""")
+    assert rows == [{"text": "ダグラス・アダムズ", "status": "generated", "method": "aligned",
+                     "kg": "dbp_ja"}]
+    assert result.counts["names"] == 1
+
+
+def test_masked_coverage_scores_every_source(loaded: Graph) -> None:
+    report = masked_coverage(loaded, "ja", sample=20, learn_sample=29)
+    rows = {r["source"]: r for r in report.rows}
+    assert report.test == 20
+    assert rows["sitelink"]["gold"] == rows["aggregated (label)"]["gold"] > 20
+    assert rows["sitelink"]["p"] > 80
+    # aggregation keeps what the reliable source says and drops the unreliable ones
+    assert rows["aggregated (label)"]["p"] >= rows["transliteration"]["p"]
+    assert rows["aggregated (all kept)"]["r"] >= rows["aggregated (label)"]["r"]
+
+
+def test_cli_dry_run_writes_nothing(loaded: Graph, capsys: pytest.CaptureFixture[str]) -> None:
+    from kgx.cli import main
+
+    cfg = loaded.cfg
+    before = _state(loaded)
+    args = ["--home", str(cfg.home), "-q"]
+    if cfg.neo4j_uri:
+        args += ["--uri", cfg.neo4j_uri]
+    code = main([*args, "enrich", "--lang", "de-ch", "--dry-run", "--learn-sample", "49"])
+    out = capsys.readouterr().out
+    assert code == 0 and "(dry run)" in out and "would write" in out
+    assert _state(loaded) == before

@@ -1,0 +1,96 @@
+"""Aggregation: grouping, agreement, reliability learned by hiding names (no graph)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kgx.enrich.aggregate import Reliability, aggregate, group_candidates, learn, normalise
+from kgx.enrich.sources import Candidate, EntityView, NameRef, SiteRef, get_sources
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _dump_views() -> list[EntityView]:
+    """Views of the dump head's entities: labels, aliases, sitelinks; people and places
+    told apart by their statements (P31 human, P625 coordinates), as the graph does."""
+    views = []
+    for line in (DATA / "dump-head-2017.json").read_text(encoding="utf-8").splitlines():
+        line = line.strip().rstrip(",")
+        if not line.startswith("{"):
+            continue
+        e = json.loads(line)
+        names = [NameRef(f"l:{lg}", lg, v["value"]) for lg, v in e["labels"].items()]
+        names += [NameRef(f"a:{lg}:{i}", lg, v["value"], False)
+                  for lg, vs in e.get("aliases", {}).items() for i, v in enumerate(vs)]
+        sites = tuple(SiteRef(f"s:{k}", k, v["title"]) for k, v in e["sitelinks"].items())
+        p31 = {c["mainsnak"].get("datavalue", {}).get("value", {}).get("id")
+               for c in e["claims"].get("P31", [])}
+        cats = frozenset({"person"} if "Q5" in p31 else set()) | frozenset(
+            {"place"} if "P625" in e["claims"] else set())
+        views.append(EntityView("wikidata", e["id"], e["id"], tuple(names), (), sites, cats))
+    return views
+
+
+def _c(text: str, source: str, entity: str = "Q1", lang: str = "de") -> Candidate:
+    return Candidate(entity, lang, text, "name", source, {}, (f"{source}:{text}",))
+
+
+def test_equivalent_names_are_one_group() -> None:
+    groups = group_candidates([_c("Douglas Adams", "sitelink"), _c("douglas adams", "transfer"),
+                               _c("Douglas Adams.", "fallback"), _c("Adams", "transfer")])
+    assert sorted(len(g.candidates) for g in groups) == [1, 3]
+    assert normalise("Ｄｏｕｇｌａｓ") == normalise("douglas")  # NFKC folds full-width forms
+
+
+def test_shrinkage_towards_the_pooled_precision() -> None:
+    rel = Reliability()
+    rel.add_source("name", "de", "sitelink", hits=95, total=100)
+    rel.add_source("name", "ja", "sitelink", hits=1, total=2)
+    pooled = rel.pooled("sitelink")
+    ja = rel.precision("sitelink", "ja")
+    assert 0.5 < ja < pooled  # two observations do not outweigh a hundred elsewhere
+    assert rel.precision("sitelink", "de") > ja
+    assert rel.precision("never-seen", "de") == 0.5  # Beta(1, 1): no evidence, no opinion
+
+
+def test_agreement_raises_confidence_and_weak_sources_count_little() -> None:
+    rel = Reliability()
+    rel.add_source("name", "de", "sitelink", hits=90, total=100)
+    rel.add_source("name", "de", "transfer", hits=30, total=100)
+    rel.add_source("name", "de", "transliteration", hits=2, total=100)
+    one = rel.score(["sitelink"], "de")
+    two = rel.score(["sitelink", "transfer"], "de")
+    weak = rel.score(["transliteration"], "de")
+    assert two > one > weak
+    groups = aggregate([_c("Berlin", "sitelink"), _c("Berlin", "transfer"),
+                        _c("Berlino", "transliteration")], rel)
+    assert [g.text for g in groups] == ["Berlin", "Berlino"]  # best first
+
+
+def test_a_source_set_measured_as_unreliable_is_not_trusted_as_independent() -> None:
+    rel = Reliability()
+    for s in ("fallback", "variant"):
+        rel.add_source("name", "zh-hk", s, hits=80, total=100)
+    naive = rel.score(["fallback", "variant"], "zh-hk")
+    for _ in range(100):  # the two always come together, and are right 80 % of the time
+        rel.add_signature("name", "zh-hk", ["fallback", "variant"], hit=_ < 80)
+    assert naive > 0.95
+    assert abs(rel.score(["fallback", "variant"], "zh-hk") - 0.8) < 0.02
+
+
+def test_reliability_round_trips_through_json() -> None:
+    rel = Reliability()
+    rel.add_source("name", "de", "sitelink", hits=3, total=4)
+    rel.add_signature("name", "de", ["sitelink"], hit=True)
+    again = Reliability.from_json(rel.to_json())
+    assert again.score(["sitelink"], "de") == rel.score(["sitelink"], "de")
+
+
+def test_learning_on_real_entities_ranks_sitelinks_above_transliteration() -> None:
+    views = _dump_views()
+    rel = learn(views, "ja", get_sources(["sitelink", "transliteration", "transfer"]))
+    table = {r["source"]: r for r in rel.table() if r["lang"] == "ja"}
+    assert table["sitelink"]["total"] > 30
+    assert table["sitelink"]["precision"] > table["transliteration"]["precision"]
+    assert json.loads(rel.to_json())["signatures"]

@@ -1,0 +1,291 @@
+"""Each candidate source alone, on real Wikidata entities (no graph: views built from the
+dump's JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgx.enrich.scripts import expected_scripts, scripts_in
+from kgx.enrich.sources import (
+    SOURCES,
+    Aligned,
+    EntityView,
+    Linked,
+    NameRef,
+    SiteRef,
+    describe_sources,
+    get_sources,
+)
+from kgx.enrich.sources.languages import fallback_chain, fallback_snapshot, variants, wiki_site
+from kgx.enrich.sources.names import compose_name, strip_disambiguation
+from kgx.enrich.wikikge import normalize
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _entities() -> dict[str, dict[str, Any]]:
+    out = {}
+    for line in (DATA / "dump-head-2017.json").read_text(encoding="utf-8").splitlines():
+        line = line.strip().rstrip(",")
+        if line.startswith("{"):
+            e = json.loads(line)
+            out[e["id"]] = e
+    return out
+
+
+ENTITIES = _entities()
+
+
+def view_of(qid: str, categories: frozenset[str] = frozenset(), *,
+            drop: str | None = None, entity: dict[str, Any] | None = None,
+            **extra: Any) -> EntityView:
+    """A view of a dump entity: labels, aliases, descriptions and sitelinks as nodes with
+    made-up keys; ``drop`` leaves out one language's names."""
+    e = entity or ENTITIES[qid]
+    names = []
+    for lang, v in e.get("labels", {}).items():
+        if lang != drop:
+            names.append(NameRef(f"label:{lang}", lang, v["value"], True))
+    for lang, vs in e.get("aliases", {}).items():
+        if lang != drop:
+            names += [NameRef(f"alias:{lang}:{i}", lang, v["value"], False)
+                      for i, v in enumerate(vs)]
+    descs = tuple(NameRef(f"desc:{lang}", lang, v["value"])
+                  for lang, v in e.get("descriptions", {}).items())
+    sites = tuple(SiteRef(f"site:{s}", s, v["title"]) for s, v in e.get("sitelinks", {}).items())
+    return EntityView("wikidata", qid, f"entity:{qid}", tuple(names), descs, sites,
+                      categories, **extra)
+
+
+def texts(source: str, view: EntityView, lang: str) -> list[str]:
+    return [c.text for c in SOURCES[source]().propose(view, lang)]
+
+
+# -- the registry ------------------------------------------------------------------------
+
+TESTED = {"sitelink", "alias", "fallback", "variant", "transfer", "transliteration",
+          "composition", "aligned", "statements", "mt", "llm", "llm-description"}
+
+
+def test_every_registered_source_has_a_test_and_a_line_in_kgx_ls() -> None:
+    rows = describe_sources()
+    assert {r["name"] for r in rows} == set(SOURCES)
+    assert set(SOURCES) <= TESTED, f"sources without a test: {set(SOURCES) - TESTED}"
+    assert all(r["about"] for r in rows)
+
+
+def test_remote_sources_are_off_unless_configured() -> None:
+    from kgx.config import load_config
+
+    names = {s.name for s in get_sources(cfg=load_config(env={}))}
+    assert {"mt", "llm", "llm-description"}.isdisjoint(names)
+    assert {"sitelink", "fallback", "statements"} <= names
+
+
+def test_unknown_source_is_a_clear_error() -> None:
+    from kgx.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="kgx ls sources"):
+        get_sources(["sitelinks-typo"])
+
+
+# -- language data -------------------------------------------------------------------------
+
+def test_fallback_snapshot_says_where_it_came_from_and_follows_chains() -> None:
+    snap = fallback_snapshot()
+    assert "MediaWiki" in snap["source"] and snap["retrieved"]
+    assert fallback_chain("de-ch") == ["de", "mul"]
+    assert fallback_chain("zh-mo")[:3] == ["zh-hk", "zh-hant", "zh-hans"]
+    assert fallback_chain("lmo")[-2:] == ["it", "mul"]
+    assert fallback_chain("en") == ["mul"]
+
+
+def test_variants_share_the_base_language() -> None:
+    assert "pt-br" in variants("pt") and "pt" in variants("pt-br")
+    assert {"zh-hans", "zh-hant", "zh-tw"} <= variants("zh-cn")
+    assert all(v.startswith("de") for v in variants("de-ch"))
+    assert wiki_site("zh-min-nan") == "zh_min_nanwiki" and wiki_site("yue") == "zh_yuewiki"
+
+
+# -- sitelinks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", ["Paris (Texas)", "Mercurio (astronomía)", "水星 (天体)",
+                                   "Venus (Planet)"])
+def test_disambiguation_is_removed(title: str) -> None:
+    stripped = strip_disambiguation(title)
+    assert stripped == title.split(" (")[0]
+
+
+def test_sitelink_titles_are_the_labels_of_real_entities() -> None:
+    agree = total = 0
+    for qid in ENTITIES:
+        for lang in ("de", "ja", "ru", "fr"):
+            label = ENTITIES[qid].get("labels", {}).get(lang)
+            got = texts("sitelink", view_of(qid, drop=lang), lang)
+            if label and got:
+                total += 1
+                agree += normalize(got[0]) == normalize(label["value"])
+    assert total > 100
+    assert agree / total > 0.8, (agree, total)
+
+
+# -- aliases -----------------------------------------------------------------------------
+
+
+def test_an_alias_is_promoted_only_when_there_is_no_label() -> None:
+    view = view_of("Q23")
+    assert texts("alias", view, "en") == []  # it has an English label
+    aliases = [a["value"] for a in ENTITIES["Q23"]["aliases"]["en"]]
+    got = list(SOURCES["alias"]().propose(view.masked("en", names="label"), "en"))
+    assert [c.text for c in got] == aliases
+    assert [c.evidence["position"] for c in got] == list(range(len(aliases)))
+
+
+# -- fallbacks and variants ----------------------------------------------------------------
+
+
+def test_fallback_gives_the_german_label_to_swiss_german() -> None:
+    view = view_of("Q64", drop="de-ch")
+    got = [c for c in SOURCES["fallback"]().propose(view, "de-ch")]
+    assert got[0].text == ENTITIES["Q64"]["labels"]["de"]["value"]
+    assert got[0].evidence["from_lang"] == "de" and got[0].derived_from == ("label:de",)
+
+
+def test_fallback_converts_between_chinese_standards() -> None:
+    # Q255 Beethoven: only a Simplified label is left for zh-hk to fall back to
+    e = ENTITIES["Q255"]
+    keep = {"zh-hans": e["labels"]["zh-hans"]}
+    view = view_of("Q255", entity={"labels": keep})
+    got = texts("fallback", view, "zh-hk")
+    assert got and got[0] != keep["zh-hans"]["value"]
+    assert set(scripts_in(got[0])) <= {"Hani", "Zyyy"}
+    assert got[0] == e["labels"]["zh-hant"]["value"], "ICU's conversion is the zh-hant label"
+
+
+def test_variant_reads_other_variants_only() -> None:
+    view = view_of("Q175", drop="pt")
+    got = texts("variant", view, "pt")
+    assert got == [ENTITIES["Q175"]["labels"]["pt-br"]["value"]]
+    assert texts("variant", view_of("Q175", drop="ja"), "ja") == []
+
+
+# -- transfer and transliteration ----------------------------------------------------------
+
+
+def test_transfer_only_for_names_that_travel_and_only_in_the_same_script() -> None:
+    person = view_of("Q255", frozenset({"person"}), drop="de")
+    got = texts("transfer", person, "de")
+    assert got and normalize(got[0]) == normalize(ENTITIES["Q255"]["labels"]["de"]["value"])
+    assert all(set(scripts_in(t)) - {"Zyyy"} <= {"Latn"} for t in got)
+    assert texts("transfer", view_of("Q144", frozenset(), drop="de"), "de") == []  # dog
+
+
+def test_transliteration_writes_the_target_script() -> None:
+    view = view_of("Q255", frozenset({"person"}), drop="ru")
+    for lang in ("ru", "ja", "ko"):
+        out = texts("transliteration", view_of("Q255", frozenset({"person"}), drop=lang), lang)
+        assert out, lang
+        expected = expected_scripts(lang)
+        assert expected is not None
+        assert all(set(scripts_in(t)) - {"Zyyy", "Zinh"} <= expected for t in out), (lang, out)
+    assert texts("transliteration", view_of("Q144", drop="ru"), "ru") == []
+    assert view.id == "Q255"
+
+
+# -- composition ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def q42(shared_data: Path) -> dict[str, Any]:
+    return json.loads((shared_data / "wikidata" / "Q42-2018.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("lang,given,family", [
+    ("ja", "ダグラス", "アダムズ"), ("ru", "Дуглас", "Адамс"), ("zh", "道格拉斯", "亚当斯"),
+    ("de", "Douglas", "Adams")])
+def test_composition_matches_douglas_adams_real_labels(lang: str, given: str, family: str,
+                                                       q42: dict[str, Any]) -> None:
+    view = EntityView("wikidata", "Q42", "entity:Q42", categories=frozenset({"person"}),
+                      links=(Linked("P735", "Q463035", "e:g", {lang: NameRef("g", lang, given)}),
+                             Linked("P734", "Q351735", "e:f", {lang: NameRef("f", lang, family)})))
+    got = [c for c in SOURCES["composition"]().propose(view, lang)]
+    assert [c.text for c in got] == [q42["labels"][lang]["value"]]
+    assert got[0].derived_from == ("g", "f")
+
+
+def test_native_east_asian_names_put_the_family_name_first() -> None:
+    assert compose_name("ja", "晋三", "安倍") == "安倍晋三"
+    assert compose_name("hu", "Ferenc", "Puskás") == "Puskás Ferenc"
+
+
+def test_composition_needs_one_given_and_one_family_name() -> None:
+    links = (Linked("P735", "Q1", "a", {"de": NameRef("a1", "de", "Anna")}),
+             Linked("P735", "Q2", "b", {"de": NameRef("b1", "de", "Maria")}),
+             Linked("P734", "Q3", "c", {"de": NameRef("c1", "de", "Müller")}))
+    view = EntityView("wikidata", "Qx", "x", categories=frozenset({"person"}), links=links)
+    assert texts("composition", view, "de") == []
+
+
+# -- aligned entities ----------------------------------------------------------------------
+
+
+def test_aligned_entities_lend_their_names() -> None:
+    other = Aligned("dbp_ja", "ダグラス・アダムズ", "o", 0.93, "csls",
+                    (NameRef("on", "ja", "ダグラス・アダムズ"), NameRef("oe", "en", "x")))
+    view = EntityView("wikidata", "Q42", "e", aligned=(other,))
+    got = list(SOURCES["aligned"]().propose(view, "ja"))
+    assert [c.text for c in got] == ["ダグラス・アダムズ"]
+    assert got[0].evidence["alignScore"] == 0.93 and got[0].derived_from == ("on",)
+
+
+# -- descriptions --------------------------------------------------------------------------
+
+
+def test_descriptions_follow_wikidata_style() -> None:
+    from kgx.enrich.sources.descriptions import year_of
+
+    e = ENTITIES["Q23"]
+    born = e["claims"]["P569"][0]["mainsnak"]["datavalue"]["value"]
+    died = e["claims"]["P570"][0]["mainsnak"]["datavalue"]["value"]
+    lit = {"P569": [f"{born['time']}/{born['precision']}"],
+           "P570": [f"{died['time']}/{died['precision']}"]}
+    occ = Linked("P106", "Q82955", "occ", {"en": NameRef("o-en", "en", "politician"),
+                                           "ja": NameRef("o-ja", "ja", "政治家")})
+    view = EntityView("wikidata", "Q23", "e", categories=frozenset({"person"}), links=(occ,),
+                      literals=lit)
+    en = list(SOURCES["statements"]().propose(view, "en"))
+    assert en[0].text == f"politician ({year_of(lit['P569'][0])}–{year_of(lit['P570'][0])})"
+    assert en[0].text[0].islower() and not en[0].text.endswith(".")
+    assert en[0].derived_from == ("o-en",)
+    city = Linked("P31", "Q515", "c", {"de": NameRef("c-de", "de", "Stadt")})
+    country = Linked("P17", "Q183", "d", {"de": NameRef("d-de", "de", "Deutschland")})
+    place = EntityView("wikidata", "Q64", "e", categories=frozenset({"place"}),
+                       links=(city, country))
+    assert texts("statements", place, "de") == ["Stadt in Deutschland"]  # German keeps case
+    assert texts("statements", place, "xx") == []  # no template, no description
+
+
+# -- remote back ends degrade ----------------------------------------------------------------
+
+
+class _DeadBackend:
+    def translate(self, texts: list[str], source: str, target: str) -> list[str | None]:
+        from kgx.enrich.backends import BackendUnavailable
+
+        raise BackendUnavailable("connection refused", backend="libretranslate")
+
+    def name(self, *a: Any, **k: Any) -> str | None:
+        raise TimeoutError("timed out")
+
+    describe = name
+
+
+@pytest.mark.parametrize("name", ["mt", "llm", "llm-description"])
+def test_a_failing_back_end_gives_no_candidates_and_no_error(name: str) -> None:
+    source = SOURCES[name]()
+    source.backend = _DeadBackend()  # type: ignore[attr-defined]
+    assert list(source.propose_many([view_of("Q23", drop="ja")], "ja")) == []
