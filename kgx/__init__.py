@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kgx._version import __version__
 
 _WHERE = {
+    "KG": "kgx.api",
     "Config": "kgx.config",
     "load_config": "kgx.config",
     "KGXError": "kgx.errors",
@@ -35,6 +36,7 @@ __all__ = [
     "__version__",
     "Config",
     "Graph",
+    "KG",
     "KGXError",
     "bulk_load_wikidata",
     "connect",
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from kgx.api import KG
     from kgx.config import Config, load_config
     from kgx.errors import KGXError
     from kgx.graph.connection import Graph, connect

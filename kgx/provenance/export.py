@@ -51,7 +51,7 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -621,8 +621,8 @@ def _csv_cell(v: Any) -> Any:
     return "" if v is None else v
 
 
-def export_csv(graph: Graph, query: str, out: str | Path, params: dict[str, Any] | None = None,
-               *, on_rows: Callable[[int], None] | None = None) -> ExportResult:
+def export_csv(graph: Graph, query: str, out: str | Path,
+               params: dict[str, Any] | None = None) -> ExportResult:
     """Write the rows of named query ``query`` (``cypher/QUERY.cypher``) as CSV with a header.
 
     Lists and maps are written as JSON; ``params`` as for ``graph.query`` (strings are
@@ -642,6 +642,4 @@ def export_csv(graph: Graph, query: str, out: str | Path, params: dict[str, Any]
             for row in rows:
                 writer.writerow({k: _csv_cell(v) for k, v in row.items()})
     result.counts["rows"] = len(rows)
-    if on_rows:
-        on_rows(len(rows))
     return result

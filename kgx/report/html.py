@@ -78,6 +78,11 @@ RETURN coalesce(d.method, '(none)') AS source, count(DISTINCT n) AS candidates,
 ORDER BY candidates DESC, source
 """
 
+_RELIABILITY = """
+MATCH (r:Run {kind: 'enrich'}) WHERE r.reliability IS NOT NULL
+RETURN r.id AS id, r.reliability AS reliability ORDER BY r.startedAt DESC LIMIT 1
+"""
+
 _AUDIT = """
 MATCH (n:Name {status: 'suspect'})
 RETURN n.lang AS lang, coalesce(n.reasons, []) AS reasons
@@ -128,17 +133,9 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     data["coverage"] = {"total": total, "rows": coverage}
 
     enrich_runs = [r for r in graph.read(_RUNS, {"limit": 1000}) if r["kind"] == "enrich"]
-    precision: dict[str, float] = {}
-    for run in reversed(enrich_runs):  # newest last, so it wins
-        counts = _json(run["counts"])
-        nested = counts.get("precision")
-        if isinstance(nested, dict):
-            precision.update({str(k): float(v) for k, v in nested.items()
-                              if isinstance(v, int | float)})
-        for key, value in counts.items():
-            if key.startswith("precision:") and isinstance(value, int | float):
-                precision[key.split(":", 1)[1]] = float(value)
+    precision, measured_on, measured_by = _precision(graph, enrich_runs)
     data["sources"] = {"rows": graph.read(_SOURCES), "precision": precision,
+                       "measuredOn": measured_on, "measuredBy": measured_by,
                        "enrichRuns": len(enrich_runs)}
 
     by_lang: Counter[str] = Counter()
@@ -160,6 +157,37 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     }
     data["runs"] = graph.read(_RUNS, {"limit": runs_limit})
     return data
+
+
+def _precision(graph: Graph, enrich_runs: list[dict[str, Any]]
+               ) -> tuple[dict[str, float], dict[str, int], str | None]:
+    """Each source's measured precision: from the newest enrichment run's reliability
+    (``{"sources": {"kind|lang|source": [hits, total]}}``, learned by hiding names the graph
+    has and regenerating them), pooled over kinds and languages; else from runs' counts
+    (``precision: {source: p}`` or ``precision:<source>``)."""
+    rows = graph.read(_RELIABILITY)
+    if rows:
+        hits: Counter[str] = Counter()
+        totals: Counter[str] = Counter()
+        for key, value in _json(rows[0]["reliability"]).get("sources", {}).items():
+            parts = str(key).split("|")
+            if len(parts) == 3 and isinstance(value, list) and len(value) == 2:
+                hits[parts[2]] += int(value[0])
+                totals[parts[2]] += int(value[1])
+        if any(totals.values()):
+            return ({s: hits[s] / n for s, n in totals.items() if n},
+                    {s: n for s, n in totals.items() if n}, rows[0]["id"])
+    precision: dict[str, float] = {}
+    for run in reversed(enrich_runs):  # newest last, so it wins
+        counts = _json(run["counts"])
+        nested = counts.get("precision")
+        if isinstance(nested, dict):
+            precision.update({str(k): float(v) for k, v in nested.items()
+                              if isinstance(v, int | float)})
+        for key, value in counts.items():
+            if key.startswith("precision:") and isinstance(value, int | float):
+                precision[key.split(":", 1)[1]] = float(value)
+    return precision, {}, None
 
 
 def _curve(run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -288,14 +316,16 @@ def _sources_html(src: dict[str, Any]) -> str:
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
         ax.set_xlabel("measured precision (%)")
-        ax.set_title("Measured precision per source (from enrichment runs)")
+        by = f" (run {src['measuredBy']})" if src.get("measuredBy") else ""
+        ax.set_title(f"Measured precision per source{by}")
         parts.append(_img(_png(fig), "measured precision per source"))
     else:
         parts.append(_empty("measured precision: no data yet (no enrichment run recorded a "
                             "per-source precision)"))
-    table = [r | {"precision": precision.get(r["source"])} for r in rows]
+    table = [r | {"precision": precision.get(r["source"]),
+                  "measured on": src.get("measuredOn", {}).get(r["source"])} for r in rows]
     return "".join(parts) + _table(table, ["source", "candidates", "kept", "meanScore",
-                                           "precision"])
+                                           "precision", "measured on"])
 
 
 def _audit_html(audit: dict[str, Any]) -> str:

@@ -83,11 +83,12 @@ def _fake_model(store: ModelStore) -> None:
 
 def test_report_has_every_section_and_plots(graph: Graph, tmp_path: Path) -> None:
     seed = seed_enrichment(graph)
-    # an enrichment run that measured its sources' precision
-    graph.write("MATCH (r:Run {id: $id}) SET r.counts = $counts",
-                {"id": seed["enrich"], "counts": json.dumps(
-                    {"generated": 11, "precision": {"translation": 0.8,
-                                                    "label-transfer": 0.95}})})
+    # the reliability an enrichment run learned ("kind|lang|source": [hits, total]), as
+    # kgx.enrich.engine stores it on its run
+    graph.write("MATCH (r:Run {id: $id}) SET r.reliability = $rel",
+                {"id": seed["enrich"], "rel": json.dumps({"sources": {
+                    "name|sw|translation": [8, 10], "name|yo|translation": [2, 10],
+                    "name|sw|label-transfer": [9, 10]}, "signatures": {}})})
     store = ModelStore(tmp_path / "models")
     _fake_model(store)
     path = write_report(graph, tmp_path / "report", models=store)
@@ -103,11 +104,22 @@ def test_report_has_every_section_and_plots(graph: Graph, tmp_path: Path) -> Non
     assert sw["after"] - sw["before"] == 4  # Q13, Q82, Q102, Q116 gained a Swahili name
     assert "sw" in text["coverage"] and "yo" in text["coverage"]
     assert "label-transfer" in text["sources"] and "no data yet" not in text["sources"]
-    assert data["sources"]["precision"] == {"translation": 0.8, "label-transfer": 0.95}
+    assert data["sources"]["precision"] == {"translation": 0.5, "label-transfer": 0.9}
+    assert data["sources"]["measuredOn"] == {"translation": 20, "label-transfer": 10}
     assert "ja" in text["audit"]
     assert "train-20261124T000000-beef" in text["training"]
     assert seed["enrich"] in text["runs"] and seed["audit"] in text["runs"]
     assert "alignment curves: no data yet" in text["alignment"]
+
+
+def test_precision_from_run_counts_when_no_reliability(graph: Graph) -> None:
+    seed = seed_enrichment(graph)
+    graph.write("MATCH (r:Run {id: $id}) SET r.counts = $counts",
+                {"id": seed["enrich"], "counts": json.dumps(
+                    {"generated": 11, "precision": {"translation": 0.8},
+                     "precision:label-transfer": 0.95})})
+    assert collect(graph)["sources"]["precision"] == {"translation": 0.8,
+                                                      "label-transfer": 0.95}
 
 
 def test_report_of_an_empty_graph_says_no_data(graph: Graph, tmp_path: Path) -> None:
