@@ -75,6 +75,7 @@ __all__ = [
     "export_csv",
     "read_quickstatements",
     "entity_iri",
+    "query_columns",
 ]
 
 log = logging.getLogger(__name__)
@@ -426,7 +427,7 @@ def export_rdf(graph: Graph, out: str | Path, *, fmt: str = "turtle",
                     w.link(page_kg, row, "same_as")
             w.flush()
     result.counts, result.skipped = w.counts, w.skipped
-    log.info(result.summary())
+    log.debug(result.summary())
     return result
 
 
@@ -584,7 +585,7 @@ def export_quickstatements(graph: Graph, out: str | Path, *, min_score: float | 
                 for cmd in _plan_entity(item, by_item[item], existing[item], result.skipped):
                     f.write(cmd.line() + "\n")
                     result.counts[cmd.kind] += 1
-    log.info(result.summary())
+    log.debug(result.summary())
     return result
 
 
@@ -621,6 +622,35 @@ def _csv_cell(v: Any) -> Any:
     return "" if v is None else v
 
 
+_RETURN = re.compile(r"\bRETURN\s+(?:DISTINCT\s+)?", re.I)
+_RETURN_END = re.compile(r"\s(?:ORDER\s+BY|SKIP|LIMIT)\s", re.I)
+
+
+def query_columns(text: str) -> list[str]:
+    """The column names of a query's final ``RETURN`` (for the header of an empty result)."""
+    matches = list(_RETURN.finditer(text))
+    if not matches:
+        return []
+    clause = text[matches[-1].end():]
+    end = _RETURN_END.search(" " + clause + " ")
+    clause = clause[:max(0, end.start() - 1)] if end else clause
+    items, depth, current = [], 0, ""
+    for ch in clause:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    items.append(current)
+    cols = []
+    for item in (i.strip() for i in items if i.strip()):
+        alias = re.search(r"\sAS\s+`?(\w+)`?\s*$", item, re.I)
+        cols.append(alias[1] if alias else " ".join(item.split()))
+    return cols
+
+
 def export_csv(graph: Graph, query: str, out: str | Path,
                params: dict[str, Any] | None = None) -> ExportResult:
     """Write the rows of named query ``query`` (``cypher/QUERY.cypher``) as CSV with a header.
@@ -636,8 +666,9 @@ def export_csv(graph: Graph, query: str, out: str | Path,
     rows = graph.query(query, **(params or {}))
     result = ExportResult(Path(out))
     with _atomic_text(out) as f:
-        if rows:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        columns = list(rows[0]) if rows else query_columns(q.text)
+        if columns:
+            writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             for row in rows:
                 writer.writerow({k: _csv_cell(v) for k, v in row.items()})

@@ -288,6 +288,13 @@ def test_csv_of_a_named_query(session_graph: Graph, seeded: dict[str, Any],
     assert [r["text"] for r in rows] == [e["text"] for e in expected]
     generated = [r for r in rows if r["status"] == "generated"]
     assert generated and all(json.loads(r["sources"]) for r in generated)
+    # no rows: still a header, the query's columns
+    empty = export_csv(session_graph, "entities_missing_name", tmp_path / "none.csv",
+                       {"lang": "en"})
+    assert empty.counts["rows"] == 0
+    assert (tmp_path / "none.csv").read_text(encoding="utf-8") == "id,english\n"
+    with pytest.raises(ConfigError, match="no query named"):
+        export_csv(session_graph, "no_such_query", tmp_path / "x.csv")
 
 
 def test_export_commands(session_graph: Graph, seeded: dict[str, Any], tmp_path: Path,
