@@ -31,13 +31,18 @@ from kgx.enrich.views import read_views
 from kgx.enrich.wikikge import Gold, Prediction, score_coverage
 from kgx.graph.connection import Graph
 
-__all__ = ["masked_coverage", "CoverageReport"]
+__all__ = ["masked_coverage", "CoverageReport", "entities_with_names"]
 
 _WITH_NAMES = """
 MATCH (e:Entity {kg: $kg})
 WHERE EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: $lang, primary: true}) WHERE n.run IS NULL }
 RETURN e.id AS id ORDER BY id
 """
+
+
+def entities_with_names(graph: Graph, lang: str, *, kg: str = "wikidata") -> list[str]:
+    """Ids of the entities of ``kg`` with an original label in ``lang``."""
+    return [r["id"] for r in graph.read(_WITH_NAMES, {"kg": kg, "lang": lang})]
 
 
 @dataclass
@@ -66,13 +71,17 @@ def _row(source: str, kind: str, preds: dict[str, list[Prediction]],
 def masked_coverage(graph: Graph, lang: str, *, kg: str = "wikidata", sample: int = 200,
                     learn_sample: int = 300, seed: int = 0,
                     sources: Sequence[str] | None = None,
-                    min_score: float = DEFAULT_MIN_SCORE) -> CoverageReport:
-    """Hide the names in ``lang`` of ``sample`` random entities, regenerate, score."""
+                    min_score: float = DEFAULT_MIN_SCORE,
+                    test_ids: Sequence[str] | None = None) -> CoverageReport:
+    """Hide the names in ``lang`` of ``sample`` random entities (or of ``test_ids``),
+    regenerate, score."""
     t0 = time.perf_counter()
-    ids = [r["id"] for r in graph.read(_WITH_NAMES, {"kg": kg, "lang": lang})]
-    rng = random.Random(f"masked:{seed}:{kg}:{lang}")
-    rng.shuffle(ids)
-    test_ids = sorted(ids[:sample])
+    if test_ids is None:
+        ids = [r["id"] for r in graph.read(_WITH_NAMES, {"kg": kg, "lang": lang})]
+        rng = random.Random(f"masked:{seed}:{kg}:{lang}")
+        rng.shuffle(ids)
+        test_ids = ids[:sample]
+    test_ids = sorted(test_ids)
     srcs: list[Source] = get_sources(sources, cfg=graph.cfg)
     rel = learn_reliability(graph, [lang], srcs, kg=kg, sample=learn_sample, seed=seed,
                             exclude=test_ids)

@@ -180,8 +180,11 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
 
 def _foreign_forms(text: str, lang: str) -> bool:
     """Whether ``text`` has Han characters that are not ``lang``'s standard form (a
-    traditional character in Simplified Chinese, an old kanji form in Japanese): the audit
-    would flag such a name, so it is not written."""
+    traditional character in zh-hans or zh-cn, a simplified one in zh-hk, an old kanji form
+    in Japanese): the audit would flag such a name, so it is not written. Plain ``zh`` is
+    exempt: its Wikidata labels (and zh.wikipedia's titles) come in both standards."""
+    if lang == "zh":  # Wikidata's zh labels are written in either standard
+        return False
     return han_standard(lang) is not None and any(han_variant(ch, lang) for ch in text)
 
 

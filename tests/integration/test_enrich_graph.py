@@ -56,6 +56,10 @@ def test_enrich_writes_generated_names_with_provenance_and_reverts_exactly(
         assert all(lbl in ("Name", "Sitelink", "Entity") for lbl, _, _ in g["derived"])
         assert all(0 <= s <= 1 for _, _, s in g["derived"])
         assert g["score"] >= 0.6 and len(g["text"]) <= MAX_TEXT
+    # the named query shows them with their provenance
+    listed = graph.query("generated_names", lang="ja", limit=10_000)
+    assert len(listed) == sum(g["lang"] == "ja" for g in gen)
+    assert all(r["from"] and r["run"] == result.run_id for r in listed)
     # an entity that had a label in the language got none; at most one generated label each
     clash = graph.read("""
         MATCH (e:Entity)-[:HAS_NAME]->(n:Name {status: 'generated', primary: true})

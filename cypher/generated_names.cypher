@@ -1,0 +1,14 @@
+// Names and descriptions kgx generated in a language, each with its confidence, the run
+// that made it and where it came from (method: the source; from: the node it derives from).
+// Try: kgx query generated_names -p lang=ja
+// @param lang: str                  the language code
+// @param kg: str = wikidata         the graph
+// @param min_score: float = 0.0     only those with at least this confidence
+// @param limit: int = 50
+MATCH (e:Entity {kg: $kg})-[:HAS_NAME|HAS_DESCRIPTION]->(n {lang: $lang, status: 'generated'})
+WHERE n.score >= $min_score
+RETURN e.id AS id, labels(n)[0] AS kind, n.text AS text, n.primary AS primary,
+       n.score AS score, n.run AS run,
+       [(n)-[d:WAS_DERIVED_FROM]->(s) |
+        d.method + ': ' + coalesce(s.lang + ' ' + s.text, s.site + ' ' + s.title, s.id)] AS from
+ORDER BY score DESC, id LIMIT $limit
