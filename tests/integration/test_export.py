@@ -315,3 +315,21 @@ def test_export_commands(session_graph: Graph, seeded: dict[str, Any], tmp_path:
     assert "wrote" in out and "skipped" in out
     assert cli.main(["export", "csv", "suspect_names", "--out", str(table)]) == 2  # no lang
     assert cli.main(["export", "rdf", "--out", str(tmp_path / "no" / "x.ttl")]) != 0
+
+
+def test_pages_read_the_entity_index_in_order(session_graph: Graph) -> None:
+    """Each page must stop at its LIMIT, not sort every remaining entity (a big graph)."""
+    from kgx.provenance.export import _PAGE
+
+    with session_graph.runner.driver.session(  # type: ignore[attr-defined]
+            database=session_graph.database) as s:
+        plan = s.run("EXPLAIN " + _PAGE, {"kg": "wikidata", "after": "", "limit": 5}
+                     ).consume().plan
+
+    def ops(p: dict[str, Any]) -> list[str]:
+        return [p["operatorType"].split("@")[0]] + [o for c in p.get("children", [])
+                                                     for o in ops(c)]
+
+    found = ops(plan)
+    assert "NodeUniqueIndexSeek" in found
+    assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(found), found
