@@ -34,3 +34,42 @@ def test_kgx_services_reach_neo4j_through_the_documented_variables() -> None:
 def test_readme_shows_the_compose_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docker compose" in readme and "NEO4J_PASSWORD" in readme
+
+
+def test_scheduler_runs_the_nightly_job_at_the_configured_time(tmp_path: Path) -> None:
+    """Run the scheduler's own shell loop, with a `kgx` that records its arguments."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import time
+    from datetime import datetime, timedelta
+
+    scheduler = _compose()["services"]["scheduler"]
+    assert scheduler["environment"]["KGX_CONFIG"] == "/etc/kgx/kgx.toml"
+    assert "./kgx.toml:/etc/kgx/kgx.toml:ro" in scheduler["volumes"]
+    assert "kgx-home:/var/lib/kgx" in scheduler["volumes"]  # shared: one lock for both
+    if shutil.which("date") is None:
+        return
+    script = scheduler["command"][0].replace("$$", "$")  # compose's escaping of $
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    (bin_dir / "kgx").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit 3\n')
+    (bin_dir / "kgx").chmod(0o755)
+    at = (datetime.now() + timedelta(seconds=2)).strftime("%H:%M:%S")
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "KGX_SCHEDULE_AT": at}
+    log = tmp_path / "scheduler.log"
+    with open(log, "w") as out_file:
+        proc = subprocess.Popen(["/bin/sh", "-c", script], env=env, stdout=out_file,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 20
+        while not (calls.exists() and "failed" in log.read_text()) and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the loop and the sleep it is in
+        proc.wait()
+    out = log.read_text()
+    assert calls.read_text().split() == ["-q", "job", "run", "nightly"]
+    assert "next nightly job at" in out and "nightly job failed (exit 3)" in out
