@@ -68,6 +68,10 @@ class Group:
     def sources(self) -> frozenset[str]:
         return frozenset(c.source for c in self.candidates)
 
+    @property
+    def witnesses(self) -> frozenset[str]:
+        return frozenset(c.witness for c in self.candidates)
+
     def signature(self) -> str:
         return "+".join(sorted(self.sources))
 
@@ -98,13 +102,17 @@ class Reliability:
         c[1] += 1
 
     def pooled(self, source: str, kind: str = NAME) -> float:
-        """Precision of ``source`` over every language (Beta(1, 1) prior)."""
+        """Precision of ``source`` over every language: a Beta(1, 1) prior for a source;
+        for a source's tier (``transfer:top``), the source's pooled precision as prior."""
+        base, _, tier = source.partition(":")
         h = n = 0
         for k, (hits, total) in self.sources.items():
             kk, _, s = k.split("|")
-            if kk == kind and s == source:
+            if kk == kind and (s == source or (not tier and s.partition(":")[0] == base)):
                 h += hits
                 n += total
+        if tier:
+            return (h + 2 * self.pooled(base, kind)) / (n + 2)
         return (h + 1) / (n + 2)
 
     def precision(self, source: str, lang: str, kind: str = NAME) -> float:
@@ -166,11 +174,11 @@ def aggregate(cands: Iterable[Candidate], reliability: Reliability) -> list[Grou
     """Groups with their confidence and representative text, best first per entity."""
     groups = group_candidates(cands)
     for g in groups:
-        g.score = reliability.score(g.sources, g.lang, g.kind)
+        g.score = reliability.score(g.witnesses, g.lang, g.kind)
         # the surface form of the most reliable source, then the most common one
         forms = Counter(c.text for c in g.candidates)
         best = max(g.candidates, key=lambda c: (
-            reliability.precision(c.source, g.lang, g.kind), forms[c.text], c.text))
+            reliability.precision(c.witness, g.lang, g.kind), forms[c.text], c.text))
         g.text = best.text
     groups.sort(key=lambda g: (g.entity, g.lang, g.kind, -g.score, g.key))
     return groups
@@ -224,14 +232,16 @@ def learn(views: Sequence[EntityView], lang: str, sources: Sequence[Source],
             totals: Counter[str] = Counter()
             for g in groups:
                 ok = matches(g, gold[g.entity])
-                for name in g.sources:
+                for name in g.witnesses:
                     totals[name] += 1
                     hits[name] += int(ok)
             for s in group_sources:
-                rel.add_source(kind, lang, s.name, hits=hits[s.name], total=totals[s.name])
+                totals[s.name] += 0  # measured, even if it proposed nothing
+            for name in totals:
+                rel.add_source(kind, lang, name, hits=hits[name], total=totals[name])
             if mask == "all":
                 all_groups.extend(groups)
         for g in all_groups:
-            rel.add_signature(kind, lang, g.sources, hit=matches(g, gold[g.entity]))
+            rel.add_signature(kind, lang, g.witnesses, hit=matches(g, gold[g.entity]))
     return rel
 

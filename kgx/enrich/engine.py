@@ -191,7 +191,7 @@ def _foreign_forms(text: str, lang: str) -> bool:
 def _row(view: EntityView, g: Group, rel: Reliability, *, primary: bool) -> dict[str, Any]:
     derived: dict[tuple[str, str], float] = {}
     for c in g.candidates:
-        p = round(rel.precision(c.source, g.lang, g.kind), 4)
+        p = round(rel.precision(c.witness, g.lang, g.kind), 4)
         for key in c.derived_from:
             derived[(key, c.source)] = p
     return {"entity": view.key, "id": view.id, "lang": g.lang, "kind": g.kind,

@@ -94,3 +94,16 @@ def test_learning_on_real_entities_ranks_sitelinks_above_transliteration() -> No
     assert table["sitelink"]["total"] > 30
     assert table["sitelink"]["precision"] > table["transliteration"]["precision"]
     assert json.loads(rel.to_json())["signatures"]
+
+
+def test_a_sources_tiers_are_weighed_apart() -> None:
+    rel = Reliability()
+    rel.add_source("name", "de", "transfer:top", hits=70, total=100)
+    rel.add_source("name", "de", "transfer:other", hits=5, total=100)
+    top = Candidate("Q1", "de", "Berlin", "name", "transfer", {"tier": "top"}, ())
+    other = Candidate("Q1", "de", "Berlino", "name", "transfer", {"tier": "other"}, ())
+    assert top.witness == "transfer:top"
+    groups = {g.text: g.score for g in aggregate([top, other], rel)}
+    assert groups["Berlin"] > 0.6 > 0.1 > groups["Berlino"]
+    # a tier never seen borrows the source's precision over its tiers
+    assert 0.05 < rel.precision("transfer:new", "de") < 0.7

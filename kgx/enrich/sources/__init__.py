@@ -149,6 +149,14 @@ class Candidate:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     derived_from: tuple[str, ...] = ()
 
+    @property
+    def witness(self) -> str:
+        """What reliability is learned for: the source, refined by the candidate's
+        ``tier`` when it gives one (``transfer:top``: the name most languages in the script
+        use), so that a source's strong and weak cases are weighed apart."""
+        tier = self.evidence.get("tier")
+        return f"{self.source}:{tier}" if tier else self.source
+
 
 class Source:
     """A candidate source. Subclasses set ``name``, ``about`` and ``kind`` and implement

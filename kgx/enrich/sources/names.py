@@ -63,7 +63,8 @@ class SitelinkSource(Source):
             if s.site == site and s.title.strip():
                 text = strip_disambiguation(s.title)
                 yield self.candidate(view, lang, text, derived_from=[s.key], site=s.site,
-                                     title=s.title)
+                                     title=s.title,
+                                     tier="stripped" if text != s.title.strip() else None)
 
 
 @register
@@ -115,7 +116,8 @@ class FallbackSource(Source):
             converted = han_conversion(lang, other)
             text = transform(n.text, converted) if converted else n.text
             yield self.candidate(view, lang, text, derived_from=[n.key], from_lang=other,
-                                 step=step, converted=converted)
+                                 step=step, converted=converted,
+                                 tier="mul" if other == "mul" else None)
 
 
 @register
@@ -160,9 +162,10 @@ class TransferSource(Source):
         total = sum(len(v) for v in by_text.values())
         ranked = sorted(by_text.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: self.top]
         for text, refs in ranked:
+            share = len(refs) / total
             yield self.candidate(view, lang, text, derived_from=[r.key for r in refs],
                                  langs=sorted(r.lang for r in refs)[:20],
-                                 share=round(len(refs) / total, 3))
+                                 share=round(share, 3), tier="top" if share >= 0.5 else "other")
 
 
 # ICU transforms into each target script, from the scripts they read well.
@@ -209,7 +212,8 @@ class TransliterationSource(Source):
             if out and out != text and writes_in(lang, out):
                 yield self.candidate(view, lang, out, derived_from=[r.key for r in refs],
                                      from_text=text, transform=transforms[script],
-                                     langs=sorted(r.lang for r in refs)[:20])
+                                     langs=sorted(r.lang for r in refs)[:20],
+                                     tier=transforms[script])
 
 
 _NATIVE_FAMILY_FIRST = frozenset({"Hani", "Hang", "Hira"})
