@@ -53,8 +53,9 @@ __all__ = ["run_job", "JobResult", "StepResult", "JobFailed", "StepUnavailable",
 
 log = logging.getLogger(__name__)
 
-#: Test hook: ``load:2`` sleeps 2 s after each committed load batch; ``audit:5`` sleeps 5 s
-#: at the start of the audit step (so that a test can kill the job half-way).
+#: Test hook: ``load:2`` sleeps 2 s after each committed load batch, ``audit:5`` 5 s after
+#: each language audited, any other step at its start (so that a test can kill the job
+#: half-way).
 PAUSE_ENV = "KGX_JOB_TEST_PAUSE"
 
 #: Kinds of runs whose partial output an interrupted step reverts before running again.
@@ -243,16 +244,23 @@ class _Nightly:
         from kgx.enrich.graph_audit import audit_graph
 
         audited = self.state.data.setdefault("audited", {})
-        done = []
+        # languages this job has audited already: a resumed step does not audit them again
+        finished = self.ledger.step("audit").setdefault("langs", [])
+        done = list(finished)
+        pause = _pause_seconds("audit")
         for lang in self.job.audit_langs:
-            if self.changed == 0 and audited.get(lang):
+            if lang in finished or (self.changed == 0 and audited.get(lang)):
                 continue
             result = audit_graph(self.g, lang, kg=self.job.kg)
             counts[f"suspect_{lang}"] = int(result.counts.get("suspect", 0))
             counts["names"] += int(result.counts.get("names", 0))
             audited[lang] = result.run_id
             self.state.save()
+            finished.append(lang)
+            self.ledger.save()
             done.append(lang)
+            if pause:
+                time.sleep(pause)
         if not done:
             return "skipped", "nothing new since the last audit of " + ", ".join(
                 self.job.audit_langs)
@@ -275,9 +283,10 @@ class _Nightly:
                 if interrupted:
                     self._undo_partial(name, since)
                 pause = _pause_seconds(name)
-                if pause and name != "load":
+                if pause and name not in {"load", "audit"}:
                     time.sleep(pause)
-                run.counts.clear()
+                if not interrupted:
+                    run.counts.clear()
                 status, note = self.steps[name](run.counts, interrupted)
                 run.save(note=note)
                 result.status, result.note, result.counts = status, note, dict(run.counts)

@@ -179,6 +179,35 @@ def test_killed_run_resumes_to_the_same_graph(graph: Graph, job_home: Config,
     assert [(j["id"], j["status"]) for j in jobs] == [(ledger.data["job"], "succeeded")]
 
 
+def test_killed_during_the_audit_resumes_with_the_languages_left(
+        graph: Graph, job_home: Config, subprocess_env: dict[str, str], tmp_path: Path) -> None:
+    config = write_config(tmp_path / "kgx.toml", DUMP)
+    reference_home = replace(job_home, home=tmp_path / "reference")
+    assert run_job(reference_home, load_job_config("nightly", config), graph=graph).ok
+    expected = snapshot(graph)
+    graph.clear()
+
+    env = {**subprocess_env, PAUSE_ENV: "audit:60"}
+    proc = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
+    deadline = time.time() + 120
+    while Ledger.of(job_home.home, "nightly").step("audit").get("langs") != ["de"]:
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, "the audit of de never finished"
+        time.sleep(0.1)
+    kill9(proc)
+    env.pop(PAUSE_ENV)
+    rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert "(resumed)" in out
+    assert snapshot(graph) == expected
+    audits = graph.read("MATCH (r:Run {kind: 'audit'}) RETURN r.config AS config, "
+                        "r.status AS status")
+    assert sorted(json.loads(a["config"])["lang"] for a in audits) == ["de", "ja"]
+    assert {a["status"] for a in audits} == {"succeeded"}
+    assert len(graph.read("MATCH (r:Run {kind: 'load'}) RETURN r")) == 1
+
+
 def test_lock_refuses_a_second_concurrent_run(graph: Graph, job_home: Config,
                                               subprocess_env: dict[str, str],
                                               tmp_path: Path) -> None:
