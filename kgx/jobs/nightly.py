@@ -231,11 +231,28 @@ class _Nightly:
         self.state.save()
         return "succeeded", f"run {run_id}"
 
+    def _new_ids(self) -> list[str] | None:
+        """Ids of the entities this job's load created or changed (None: no load ran)."""
+        load_run = self.ledger.context.get("loadRun")
+        if not load_run or self.changed == 0:
+            return None
+        return [r["id"] for r in self.g.read(
+            "MATCH (e:Entity {kg: $kg}) WHERE e.loadedBy = $run RETURN e.id AS id",
+            {"kg": self.job.kg, "run": load_run})]
+
     def align(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
-        return self._optional("align", "kgx.align.api", "align_graphs", self.job.align)
+        return self._optional("align", "kgx.align.api", "align_graphs", dict(self.job.align))
 
     def enrich(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
-        return self._optional("enrich", "kgx.enrich.engine", "enrich", self.job.enrich)
+        kwargs: dict[str, Any] = {"kg": self.job.kg, "show_progress": False, **self.job.enrich}
+        ids = self._new_ids()
+        if ids is not None and "ids" not in kwargs and self.state.data.get("done", {}).get(
+                "enrich"):
+            kwargs["ids"] = ids  # enriched before: only what this load brought
+        status, note = self._optional("enrich", "kgx.enrich.engine", "enrich", kwargs)
+        if "ids" in kwargs:
+            counts["entities"] = len(kwargs["ids"])
+        return status, note
 
     def audit(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         if not self.job.audit_langs:
