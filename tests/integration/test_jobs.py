@@ -309,3 +309,38 @@ def test_train_and_predict_run_when_due_and_not_again(graph: Graph, job_home: Co
     assert "no data changed" in second.steps[1].note
     assert "predicted already" in second.steps[2].note
     assert snapshot(graph) == before
+
+
+def test_enrich_step_then_only_the_changed_entities(graph: Graph, job_home: Config,
+                                                    tmp_path: Path) -> None:
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "2017.json").write_bytes(DUMP.read_bytes())
+    config = tmp_path / "kgx.toml"
+    config.write_text(f'[job.nightly]\nsteps = ["load", "enrich"]\nsource = "{dumps}"\n'
+                      '[job.nightly.enrich]\nlangs = ["sw"]\n', encoding="utf-8")
+    job = load_job_config("nightly", config)
+    first = run_job(job_home, job, graph=graph)
+    assert first.ok, first.failure()
+    generated = graph.query("coverage_by_language", langs=["sw"])[0]["generated"]
+    assert generated > 0
+    assert "entities" not in first.steps[1].counts  # the first run enriches the whole graph
+
+    assert [s.status for s in run_job(job_home, job, graph=graph).steps] == ["skipped"] * 2
+    # a newer revision of one entity without a Swahili name: only it is offered to enrich
+    lines = DUMP.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("{")
+                 and "sw" not in json.loads(line.rstrip(","))["labels"])
+    entity = json.loads(lines[index].rstrip(","))
+    entity["lastrevid"] = entity.get("lastrevid", 0) + 1
+    entity["descriptions"].pop("en", None)
+    lines[index] = json.dumps(entity) + ","
+    newer = dumps / "2018.json"
+    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(newer, (time.time() + 10, time.time() + 10))
+    third = run_job(job_home, job, graph=graph)
+    assert third.ok, third.failure()
+    assert third.steps[0].counts["changed"] == 1
+    assert third.steps[1].status == "succeeded" and third.steps[1].counts["entities"] == 1
+    runs = graph.query("run_history", kind="enrich")
+    assert len(runs) == 2 and runs[0]["job"] == third.job_id
