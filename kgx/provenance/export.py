@@ -119,10 +119,17 @@ def _atomic_text(path: str | Path) -> Iterator[IO[str]]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             yield f
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; an export is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _digest(*parts: Any) -> str:
@@ -182,10 +189,26 @@ CALL (n) {
 }
 """
 
+# Original terms with no provenance to carry: one row per entity (far fewer records for the
+# driver to decode than one per name)
+_PLAIN = """
+UNWIND $ids AS id
+MATCH (e:Entity {kg: $kg, id: id})
+RETURN id,
+  [(e)-[:HAS_NAME]->(n:Name) WHERE $names AND coalesce(n.status, 'original') = 'original'
+   AND n.run IS NULL | [n.lang, n.text, n.primary]] AS names,
+  [(e)-[:HAS_DESCRIPTION]->(d:Description) WHERE $descriptions
+   AND coalesce(d.status, 'original') = 'original' AND d.run IS NULL | [d.lang, d.text]]
+  AS descriptions
+"""
+
+# Terms with provenance: generated, rejected or flagged (or only one run's)
 _NAMES = """
 UNWIND $ids AS id
 MATCH (e:Entity {kg: $kg, id: id})-[:%(rel)s]->(n:%(label)s)
-WHERE $run IS NULL OR n.run = $run OR n.flaggedBy = $run
+WHERE CASE WHEN $run IS NULL
+           THEN coalesce(n.status, 'original') <> 'original' OR n.run IS NOT NULL
+           ELSE n.run = $run OR n.flaggedBy = $run END
 OPTIONAL MATCH (n)-[:WAS_GENERATED_BY]->(r:Run)
 """ + _SOURCES + """
 RETURN id, n.lang AS lang, n.text AS text, n.primary AS primary, n.status AS status,
@@ -245,6 +268,39 @@ def _parse_what(what: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(w for w in WHAT if w in items)
 
 
+class _Triples:
+    """A page of triples for N-Triples: no store and no indexes, only de-duplication
+    (building an rdflib graph per page costs more than the export itself)."""
+
+    def __init__(self) -> None:
+        self.triples: dict[tuple[Any, Any, Any], None] = {}
+
+    def add(self, triple: tuple[Any, Any, Any]) -> None:
+        self.triples[triple] = None
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def _nt_term(term: Any) -> str:
+    if isinstance(term, Literal):
+        text = '"' + str(term).translate(_NT_ESCAPES) + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        if term.datatype:
+            return f"{text}^^<{term.datatype}>"
+        return text
+    return f"<{term}>"
+
+
+def _nt_line(triple: tuple[Any, Any, Any]) -> str:
+    """One N-Triples line (W3C N-Triples 1.1: UTF-8, ``\\ \" \\n \\r`` escaped)."""
+    return f"{_nt_term(triple[0])} {_nt_term(triple[1])} {_nt_term(triple[2])} .\n"
+
+
 class _RdfWriter:
     """Builds one small rdflib graph per page and appends it to the output file."""
 
@@ -259,6 +315,8 @@ class _RdfWriter:
         self.g = self._new()
 
     def _new(self) -> Any:
+        if self.fmt == "nt":
+            return _Triples()
         g = RdfGraph()
         for prefix, ns in self.NS.items():
             g.bind(prefix, ns, override=True, replace=True)
@@ -266,8 +324,11 @@ class _RdfWriter:
 
     def flush(self) -> None:
         if len(self.g):
-            text = self.g.serialize(format="nt" if self.fmt == "nt" else "turtle")
-            self.out.write(text if text.endswith("\n") else text + "\n")
+            if self.fmt == "nt":
+                self.out.write("".join(_nt_line(t) for t in self.g.triples))
+            else:
+                text = self.g.serialize(format="turtle")
+                self.out.write(text if text.endswith("\n") else text + "\n")
         self.g = self._new()
 
     def literal(self, text: str, lang: str | None) -> Any:
@@ -414,6 +475,17 @@ def export_rdf(graph: Graph, out: str | Path, *, fmt: str = "turtle",
         w.flush()
         for page_kg, ids in _entity_pages(graph, kgs, page_size):
             params = {"kg": page_kg, "ids": ids, "run": run}
+            if run is None and ("names" in parts or "descriptions" in parts):
+                for row in graph.read(_PLAIN, params | {"names": "names" in parts,
+                                                        "descriptions": "descriptions" in parts}):
+                    for lang, text, primary in row["names"]:
+                        w.term(page_kg, {"id": row["id"], "lang": lang, "text": text,
+                                         "primary": primary, "status": "original",
+                                         "run": None}, "name")
+                    for lang, text in row["descriptions"]:
+                        w.term(page_kg, {"id": row["id"], "lang": lang, "text": text,
+                                         "primary": None, "status": "original", "run": None},
+                               "description")
             if "names" in parts:
                 for row in graph.read(_NAMES % {"rel": "HAS_NAME", "label": "Name"}, params):
                     w.term(page_kg, row, "name")

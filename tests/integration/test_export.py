@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,9 @@ def test_rdf_round_trips_to_the_graphs_counts(session_graph: Graph, seeded: dict
     g = session_graph
     out = tmp_path / f"all.{'ttl' if fmt == 'turtle' else 'nt'}"
     result = export_rdf(g, out, fmt=fmt, page_size=7)  # several pages, streamed
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask, "as any file the user writes"
     rdf = RdfGraph().parse(out, format=fmt)
 
     def distinct_terms(rel: str, label: str, where: str) -> int:

@@ -81,3 +81,16 @@ def test_iris() -> None:
     assert _sitelink_iri("zh_min_nanwiki", "Tâi Pak") == (
         "https://zh-min-nan.wikipedia.org/wiki/T%C3%A2i_Pak")
     assert _sitelink_iri("enwikivoyage", "Rome").startswith("urn:kgx:sitelink:enwikivoyage:")
+
+
+def test_ntriples_lines_parse_back_exactly() -> None:
+    from rdflib import Graph, Literal, URIRef
+
+    from kgx.provenance.export import _nt_line
+
+    s, p = URIRef("urn:kgx:name:1"), URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    objects = [Literal('a "quoted"\\ back\nslash\r\tend', lang="de-ch"), Literal(0.92),
+               Literal(3), Literal("宇宙"), URIRef("https://en.wikipedia.org/wiki/Pi_(film)")]
+    text = "".join(_nt_line((s, p, o)) for o in objects)
+    parsed = Graph().parse(data=text, format="nt")
+    assert set(parsed.objects(s, p)) == set(objects)
