@@ -97,3 +97,15 @@ def test_ledger_survives_as_whole_versions(tmp_path: Path) -> None:
     assert again.unfinished and again.step("load")["status"] == "running"
     assert again.step("audit")["status"] == "pending"
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_the_readme_example_is_a_valid_job_config(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Nightly job"):]
+    block = section[section.index("```toml\n") + 8:]
+    block = block[:block.index("```")]
+    job = load_job_config("nightly", _toml(tmp_path, block))
+    assert job.steps == ("load", "train", "predict", "audit")
+    assert job.enrich == {"langs": ["sw"]} and job.predict_relations == ("P31",)
+    assert job.source == "/data/wikidata/*.json.gz"
+    assert "kgx -q job run nightly --config /etc/kgx/kgx.toml" in section  # systemd, cron
