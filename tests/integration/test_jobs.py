@@ -185,6 +185,9 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
     reference_home = replace(job_home, home=tmp_path / "reference")
     assert run_job(reference_home, load_job_config("nightly", config), graph=graph).ok
     expected = snapshot(graph)
+    kept = graph.read("MATCH (:Entity {kg: 'wikidata', id: 'Q1'})-[:HAS_NAME]->"
+                      "(n:Name {lang: 'ja', status: 'original'}) RETURN n.text AS text")
+    assert kept, "the audit keeps some Japanese name of Q1"
     graph.clear()
 
     env = {**subprocess_env, PAUSE_ENV: "audit:60"}
@@ -195,6 +198,17 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
         assert time.time() < deadline, "the audit of de never finished"
         time.sleep(0.1)
     kill9(proc)
+    # what a kill in the middle of the Japanese audit leaves: its run still `running`, and
+    # a name flagged that the whole audit keeps (the resumed step must revert it)
+    graph.write("""
+        CREATE (:Activity:Run {id: $run, kind: 'audit', status: 'running',
+                               startedAt: datetime(), config: $config})
+        WITH 1 AS one
+        MATCH (:Entity {kg: 'wikidata', id: 'Q1'})-[:HAS_NAME]->(n:Name {lang: 'ja', text: $text})
+        SET n.statusBefore = n.status, n.status = 'suspect', n.flaggedBy = $run,
+            n.reasons = ['partial'], n.auditScore = 0.01
+        """, {"run": "audit-killed", "config": json.dumps({"lang": "ja"}),
+              "text": kept[0]["text"]})
     env.pop(PAUSE_ENV)
     rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
     out, err = rerun.communicate(timeout=300)
@@ -202,9 +216,10 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
     assert "(resumed)" in out
     assert snapshot(graph) == expected
     audits = graph.read("MATCH (r:Run {kind: 'audit'}) RETURN r.config AS config, "
-                        "r.status AS status")
-    assert sorted(json.loads(a["config"])["lang"] for a in audits) == ["de", "ja"]
-    assert {a["status"] for a in audits} == {"succeeded"}
+                        "r.status AS status, r.id AS id")
+    assert sorted(json.loads(a["config"])["lang"] for a in audits) == ["de", "ja", "ja"]
+    assert {a["id"]: a["status"] for a in audits}["audit-killed"] == "reverted"
+    assert sorted(a["status"] for a in audits) == ["reverted", "succeeded", "succeeded"]
     assert len(graph.read("MATCH (r:Run {kind: 'load'}) RETURN r")) == 1
 
 
