@@ -1,6 +1,7 @@
-// Alignment conflicts: entities aligned (SAME_AS, either direction) with several entities
-// of the same other graph, which a one-to-one alignment forbids; each with its candidates,
-// their scores and runs, most candidates first.
+// Alignment conflicts: entities aligned with several entities of one other graph.
+// An entity aligned (SAME_AS, either direction) with several entities of the same other
+// graph breaks a one-to-one alignment; each comes with its candidates, their scores and
+// runs, most candidates first.
 // Try: kgx query alignment_conflicts -p kg=dbp_zh
 // @param kg: str = *                    only entities of this graph, or *
 // @param min_score: float = -1e308      ignore SAME_AS edges scored below this

@@ -1,5 +1,6 @@
-// Aligned entity pairs (SAME_AS) at or above a score, best first, with their labels in a
-// language where the graphs have them, the method and the alignment run that wrote them.
+// Aligned entity pairs (SAME_AS) at or above a score, best first.
+// With their labels in a language where the graphs have them, the method and the
+// alignment run that wrote them.
 // Try: kgx query alignment_pairs -p kg=dbp_zh -p min_score=0.8
 // @param kg: str = *                    the source graph (of the pair's first entity), or *
 // @param min_score: float = -1e308      keep pairs scored at least this

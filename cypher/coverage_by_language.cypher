@@ -1,8 +1,9 @@
-// Coverage of names and descriptions per language, before and after enrichment: how many
-// entities of a graph have a name (label or alias) and a description in each language.
-// "Before" counts what the source had (original names, including those an audit flagged
-// suspect); "after" adds what kgx generated (not counting rejected ones). `named` and
-// `described` count any name or description; `generated` the entities with a generated name.
+// Coverage of names and descriptions per language, before and after enrichment.
+// How many entities of a graph have a name (label or alias) and a description in each
+// language. "Before" counts what the source had (original names, including those an audit
+// flagged suspect); "after" adds what kgx generated (not counting rejected ones). `named`
+// and `described` count any name or description; `generated` the entities with a generated
+// name.
 // Try: kgx query coverage_by_language -p kg=wikidata -p langs=en,de,ja
 // @param kg: str = wikidata     the graph (kg property of :Entity)
 // @param langs: list = en,de,es,fr,ja,ru,zh     the languages to report

@@ -1,6 +1,7 @@
-// Gaps in a language by type: for each class (the target of P31), how many loaded entities
-// of that class have no name in the language, out of how many, with the class's English
-// label. Entities without P31 are counted under class "(none)".
+// Gaps in a language by type (P31): how many entities of each class lack a name in it.
+// For each class (the target of P31): how many loaded entities of that class have no name
+// in the language, out of how many, with the class's English label. Entities without P31
+// are counted under class "(none)".
 // Try: kgx query missing_names_by_type -p lang=ja
 // @param lang: str                      the language code
 // @param kg: str = wikidata             the graph

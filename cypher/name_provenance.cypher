@@ -1,7 +1,8 @@
-// The provenance trail of one entity's names (or descriptions) in a language: each name,
-// the run that generated it, and every source it was derived from (WAS_DERIVED_FROM, up to
-// three hops when a source was itself generated), with the method, score, the source's own
-// entity and run. Original names come back with no run and no source.
+// The provenance trail of a name: the name, its sources and the runs that made them.
+// For one entity's names (or descriptions) in a language: each name, the run that
+// generated it, and every source it was derived from (WAS_DERIVED_FROM, up to three hops
+// when a source was itself generated), with the method, score, the source's own entity and
+// run. Original names come back with no run and no source.
 // Try: kgx query name_provenance -p id=Q42 -p lang=de
 // @param id: str                the entity id, e.g. Q42
 // @param lang: str              the language code

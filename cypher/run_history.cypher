@@ -1,6 +1,6 @@
-// The most recent runs (loads, trainings, predictions, alignments, enrichments, audits,
-// nightly jobs and their steps) with status, counts and the error of a failed one.
-// A job's steps carry the job's id: `-p job=<job run id>` lists one job's steps.
+// The most recent runs, with status, counts and the error of a failed one.
+// Loads, trainings, predictions, alignments, enrichments, audits, nightly jobs and their
+// steps. A job's steps carry the job's id: `-p job=<job run id>` lists one job's steps.
 // Try: kgx query run_history -p kind=load
 // @param kind: str = *     a run kind (load, train, predict, align, enrich, audit, job, job-step), or *
 // @param job: str = *      a job run id (its steps and the runs they made), or *
