@@ -1,5 +1,5 @@
-// Names and descriptions kgx generated in a language, each with its confidence, the run
-// that made it and where it came from (method: the source; from: the node it derives from).
+// Names and descriptions kgx generated in a language, with confidence, run and sources.
+// from: each node a name derives from, as method: what (a name, a sitelink or an entity).
 // Try: kgx query generated_names -p lang=ja
 // @param lang: str                  the language code
 // @param kg: str = wikidata         the graph
