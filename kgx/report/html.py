@@ -101,6 +101,13 @@ RETURN r.id AS id, r.kind AS kind, r.status AS status, toString(r.startedAt) AS 
 ORDER BY r.startedAt DESC LIMIT $limit
 """
 
+_ALIGN_RUNS = """
+MATCH (r:Run {kind: 'align'})
+RETURN r.id AS id, r.status AS status, r.counts AS counts, r.config AS config,
+       r.history AS history, r.metrics AS metrics
+ORDER BY r.startedAt DESC LIMIT 20
+"""
+
 _EDGE_SCORES = """
 MATCH ()-[p:%(type)s]->() WHERE p.score IS NOT NULL
 RETURN p.run AS run, p.score AS score LIMIT $limit
@@ -149,9 +156,11 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
                      "runs": graph.read(_AUDITED)}
 
     data["training"] = _training(graph, models)
-    align_runs = [r for r in graph.read(_RUNS, {"limit": 1000}) if r["kind"] == "align"]
+    align_runs = graph.read(_ALIGN_RUNS)
     data["alignment"] = {
         "curves": {r["id"]: _curve(r) for r in align_runs if _curve(r)},
+        "metrics": [{"run": r["id"], "status": r["status"], **_align_metrics(r)}
+                    for r in align_runs],
         "sameAs": graph.read(_EDGE_SCORES % {"type": "SAME_AS"}, {"limit": 200_000}),
         "predicted": graph.read(_EDGE_SCORES % {"type": "PREDICTED"}, {"limit": 200_000}),
     }
@@ -191,13 +200,34 @@ def _precision(graph: Graph, enrich_runs: list[dict[str, Any]]
 
 
 def _curve(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """An alignment run's per-epoch history, if it recorded one (``history`` in its counts
-    or config: a list of ``{"epoch": …, "loss": …, "hits@1": …}``)."""
-    for blob in (run.get("counts"), run.get("config")):
-        history = _json(blob).get("history")
+    """An alignment run's per-epoch history, if it recorded one: a list of
+    ``{"epoch": …, "loss": …, "hits@1": …}`` as the run's ``history`` property (JSON), or
+    under ``history`` in its counts or config."""
+    candidates: list[Any] = []
+    if isinstance(run.get("history"), str):
+        try:
+            candidates.append(json.loads(run["history"]))
+        except ValueError:
+            pass
+    elif run.get("history") is not None:
+        candidates.append(run["history"])
+    candidates += [_json(run.get("counts")).get("history"),
+                   _json(run.get("config")).get("history")]
+    for history in candidates:
         if isinstance(history, list) and history and all(isinstance(h, dict) for h in history):
             return history
     return []
+
+
+def _align_metrics(run: dict[str, Any]) -> dict[str, Any]:
+    """Hits@k and MRR an alignment run recorded (its ``metrics`` or counts)."""
+    found: dict[str, Any] = {}
+    for blob in (run.get("counts"), run.get("metrics")):
+        for key, value in _json(blob).items():
+            if isinstance(value, int | float) and any(m in key.lower()
+                                                      for m in ("hits", "mrr", "pairs")):
+                found[key] = value
+    return found
 
 
 def _training(graph: Graph, models: Any) -> list[dict[str, Any]]:
@@ -389,19 +419,27 @@ def _subplots(n: int) -> tuple[Any, Any]:
 def _alignment_html(al: dict[str, Any]) -> str:
     parts = []
     if al["curves"]:
-        fig, ax = _figure()
+        fig, (a1, a2) = _subplots(2)
         for run, history in al["curves"].items():
-            for key in ("hits@1", "hits_at_1", "mrr", "loss"):
-                points = [(h.get("epoch", i), h[key]) for i, h in enumerate(history) if key in h]
-                if points:
-                    ax.plot(*zip(*points, strict=True), marker=".", label=f"{run} {key}")
-        ax.set_xlabel("epoch")
-        ax.legend(fontsize=7)
-        ax.set_title("Alignment training")
+            for ax, keys in ((a1, ("loss",)), (a2, ("hits@1", "hits@10", "mrr"))):
+                for key in keys:
+                    points = [(h.get("epoch", i), h[key]) for i, h in enumerate(history)
+                              if isinstance(h.get(key), int | float)]
+                    if points:
+                        ax.plot(*zip(*points, strict=True), marker=".", label=f"{run} {key}")
+        for ax, title in ((a1, "Alignment training loss"), (a2, "Alignment validation")):
+            ax.set_xlabel("epoch")
+            ax.set_title(title)
+            if ax.lines:
+                ax.legend(fontsize=7)
         parts.append(_img(_png(fig), "alignment curves"))
     else:
         parts.append(_empty("alignment curves: no data yet (no alignment run recorded a "
                             "history)"))
+    if al["metrics"]:
+        parts.append(_table(al["metrics"], sorted({k for m in al["metrics"] for k in m},
+                                                   key=lambda k: (k not in ("run", "status"),
+                                                                  k))))
     for key, title in (("sameAs", "SAME_AS (alignment) scores"),
                        ("predicted", "PREDICTED (link prediction) scores")):
         rows = al[key]

@@ -112,6 +112,19 @@ def test_report_has_every_section_and_plots(graph: Graph, tmp_path: Path) -> Non
     assert "alignment curves: no data yet" in text["alignment"]
 
 
+def test_alignment_curves_and_metrics(graph: Graph, tmp_path: Path) -> None:
+    seed = seed_enrichment(graph)
+    history = [{"epoch": e, "loss": 2.0 / e, "hits@1": 0.1 * e} for e in range(1, 6)]
+    graph.write("MATCH (r:Run {id: $id}) SET r.history = $h, r.metrics = $m",
+                {"id": seed["align"], "h": json.dumps(history),
+                 "m": json.dumps({"hits@1": 0.52, "hits@10": 0.81, "mrr": 0.61})})
+    page = _parse(write_report(graph, tmp_path / "r", models=tmp_path / "none"))
+    text = " ".join(page.sections["alignment"])
+    assert "no data yet" not in text
+    assert "0.52" in text and "0.81" in text and seed["align"] in text
+    assert len(_pngs(page.images["alignment"])) == 3  # curves, SAME_AS and PREDICTED scores
+
+
 def test_precision_from_run_counts_when_no_reliability(graph: Graph) -> None:
     seed = seed_enrichment(graph)
     graph.write("MATCH (r:Run {id: $id}) SET r.counts = $counts",
