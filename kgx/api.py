@@ -117,9 +117,10 @@ class KG:
     # -- load, learn ---------------------------------------------------------------------
 
     def load(self, source: str, path: str | Path | None = None, **options: Any) -> Any:
-        """Load data: ``source`` is ``wikidata`` (JSON dump), ``rdf``, ``sparql``, ``codex``
-        or ``dbp15k``; ``options`` are those of the loader (``languages=``, ``resume=``,
-        ``size="s"`` for CoDEx, ``endpoint=`` and ``ids=`` for SPARQL, ...).
+        """Load data: ``source`` is ``wikidata`` (JSON dump), ``rdf``, ``codex`` or
+        ``dbp15k`` with a path, or ``sparql`` with an endpoint URL; ``options`` are those of
+        the loader (``languages=``, ``resume=``, ``size="s"`` for CoDEx, ``ids=`` or
+        ``query=`` for SPARQL, ...).
 
         Returns the load's result (``.run_id``, ``.counts``; a list for a DBP15K pair).
 
@@ -134,10 +135,11 @@ class KG:
             raise ConfigError(f"unknown source {source!r}; choose from {', '.join(LOADERS)}")
         module, name = LOADERS[source]
         loader = getattr(import_module(module), name)
-        if source == "sparql":
-            return loader(self.graph, **options)
         if path is None:
-            raise ConfigError(f"kg.load({source!r}, PATH): which file or folder?")
+            if source == "sparql" and "endpoint" in options:
+                return loader(self.graph, **options)
+            what = "endpoint URL" if source == "sparql" else "file or folder"
+            raise ConfigError(f"kg.load({source!r}, ...): which {what}?")
         return loader(self.graph, path, **options)
 
     def train(self, config: Any, **options: Any) -> TrainedModel:

@@ -109,6 +109,10 @@ def test_names_without_provenance_and_bad_calls(prepared: dict[str, Any],
         assert all(s["score"] is not None for n in generated for s in n["sources"])
         with pytest.raises(ConfigError, match="unknown source"):
             kg.load("json", "x")
+        with pytest.raises(ConfigError, match="which endpoint URL"):
+            kg.load("sparql", ids=["Q1"])
+        with pytest.raises(ConfigError, match="which file or folder"):
+            kg.load("codex", size="s")
         with pytest.raises(ConfigError, match="unknown export"):
             kg.export("xml", "x")
         with pytest.raises(ConfigError, match="which named query"):
