@@ -68,7 +68,8 @@ def texts(source: str, view: EntityView, lang: str) -> list[str]:
 # -- the registry ------------------------------------------------------------------------
 
 TESTED = {"sitelink", "alias", "fallback", "variant", "transfer", "transliteration",
-          "composition", "aligned", "statements", "mt", "llm", "llm-description"}
+          "composition", "aligned", "statements", "mt", "llm", "llm-description",
+          "standard-form"}
 
 
 def test_every_registered_source_has_a_test_and_a_line_in_kgx_ls() -> None:
@@ -228,6 +229,28 @@ def test_composition_needs_one_given_and_one_family_name() -> None:
              Linked("P734", "Q3", "c", {"de": NameRef("c1", "de", "Müller")}))
     view = EntityView("wikidata", "Qx", "x", categories=frozenset({"person"}), links=links)
     assert texts("composition", view, "de") == []
+
+
+# -- standard forms ------------------------------------------------------------------------
+
+
+def test_standard_form_of_a_traditional_name_is_the_simplified_label() -> None:
+    e = ENTITIES["Q255"]
+    hant, hans = e["labels"]["zh-hant"]["value"], e["labels"]["zh-hans"]["value"]
+    view = EntityView("wikidata", "Q255", "e",
+                      names=(NameRef("n1", "zh-hans", hant, primary=False),))
+    got = list(SOURCES["standard-form"]().propose(view, "zh-hans"))
+    assert [c.text for c in got] == [hans] and got[0].derived_from == ("n1",)
+    # a name already in the standard form proposes nothing
+    same = EntityView("wikidata", "Q255", "e", names=(NameRef("n2", "zh-hans", hans),))
+    assert texts("standard-form", same, "zh-hans") == []
+
+
+def test_standard_form_reorders_family_comma_given_and_new_kanji() -> None:
+    view = EntityView("wikidata", "Q1", "e", names=(NameRef("a", "ru", "Мур, Гэри", False),))
+    assert texts("standard-form", view, "ru") == ["Гэри Мур"]
+    old = EntityView("wikidata", "Q2", "e", names=(NameRef("b", "ja", "國學院大學", False),))
+    assert texts("standard-form", old, "ja") == ["国学院大学"]  # 國→国, 學→学 (JIS shinjitai)
 
 
 # -- aligned entities ----------------------------------------------------------------------

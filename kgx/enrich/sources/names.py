@@ -277,3 +277,43 @@ class AlignedSource(Source):
                     yield self.candidate(view, lang, n.text, derived_from=[n.key], kg=a.kg,
                                          id=a.id, alignScore=a.score, method=a.method,
                                          primary=n.primary)
+
+
+def standard_forms(lang: str, text: str) -> list[str]:
+    """Other spellings of ``text`` that ``lang`` writes as standard: Traditional ↔
+    Simplified Chinese (ICU) for a Chinese name with characters of the other standard, new
+    kanji for old forms in Japanese, ``Given Family`` for ``Family, Given``, and the name
+    without a trailing disambiguation in brackets."""
+    from kgx.enrich.scripts import _JP_OLD, han_variant
+
+    out: list[str] = []
+    std = han_standard(lang)
+    if std in ("Hans", "Hant") and any(han_variant(ch, lang) for ch in text):
+        out.append(transform(text, "Traditional-Simplified" if std == "Hans"
+                             else "Simplified-Traditional"))
+    elif std == "Jpan" and any(ch in _JP_OLD for ch in text):
+        out.append("".join(_JP_OLD.get(ch, ch) for ch in text))
+    m = _FAMILY_COMMA.match(text)
+    if m:
+        out.append(f"{m[2]} {m[1]}")
+    stripped = strip_disambiguation(text)
+    if stripped != text.strip():
+        out.append(stripped)
+    return [o for o in dict.fromkeys(out) if o and o != text]
+
+
+_FAMILY_COMMA = re.compile(r"^([^,()]+),\s*([^,()]+)$")
+
+
+@register
+class StandardFormSource(Source):
+    name = "standard-form"
+    about = ("the language's standard spelling of a name the entity has in it (Simplified "
+             "for Traditional Chinese, new for old kanji, 'Given Family' for 'Family, Given')")
+    mask = "label"
+
+    def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        for n in view.originals(lang):
+            for text in standard_forms(lang, n.text):
+                yield self.candidate(view, lang, text, derived_from=[n.key], from_text=n.text,
+                                     primary=n.primary)
