@@ -65,6 +65,32 @@ def cmd_eval_wikikge_audit(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def cmd_eval_masked(args: argparse.Namespace, cfg: Config) -> int:
+    from kgx.enrich.coverage import masked_coverage
+    from kgx.graph.connection import connect
+
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources \
+        else None
+    reports = []
+    with connect(cfg) as g:
+        for lang in [x.strip() for x in args.lang.split(",") if x.strip()]:
+            reports.append(masked_coverage(g, lang, kg=args.kg, sample=args.sample,
+                                           learn_sample=args.learn_sample, seed=args.seed,
+                                           sources=sources))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+        return 0
+    for r in reports:
+        print(f"{r.lang} ({r.kg}): names of {r.test} entities hidden and regenerated; "
+              f"reliability learned on up to {r.learn} others ({r.seconds:.1f} s)")
+        print(f"  {'source':22} {'kind':12} {'P':>6} {'R':>6} {'F1':>6} {'predicted':>10} "
+              f"{'gold':>6}")
+        for row in r.rows:
+            print(f"  {row['source']:22} {row['kind']:12} {row['p']:6.1f} {row['r']:6.1f} "
+                  f"{row['f1']:6.1f} {row['predicted']:10} {row['gold']:6}")
+    return 0
+
+
 def cmd_enrich(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.enrich.engine import DEFAULT_MIN_SCORE, enrich
     from kgx.graph.connection import connect
@@ -118,7 +144,7 @@ def register(sub: Any) -> None:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_enrich)
 
-    ev = sub.add_parser("eval", help="evaluate enrichment (WikiKGE-10 scorer)")
+    ev = sub.add_parser("eval", help="evaluate enrichment (WikiKGE-10 scorer, masked coverage)")
     kinds = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     w = kinds.add_parser("wikikge", help="score predictions with the WikiKGE-10 rules")
     w.add_argument("task", choices=["coverage", "precision"])
@@ -129,6 +155,18 @@ def register(sub: Any) -> None:
                         "1 for precision, as published for M-NTA)")
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=cmd_eval_wikikge)
+
+    m = kinds.add_parser("masked", help="masked coverage: hide the names of a sample of "
+                         "entities in a language, regenerate them, score per source")
+    m.add_argument("--lang", required=True, help="language(s), comma-separated")
+    m.add_argument("--kg", default="wikidata")
+    m.add_argument("--sample", type=int, default=200, help="test entities (default 200)")
+    m.add_argument("--learn-sample", type=int, default=300,
+                   help="other entities to learn source reliability on (default 300)")
+    m.add_argument("--sources", help="only these sources, comma-separated")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_eval_masked)
 
     wa = kinds.add_parser("wikikge-audit", help="the precision task run by kgx: load the "
                           "names into a graph, audit them, write predictions")

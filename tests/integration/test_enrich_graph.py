@@ -3,6 +3,7 @@ aligned entities, masked coverage."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,9 @@ def test_cli_dry_run_writes_nothing(loaded: Graph, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert code == 0 and "(dry run)" in out and "would write" in out
     assert _state(loaded) == before
+    code = main([*args, "eval", "masked", "--lang", "ja", "--sample", "10",
+                 "--learn-sample", "20", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report[0]["test"] == 10
+    assert {"sitelink", "aggregated (label)"} <= {r["source"] for r in report[0]["rows"]}
+    assert _state(loaded) == before, "masked coverage hides names in memory only"
