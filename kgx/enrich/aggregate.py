@@ -23,7 +23,7 @@ Names are equal when :func:`kgx.enrich.wikikge.normalize` of their NFKC forms ar
     >>> rel = Reliability()
     >>> rel.add_source("name", "de", "sitelink", hits=90, total=100)
     >>> round(rel.precision("sitelink", "de"), 3)
-    0.894
+    0.9
 """
 
 from __future__ import annotations

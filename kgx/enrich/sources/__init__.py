@@ -14,7 +14,7 @@ never the evidence for more generated names.
 Registry: :data:`SOURCES` (``kgx ls sources``), filled by the modules of this package;
 :func:`get_sources` picks them by name.
 
-    >>> sorted(SOURCES)[:3]
+    >>> [row["name"] for row in describe_sources()][:3]
     ['alias', 'aligned', 'composition']
 """
 
