@@ -58,10 +58,25 @@ def cmd_eval_wikikge_audit(args: argparse.Namespace, cfg: Config) -> int:
 
     with connect(cfg) as g:
         out = wikikge_audit_via_graph(g, args.lang, args.names)
-    write_predictions(args.out, out["predictions"])
+    predictions = out["predictions"]
+    added = 0
+    if args.standard_forms:
+        from kgx.enrich.sources.names import standard_forms
+        from kgx.enrich.wikikge import Prediction, normalize
+
+        for preds in predictions.values():
+            have = {normalize(p.name) for p in preds}
+            for p in list(preds):
+                for text in standard_forms(args.lang, p.name):
+                    if normalize(text) not in have:
+                        preds.append(Prediction(1.0, text, False))
+                        have.add(normalize(text))
+                        added += 1
+    write_predictions(args.out, predictions)
     c = out["counts"]
-    print(f"run {out['run']}: {c['names']} names audited, {c['suspect']} flagged; "
-          f"predictions written to {args.out}")
+    print(f"run {out['run']}: {c['names']} names audited, {c['suspect']} flagged"
+          + (f", {added} standard forms added" if args.standard_forms else "")
+          + f"; predictions written to {args.out}")
     return 0
 
 
@@ -173,6 +188,9 @@ def register(sub: Any) -> None:
     wa.add_argument("--lang", required=True)
     wa.add_argument("--names", required=True, help="wikikge10/wikidata/<lang>.json")
     wa.add_argument("--out", required=True, help="predictions file (benchmark format)")
+    wa.add_argument("--standard-forms", action="store_true",
+                    help="also predict the standard spelling of each name (the standard-form "
+                         "source: Simplified for Traditional, new for old kanji, ...)")
     wa.set_defaults(func=cmd_eval_wikikge_audit)
 
     a = sub.add_parser("audit", help="flag doubtful existing names as suspect (never deleted)")

@@ -162,3 +162,24 @@ def test_cli_dry_run_writes_nothing(loaded: Graph, capsys: pytest.CaptureFixture
     assert code == 0 and report[0]["test"] == 10
     assert {"sitelink", "aggregated (label)"} <= {r["source"] for r in report[0]["rows"]}
     assert _state(loaded) == before, "masked coverage hides names in memory only"
+
+
+def test_precision_task_gains_from_standard_forms(graph: Graph, shared_data: Path,
+                                                  tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from kgx.cli import main
+    from kgx.enrich.wikikge import load_gold, load_predictions, score_precision
+
+    cfg = graph.cfg
+    args = ["--home", str(cfg.home), "-q"] + (["--uri", cfg.neo4j_uri] if cfg.neo4j_uri else [])
+    names = str(shared_data / "wikikge10" / "wikidata" / "zh.json")
+    gold = load_gold(shared_data / "wikikge10" / "gold" / "zh.json")
+    scores = {}
+    for flag in ([], ["--standard-forms"]):
+        out = tmp_path / f"pred{len(flag)}.json"
+        assert main([*args, "eval", "wikikge-audit", "--lang", "zh", "--names", names,
+                     "--out", str(out), *flag]) == 0
+        scores[bool(flag)] = score_precision(gold, load_predictions(out))
+    assert "standard forms added" in capsys.readouterr().out
+    assert scores[True].p > scores[False].p + 3  # gold simplified names Wikidata lacked
+    assert scores[True].r == scores[False].r  # adding names flags nothing more or less
