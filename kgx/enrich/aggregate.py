@@ -86,6 +86,8 @@ class Reliability:
 
     sources: dict[str, list[int]] = field(default_factory=dict)
     signatures: dict[str, list[int]] = field(default_factory=dict)
+    _pooled: dict[tuple[str, str], float] = field(default_factory=dict, repr=False,
+                                                  compare=False)
 
     @staticmethod
     def _key(*parts: str) -> str:
@@ -95,6 +97,7 @@ class Reliability:
         c = self.sources.setdefault(self._key(kind, lang, source), [0, 0])
         c[0] += hits
         c[1] += total
+        self._pooled.clear()
 
     def add_signature(self, kind: str, lang: str, sources: Iterable[str], *, hit: bool) -> None:
         c = self.signatures.setdefault(self._key(kind, lang, _sig(sources)), [0, 0])
@@ -104,6 +107,9 @@ class Reliability:
     def pooled(self, source: str, kind: str = NAME) -> float:
         """Precision of ``source`` over every language: a Beta(1, 1) prior for a source;
         for a source's tier (``transfer:top``), the source's pooled precision as prior."""
+        cached = self._pooled.get((source, kind))
+        if cached is not None:
+            return cached
         base, _, tier = source.partition(":")
         h = n = 0
         for k, (hits, total) in self.sources.items():
@@ -111,9 +117,9 @@ class Reliability:
             if kk == kind and (s == source or (not tier and s.partition(":")[0] == base)):
                 h += hits
                 n += total
-        if tier:
-            return (h + 2 * self.pooled(base, kind)) / (n + 2)
-        return (h + 1) / (n + 2)
+        p = (h + 2 * self.pooled(base, kind)) / (n + 2) if tier else (h + 1) / (n + 2)
+        self._pooled[(source, kind)] = p
+        return p
 
     def precision(self, source: str, lang: str, kind: str = NAME) -> float:
         """Precision of ``source`` in ``lang``, shrunk towards its pooled precision."""
@@ -152,6 +158,7 @@ class Reliability:
                 c = mine.setdefault(k, [0, 0])
                 c[0] += h
                 c[1] += n
+        self._pooled.clear()
 
 
 def group_candidates(cands: Iterable[Candidate]) -> list[Group]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from kgx.enrich.scripts import COMMON, INHERITED, expected_scripts, scripts_in
@@ -93,6 +93,7 @@ _WIKI_SITES = {"yue": "zh_yuewiki", "nan": "zh_min_nanwiki", "lzh": "zh_classica
                "rup": "roa_rupwiki", "vro": "fiu_vrowiki", "gsw": "alswiki"}
 
 
+@lru_cache(maxsize=200_000)
 def name_scripts(text: str) -> frozenset[str]:
     """The scripts of the letters of ``text`` (common and inherited characters left out)."""
     return frozenset(s for s in scripts_in(text) if s not in (COMMON, INHERITED))
