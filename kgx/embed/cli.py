@@ -182,6 +182,10 @@ def cmd_train(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, cfg: Config) -> int:
+    if args.run == "alignment":  # kgx evaluate alignment --gold FILE
+        from kgx.align.cli import cmd_evaluate_alignment
+
+        return cmd_evaluate_alignment(args, cfg)
     from kgx.embed.evaluation import evaluate
 
     _prepare(args)
@@ -329,8 +333,12 @@ def register(sub: Any) -> None:
     _add_train_options(t)
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("evaluate", help="filtered MRR and Hits@1/3/10 of a trained model")
-    e.add_argument("run", nargs="?", default=None, help="training run id (default: newest)")
+    e = sub.add_parser("evaluate", help="filtered MRR and Hits@1/3/10 of a trained model; "
+                                        "'kgx evaluate alignment --gold FILE' for alignments")
+    e.add_argument("run", nargs="?", default=None,
+                   help="training run id (default: newest), or 'alignment'")
+    e.add_argument("--gold", help="alignment: gold pairs (id1<TAB>id2, or DBP15K ref_ent_ids)")
+    e.add_argument("--align-run", help="alignment: the align run (default: newest)")
     e.add_argument("--splits", default="valid,test")
     e.add_argument("--no-graph", action="store_true",
                    help="do not connect to Neo4j (metrics stay in the model directory)")

@@ -1,0 +1,450 @@
+"""Entity alignment between two graphs in Neo4j: learn, evaluate, write ``SAME_AS``.
+
+The steps of :func:`align_graphs`:
+
+1. Read both graphs (:func:`kgx.align.data.read_pair`) and the seed pairs.
+2. **Fusion weight** (when the name channel is on and no weight is given): hold out a
+   random ``validation_fraction`` of the seeds, propagate from the rest, and pick the weight
+   of the name channel that ranks the held-out pairs best. Learned on seeds only, never on
+   test pairs.
+3. **Structure channel** (:mod:`kgx.align.structure`) from the seeds, then ``rounds`` of
+   **bootstrapping**: among all entities that are not seeds (no test set is assumed), the
+   pairs that are each other's best match by CSLS on the (fused) scores become extra labels
+   and the structure channel is computed again. The guard against error drift: pseudo-seeds
+   are chosen afresh each round from the current scores (a wrong one made in round 1 is
+   dropped as soon as it stops being a mutual best match), they must be mutual nearest
+   neighbours, and the human seeds are never changed.
+4. **Matching**: fused scores between the remaining entities, made one-to-one by Sinkhorn
+   normalisation (``matching="sinkhorn"``: the score of a pair is then the probability of
+   the match, in [0, 1]) or CSLS (``"csls"``), with conflicts (one entity matched by several)
+   resolved by maximum-weight matching per connected component (networkx).
+5. **Write-back** (``write=True``): ``(:Entity)-[:SAME_AS {score, method, run}]->(:Entity)``
+   for matches scoring at least ``min_score``, and the seeds with ``method: 'seed'``; the
+   run is an ``(:Activity:Run {kind: 'align'})``, and ``kgx runs revert RUN`` removes
+   exactly those edges.
+
+Name transfer is not done here: the enrichment engine's ``aligned`` source
+(:mod:`kgx.enrich.sources.names`) reads ``SAME_AS`` and proposes a counterpart's name in
+a language the entity lacks, with the alignment score as evidence, to be weighed with the
+other sources (``kgx enrich``).
+
+The run's labels (seeds and final pseudo-seeds), configuration and summary are kept under
+``<home>/alignments/<run>/``, so :func:`evaluate_alignment` can rebuild the same scores
+later (propagation is deterministic for a given seed).
+
+Example::
+
+    >>> from kgx.graph.connection import connect
+    >>> from kgx.align.data import read_pairs
+    >>> with connect() as g:                                          # doctest: +SKIP
+    ...     result = align_graphs(g, "dbp_zh", "dbp_en", read_pairs("seeds.tsv"))
+    ...     evaluate_alignment(g, result.run_id, read_pairs("ref_ent_ids"))["fused"]
+    {'hits@1': 0.9..., 'hits@10': 0.9..., 'mrr': 0.9..., 'n': 10500}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from kgx.align.data import PairData, read_pair
+from kgx.align.names import NameVectors
+from kgx.align.search import (
+    blocked_scores,
+    mutual_best,
+    rank_metrics,
+    sinkhorn,
+)
+from kgx.align.structure import adjacency, propagate, train_pykeen
+from kgx.errors import ConfigError
+from kgx.graph.connection import Graph
+
+__all__ = ["AlignConfig", "AlignmentResult", "align_graphs", "evaluate_alignment",
+           "write_same_as", "resolve_conflicts"]
+
+log = logging.getLogger(__name__)
+
+#: Above this many candidates on a side, matching falls back from Sinkhorn (a dense
+#: matrix) to CSLS (computed in blocks).
+SINKHORN_MAX = 16_000
+
+
+@dataclass
+class AlignConfig:
+    """Options of :func:`align_graphs` (each is also a ``kgx align`` option)."""
+
+    method: str = "propagation"  # or "pykeen"
+    dim: int = 1024  # random label dimension (propagation) / embedding dimension (pykeen)
+    layers: int = 2
+    rounds: int = 3  # bootstrapping rounds
+    names: bool = True
+    name_languages: list[str] | None = None
+    name_weight: float | None = None  # None: learned on held-out seeds
+    validation_fraction: float = 0.2
+    matching: str = "sinkhorn"  # or "csls"
+    csls_k: int = 10
+    temperature: float = 0.02
+    sinkhorn_iterations: int = 30
+    min_score: float = 0.5
+    seed: int = 0
+    device: str = "auto"
+    pykeen_model: str = "RotatE"
+    pykeen_epochs: int = 100
+    pykeen_batch_size: int = 2048
+    pykeen_learning_rate: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.method not in ("propagation", "pykeen"):
+            raise ConfigError(f"alignment method must be propagation or pykeen, "
+                              f"not {self.method!r}")
+        if self.matching not in ("sinkhorn", "csls"):
+            raise ConfigError(f"matching must be sinkhorn or csls, not {self.matching!r}")
+        if self.name_weight is not None and not 0.0 <= self.name_weight <= 1.0:
+            raise ConfigError("name_weight must be within [0, 1]")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ConfigError("validation_fraction must be within (0, 1)")
+
+    @property
+    def label(self) -> str:
+        return self.method + ("+names" if self.names else "") + "/" + self.matching
+
+
+@dataclass
+class AlignmentResult:
+    """What :func:`align_graphs` found; ``matches`` are global index pairs with scores."""
+
+    run_id: str
+    data: PairData
+    config: AlignConfig
+    seeds: list[tuple[int, int]]
+    pseudo: list[tuple[int, int]]
+    name_weight: float
+    matches: list[tuple[int, int, float]]
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    written: int = 0
+    channels: _Channels | None = field(default=None, repr=False)
+
+    def pairs(self, min_score: float = 0.0) -> list[tuple[str, str, float]]:
+        """Matches as ``(id in graph 1, id in graph 2, score)``, best first."""
+        ids = self.data.ids
+        return sorted(((ids[i], ids[j], s) for i, j, s in self.matches if s >= min_score),
+                      key=lambda x: -x[2])
+
+    def summary(self) -> dict[str, Any]:
+        return {"run": self.run_id, "kg1": self.data.kg1, "kg2": self.data.kg2,
+                "entities": [self.data.n1, self.data.n - self.data.n1],
+                "triples": len(self.data.triples), "seeds": len(self.seeds),
+                "pseudoSeeds": len(self.pseudo), "nameWeight": self.name_weight,
+                "matches": len(self.matches), "written": self.written,
+                "rounds": self.rounds, "seconds": self.seconds,
+                "config": asdict(self.config), "fingerprint": self.data.fingerprint()}
+
+
+class _Channels:
+    """The structure features and name vectors of one pair of graphs."""
+
+    def __init__(self, data: PairData, cfg: AlignConfig, device: torch.device) -> None:
+        self.data, self.cfg, self.device = data, cfg, device
+        self.matrices = adjacency(data.n, data.n_rel, data.triples, device) \
+            if cfg.method == "propagation" else None
+        self.names = NameVectors(data.names) if cfg.names else None
+        self.features: torch.Tensor | None = None
+
+    def structure(self, labels: Sequence[tuple[int, int]]) -> torch.Tensor:
+        cfg = self.cfg
+        if cfg.method == "propagation":
+            self.features = propagate(self.data.n, self.data.n_rel, self.data.triples, labels,
+                                      dim=cfg.dim, layers=cfg.layers, seed=cfg.seed,
+                                      device=self.device, matrices=self.matrices).cpu()
+        else:
+            self.features = train_pykeen(
+                self.data.n, self.data.triples, labels, model=cfg.pykeen_model, dim=cfg.dim,
+                epochs=cfg.pykeen_epochs, batch_size=cfg.pykeen_batch_size,
+                learning_rate=cfg.pykeen_learning_rate, seed=cfg.seed, device=self.device)
+        return self.features
+
+    def blocks(self, rows: np.ndarray, cols: np.ndarray, weight: float, *, csls: bool,
+               block: int = 2048) -> Iterator[tuple[slice, torch.Tensor]]:
+        """Blocks of fused (cosine or CSLS) scores of ``rows`` × ``cols``."""
+        assert self.features is not None
+        x, y = self.features[torch.as_tensor(rows)], self.features[torch.as_tensor(cols)]
+        if not self.names or weight == 0.0:
+            yield from blocked_scores(x, y, k=self.cfg.csls_k, csls=csls, block=block)
+            return
+        dense = self.fused(rows, cols, weight)
+        if csls:
+            dense = _csls_of(dense, self.cfg.csls_k)
+        for start in range(0, len(rows), block):
+            yield slice(start, min(start + block, len(rows))), dense[start:start + block]
+
+    def fused(self, rows: np.ndarray, cols: np.ndarray, weight: float) -> torch.Tensor:
+        assert self.features is not None
+        s = self.features[torch.as_tensor(rows)] @ self.features[torch.as_tensor(cols)].T
+        if self.names is None or weight == 0.0:
+            return s
+        return (1.0 - weight) * s + weight * self.names.similarity(rows, cols)
+
+
+def _csls_of(sims: torch.Tensor, k: int) -> torch.Tensor:
+    k1, k2 = min(k, sims.shape[1]), min(k, sims.shape[0])
+    rx = sims.topk(k1, dim=1).values.mean(dim=1)
+    ry = sims.topk(k2, dim=0).values.mean(dim=0)
+    return 2 * sims - rx[:, None] - ry[None, :]
+
+
+def _score(sims: torch.Tensor, cfg: AlignConfig) -> torch.Tensor:
+    if cfg.matching == "sinkhorn":
+        return sinkhorn(sims, temperature=cfg.temperature, iterations=cfg.sinkhorn_iterations)
+    return _csls_of(sims, cfg.csls_k)
+
+
+def _learn_weight(channels: _Channels, seeds: list[tuple[int, int]], cfg: AlignConfig
+                  ) -> tuple[float, dict[str, float]]:
+    """The name weight that ranks held-out seeds best (structure from the other seeds)."""
+    rng = random.Random(cfg.seed)
+    shuffled = list(seeds)
+    rng.shuffle(shuffled)
+    k = max(1, int(len(shuffled) * cfg.validation_fraction))
+    held, train = shuffled[:k], shuffled[k:]
+    channels.structure(train)
+    rows = np.array([a for a, _ in held])
+    cols = np.array([b for _, b in held])
+    curve = {}
+    for w in np.round(np.arange(0.0, 0.95, 0.1), 2):
+        curve[float(w)] = rank_metrics(_score(channels.fused(rows, cols, float(w)), cfg)).hits1
+    best = max(curve, key=lambda w: (curve[w], -w))
+    log.info("name weight %.1f (held-out seeds Hits@1 by weight: %s)", best,
+             {w: round(h, 3) for w, h in curve.items()})
+    return best, curve
+
+
+def _free(data: PairData, labels: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    used = {x for pair in labels for x in pair}
+    rows = np.array([i for i in data.side(1) if i not in used], dtype=np.int64)
+    cols = np.array([j for j in data.side(2) if j not in used], dtype=np.int64)
+    return rows, cols
+
+
+def resolve_conflicts(candidates: Sequence[tuple[int, int, float]]
+                      ) -> list[tuple[int, int, float]]:
+    """One-to-one matches from candidate pairs: each connected component of the candidate
+    graph (networkx) keeps its maximum-weight matching; a component that is already one
+    pair is kept as it is.
+
+    >>> resolve_conflicts([(0, 10, 0.9), (1, 10, 0.8), (1, 11, 0.7), (2, 12, 0.5)])
+    [(0, 10, 0.9), (1, 11, 0.7), (2, 12, 0.5)]
+    """
+    import networkx as nx
+
+    g = nx.Graph()
+    for i, j, s in candidates:
+        a, b = ("l", i), ("r", j)
+        if not g.has_edge(a, b) or g[a][b]["weight"] < s:
+            g.add_edge(a, b, weight=s)
+    out = []
+    for comp in nx.connected_components(g):
+        sub = g.subgraph(comp)
+        edges = list(sub.edges) if sub.number_of_edges() == 1 else \
+            nx.max_weight_matching(sub, maxcardinality=False)
+        for u, v in edges:
+            left, right = (u, v) if u[0] == "l" else (v, u)
+            out.append((left[1], right[1], float(sub[u][v]["weight"])))
+    return sorted(out)
+
+
+def _match(channels: _Channels, rows: np.ndarray, cols: np.ndarray, weight: float,
+           cfg: AlignConfig) -> list[tuple[int, int, float]]:
+    """Each row's best column (and each column's best row), made one-to-one."""
+    if not len(rows) or not len(cols):
+        return []
+    cands: list[tuple[int, int, float]] = []
+    if cfg.matching == "sinkhorn" and max(len(rows), len(cols)) <= SINKHORN_MAX:
+        p = sinkhorn(channels.fused(rows, cols, weight), temperature=cfg.temperature,
+                     iterations=cfg.sinkhorn_iterations).exp()
+        best_r = p.max(dim=1)
+        best_c = p.max(dim=0)
+        cands += [(int(rows[i]), int(cols[j]), float(s))
+                  for i, (s, j) in enumerate(zip(best_r.values, best_r.indices, strict=True))]
+        cands += [(int(rows[i]), int(cols[j]), float(s))
+                  for j, (s, i) in enumerate(zip(best_c.values, best_c.indices, strict=True))]
+    else:
+        if cfg.matching == "sinkhorn":
+            log.warning("%d × %d candidates: matching by CSLS instead of Sinkhorn "
+                        "(more than %d on a side)", len(rows), len(cols), SINKHORN_MAX)
+        for part, scores in channels.blocks(rows, cols, weight, csls=True):
+            raw = channels.fused(rows[part], cols, weight)
+            best = scores.max(dim=1)
+            for i, j in zip(range(part.start, part.stop), best.indices.tolist(), strict=True):
+                cands.append((int(rows[i]), int(cols[j]),
+                              float(raw[i - part.start, j])))
+    return resolve_conflicts(cands)
+
+
+def _run_dir(graph: Graph, run_id: str) -> Path:
+    return Path(graph.cfg.home) / "alignments" / run_id
+
+
+def align_graphs(graph: Graph, kg1: str, kg2: str, seeds: Sequence[tuple[str, str]], *,
+                 config: AlignConfig | None = None, write: bool = True,
+                 show_progress: bool | None = None) -> AlignmentResult:
+    """Align graph ``kg1`` to graph ``kg2`` from entity-id ``seeds``; see the module doc."""
+    from kgx.embed.training import resolve_device
+    from kgx.provenance.runs import RunRecorder
+
+    cfg = config or AlignConfig()
+    progress = graph.cfg.show_progress if show_progress is None else show_progress
+    device = resolve_device(cfg.device)
+    with RunRecorder(graph, "align", {"kg1": kg1, "kg2": kg2, **asdict(cfg),
+                                      "seeds": len(seeds)}) as run:
+        t0 = time.perf_counter()
+        data = read_pair(graph, kg1, kg2, name_languages=cfg.name_languages)
+        seed_idx = data.index_pairs(seeds, source="seeds")
+        if not seed_idx:
+            raise ConfigError("no seed pairs: alignment needs some known pairs to learn from")
+        seconds = {"read": time.perf_counter() - t0}
+        t1 = time.perf_counter()
+        channels = _Channels(data, cfg, device)
+        weight, curve = 0.0, {}
+        if cfg.names:
+            if cfg.name_weight is not None:
+                weight = cfg.name_weight
+            else:
+                weight, curve = _learn_weight(channels, seed_idx, cfg)
+        pseudo: list[tuple[int, int]] = []
+        rounds_log: list[dict[str, Any]] = []
+        steps = range(cfg.rounds + 1)
+        if progress:
+            from tqdm import tqdm
+
+            steps = tqdm(steps, desc="align rounds", unit="round")
+        for rnd in steps:
+            channels.structure(seed_idx + pseudo)
+            if rnd == cfg.rounds:
+                break
+            rows, cols = _free(data, seed_idx)
+            found = mutual_best(lambda r=rows, c=cols: channels.blocks(r, c, weight, csls=True),
+                                len(rows), len(cols))
+            pseudo = [(int(rows[i]), int(cols[j])) for i, j, _s, _m in found]
+            rounds_log.append({"round": rnd + 1, "pseudoSeeds": len(pseudo)})
+            log.info("bootstrapping round %d: %d pseudo-seeds", rnd + 1, len(pseudo))
+        rows, cols = _free(data, seed_idx)
+        matches = _match(channels, rows, cols, weight, cfg)
+        seconds["train"] = time.perf_counter() - t1
+        result = AlignmentResult(run.id, data, cfg, seed_idx, pseudo, weight, matches,
+                                 rounds_log, seconds, channels=channels)
+        if write:
+            t2 = time.perf_counter()
+            result.written = write_same_as(graph, result)
+            seconds["write"] = time.perf_counter() - t2
+        run.counts.update({"seeds": len(seed_idx), "pseudoSeeds": len(pseudo),
+                           "matches": len(matches), "sameAs": result.written})
+        run.save(nameWeight=weight, nameWeightCurve=json.dumps(curve),
+                 rounds=json.dumps(rounds_log))
+        _save(graph, result)
+    return result
+
+
+def _save(graph: Graph, result: AlignmentResult) -> None:
+    from kgx.embed.store import atomic_write_json, versions
+
+    folder = _run_dir(graph, result.run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = result.data.ids
+    atomic_write_json(folder / "summary.json", {**result.summary(), "versions": versions()})
+    atomic_write_json(folder / "labels.json", {
+        "seeds": [[ids[i], ids[j]] for i, j in result.seeds],
+        "pseudo": [[ids[i], ids[j]] for i, j in result.pseudo]})
+
+
+def write_same_as(graph: Graph, result: AlignmentResult, *, min_score: float | None = None,
+                  batch_size: int = 5000) -> int:
+    """Write seeds and matches above ``min_score`` as ``SAME_AS`` edges of the run."""
+    threshold = result.config.min_score if min_score is None else min_score
+    ids = result.data.ids
+    rows = [{"a": ids[i], "b": ids[j], "score": 1.0, "method": "seed"}
+            for i, j in result.seeds]
+    rows += [{"a": ids[i], "b": ids[j], "score": round(s, 6), "method": result.config.label}
+             for i, j, s in result.matches if s >= threshold]
+    query = """
+    UNWIND $rows AS row
+    MATCH (a:Entity {kg: $kg1, id: row.a}), (b:Entity {kg: $kg2, id: row.b})
+    MERGE (a)-[s:SAME_AS {run: $run}]->(b)
+    SET s.score = row.score, s.method = row.method
+    RETURN count(s) AS n
+    """
+    written = 0
+    for start in range(0, len(rows), batch_size):
+        out = graph.write(query, {"rows": rows[start:start + batch_size], "run": result.run_id,
+                                  "kg1": result.data.kg1, "kg2": result.data.kg2})
+        written += out[0]["n"] if out else 0
+    return written
+
+
+def _rebuild(graph: Graph, run_id: str) -> tuple[_Channels, AlignConfig, dict[str, Any],
+                                                 list[tuple[int, int]]]:
+    folder = _run_dir(graph, run_id)
+    if not (folder / "summary.json").is_file():
+        raise ConfigError(f"no alignment run {run_id!r} under {folder.parent} "
+                          "(kgx runs list --kind align shows the runs)")
+    summary = json.loads((folder / "summary.json").read_text())
+    labels = json.loads((folder / "labels.json").read_text())
+    cfg = AlignConfig(**summary["config"])
+    if cfg.method != "propagation":
+        raise ConfigError("evaluating a stored pykeen alignment is not supported; "
+                          "use the bench (it evaluates in the same process)")
+    from kgx.embed.training import resolve_device
+
+    data = read_pair(graph, summary["kg1"], summary["kg2"], name_languages=cfg.name_languages)
+    if data.fingerprint() != summary["fingerprint"]:
+        log.warning("the graphs changed since alignment run %s; rebuilding on the new data",
+                    run_id)
+    seeds = data.index_pairs([tuple(p) for p in labels["seeds"]], source="seeds")
+    pseudo = data.index_pairs([tuple(p) for p in labels["pseudo"]], source="pseudo-seeds")
+    channels = _Channels(data, cfg, resolve_device(cfg.device))
+    channels.structure(seeds + pseudo)
+    return channels, cfg, summary, seeds
+
+
+def evaluate_alignment(graph: Graph, run: str | AlignmentResult,
+                       gold: Sequence[tuple[str, str]], *,
+                       matching: Sequence[str] = ("csls", "sinkhorn")
+                       ) -> dict[str, dict[str, Any]]:
+    """Hits@1 / Hits@10 / MRR on the gold pairs that were not seeds (the test pairs),
+    ranking each test entity of graph 1 against the test entities of graph 2 (the
+    standard DBP15K protocol), for the structure channel alone and fused with names.
+
+    ``run`` is a run id (the scores are rebuilt from what the run stored) or the result
+    :func:`align_graphs` returned. Returns ``{"structure/csls": {...}, "fused/sinkhorn":
+    {...}, ...}``.
+    """
+    if isinstance(run, AlignmentResult) and run.channels is not None:
+        channels, cfg, seeds = run.channels, run.config, run.seeds
+        summary = {"nameWeight": run.name_weight}
+    else:
+        channels, cfg, summary, seeds = _rebuild(graph, str(getattr(run, "run_id", run)))
+    seed_set = set(seeds)
+    test = [p for p in channels.data.index_pairs(gold, source="gold") if p not in seed_set]
+    if not test:
+        raise ConfigError("no test pairs: every gold pair is a seed")
+    rows = np.array([a for a, _ in test])
+    cols = np.array([b for _, b in test])
+    out: dict[str, dict[str, Any]] = {}
+    weights = {"structure": 0.0}
+    if cfg.names:
+        weights["fused"] = float(summary["nameWeight"])
+    for channel, w in weights.items():
+        sims = channels.fused(rows, cols, w)
+        for how in matching:
+            out[f"{channel}/{how}"] = rank_metrics(_score(sims, replace(cfg, matching=how))
+                                                   ).as_dict()
+    return out
