@@ -4,8 +4,9 @@ Sections (each a ``<section id=…>``): ``coverage`` (names per language before 
 enrichment: original vs generated), ``sources`` (what each candidate source contributed,
 and its measured precision where enrichment runs recorded one), ``audit`` (suspect names
 per language and reason), ``training`` (loss and validation curves of the models in the
-model store), ``alignment`` (alignment runs' curves where recorded, and the score of the
-``SAME_AS`` and ``PREDICTED`` edges), ``runs`` (the run history).
+model store), ``alignment`` (what alignment runs recorded: a per-epoch ``history``, the
+name-channel weight curve ``nameWeightCurve`` and bootstrapping ``rounds``, Hits@k/MRR;
+and the score of the ``SAME_AS`` and ``PREDICTED`` edges), ``runs`` (the run history).
 
 Plots are PNGs drawn with matplotlib (Agg backend) and inlined as base64 ``data:`` URIs,
 so the page needs no network and no other file. A section with nothing to show says so.
@@ -104,7 +105,8 @@ ORDER BY r.startedAt DESC LIMIT $limit
 _ALIGN_RUNS = """
 MATCH (r:Run {kind: 'align'})
 RETURN r.id AS id, r.status AS status, r.counts AS counts, r.config AS config,
-       r.history AS history, r.metrics AS metrics
+       r.history AS history, r.metrics AS metrics, r.nameWeightCurve AS weightCurve,
+       r.rounds AS rounds
 ORDER BY r.startedAt DESC LIMIT 20
 """
 
@@ -159,6 +161,8 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     align_runs = graph.read(_ALIGN_RUNS)
     data["alignment"] = {
         "curves": {r["id"]: _curve(r) for r in align_runs if _curve(r)},
+        "weightCurves": {r["id"]: c for r in align_runs if (c := _weight_curve(r))},
+        "rounds": {r["id"]: rc for r in align_runs if (rc := _rounds(r))},
         "metrics": [{"run": r["id"], "status": r["status"], **_align_metrics(r)}
                     for r in align_runs],
         "sameAs": graph.read(_EDGE_SCORES % {"type": "SAME_AS"}, {"limit": 200_000}),
@@ -217,6 +221,37 @@ def _curve(run: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(history, list) and history and all(isinstance(h, dict) for h in history):
             return history
     return []
+
+
+def _loads(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _weight_curve(run: dict[str, Any]) -> list[tuple[float, float]]:
+    """Seed Hits@1 per weight of the name channel (``nameWeightCurve``: ``{weight: hits}``),
+    as kgx.align records the choice of that weight."""
+    curve = _loads(run.get("weightCurve"))
+    if not isinstance(curve, dict):
+        return []
+    try:
+        return sorted((float(w), float(h)) for w, h in curve.items())
+    except (TypeError, ValueError):
+        return []
+
+
+def _rounds(run: dict[str, Any]) -> list[tuple[int, int]]:
+    """Pseudo-seeds found per bootstrapping round (``rounds``: ``[{round, pseudoSeeds}]``)."""
+    rounds = _loads(run.get("rounds"))
+    if not isinstance(rounds, list):
+        return []
+    return [(int(r["round"]), int(r["pseudoSeeds"])) for r in rounds
+            if isinstance(r, dict) and isinstance(r.get("round"), int)
+            and isinstance(r.get("pseudoSeeds"), int)]
 
 
 def _align_metrics(run: dict[str, Any]) -> dict[str, Any]:
@@ -416,26 +451,48 @@ def _subplots(n: int) -> tuple[Any, Any]:
     return plt.subplots(1, n, figsize=(5.5 * n, 3.6))
 
 
+def _grid(n: int) -> tuple[Any, list[Any]]:
+    """``n`` panels, two per row."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    cols, rows = min(n, 2), (n + 1) // 2
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.6 * rows), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
 def _alignment_html(al: dict[str, Any]) -> str:
     parts = []
-    if al["curves"]:
-        fig, (a1, a2) = _subplots(2)
-        for run, history in al["curves"].items():
-            for ax, keys in ((a1, ("loss",)), (a2, ("hits@1", "hits@10", "mrr"))):
-                for key in keys:
-                    points = [(h.get("epoch", i), h[key]) for i, h in enumerate(history)
-                              if isinstance(h.get(key), int | float)]
-                    if points:
-                        ax.plot(*zip(*points, strict=True), marker=".", label=f"{run} {key}")
-        for ax, title in ((a1, "Alignment training loss"), (a2, "Alignment validation")):
-            ax.set_xlabel("epoch")
+    panels: list[tuple[str, str, list[tuple[str, list[tuple[float, float]]]]]] = []
+    for title, keys in (("Alignment training loss", ("loss",)),
+                        ("Alignment validation", ("hits@1", "hits@10", "mrr"))):
+        lines = [(f"{run} {key}", [(h.get("epoch", i), h[key]) for i, h in enumerate(history)
+                                   if isinstance(h.get(key), int | float)])
+                 for run, history in al["curves"].items() for key in keys]
+        panels.append((title, "epoch", [(n, pts) for n, pts in lines if pts]))
+    panels.append(("Seed Hits@1 per name-channel weight", "weight of the name channel",
+                   [(run, [(w, h) for w, h in c]) for run, c in al["weightCurves"].items()]))
+    panels.append(("Pseudo-seeds per bootstrapping round", "round",
+                   [(run, [(float(r), float(n)) for r, n in c])
+                    for run, c in al["rounds"].items()]))
+    panels = [p for p in panels if p[2]]
+    if panels:
+        fig, axes = _grid(len(panels))
+        for ax, (title, xlabel, lines) in zip(axes, panels, strict=True):
+            for label, points in lines:
+                ax.plot(*zip(*points, strict=True), marker=".", label=label)
             ax.set_title(title)
-            if ax.lines:
-                ax.legend(fontsize=7)
+            ax.set_xlabel(xlabel)
+            ax.legend(fontsize=7)
         parts.append(_img(_png(fig), "alignment curves"))
     else:
         parts.append(_empty("alignment curves: no data yet (no alignment run recorded a "
-                            "history)"))
+                            "history, a name-weight curve or bootstrapping rounds)"))
     if al["metrics"]:
         parts.append(_table(al["metrics"], sorted({k for m in al["metrics"] for k in m},
                                                    key=lambda k: (k not in ("run", "status"),

@@ -123,6 +123,25 @@ def test_alignment_curves_and_metrics(graph: Graph, tmp_path: Path) -> None:
     assert "no data yet" not in text
     assert "0.52" in text and "0.81" in text and seed["align"] in text
     assert len(_pngs(page.images["alignment"])) == 3  # curves, SAME_AS and PREDICTED scores
+    data = collect(graph, models=tmp_path / "none")["alignment"]
+    assert data["curves"][seed["align"]] == history and not data["weightCurves"]
+
+
+def test_alignment_weight_curve_and_rounds(graph: Graph, tmp_path: Path) -> None:
+    """What kgx.align records on its run: the name-channel weight it chose, from seed
+    Hits@1 per weight, and the pseudo-seeds of each bootstrapping round."""
+    seed = seed_enrichment(graph)
+    graph.write("MATCH (r:Run {id: $id}) SET r.nameWeight = 0.5, r.nameWeightCurve = $c, "
+                "r.rounds = $r",
+                {"id": seed["align"], "c": json.dumps({"0.0": 0.41, "0.5": 0.62, "1.0": 0.55}),
+                 "r": json.dumps([{"round": 1, "pseudoSeeds": 120},
+                                  {"round": 2, "pseudoSeeds": 180}])})
+    data = collect(graph, models=tmp_path / "none")["alignment"]
+    assert data["weightCurves"] == {seed["align"]: [(0.0, 0.41), (0.5, 0.62), (1.0, 0.55)]}
+    assert data["rounds"] == {seed["align"]: [(1, 120), (2, 180)]}
+    page = _parse(write_report(graph, tmp_path / "r", models=tmp_path / "none"))
+    assert "no data yet" not in " ".join(page.sections["alignment"])
+    assert len(_pngs(page.images["alignment"])) == 3
 
 
 def test_precision_from_run_counts_when_no_reliability(graph: Graph) -> None:
