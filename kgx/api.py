@@ -189,12 +189,13 @@ class KG:
         return predict(self.graph, model, **options)
 
     def align(self, *args: Any, **options: Any) -> Any:
-        """Align the entities of two graphs (``SAME_AS`` edges with a run); delegates to
-        :func:`kgx.align.api.align_graphs` with this graph first.
+        """Align the entities of two graphs from known pairs (``SAME_AS`` edges with a run);
+        delegates to :func:`kgx.align.api.align_graphs` with this graph first.
 
         Example::
 
-            >>> kg.align("dbp_zh", "dbp_en")                           # doctest: +SKIP
+            >>> seeds = [("http://zh.dbpedia.org/resource/北京", "http://dbpedia.org/resource/Beijing")]
+            >>> kg.align("dbp_zh", "dbp_en", seeds)                    # doctest: +SKIP
         """
         try:
             from kgx.align.api import align_graphs
