@@ -294,14 +294,23 @@ def _run_dir(graph: Graph, run_id: str) -> Path:
     return Path(graph.cfg.home) / "alignments" / run_id
 
 
-def align_graphs(graph: Graph, kg1: str, kg2: str, seeds: Sequence[tuple[str, str]], *,
+def align_graphs(graph: Graph, kg1: str, kg2: str,
+                 seeds: Sequence[tuple[str, str]] | str | Path, *,
                  config: AlignConfig | None = None, write: bool = True,
-                 show_progress: bool | None = None) -> AlignmentResult:
-    """Align graph ``kg1`` to graph ``kg2`` from entity-id ``seeds``; see the module doc."""
+                 show_progress: bool | None = None, **options: Any) -> AlignmentResult:
+    """Align graph ``kg1`` to graph ``kg2`` from entity-id ``seeds`` (pairs, or a pair
+    file); ``options`` are :class:`AlignConfig` fields (``rounds=0``, ``names=False``) —
+    what the nightly job's ``[job.nightly.align]`` table passes. See the module doc."""
+    from kgx.align.data import read_pairs
     from kgx.embed.training import resolve_device
     from kgx.provenance.runs import RunRecorder
 
-    cfg = config or AlignConfig()
+    if isinstance(seeds, str | Path):
+        seeds = read_pairs(seeds)
+    try:
+        cfg = replace(config or AlignConfig(), **options)
+    except TypeError as e:
+        raise ConfigError(f"unknown alignment option: {e}") from e
     progress = graph.cfg.show_progress if show_progress is None else show_progress
     device = resolve_device(cfg.device)
     with RunRecorder(graph, "align", {"kg1": kg1, "kg2": kg2, **asdict(cfg),
