@@ -6,6 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SHARED ?= ../shared/data
+DEMO_DIR ?= demo-out
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint bench neo4j-start neo4j-stop clean
@@ -27,17 +28,32 @@ neo4j-stop:
 	-$(BIN)/kgx neo4j stop
 
 demo: install
+	mkdir -p $(DEMO_DIR)
 	$(BIN)/kgx neo4j start
 	$(BIN)/kgx init
+	@echo "== load: 49 real Wikidata entities, CoDEx-S, DBP15K zh_en"
 	$(BIN)/kgx load wikidata tests/data/dump-head-2017.json
+	$(BIN)/kgx load codex $(SHARED)/codex --size s
+	$(BIN)/kgx load dbp15k $(SHARED)/dbp15k/zh_en
 	$(BIN)/kgx stats
+	@echo "== learn: ComplEx on CoDEx-S (a few epochs), alignment of dbp_zh to dbp_en"
+	$(BIN)/kgx train --config bench/configs/codex-s-complex.toml --epochs 5 --no-early-stopping --evaluate
+	head -4500 $(SHARED)/dbp15k/zh_en/ref_ent_ids > $(DEMO_DIR)/seeds.ids
+	$(BIN)/kgx align --kg1 dbp_zh --kg2 dbp_en --seeds $(DEMO_DIR)/seeds.ids --rounds 1 \
+	    --gold $(SHARED)/dbp15k/zh_en/ref_ent_ids
+	@echo "== enrich and audit the Wikidata sample"
+	$(BIN)/kgx enrich --lang sw,yo,ga --show 10
+	$(BIN)/kgx audit --lang ja
+	$(BIN)/kgx report --out $(DEMO_DIR)/report
 	@echo
+	@echo "Report: $(DEMO_DIR)/report/index.html"
 	@echo "Try these named queries (kgx query --list shows all):"
-	@echo "  $(BIN)/kgx query coverage_by_language -p langs=en,de,ja,zh"
-	@echo "  $(BIN)/kgx query entity_names -p id=Q1 -p lang=de"
-	@echo "  $(BIN)/kgx query entities_missing_name -p lang=ja -p limit=5"
+	@echo "  $(BIN)/kgx query coverage_by_language -p langs=sw,yo,ga"
+	@echo "  $(BIN)/kgx query generated_names -p lang=sw"
+	@echo "  $(BIN)/kgx query suspect_names -p lang=ja"
+	@echo "  $(BIN)/kgx query alignment_pairs -p kg=dbp_zh -p limit=5"
 	@echo "  $(BIN)/kgx query run_history"
-	@echo "Stop the server with: $(BIN)/kgx neo4j stop"
+	@echo "Undo any run with: $(BIN)/kgx runs revert RUN   Stop the server: $(BIN)/kgx neo4j stop"
 
 test: install
 	KGX_SHARED_DATA=$(SHARED) $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -47,4 +63,4 @@ lint: install
 	$(BIN)/mypy kgx
 
 clean:
-	rm -rf .kgx-test .pytest_cache
+	rm -rf .kgx-test .pytest_cache $(DEMO_DIR)

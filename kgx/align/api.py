@@ -59,7 +59,6 @@ import torch
 from kgx.align.data import PairData, read_pair
 from kgx.align.names import NameVectors
 from kgx.align.search import (
-    blocked_scores,
     mutual_best,
     rank_metrics,
     sinkhorn,
@@ -76,6 +75,8 @@ log = logging.getLogger(__name__)
 #: Above this many candidates on a side, matching falls back from Sinkhorn (a dense
 #: matrix) to CSLS (computed in blocks).
 SINKHORN_MAX = 16_000
+#: Score matrices up to this many cells are computed at once (4 bytes a cell).
+DENSE_MAX = 300_000_000
 
 
 @dataclass
@@ -175,17 +176,30 @@ class _Channels:
 
     def blocks(self, rows: np.ndarray, cols: np.ndarray, weight: float, *, csls: bool,
                block: int = 2048) -> Iterator[tuple[slice, torch.Tensor]]:
-        """Blocks of fused (cosine or CSLS) scores of ``rows`` × ``cols``."""
-        assert self.features is not None
-        x, y = self.features[torch.as_tensor(rows)], self.features[torch.as_tensor(cols)]
-        if not self.names or weight == 0.0:
-            yield from blocked_scores(x, y, k=self.cfg.csls_k, csls=csls, block=block)
+        """Blocks of fused (cosine or CSLS) scores of ``rows`` × ``cols``: one dense matrix
+        when it fits in ``DENSE_MAX`` cells, else two passes over row blocks (the first
+        finds each row's and each column's ``k`` best similarities, for CSLS)."""
+        if len(rows) * len(cols) <= DENSE_MAX:
+            dense = self.fused(rows, cols, weight)
+            if csls:
+                dense = _csls_of(dense, self.cfg.csls_k)
+            for start in range(0, len(rows), block):
+                yield slice(start, min(start + block, len(rows))), dense[start:start + block]
             return
-        dense = self.fused(rows, cols, weight)
+        parts = [slice(s, min(s + block, len(rows))) for s in range(0, len(rows), block)]
+        k = self.cfg.csls_k
+        rx = torch.zeros(len(rows))
+        col_top = torch.full((min(k, len(rows)), len(cols)), -float("inf"))
         if csls:
-            dense = _csls_of(dense, self.cfg.csls_k)
-        for start in range(0, len(rows), block):
-            yield slice(start, min(start + block, len(rows))), dense[start:start + block]
+            for part in parts:
+                sims = self.fused(rows[part], cols, weight)
+                rx[part] = sims.topk(min(k, len(cols)), dim=1).values.mean(dim=1)
+                merged = torch.cat([col_top, sims.topk(min(k, sims.shape[0]), dim=0).values])
+                col_top = merged.topk(col_top.shape[0], dim=0).values
+        ry = col_top.mean(dim=0)
+        for part in parts:
+            sims = self.fused(rows[part], cols, weight)
+            yield part, (2 * sims - rx[part, None] - ry[None, :]) if csls else sims
 
     def fused(self, rows: np.ndarray, cols: np.ndarray, weight: float) -> torch.Tensor:
         assert self.features is not None

@@ -16,7 +16,7 @@ Example::
 
     >>> import torch
     >>> x = torch.eye(3); y = torch.eye(3)[[2, 0, 1]]
-    >>> top_matches(csls_scores(x, y, k=1), 1)[1].flatten().tolist()
+    >>> csls_scores(x, y, k=1).argmax(dim=1).tolist()
     [1, 2, 0]
 """
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["normalize", "neighbour_means", "csls_scores", "blocked_scores", "top_matches",
-           "mutual_best", "sinkhorn", "rank_metrics", "RankMetrics"]
+__all__ = ["normalize", "neighbour_means", "csls_scores", "mutual_best", "sinkhorn",
+           "rank_metrics", "RankMetrics"]
 
 
 def normalize(x: torch.Tensor) -> torch.Tensor:
@@ -56,21 +56,6 @@ def csls_scores(x: torch.Tensor, y: torch.Tensor, k: int = 10) -> torch.Tensor:
     """The full CSLS matrix between normalised ``x`` and ``y`` (for evaluation-sized sets)."""
     rx, ry = neighbour_means(x, y, k), neighbour_means(y, x, k)
     return 2 * (x @ y.T).float() - rx[:, None] - ry[None, :]
-
-
-def blocked_scores(x: torch.Tensor, y: torch.Tensor, *, k: int = 10, csls: bool = True,
-                   block: int = 4096) -> Iterator[tuple[slice, torch.Tensor]]:
-    """Yield ``(rows, scores)`` blocks of the (CSLS or cosine) score matrix of ``x`` × ``y``."""
-    if csls:
-        rx, ry = neighbour_means(x, y, k, block=block), neighbour_means(y, x, k, block=block)
-    for rows in _blocks(x.shape[0], block):
-        sims = (x[rows] @ y.T).float()
-        yield rows, (2 * sims - rx[rows, None] - ry[None, :]) if csls else sims
-
-
-def top_matches(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(values, indices)`` of the ``k`` best columns of each row."""
-    return scores.topk(min(k, scores.shape[1]), dim=1)
 
 
 def mutual_best(score_blocks: Callable[[], Iterator[tuple[slice, torch.Tensor]]],

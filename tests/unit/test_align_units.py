@@ -105,3 +105,29 @@ def test_config_errors_are_clear() -> None:
         AlignConfig(method="magic")
     with pytest.raises(ConfigError, match="matching"):
         AlignConfig(matching="greedy")
+
+
+def test_blocked_scores_equal_the_dense_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kgx.align.api as api
+    from kgx.align.data import PairData
+
+    rng = np.random.default_rng(1)
+    n1, n2 = 40, 50
+    triples = np.stack([rng.integers(0, n1, 200), rng.integers(0, 3, 200),
+                        rng.integers(0, n1, 200)], 1)
+    triples = np.concatenate([triples, np.stack([rng.integers(n1, n1 + n2, 250),
+                                                 rng.integers(3, 6, 250),
+                                                 rng.integers(n1, n1 + n2, 250)], 1)])
+    names = [[f"name {i % 17}"] for i in range(n1 + n2)]
+    data = PairData("a", "b", [str(i) for i in range(n1 + n2)], n1, names, triples,
+                    [("a", f"R{r}") for r in range(3)] + [("b", f"R{r}") for r in range(3)])
+    channels = api._Channels(data, AlignConfig(dim=32, csls_k=3), torch.device("cpu"))
+    channels.structure([(i, n1 + i) for i in range(10)])
+    rows, cols = np.arange(10, n1), np.arange(n1 + 10, n1 + n2)
+    for csls in (True, False):
+        dense = torch.cat([b for _s, b in channels.blocks(rows, cols, 0.3, csls=csls)])
+        monkeypatch.setattr(api, "DENSE_MAX", 0)
+        blocked = torch.cat([b for _s, b in channels.blocks(rows, cols, 0.3, csls=csls,
+                                                           block=7)])
+        monkeypatch.undo()
+        assert torch.allclose(dense, blocked, atol=1e-5)
