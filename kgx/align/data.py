@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 _ENTITIES = """
 MATCH (e:Entity {kg: $kg}) WHERE e.id > $after AND NOT e:Property
-WITH e ORDER BY e.id LIMIT $limit
+WITH e ORDER BY e.kg, e.id LIMIT $limit
 CALL (e) {
   OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name)
   WHERE n.primary AND n.status IN ['original', 'suspect'] AND ($langs IS NULL OR n.lang IN $langs)

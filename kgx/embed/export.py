@@ -57,7 +57,7 @@ SPLITS: tuple[str, ...] = ("train", "valid", "test")
 # pattern the loaders validate types with), so no type name is ever put in the text.
 _PAGE = """
 MATCH (h:Entity {kg: $kg}) WHERE h.id > $after
-WITH h ORDER BY h.id LIMIT $limit
+WITH h ORDER BY h.kg, h.id LIMIT $limit
 CALL (h) {
   OPTIONAL MATCH (h)-[s]->(t:Entity {kg: $kg})
   WHERE type(s) =~ $typePattern AND ($types IS NULL OR type(s) IN $types)

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 _PAGE = """
 MATCH (e:Entity {kg: $kg})
 WHERE e.id > $after AND EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
-WITH e ORDER BY e.id LIMIT $limit
+WITH e ORDER BY e.kg, e.id LIMIT $limit
 CALL (e) {
   MATCH (e)-[:HAS_NAME]->(n:Name {lang: $lang}) WHERE n.run IS NULL
   WITH n ORDER BY elementId(n)
