@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -308,13 +309,70 @@ def _run_dir(graph: Graph, run_id: str) -> Path:
     return Path(graph.cfg.home) / "alignments" / run_id
 
 
+class _Checkpoint:
+    """Bootstrapping state after each round (``checkpoint.json`` in the run's folder), so
+    that ``resume=True`` continues a killed run where it was."""
+
+    def __init__(self, folder: Path, data: PairData) -> None:
+        self.path, self.data = folder / "checkpoint.json", data
+
+    def save(self, *, pseudo: Sequence[tuple[int, int]], **state: Any) -> None:
+        from kgx.embed.store import atomic_write_json
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ids = self.data.ids
+        atomic_write_json(self.path, {**state, "pseudo": [[ids[i], ids[j]] for i, j in pseudo]})
+        pause = os.environ.get("KGX_ALIGN_TEST_PAUSE")  # tests: time to kill the process
+        if pause:
+            time.sleep(float(pause))
+
+    def load(self) -> dict[str, Any]:
+        if not self.path.is_file():
+            return {}
+        state = json.loads(self.path.read_text())
+        state["pseudo"] = self.data.index_pairs([tuple(p) for p in state["pseudo"]],
+                                                source=str(self.path))
+        return state
+
+
+def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> str | None:
+    """The run to continue: ``resume`` itself (a run id), or with ``True`` the newest align
+    run with the same configuration that did not succeed; ``None`` starts a new run."""
+    if not resume:
+        return None
+    from kgx.provenance.runs import get_run, list_runs
+
+    if isinstance(resume, str):
+        run = get_run(graph, resume)
+        if run is None:
+            raise ConfigError(f"no run {resume!r} (kgx runs list shows the runs)")
+        if run.get("kind") != "align":
+            raise ConfigError(f"run {resume} is not an alignment run")
+        if run.get("status") == "succeeded":
+            raise ConfigError(f"alignment run {resume} already succeeded; nothing to resume")
+        return resume
+    wanted = json.loads(json.dumps(run_config, default=str, sort_keys=True))
+    for run in list_runs(graph, kind="align", limit=20):
+        if run.get("status") == "succeeded":
+            continue
+        full = get_run(graph, run["id"]) or {}
+        if json.loads(full.get("config") or "{}") == wanted:
+            return str(run["id"])
+    log.info("no unfinished alignment run with this configuration; starting a new one")
+    return None
+
+
 def align_graphs(graph: Graph, kg1: str, kg2: str,
                  seeds: Sequence[tuple[str, str]] | str | Path, *,
                  config: AlignConfig | None = None, write: bool = True,
-                 show_progress: bool | None = None, **options: Any) -> AlignmentResult:
+                 show_progress: bool | None = None, resume: bool | str = False,
+                 **options: Any) -> AlignmentResult:
     """Align graph ``kg1`` to graph ``kg2`` from entity-id ``seeds`` (pairs, or a pair
     file); ``options`` are :class:`AlignConfig` fields (``rounds=0``, ``names=False``) —
-    what the nightly job's ``[job.nightly.align]`` table passes. See the module doc."""
+    what the nightly job's ``[job.nightly.align]`` table passes. ``resume=True`` continues
+    the newest unfinished run with the same configuration after its last bootstrapping
+    round (or ``resume=RUN_ID``); the result is the same as an uninterrupted run's. See the
+    module doc."""
     from kgx.align.data import read_pairs
     from kgx.embed.training import resolve_device
     from kgx.provenance.runs import RunRecorder
@@ -327,8 +385,9 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
         raise ConfigError(f"unknown alignment option: {e}") from e
     progress = graph.cfg.show_progress if show_progress is None else show_progress
     device = resolve_device(cfg.device)
-    with RunRecorder(graph, "align", {"kg1": kg1, "kg2": kg2, **asdict(cfg),
-                                      "seeds": len(seeds)}) as run:
+    run_config = {"kg1": kg1, "kg2": kg2, **asdict(cfg), "seeds": len(seeds)}
+    run_id = _resumable(graph, run_config, resume)
+    with RunRecorder(graph, "align", run_config, run_id=run_id) as run:
         t0 = time.perf_counter()
         data = read_pair(graph, kg1, kg2, name_languages=cfg.name_languages)
         seed_idx = data.index_pairs(seeds, source="seeds")
@@ -337,19 +396,25 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
         seconds = {"read": time.perf_counter() - t0}
         t1 = time.perf_counter()
         channels = _Channels(data, cfg, device)
-        weight, curve = 0.0, {}
-        if cfg.names:
+        checkpoint = _Checkpoint(_run_dir(graph, run.id), data)
+        state = checkpoint.load() if run.resumed else {}
+        if state:
+            log.info("resuming alignment run %s after bootstrapping round %d", run.id,
+                     state["round"])
+        weight, curve = state.get("weight", 0.0), state.get("curve", {})
+        if cfg.names and not state:
             if cfg.name_weight is not None:
                 weight = cfg.name_weight
             else:
                 weight, curve = _learn_weight(channels, seed_idx, cfg)
-        pseudo: list[tuple[int, int]] = []
-        rounds_log: list[dict[str, Any]] = []
-        steps = range(cfg.rounds + 1)
+        pseudo: list[tuple[int, int]] = state.get("pseudo", [])
+        rounds_log: list[dict[str, Any]] = state.get("rounds", [])
+        steps = range(state.get("round", 0), cfg.rounds + 1)
         if progress:
             from tqdm import tqdm
 
-            steps = tqdm(steps, desc="align rounds", unit="round")
+            steps = tqdm(steps, desc="align rounds", unit="round", total=cfg.rounds + 1,
+                         initial=state.get("round", 0))
         for rnd in steps:
             channels.structure(seed_idx + pseudo)
             if rnd == cfg.rounds:
@@ -360,6 +425,8 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
             pseudo = [(int(rows[i]), int(cols[j])) for i, j, _s, _m in found]
             rounds_log.append({"round": rnd + 1, "pseudoSeeds": len(pseudo)})
             log.info("bootstrapping round %d: %d pseudo-seeds", rnd + 1, len(pseudo))
+            checkpoint.save(round=rnd + 1, weight=weight, curve=curve, pseudo=pseudo,
+                            rounds=rounds_log)
         rows, cols = _free(data, seed_idx)
         matches = _match(channels, rows, cols, weight, cfg)
         seconds["train"] = time.perf_counter() - t1

@@ -29,7 +29,7 @@ def cmd_align(args: argparse.Namespace, cfg: Config) -> int:
     seeds = read_pairs(args.seeds)
     with connect(cfg) as g:
         result = align_graphs(g, args.kg1, args.kg2, seeds, config=_config(args),
-                              write=not args.no_write)
+                              write=not args.no_write, resume=args.resume or False)
         evaluation = None
         if args.gold:
             from kgx.align.api import evaluate_alignment
@@ -104,5 +104,8 @@ def register(sub: Any) -> None:
     a.add_argument("--device", default="auto", help="auto, cpu or cuda")
     a.add_argument("--pykeen-model", default="RotatE")
     a.add_argument("--pykeen-epochs", type=int, default=100)
+    a.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN",
+                   help="continue a killed run (RUN, or the newest unfinished one with the "
+                        "same options) after its last bootstrapping round")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_align)

@@ -144,3 +144,72 @@ def test_cli_align_and_evaluate(graph: Graph, pair_dir: Path, neo4j_server: Conf
     assert main([*env_args, "-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en",
                  "--seeds", str(bad)]) != 0
     assert "seeds:1" in capsys.readouterr().err
+
+
+def _edges(graph: Graph) -> list[tuple[str, str, float, str]]:
+    return sorted((r["a"], r["b"], r["score"], r["method"]) for r in graph.read(
+        "MATCH (a)-[s:SAME_AS]->(b) RETURN a.id AS a, b.id AS b, s.score AS score, "
+        "s.method AS method"))
+
+
+def test_kill_9_and_resume_give_the_uninterrupted_result(
+        graph: Graph, pair_dir: Path, neo4j_server: Config, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    load_dbp15k(graph, pair_dir, show_progress=False)
+    seeds, _test = split_gold(read_gold_pairs(pair_dir), 0.3)
+    seeds_file = tmp_path / "seeds.tsv"
+    write_pairs(seeds_file, seeds)
+    options = ["--dim", "256", "--rounds", "2", "--name-weight", "0.3"]
+    argv = ["-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en", "--seeds", str(seeds_file),
+            *options]
+
+    # uninterrupted
+    result = align_graphs(graph, "dbp_zh", "dbp_en", seeds_file, dim=256, rounds=2,
+                          name_weight=0.3, show_progress=False)
+    expected = _edges(graph)
+    revert_run(graph, result.run_id)
+    assert _edges(graph) == []
+
+    # killed right after round 1's checkpoint, then resumed
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KGX_", "NEO4J_"))}
+    if neo4j_server.uses_local_server:
+        env["KGX_HOME"] = str(neo4j_server.home)
+    else:
+        env.update(NEO4J_URI=str(neo4j_server.neo4j_uri),
+                   NEO4J_PASSWORD=neo4j_server.neo4j_password or "")
+    env["KGX_ALIGN_TEST_PAUSE"] = "60"
+    home = Path(neo4j_server.home) / "alignments"
+    old = set(home.glob("*/checkpoint.json")) if home.is_dir() else set()
+    child = subprocess.Popen([sys.executable, "-m", "kgx.cli", *argv], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    checkpoint = None
+    while time.monotonic() < deadline and checkpoint is None and child.poll() is None:
+        found = [p for p in home.glob("*/checkpoint.json") if p not in old]
+        checkpoint = found[0] if found else None
+        time.sleep(0.2)
+    assert checkpoint is not None, child.stdout.read() if child.stdout else ""
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    killed = checkpoint.parent.name
+    assert json.loads(checkpoint.read_text())["round"] == 1
+    assert get_run(graph, killed)["status"] == "running"
+
+    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
+    if neo4j_server.neo4j_uri:
+        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
+    caplog.set_level(logging.INFO, logger="kgx.align.api")
+    assert main([*argv, "--resume"]) == 0
+    assert f"resuming alignment run {killed} after bootstrapping round 1" in caplog.text
+    assert get_run(graph, killed)["status"] == "succeeded"
+    assert _edges(graph) == expected
+    runs = graph.read("MATCH (r:Run {kind: 'align'}) RETURN r.id AS id, r.resumedAt AS at")
+    assert {r["id"] for r in runs} == {result.run_id, killed}
+    assert [r["at"] is not None for r in runs if r["id"] == killed] == [True]
