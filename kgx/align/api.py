@@ -234,13 +234,14 @@ def _learn_weight(channels: _Channels, seeds: list[tuple[int, int]], cfg: AlignC
     channels.structure(train)
     rows = np.array([a for a, _ in held])
     cols = np.array([b for _, b in held])
-    curve = {}
-    for w in np.round(np.arange(0.0, 0.95, 0.1), 2):
-        curve[float(w)] = rank_metrics(_score(channels.fused(rows, cols, float(w)), cfg)).hits1
-    best = max(curve, key=lambda w: (curve[w], -w))
-    log.info("name weight %.1f (held-out seeds Hits@1 by weight: %s)", best,
+    curve: dict[str, float] = {}
+    for w in range(10):
+        curve[f"{w / 10:.1f}"] = rank_metrics(_score(channels.fused(rows, cols, w / 10),
+                                                     cfg)).hits1
+    best = max(curve, key=lambda w: (curve[w], -float(w)))
+    log.info("name weight %s (held-out seeds Hits@1 by weight: %s)", best,
              {w: round(h, 3) for w, h in curve.items()})
-    return best, curve
+    return float(best), curve
 
 
 def _free(data: PairData, labels: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -420,8 +421,12 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
             if rnd == cfg.rounds:
                 break
             rows, cols = _free(data, seed_idx)
-            found = mutual_best(lambda r=rows, c=cols: channels.blocks(r, c, weight, csls=True),
-                                len(rows), len(cols))
+
+            def scores(r: np.ndarray = rows, c: np.ndarray = cols
+                       ) -> Iterator[tuple[slice, torch.Tensor]]:
+                return channels.blocks(r, c, weight, csls=True)
+
+            found = mutual_best(scores, len(rows), len(cols))
             pseudo = [(int(rows[i]), int(cols[j])) for i, j, _s, _m in found]
             rounds_log.append({"round": rnd + 1, "pseudoSeeds": len(pseudo)})
             log.info("bootstrapping round %d: %d pseudo-seeds", rnd + 1, len(pseudo))

@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 @lru_cache(maxsize=1)
-def _transliterator():  # type: ignore[no-untyped-def]
+def _transliterator() -> Any:
     try:
         import icu
     except ImportError:  # pragma: no cover - PyICU is a dependency

@@ -141,7 +141,8 @@ def train_pykeen(n_ent: int, triples: np.ndarray, seeds: Sequence[tuple[int, int
                         use_tqdm=show_progress)
     log.info("pykeen %s: %d epochs, final loss %.4f", model, epochs,
              losses[-1] if losses else float("nan"))
-    emb = kge.entity_representations[0](indices=None).detach()
+    representation: Any = kge.entity_representations[0]  # type: ignore[index]
+    emb = representation(indices=None).detach()
     if emb.is_complex():
         emb = torch.cat([emb.real, emb.imag], dim=1)
     return normalize(emb.float().cpu())[torch.as_tensor(inverse)]
