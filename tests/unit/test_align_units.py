@@ -131,3 +131,26 @@ def test_blocked_scores_equal_the_dense_ones(monkeypatch: pytest.MonkeyPatch) ->
                                                            block=7)])
         monkeypatch.undo()
         assert torch.allclose(dense, blocked, atol=1e-5)
+
+
+def test_pykeen_channel_learns_from_collapsed_seeds() -> None:
+    from kgx.align.structure import train_pykeen
+
+    rng = np.random.default_rng(0)
+    n, m = 200, 1600
+    h, t, r = rng.integers(0, n, m), rng.integers(0, n, m), rng.integers(0, 4, m)
+    keep = h != t
+    g1 = np.stack([h, r, t], 1)[keep]
+    perm = rng.permutation(n)
+    g2 = np.stack([perm[g1[:, 0]] + n, g1[:, 1], perm[g1[:, 2]] + n], 1)  # shared relations
+    pairs = [(i, int(perm[i]) + n) for i in range(n)]
+    seeds, test = pairs[:100], pairs[100:]
+    feats = train_pykeen(2 * n, np.concatenate([g1, g2]), seeds, model="TransE", dim=32,
+                         epochs=20, batch_size=256, learning_rate=0.01)
+    assert feats.shape == (2 * n, 32)
+    a, b = seeds[0]
+    assert torch.equal(feats[a], feats[b])  # a seed pair shares one embedding
+    x = feats[torch.tensor([i for i, _ in test])]
+    y = feats[torch.tensor([j for _, j in test])]
+    m = rank_metrics(x @ y.T)
+    assert m.hits1 > 0.3 and m.hits10 > 0.6  # chance: 1/100 and 10/100
