@@ -38,9 +38,8 @@ demo: install
 	$(BIN)/kgx stats
 	@echo "== learn: ComplEx on CoDEx-S (a few epochs), alignment of dbp_zh to dbp_en"
 	$(BIN)/kgx train --config bench/configs/codex-s-complex.toml --epochs 5 --no-early-stopping --evaluate
-	head -4500 $(SHARED)/dbp15k/zh_en/ref_ent_ids > $(DEMO_DIR)/seeds.ids
-	$(BIN)/kgx align --kg1 dbp_zh --kg2 dbp_en --seeds $(DEMO_DIR)/seeds.ids --rounds 1 \
-	    --gold $(SHARED)/dbp15k/zh_en/ref_ent_ids
+	$(BIN)/kgx align --kg1 dbp_zh --kg2 dbp_en --seeds $(SHARED)/dbp15k/zh_en/ref_ent_ids \
+	    --seed-fraction 0.3 --rounds 1 --gold $(SHARED)/dbp15k/zh_en/ref_ent_ids
 	@echo "== enrich and audit the Wikidata sample"
 	$(BIN)/kgx enrich --lang sw,yo,ga --show 10
 	$(BIN)/kgx audit --lang ja

@@ -26,10 +26,10 @@ def cmd_align(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.align.data import read_pairs
     from kgx.graph.connection import connect
 
-    seeds = read_pairs(args.seeds)
     with connect(cfg) as g:
-        result = align_graphs(g, args.kg1, args.kg2, seeds, config=_config(args),
-                              write=not args.no_write, resume=args.resume or False)
+        result = align_graphs(g, args.kg1, args.kg2, args.seeds, config=_config(args),
+                              write=not args.no_write, resume=args.resume or False,
+                              seed_fraction=args.seed_fraction)
         evaluation = None
         if args.gold:
             from kgx.align.api import evaluate_alignment
@@ -87,6 +87,9 @@ def register(sub: Any) -> None:
     a.add_argument("--kg2", required=True, help="graph to align to (e.g. dbp_en)")
     a.add_argument("--seeds", required=True,
                    help="seed pairs: id1<TAB>id2 lines (or a DBP15K ref_ent_ids file)")
+    a.add_argument("--seed-fraction", type=float, default=1.0, metavar="F",
+                   help="use the first F of the pairs in --seeds as seeds (0.3: DBP15K's "
+                        "standard split of ref_ent_ids; evaluate on the rest with --gold)")
     a.add_argument("--gold", help="also evaluate on these gold pairs (the non-seeds)")
     a.add_argument("--method", default="propagation", choices=["propagation", "pykeen"])
     a.add_argument("--dim", type=int, default=1024)

@@ -162,15 +162,19 @@ def _int_map(path: Path) -> dict[str, str]:
 
 
 def read_pairs(path: str | Path) -> list[tuple[str, str]]:
-    """Pairs from ``id1<TAB>id2`` lines; DBP15K's ``ref_ent_ids`` (integer ids, read with
-    the ``ent_ids_1`` / ``ent_ids_2`` beside it) is recognised by its name."""
+    """Pairs from ``id1<TAB>id2`` lines of entity ids. A file of integer ids with DBP15K's
+    ``ent_ids_1`` / ``ent_ids_2`` beside it (``ref_ent_ids``, ``sup_ent_ids``, a part of
+    them) is read through those maps. Duplicate use of an entity is an error (a seed set
+    must be one-to-one)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such pair file")
     maps: tuple[dict[str, str], dict[str, str]] | None = None
-    if path.name == "ref_ent_ids" and (path.parent / "ent_ids_1").is_file():
+    if (path.parent / "ent_ids_1").is_file() and (path.parent / "ent_ids_2").is_file() \
+            and _all_integer_pairs(path):
         maps = (_int_map(path.parent / "ent_ids_1"), _int_map(path.parent / "ent_ids_2"))
     out = []
+    seen: tuple[dict[str, int], dict[str, int]] = ({}, {})
     with path.open(encoding="utf-8") as fh:
         for no, line in enumerate(fh, start=1):
             line = line.rstrip("\n")
@@ -184,8 +188,21 @@ def read_pairs(path: str | Path) -> list[tuple[str, str]]:
                 if a not in maps[0] or b not in maps[1]:
                     raise SourceError(f"{path}:{no}: integer id not in ent_ids_1/ent_ids_2")
                 a, b = maps[0][a], maps[1][b]
+            for side, entity in ((0, a), (1, b)):
+                if entity in seen[side]:
+                    raise SourceError(f"{path}:{no}: entity {entity!r} is already paired on "
+                                      f"line {seen[side][entity]}")
+                seen[side][entity] = no
             out.append((a, b))
     return out
+
+
+def _all_integer_pairs(path: Path, sample: int = 1000) -> bool:
+    with path.open(encoding="utf-8") as fh:
+        lines = [ln for _, ln in zip(range(sample), fh, strict=False) if ln.strip()]
+    return bool(lines) and all(
+        len(f := ln.rstrip("\n").split("\t")) == 2 and f[0].strip().isdigit()
+        and f[1].strip().isdigit() for ln in lines)
 
 
 def write_pairs(path: str | Path, pairs: Iterable[tuple[str, str]]) -> None:

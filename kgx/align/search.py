@@ -144,7 +144,10 @@ def rank_metrics(scores: torch.Tensor, gold: torch.Tensor | None = None) -> Rank
         block = scores[rows].float()
         g = gold[rows].to(block.device)
         target = block.gather(1, g[:, None])
-        ranks[rows] = (block >= target).sum(dim=1).cpu()
+        counts = (block >= target).sum(dim=1)
+        # a NaN score for the gold column ranks it last (never a hit)
+        counts = torch.where(target.isnan().squeeze(1), block.shape[1], counts)
+        ranks[rows] = counts.cpu()
     r = ranks.double()
     return RankMetrics(hits1=float((r <= 1).double().mean()),
                        hits10=float((r <= 10).double().mean()),

@@ -125,11 +125,11 @@ def test_cli_align_and_evaluate(graph: Graph, pair_dir: Path, neo4j_server: Conf
     load_dbp15k(graph, pair_dir, show_progress=False)
     gold = read_pairs(pair_dir / "ref_ent_ids")
     seeds, _test = split_gold(gold, 0.3)
-    seeds_file = tmp_path / "seeds.tsv"
-    write_pairs(seeds_file, seeds)
     env_args: list[str] = []
+    # as in the README: the gold file with --seed-fraction 0.3 (integer ids via ent_ids_*)
     assert main([*env_args, "-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en", "--seeds",
-                 str(seeds_file), "--dim", "256", "--rounds", "0", "--json"]) == 0
+                 str(pair_dir / "ref_ent_ids"), "--seed-fraction", "0.3", "--dim", "256",
+                 "--rounds", "0", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["seeds"] == len(seeds) and out["nameWeight"] >= 0.0
     assert main([*env_args, "-q", "evaluate", "alignment", "--gold",
@@ -143,7 +143,7 @@ def test_cli_align_and_evaluate(graph: Graph, pair_dir: Path, neo4j_server: Conf
     bad.write_text("not-an-entity\tAbdullah_Gül\n")
     assert main([*env_args, "-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en",
                  "--seeds", str(bad)]) != 0
-    assert "seeds:1" in capsys.readouterr().err
+    assert "bad.tsv:1" in capsys.readouterr().err
 
 
 def _edges(graph: Graph) -> list[tuple[str, str, float, str]]:

@@ -27,6 +27,9 @@ def test_rank_metrics_match_a_hand_computed_example() -> None:
     assert m.mrr == pytest.approx((1 / 2 + 1 + 1 / 4) / 3)
     m2 = rank_metrics(scores, gold=torch.tensor([1, 1, 0]))  # all at rank 1
     assert (m2.hits1, m2.mrr) == (1.0, 1.0)
+    nan = scores.clone()
+    nan[0, 0] = float("nan")  # a NaN gold score is ranked last, never a hit
+    assert rank_metrics(nan).mrr == pytest.approx((1 / 4 + 1 + 1 / 4) / 3)
 
 
 def test_csls_demotes_a_hub() -> None:
