@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 written = [(a, b) for a, b, s in res.pairs(conf.min_score)]
                 # a match is judged when either end is a test entity (else gold says nothing)
                 judged = [(a, b) for a, b in written if a in truth or b in test2]
-                ok = sum(truth[a] == b for a, b in judged)
+                ok = sum(truth.get(a) == b for a, b in judged)
                 results["same_as"] = {"written": len(written), "judged": len(judged),
                                       "precision": round(ok / max(len(judged), 1), 4),
                                       "recall": round(ok / len(test), 4),
