@@ -187,15 +187,17 @@ def test_kill_9_and_resume_give_the_uninterrupted_result(
     env["KGX_ALIGN_TEST_PAUSE"] = "60"
     home = Path(neo4j_server.home) / "alignments"
     old = set(home.glob("*/checkpoint.json")) if home.is_dir() else set()
-    child = subprocess.Popen([sys.executable, "-m", "kgx.cli", *argv], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
+    log_file = tmp_path / "child.log"
+    with log_file.open("wb") as out:  # a file, not a pipe nobody reads: it never blocks
+        child = subprocess.Popen([sys.executable, "-m", "kgx.cli", *argv], env=env,
+                                 stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 600  # generous: CI machines can be slow
     checkpoint = None
     while time.monotonic() < deadline and checkpoint is None and child.poll() is None:
         found = [p for p in home.glob("*/checkpoint.json") if p not in old]
         checkpoint = found[0] if found else None
         time.sleep(0.2)
-    assert checkpoint is not None, child.stdout.read() if child.stdout else ""
+    assert checkpoint is not None, log_file.read_text(errors="replace")[-3000:]
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     killed = checkpoint.parent.name
@@ -209,7 +211,9 @@ def test_kill_9_and_resume_give_the_uninterrupted_result(
     assert main([*argv, "--resume"]) == 0
     assert f"resuming alignment run {killed} after bootstrapping round 1" in caplog.text
     assert get_run(graph, killed)["status"] == "succeeded"
-    assert _edges(graph) == expected
+    got = _edges(graph)  # the same pairs; scores equal up to float summation order
+    assert [(a, b, m) for a, b, _s, m in got] == [(a, b, m) for a, b, _s, m in expected]
+    assert [s for *_x, s, _m in got] == pytest.approx([s for *_x, s, _m in expected], abs=1e-4)
     runs = graph.read("MATCH (r:Run {kind: 'align'}) RETURN r.id AS id, r.resumedAt AS at")
     assert {r["id"] for r in runs} == {result.run_id, killed}
     assert [r["at"] is not None for r in runs if r["id"] == killed] == [True]
