@@ -95,11 +95,21 @@ class PairData:
         return out
 
     def fingerprint(self) -> str:
+        """A hash of both graphs' entities and triples, independent of the order Neo4j
+        returned them in (relations by name, triples sorted)."""
         import hashlib
 
+        names = sorted(self.relations)
+        rank = np.empty(len(self.relations), dtype=np.int64)
+        for i, rel in enumerate(self.relations):
+            rank[i] = names.index(rel)
+        t = self.triples
+        rows = np.stack([t[:, 0], rank[t[:, 1]], t[:, 2]], 1) if len(t) else t
+        rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))] if len(t) else rows
         h = hashlib.sha256()
-        h.update(f"{self.kg1}|{self.kg2}|{self.n1}|{self.n}|{len(self.triples)}".encode())
-        h.update(np.ascontiguousarray(self.triples).tobytes())
+        h.update("\n".join([self.kg1, self.kg2, str(self.n1), *self.ids,
+                             *(f"{kg}|{r}" for kg, r in names)]).encode())
+        h.update(np.ascontiguousarray(rows).tobytes())
         return h.hexdigest()[:16]
 
 

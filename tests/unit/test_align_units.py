@@ -157,3 +157,17 @@ def test_pykeen_channel_learns_from_collapsed_seeds() -> None:
     y = feats[torch.tensor([j for _, j in test])]
     m = rank_metrics(x @ y.T)
     assert m.hits1 > 0.3 and m.hits10 > 0.6  # chance: 1/100 and 10/100
+
+
+def test_fingerprint_ignores_the_order_neo4j_returned_triples_in() -> None:
+    from kgx.align.data import PairData
+
+    ids = ["x", "y", "z", "w"]
+    one = PairData("a", "b", ids, 2, [[]] * 4, np.array([[0, 0, 1], [2, 1, 3]]),
+                   [("a", "R1"), ("b", "R2")])
+    same = PairData("a", "b", ids, 2, [[]] * 4, np.array([[2, 0, 3], [0, 1, 1]]),
+                    [("b", "R2"), ("a", "R1")])
+    other = PairData("a", "b", ids, 2, [[]] * 4, np.array([[2, 0, 3], [0, 1, 0]]),
+                     [("b", "R2"), ("a", "R1")])
+    assert one.fingerprint() == same.fingerprint()
+    assert one.fingerprint() != other.fingerprint()
