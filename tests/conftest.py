@@ -68,6 +68,16 @@ def session_graph(neo4j_server: Config) -> Iterator[Graph]:
 
 
 @pytest.fixture()
+def cli_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kgx`` commands run in-process (``kgx.cli.main``) reach the test server."""
+    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
+    for key in ("KGX_BATCH_SIZE", "KGX_WORKERS"):
+        monkeypatch.delenv(key, raising=False)
+    if neo4j_server.neo4j_uri:
+        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
+
+
+@pytest.fixture()
 def graph(session_graph: Graph) -> Graph:
     """A clean database (every node and relationship deleted; the schema kept)."""
     session_graph.clear()

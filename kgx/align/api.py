@@ -60,6 +60,7 @@ import torch
 from kgx.align.data import PairData, read_pair
 from kgx.align.names import NameVectors
 from kgx.align.search import (
+    csls,
     mutual_best,
     rank_metrics,
     sinkhorn,
@@ -178,15 +179,13 @@ class _Channels:
                 learning_rate=cfg.pykeen_learning_rate, seed=cfg.seed, device=self.device)
         return self.features
 
-    def blocks(self, rows: np.ndarray, cols: np.ndarray, weight: float, *, csls: bool,
-               block: int = 2048) -> Iterator[tuple[slice, torch.Tensor]]:
-        """Blocks of fused (cosine or CSLS) scores of ``rows`` × ``cols``: one dense matrix
-        when it fits in ``DENSE_MAX`` cells, else two passes over row blocks (the first
-        finds each row's and each column's ``k`` best similarities, for CSLS)."""
+    def csls_blocks(self, rows: np.ndarray, cols: np.ndarray, weight: float, *,
+                    block: int = 2048) -> Iterator[tuple[slice, torch.Tensor]]:
+        """Blocks of CSLS scores of the fused similarities of ``rows`` × ``cols``: one dense
+        matrix when it fits in ``DENSE_MAX`` cells, else two passes over row blocks (the
+        first finds each row's and each column's ``k`` best similarities)."""
         if len(rows) * len(cols) <= DENSE_MAX:
-            dense = self.fused(rows, cols, weight)
-            if csls:
-                dense = _csls_of(dense, self.cfg.csls_k)
+            dense = csls(self.fused(rows, cols, weight), self.cfg.csls_k)
             for start in range(0, len(rows), block):
                 yield slice(start, min(start + block, len(rows))), dense[start:start + block]
             return
@@ -194,16 +193,15 @@ class _Channels:
         k = self.cfg.csls_k
         rx = torch.zeros(len(rows))
         col_top = torch.full((min(k, len(rows)), len(cols)), -float("inf"))
-        if csls:
-            for part in parts:
-                sims = self.fused(rows[part], cols, weight)
-                rx[part] = sims.topk(min(k, len(cols)), dim=1).values.mean(dim=1)
-                merged = torch.cat([col_top, sims.topk(min(k, sims.shape[0]), dim=0).values])
-                col_top = merged.topk(col_top.shape[0], dim=0).values
+        for part in parts:
+            sims = self.fused(rows[part], cols, weight)
+            rx[part] = sims.topk(min(k, len(cols)), dim=1).values.mean(dim=1)
+            merged = torch.cat([col_top, sims.topk(min(k, sims.shape[0]), dim=0).values])
+            col_top = merged.topk(col_top.shape[0], dim=0).values
         ry = col_top.mean(dim=0)
         for part in parts:
             sims = self.fused(rows[part], cols, weight)
-            yield part, (2 * sims - rx[part, None] - ry[None, :]) if csls else sims
+            yield part, 2 * sims - rx[part, None] - ry[None, :]
 
     def fused(self, rows: np.ndarray, cols: np.ndarray, weight: float) -> torch.Tensor:
         assert self.features is not None
@@ -213,18 +211,11 @@ class _Channels:
         return (1.0 - weight) * s + weight * self.names.similarity(rows, cols)
 
 
-def _csls_of(sims: torch.Tensor, k: int) -> torch.Tensor:
-    k1, k2 = min(k, sims.shape[1]), min(k, sims.shape[0])
-    rx = sims.topk(k1, dim=1).values.mean(dim=1)
-    ry = sims.topk(k2, dim=0).values.mean(dim=0)
-    return 2 * sims - rx[:, None] - ry[None, :]
-
-
 def _score(sims: torch.Tensor, cfg: AlignConfig) -> torch.Tensor:
     """Scores to rank by: Sinkhorn or CSLS of a similarity matrix."""
     if cfg.matching == "sinkhorn":
         return sinkhorn(sims, temperature=cfg.temperature, iterations=cfg.sinkhorn_iterations)
-    return _csls_of(sims, cfg.csls_k)
+    return csls(sims, cfg.csls_k)
 
 
 def _learn_weight(channels: _Channels, seeds: list[tuple[int, int]], cfg: AlignConfig
@@ -304,7 +295,7 @@ def _match(channels: _Channels, rows: np.ndarray, cols: np.ndarray, weight: floa
         log.warning("%d × %d candidates: matching by CSLS instead of Sinkhorn (more than %d "
                     "on a side); SAME_AS scores are then cosine similarities, not "
                     "probabilities", len(rows), len(cols), SINKHORN_MAX)
-    for part, scores in channels.blocks(rows, cols, weight, csls=True):
+    for part, scores in channels.csls_blocks(rows, cols, weight):
         raw = channels.fused(rows[part], cols, weight)
         best = scores.max(dim=1)
         for i, j in zip(range(part.start, part.stop), best.indices.tolist(), strict=True):
@@ -443,23 +434,17 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
 
             steps = tqdm(steps, desc="align rounds", unit="round", total=cfg.rounds + 1,
                          initial=state.get("round", 0))
+        rows, cols = _free(data, seed_idx)  # candidates: every entity that is not a seed
         for rnd in steps:
             channels.structure(seed_idx + pseudo)
             if rnd == cfg.rounds:
                 break
-            rows, cols = _free(data, seed_idx)
-
-            def scores(r: np.ndarray = rows, c: np.ndarray = cols
-                       ) -> Iterator[tuple[slice, torch.Tensor]]:
-                return channels.blocks(r, c, weight, csls=True)
-
-            found = mutual_best(scores, len(rows), len(cols))
+            found = mutual_best(channels.csls_blocks(rows, cols, weight), len(rows), len(cols))
             pseudo = [(int(rows[i]), int(cols[j])) for i, j, _s, _m in found]
             rounds_log.append({"round": rnd + 1, "pseudoSeeds": len(pseudo)})
             log.info("bootstrapping round %d: %d pseudo-seeds", rnd + 1, len(pseudo))
             checkpoint.save(round=rnd + 1, weight=weight, curve=curve, pseudo=pseudo,
                             rounds=rounds_log)
-        rows, cols = _free(data, seed_idx)
         matches, matching = _match(channels, rows, cols, weight, cfg)
         seconds["train"] = time.perf_counter() - t1
         result = AlignmentResult(run.id, data, cfg, seed_idx, pseudo, weight, matches,
@@ -573,7 +558,7 @@ def evaluate_alignment(graph: Graph, run: str | AlignmentResult,
         weights["fused"] = float(summary["nameWeight"])
     for channel, w in weights.items():
         out[f"{channel}/csls"] = rank_metrics(
-            _csls_of(channels.fused(rows, cols, w), cfg.csls_k)).as_dict()
+            csls(channels.fused(rows, cols, w), cfg.csls_k)).as_dict()
         if max(len(free_rows), len(free_cols)) > SINKHORN_MAX:
             continue
         p = sinkhorn(channels.fused(free_rows, free_cols, w), temperature=cfg.temperature,

@@ -100,9 +100,8 @@ class PairData:
         import hashlib
 
         names = sorted(self.relations)
-        rank = np.empty(len(self.relations), dtype=np.int64)
-        for i, rel in enumerate(self.relations):
-            rank[i] = names.index(rel)
+        position = {rel: i for i, rel in enumerate(names)}
+        rank = np.array([position[rel] for rel in self.relations], dtype=np.int64)
         t = self.triples
         rows = np.stack([t[:, 0], rank[t[:, 1]], t[:, 2]], 1) if len(t) else t
         rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))] if len(t) else rows

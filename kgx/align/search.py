@@ -16,18 +16,18 @@ Example::
 
     >>> import torch
     >>> x = torch.eye(3); y = torch.eye(3)[[2, 0, 1]]
-    >>> csls_scores(x, y, k=1).argmax(dim=1).tolist()
+    >>> csls(x @ y.T, k=1).argmax(dim=1).tolist()
     [1, 2, 0]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["normalize", "neighbour_means", "csls_scores", "mutual_best", "sinkhorn",
+__all__ = ["normalize", "csls", "mutual_best", "sinkhorn",
            "rank_metrics", "RankMetrics"]
 
 
@@ -41,36 +41,27 @@ def _blocks(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-def neighbour_means(x: torch.Tensor, y: torch.Tensor, k: int, *, block: int = 4096
-                    ) -> torch.Tensor:
-    """For each row of ``x``: the mean cosine similarity to its ``k`` nearest rows of ``y``."""
-    out = torch.empty(x.shape[0], dtype=torch.float32, device=x.device)
-    k = min(k, y.shape[0])
-    for rows in _blocks(x.shape[0], block):
-        sims = x[rows] @ y.T
-        out[rows] = sims.topk(k, dim=1).values.mean(dim=1).float()
-    return out
+def csls(sims: torch.Tensor, k: int = 10) -> torch.Tensor:
+    """CSLS scores from a cosine similarity matrix: ``2 cos - r_row - r_col``, where ``r``
+    is the mean of a row's (a column's) ``k`` largest similarities."""
+    rx = sims.topk(min(k, sims.shape[1]), dim=1).values.mean(dim=1)
+    ry = sims.topk(min(k, sims.shape[0]), dim=0).values.mean(dim=0)
+    return 2 * sims - rx[:, None] - ry[None, :]
 
 
-def csls_scores(x: torch.Tensor, y: torch.Tensor, k: int = 10) -> torch.Tensor:
-    """The full CSLS matrix between normalised ``x`` and ``y`` (for evaluation-sized sets)."""
-    rx, ry = neighbour_means(x, y, k), neighbour_means(y, x, k)
-    return 2 * (x @ y.T).float() - rx[:, None] - ry[None, :]
-
-
-def mutual_best(score_blocks: Callable[[], Iterator[tuple[slice, torch.Tensor]]],
+def mutual_best(score_blocks: Iterable[tuple[slice, torch.Tensor]],
                 n_rows: int, n_cols: int) -> list[tuple[int, int, float, float]]:
     """Pairs ``(i, j, score, margin)`` where row ``i``'s best column is ``j`` and column
     ``j``'s best row is ``i``; ``margin`` is the gap to row ``i``'s second-best column.
 
-    ``score_blocks`` is called once and must cover every row.
+    ``score_blocks`` are ``(rows, scores)`` blocks that cover every row.
     """
     row_best = torch.full((n_rows,), -1, dtype=torch.long)
     row_val = torch.zeros(n_rows)
     row_margin = torch.zeros(n_rows)
     col_best = torch.full((n_cols,), -1, dtype=torch.long)
     col_val = torch.full((n_cols,), -float("inf"))
-    for rows, scores in score_blocks():
+    for rows, scores in score_blocks:
         scores = scores.cpu()
         top = scores.topk(min(2, n_cols), dim=1)
         row_best[rows] = top.indices[:, 0]

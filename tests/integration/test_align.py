@@ -116,23 +116,18 @@ def test_alignment_learns_writes_reverts_and_transfers_names(graph: Graph,
     assert _state(graph) == before
 
 
-def test_cli_align_and_evaluate(graph: Graph, pair_dir: Path, neo4j_server: Config,
-                                tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
-    if neo4j_server.neo4j_uri:
-        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
+def test_cli_align_and_evaluate(graph: Graph, pair_dir: Path, cli_env: None,
+                                capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     load_dbp15k(graph, pair_dir, show_progress=False)
     gold = read_pairs(pair_dir / "ref_ent_ids")
     seeds, _test = split_gold(gold, 0.3)
-    env_args: list[str] = []
     # as in the README: the gold file with --seed-fraction 0.3 (integer ids via ent_ids_*)
-    assert main([*env_args, "-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en", "--seeds",
+    assert main(["-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en", "--seeds",
                  str(pair_dir / "ref_ent_ids"), "--seed-fraction", "0.3", "--dim", "256",
                  "--rounds", "0", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["seeds"] == len(seeds) and out["nameWeight"] >= 0.0
-    assert main([*env_args, "-q", "evaluate", "alignment", "--gold",
+    assert main(["-q", "evaluate", "alignment", "--gold",
                  str(pair_dir / "ref_ent_ids"), "--json"]) == 0
     ev = json.loads(capsys.readouterr().out)
     assert ev["run"] == out["run"]
@@ -141,7 +136,7 @@ def test_cli_align_and_evaluate(graph: Graph, pair_dir: Path, neo4j_server: Conf
     assert ev["evaluation"]["fused/sinkhorn"]["n"] == len(gold) - len(seeds)
     bad = tmp_path / "bad.tsv"
     bad.write_text("not-an-entity\tAbdullah_Gül\n")
-    assert main([*env_args, "-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en",
+    assert main(["-q", "align", "--kg1", "dbp_zh", "--kg2", "dbp_en",
                  "--seeds", str(bad)]) != 0
     assert "bad.tsv:1" in capsys.readouterr().err
 
@@ -154,7 +149,7 @@ def _edges(graph: Graph) -> list[tuple[str, str, float, str]]:
 
 def test_kill_9_and_resume_give_the_uninterrupted_result(
         graph: Graph, pair_dir: Path, neo4j_server: Config, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+        cli_env: None, caplog: pytest.LogCaptureFixture) -> None:
     import logging
     import os
     import signal
@@ -204,9 +199,6 @@ def test_kill_9_and_resume_give_the_uninterrupted_result(
     assert json.loads(checkpoint.read_text())["round"] == 1
     assert get_run(graph, killed)["status"] == "running"
 
-    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
-    if neo4j_server.neo4j_uri:
-        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
     caplog.set_level(logging.INFO, logger="kgx.align.api")
     assert main([*argv, "--resume"]) == 0
     assert f"resuming alignment run {killed} after bootstrapping round 1" in caplog.text

@@ -47,16 +47,11 @@ def prepared(session_graph: Graph, shared_data: Path) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def api_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch,
-            tmp_path: Path) -> Iterator[Path]:
+def api_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+            cli_env: None) -> Iterator[Path]:
     """``KG()`` with no arguments reaches the test server; the cwd is a scratch folder with
     ``tests/`` in it (examples use ``tests/data`` and write files)."""
-    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
     monkeypatch.setenv("KGX_SHOW_PROGRESS", "false")
-    for key in ("KGX_BATCH_SIZE", "KGX_WORKERS"):
-        monkeypatch.delenv(key, raising=False)
-    if neo4j_server.neo4j_uri:
-        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
     (tmp_path / "tests").symlink_to(ROOT / "tests")
     monkeypatch.chdir(tmp_path)
     models = neo4j_server.home / "models"

@@ -19,7 +19,6 @@ from rdflib import OWL, PROV, RDF, RDFS, SKOS, Literal, URIRef
 from rdflib import Graph as RdfGraph
 
 from kgx import cli
-from kgx.config import Config
 from kgx.enrich.graph_audit import audit_graph
 from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
@@ -126,15 +125,6 @@ def seed_enrichment(graph: Graph) -> dict[str, Any]:
 def seeded(session_graph: Graph) -> dict[str, Any]:
     session_graph.clear()
     return seed_enrichment(session_graph)
-
-
-@pytest.fixture()
-def cli_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
-    for key in ("KGX_BATCH_SIZE", "KGX_WORKERS"):
-        monkeypatch.delenv(key, raising=False)
-    if neo4j_server.neo4j_uri:
-        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
 
 
 def _n(graph: Graph, cypher: str, **params: Any) -> int:

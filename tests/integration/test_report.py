@@ -13,7 +13,6 @@ import pytest
 from test_export import seed_enrichment
 
 from kgx import cli
-from kgx.config import Config
 from kgx.embed.store import ModelStore
 from kgx.graph.connection import Graph
 from kgx.report.html import SECTIONS, collect, write_report
@@ -163,15 +162,6 @@ def test_report_of_an_empty_graph_says_no_data(graph: Graph, tmp_path: Path) -> 
         assert "no data yet" in text[section] or "no runs yet" in text[section], section
     assert "no audit has run yet" in text["audit"]
     assert not any(page.images.values())
-
-
-@pytest.fixture()
-def cli_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
-    for key in ("KGX_BATCH_SIZE", "KGX_WORKERS"):
-        monkeypatch.delenv(key, raising=False)
-    if neo4j_server.neo4j_uri:
-        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
 
 
 def test_report_command(graph: Graph, tmp_path: Path, cli_env: None,

@@ -8,18 +8,8 @@ from pathlib import Path
 import pytest
 
 from kgx import cli
-from kgx.config import Config
 from kgx.graph.connection import Graph
 from kgx.graph.schema import apply_schema, graph_stats, schema_objects
-
-
-@pytest.fixture()
-def cli_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KGX_HOME", str(neo4j_server.home))
-    for key in ("KGX_BATCH_SIZE", "KGX_WORKERS"):
-        monkeypatch.delenv(key, raising=False)
-    if neo4j_server.neo4j_uri:
-        monkeypatch.setenv("NEO4J_URI", neo4j_server.neo4j_uri)
 
 
 def test_schema_applied_twice_changes_nothing(graph: Graph) -> None:
