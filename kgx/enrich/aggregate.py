@@ -72,9 +72,6 @@ class Group:
     def witnesses(self) -> frozenset[str]:
         return frozenset(c.witness for c in self.candidates)
 
-    def signature(self) -> str:
-        return "+".join(sorted(self.sources))
-
 
 def _sig(sources: Iterable[str]) -> str:
     return "+".join(sorted(set(sources)))
@@ -150,15 +147,6 @@ class Reliability:
     def from_json(cls, text: str) -> Reliability:
         doc = json.loads(text)
         return cls(dict(doc.get("sources", {})), dict(doc.get("signatures", {})))
-
-    def merge(self, other: Reliability) -> None:
-        for mine, theirs in ((self.sources, other.sources),
-                             (self.signatures, other.signatures)):
-            for k, (h, n) in theirs.items():
-                c = mine.setdefault(k, [0, 0])
-                c[0] += h
-                c[1] += n
-        self._pooled.clear()
 
 
 def group_candidates(cands: Iterable[Candidate]) -> list[Group]:

@@ -53,7 +53,6 @@ returns a default instead and logs the first failure of each back end once::
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import http.client
 import json
@@ -67,12 +66,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kgx._version import __version__
 from kgx.errors import ConfigError, SourceError
+from kgx.ingest.sparql import _retry_after  # the one Retry-After parser (seconds or date)
 
 if TYPE_CHECKING:
     from kgx.config import Config
@@ -205,24 +204,6 @@ class ResponseCache:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-
-
-def _retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now())
 
 
 class _HTTPBackend:

@@ -29,7 +29,7 @@ from kgx.enrich.engine import DEFAULT_MIN_SCORE, _foreign_forms, learn_reliabili
 from kgx.enrich.sources import DESCRIPTION, NAME, Source, get_sources
 from kgx.enrich.views import read_views
 from kgx.enrich.wikikge import Gold, Prediction, score_coverage
-from kgx.graph.connection import Graph
+from kgx.graph.connection import Graph, batched
 
 __all__ = ["masked_coverage", "CoverageReport", "entities_with_names"]
 
@@ -77,7 +77,7 @@ def masked_coverage(graph: Graph, lang: str, *, kg: str = "wikidata", sample: in
     regenerate, score."""
     t0 = time.perf_counter()
     if test_ids is None:
-        ids = [r["id"] for r in graph.read(_WITH_NAMES, {"kg": kg, "lang": lang})]
+        ids = entities_with_names(graph, lang, kg=kg)
         rng = random.Random(f"masked:{seed}:{kg}:{lang}")
         rng.shuffle(ids)
         test_ids = ids[:sample]
@@ -85,9 +85,8 @@ def masked_coverage(graph: Graph, lang: str, *, kg: str = "wikidata", sample: in
     srcs: list[Source] = get_sources(sources, cfg=graph.cfg)
     rel = learn_reliability(graph, [lang], srcs, kg=kg, sample=learn_sample, seed=seed,
                             exclude=test_ids)
-    views = []
-    for i in range(0, len(test_ids), 200):
-        views.extend(read_views(graph, test_ids[i:i + 200], [lang], kg=kg))
+    views = [v for page in batched(test_ids, 200)
+             for v in read_views(graph, page, [lang], kg=kg)]
     report = CoverageReport(lang, kg, len(views), learn_sample, reliability=rel)
     for kind in (NAME, DESCRIPTION):
         kind_sources = [s for s in srcs if s.kind == kind]

@@ -41,7 +41,6 @@ CATEGORY_ROOTS: dict[str, str] = {
     "Q3305213": "work", "Q7889": "work", "Q47461344": "work",
 }
 
-_LINK_PIDS = ("P31", "P106", "P27", "P17", "P131", "P735", "P734")
 
 _VIEWS = """
 UNWIND $ids AS id

@@ -254,8 +254,10 @@ def _retry_after(value: str | None, now: Callable[[], float] = time.time) -> flo
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))  # delta seconds ("120", also "1.5")
+    except ValueError:
+        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

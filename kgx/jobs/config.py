@@ -70,8 +70,6 @@ class JobConfig:
             raise ConfigError(f"[job.{self.name}] source {self.source}: no dump found there")
         return max(candidates, key=lambda p: (p.stat().st_mtime, p.name))
 
-    def public(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "origin"}
 
 
 _LISTS = {"steps", "languages", "predict_relations", "audit_langs"}

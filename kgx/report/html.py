@@ -96,7 +96,7 @@ ORDER BY r.startedAt DESC LIMIT 20
 """
 
 _RUNS = """
-MATCH (r:Run)
+MATCH (r:Run) WHERE $kind IS NULL OR r.kind = $kind
 RETURN r.id AS id, r.kind AS kind, r.status AS status, toString(r.startedAt) AS startedAt,
        toString(r.endedAt) AS endedAt, r.counts AS counts, r.config AS config
 ORDER BY r.startedAt DESC LIMIT $limit
@@ -141,7 +141,7 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     coverage = graph.read(_COVERAGE, {"kg": kg, "langs": langs}) if langs else []
     data["coverage"] = {"total": total, "rows": coverage}
 
-    enrich_runs = [r for r in graph.read(_RUNS, {"limit": 1000}) if r["kind"] == "enrich"]
+    enrich_runs = graph.read(_RUNS, {"kind": "enrich", "limit": 1000})
     precision, measured_on, measured_by = _precision(graph, enrich_runs)
     data["sources"] = {"rows": graph.read(_SOURCES), "precision": precision,
                        "measuredOn": measured_on, "measuredBy": measured_by,
@@ -168,7 +168,7 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
         "sameAs": graph.read(_EDGE_SCORES % {"type": "SAME_AS"}, {"limit": 200_000}),
         "predicted": graph.read(_EDGE_SCORES % {"type": "PREDICTED"}, {"limit": 200_000}),
     }
-    data["runs"] = graph.read(_RUNS, {"limit": runs_limit})
+    data["runs"] = graph.read(_RUNS, {"kind": None, "limit": runs_limit})
     return data
 
 
