@@ -165,8 +165,6 @@ def report(out: dict[str, Any], cfg: TrainConfig, argv: list[str]) -> str:
     m = out["machine"]
     ex = out["export"]
     c = ex["counts"]
-    pk = statistics.median(out["epoch_seconds_pykeen"])
-    kx = statistics.median(out["epoch_seconds_kgx"])
     lines = [
         f"### CoDEx-{out['size'].upper()} link prediction ({cfg.model})",
         "",
@@ -202,6 +200,10 @@ def report(out: dict[str, Any], cfg: TrainConfig, argv: list[str]) -> str:
             f"epochs; {out['epoch_seconds_full_run']:.2f} s per epoch. Run `{out['run']}`.",
             "",
         ]
+    if not out["epoch_seconds_kgx"]:  # --repeats 0: quality only
+        return "\n".join(lines)
+    pk = statistics.median(out["epoch_seconds_pykeen"])
+    kx = statistics.median(out["epoch_seconds_kgx"])
     lines += [
         f"Epoch time, same configuration and triples, {len(out['epoch_seconds_kgx'])} "
         f"alternating runs of {out['compare_epochs']} epochs each (median):",

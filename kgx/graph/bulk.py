@@ -12,8 +12,13 @@ them); the schema is applied when the server is back.
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
-from collections.abc import Iterable
+import os
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,115 +28,150 @@ from kgx.errors import GraphError
 from kgx.graph.writer import entity_row
 from kgx.ingest.records import STATEMENT_TYPE, EntityRecord
 
-__all__ = ["CsvWriter", "ARRAY_DELIMITER"]
+__all__ = ["CsvWriter", "write_part", "ARRAY_DELIMITER"]
 
 log = logging.getLogger(__name__)
 
 ARRAY_DELIMITER = "\x1f"
 
 
+#: The CSV groups besides the entities, each a header file and one part file per process.
+_PARTS = ("names", "descriptions", "sitelinks", "has_name", "has_description",
+          "has_sitelink", "statements")
+_process_tag: str | None = None
+
+
+def _tag() -> str:
+    """This process's part-file tag (a pid alone may be reused by a later worker)."""
+    global _process_tag
+    if _process_tag is None:
+        _process_tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return _process_tag
+
+
+_ids = itertools.count(1)
+
+
+def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
+               site_lang: Any = None) -> dict[str, Any]:
+    """Append one chunk's rows to this process's part files; return what the main process
+    needs (ids, statement targets, literal keys, counts) instead of the records.
+
+    Runs in the parsing workers (``iter_parsed(then=...)``), so the CSV is written on every
+    core and no record is pickled back. Name, description and sitelink ids are unique per
+    process (``tag-n``); the importer reads every part file of a group.
+    """
+    tag = _tag()
+    base = Path(folder)
+    files = {name: open(base / f"{name}-{tag}.csv", "a", newline="", encoding="utf-8")  # noqa: SIM115
+             for name in _PARTS}
+    ents = open(base / f"entities-{tag}.jsonl", "ab")  # noqa: SIM115
+    summary: dict[str, Any] = {"ids": [], "targets": set(), "literal_keys": set(),
+                               "counts": Counter()}
+    counts = summary["counts"]
+    try:
+        w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
+        for rec in records:
+            row = entity_row(rec, site_lang)
+            key = f"{kg}|{rec.id}"
+            summary["ids"].append(rec.id)
+            ents.write(orjson.dumps(
+                {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
+                                     "literals")}) + b"\n")
+            summary["literal_keys"].update(row["literals"])
+            for nm in row["names"]:
+                i = f"{tag}-{next(_ids)}"
+                w["names"].writerow([i, nm["lang"], nm["text"],
+                                     "true" if nm["primary"] else "false", "original"])
+                w["has_name"].writerow([key, i])
+            for d in row["descs"]:
+                i = f"{tag}-{next(_ids)}"
+                w["descriptions"].writerow([i, d["lang"], d["text"], "original"])
+                w["has_description"].writerow([key, i])
+            for st in row["sites"]:
+                i = f"{tag}-{next(_ids)}"
+                w["sitelinks"].writerow([i, st["site"], st["title"], st["lang"] or ""])
+                w["has_sitelink"].writerow([key, i])
+            for stmt in rec.statements:
+                if not STATEMENT_TYPE.match(stmt.pid):
+                    raise ValueError(f"not a valid statement type: {stmt.pid!r}")
+                w["statements"].writerow([key, f"{kg}|{stmt.target}", stmt.pid, stmt.rank,
+                                          stmt.split or ""])
+                summary["targets"].add(stmt.target)
+            counts["entities"] += 1
+            counts["names"] += len(row["names"])
+            counts["descriptions"] += len(row["descs"])
+            counts["sitelinks"] += len(row["sites"])
+            counts["statements"] += len(rec.statements)
+    finally:
+        ents.close()
+        for f in files.values():
+            f.close()
+    return summary
+
+
 class CsvWriter:
-    """Accumulates records into import CSV files under ``folder``."""
+    """Collects the import CSV files under ``folder``: part files written by
+    :func:`write_part` (in the parsing workers, through :attr:`part`, or here through
+    :meth:`add`), then the entity file and the headers by :meth:`finish`."""
 
     def __init__(self, folder: Path, *, kg: str, run: str, site_lang: Any = None) -> None:
         self.folder = folder
         self.kg = kg
         self.run = run
-        self.site_lang = site_lang
         folder.mkdir(parents=True, exist_ok=True)
-        self._files: dict[str, Any] = {}
-        self._writers: dict[str, Any] = {}
+        #: what the workers run on each chunk's records
+        self.part = partial(write_part, folder=str(folder), kg=kg, site_lang=site_lang)
         self.loaded: set[str] = set()
         self.targets: set[str] = set()
         self.literal_keys: set[str] = set()
-        self.next_id = 0
-        self.counts = {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0,
-                       "statements": 0}
-        self._entities = open(folder / "entities.jsonl", "wb")  # noqa: SIM115
+        self.counts: Counter[str] = Counter(
+            {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0, "statements": 0})
 
-    def _w(self, name: str) -> Any:
-        if name not in self._writers:
-            f = open(self.folder / f"{name}.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
-            self._files[name] = f
-            self._writers[name] = csv.writer(f, quoting=csv.QUOTE_MINIMAL)
-        return self._writers[name]
+    def add(self, records: Sequence[EntityRecord]) -> None:
+        """Write ``records`` in this process (the workers' path is ``part`` + :meth:`merge`)."""
+        self.merge(self.part(records))
 
-    def _nid(self) -> int:
-        self.next_id += 1
-        return self.next_id
-
-    def add(self, records: Iterable[EntityRecord]) -> None:
-        names, descs, sites = self._w("names"), self._w("descriptions"), self._w("sitelinks")
-        has_name, has_desc = self._w("has_name"), self._w("has_description")
-        has_site, stmts = self._w("has_sitelink"), self._w("statements")
-        for rec in records:
-            if rec.id in self.loaded:
-                raise GraphError(f"entity {rec.id} appears twice in the input; the bulk path "
+    def merge(self, summary: dict[str, Any]) -> None:
+        """Take in one chunk's summary from :func:`write_part`."""
+        for eid in summary["ids"]:
+            if eid in self.loaded:
+                raise GraphError(f"entity {eid} appears twice in the input; the bulk path "
                                  "needs each entity once (use the Bolt path to merge revisions)")
-            self.loaded.add(rec.id)
-            row = entity_row(rec, self.site_lang)
-            key = f"{self.kg}|{rec.id}"
-            self._entities.write(orjson.dumps(
-                {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
-                                     "literals")}) + b"\n")
-            self.literal_keys.update(row["literals"])
-            for nm in row["names"]:
-                i = self._nid()
-                names.writerow([i, nm["lang"], nm["text"], "true" if nm["primary"] else "false",
-                                "original"])
-                has_name.writerow([key, i])
-            for d in row["descs"]:
-                i = self._nid()
-                descs.writerow([i, d["lang"], d["text"], "original"])
-                has_desc.writerow([key, i])
-            for s in row["sites"]:
-                i = self._nid()
-                sites.writerow([i, s["site"], s["title"], s["lang"] or ""])
-                has_site.writerow([key, i])
-            for st in rec.statements:
-                if not STATEMENT_TYPE.match(st.pid):
-                    raise ValueError(f"not a valid statement type: {st.pid!r}")
-                stmts.writerow([key, f"{self.kg}|{st.target}", st.pid, st.rank, st.split or ""])
-                self.targets.add(st.target)
-            self.counts["entities"] += 1
-            self.counts["names"] += len(row["names"])
-            self.counts["descriptions"] += len(row["descs"])
-            self.counts["sitelinks"] += len(row["sites"])
-            self.counts["statements"] += len(rec.statements)
+            self.loaded.add(eid)
+        self.targets |= summary["targets"]
+        self.literal_keys |= summary["literal_keys"]
+        self.counts.update(summary["counts"])
 
     def finish(self) -> list[str]:
         """Write headers and the entity file; return the importer's file arguments."""
-        self._entities.close()
-        for name in ("names", "descriptions", "sitelinks", "has_name", "has_description",
-                     "has_sitelink", "statements"):
-            self._w(name)
-        for f in self._files.values():
-            f.close()
         lit = sorted(self.literal_keys)
         header = [":ID(Entity)", "kg", "id", ":LABEL", "kind", "lastrevid:long", "modified",
                   "datatype", "hash", "loadedBy"] + [f"{k}:string[]" for k in lit]
         with open(self.folder / "entities.csv", "w", newline="", encoding="utf-8") as out:
             w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
             w.writerow(header)
-            with open(self.folder / "entities.jsonl", "rb") as src:
-                for line in src:
-                    e = orjson.loads(line)
-                    label = "Entity;Property" if e["kind"] == "property" else "Entity"
-                    values = []
-                    for k in lit:
-                        vals = e["literals"].get(k)
-                        if vals and any(ARRAY_DELIMITER in v for v in vals):
-                            raise GraphError(f"entity {e['id']}: a value of {k} holds U+001F, "
-                                             "which the bulk path uses as array delimiter")
-                        values.append(ARRAY_DELIMITER.join(vals) if vals else "")
-                    w.writerow([f"{self.kg}|{e['id']}", self.kg, e["id"], label, e["kind"],
-                                e["lastrevid"] if e["lastrevid"] is not None else "",
-                                e["modified"] or "", e["datatype"] or "", e["hash"], self.run,
-                                *values])
+            for part in sorted(self.folder.glob("entities-*.jsonl")):
+                with open(part, "rb") as src:
+                    for line in src:
+                        e = orjson.loads(line)
+                        label = "Entity;Property" if e["kind"] == "property" else "Entity"
+                        values = []
+                        for k in lit:
+                            vals = e["literals"].get(k)
+                            if vals and any(ARRAY_DELIMITER in v for v in vals):
+                                raise GraphError(f"entity {e['id']}: a value of {k} holds "
+                                                 "U+001F, which the bulk path uses as array "
+                                                 "delimiter")
+                            values.append(ARRAY_DELIMITER.join(vals) if vals else "")
+                        w.writerow([f"{self.kg}|{e['id']}", self.kg, e["id"], label, e["kind"],
+                                    e["lastrevid"] if e["lastrevid"] is not None else "",
+                                    e["modified"] or "", e["datatype"] or "", e["hash"],
+                                    self.run, *values])
+                part.unlink()
             for target in sorted(self.targets - self.loaded):  # stubs: only pointed to
                 w.writerow([f"{self.kg}|{target}", self.kg, target, "Entity"]
                            + [""] * (len(header) - 4))
-        (self.folder / "entities.jsonl").unlink()
         heads = {
             "names": ":ID(Name),lang,text,primary:boolean,status",
             "descriptions": ":ID(Description),lang,text,status",
@@ -141,11 +181,14 @@ class CsvWriter:
             "has_sitelink": ":START_ID(Entity),:END_ID(Sitelink)",
             "statements": ":START_ID(Entity),:END_ID(Entity),:TYPE,rank,split",
         }
-        for name, head in heads.items():
-            (self.folder / f"{name}.header.csv").write_text(head + "\n")
 
         def files(name: str) -> str:
-            return f"{self.folder / (name + '.header.csv')},{self.folder / (name + '.csv')}"
+            (self.folder / f"{name}.header.csv").write_text(heads[name] + "\n")
+            parts = sorted(self.folder.glob(f"{name}-*.csv"))
+            if not parts:  # an empty input: the importer still wants a data file
+                parts = [self.folder / f"{name}-none.csv"]
+                parts[0].touch()
+            return ",".join(str(f) for f in [self.folder / f"{name}.header.csv", *parts])
 
         return [
             f"--nodes={self.folder / 'entities.csv'}",

@@ -20,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kgx.config import Config
 from kgx.errors import ConfigError, SourceError
@@ -197,9 +197,10 @@ def bulk_load_wikidata(
 ) -> LoadResult:
     """Load a dump into an EMPTY local database with ``neo4j-admin database import full``.
 
-    kgx parses the dump (both cores), writes CSV, stops the local server, imports, starts
-    it again and applies the schema. The result is the same graph as :func:`load_wikidata`
-    gives, several times faster on a full dump; the load is a ``:Run`` like any other.
+    kgx parses the dump and writes the CSV in worker processes (both cores), stops the
+    local server, imports, starts it again and applies the schema. The result is the same
+    graph as :func:`load_wikidata` gives, several times faster on a full dump; the load is
+    a ``:Run`` like any other.
     """
     import shutil
     import time
@@ -237,16 +238,17 @@ def bulk_load_wikidata(
 
         bar = tqdm(desc="parse → CSV", unit="entity", unit_scale=True, dynamic_ncols=True)
     try:
-        for _last, records, bad, skipped, c in iter_parsed(
+        for _last, part, bad, skipped, c in iter_parsed(
                 str(path), languages=langs, all_ranks=all_ranks, workers=cfg.workers,
-                chunk_size=cfg.batch_size):
+                chunk_size=cfg.batch_size, then=writer.part):
             quarantined.add(bad)
             counts.update({f"read_{k}" if k in {"statements", "literals"} else k: v
                            for k, v in c.items()})
             counts["skipped"] += len(skipped)
-            writer.add(records)
+            summary = cast(dict[str, Any], part)  # what writer.part returned, not records
+            writer.merge(summary)
             if bar is not None:
-                bar.update(len(records))
+                bar.update(len(summary["ids"]))
             if max_errors is not None and counts["bad"] > max_errors:
                 raise SourceError(f"more than {max_errors} bad records (--max-errors); nothing "
                                   f"was imported. See {qpath}.")

@@ -773,6 +773,18 @@ def _chunks(
         yield chunk
 
 
+def _parse_then(
+    batch: Iterable[tuple[str, int, bytes | dict[str, Any]]],
+    *,
+    then: Any,
+    languages: frozenset[str] | None = None,
+    all_ranks: bool = False,
+) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]], Counter[str]]:
+    records, bad, skipped, counts = parse_lines(batch, languages=languages,
+                                                all_ranks=all_ranks)
+    return then(records), bad, skipped, counts
+
+
 def iter_parsed(
     path: str | Path,
     *,
@@ -781,6 +793,7 @@ def iter_parsed(
     workers: int = 2,
     chunk_size: int = 500,
     start_line: int = 0,
+    then: Any = None,
 ) -> Iterator[
     tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter[str]]
 ]:
@@ -791,6 +804,10 @@ def iter_parsed(
     on lines ``<= start_line`` are skipped unparsed (resume: pass the last line of the last
     committed chunk). Closing the generator stops the workers.
 
+    ``then`` (a picklable callable) runs on each chunk's records in the worker, and what it
+    returns is yielded instead of the records: the bulk path writes its CSV there, so that
+    only a summary travels back instead of every record.
+
     >>> for last_line, records, bad, skipped, counts in iter_parsed("latest-all.json.gz"):
     ...     write(records); commit(last_line)  # doctest: +SKIP
     """
@@ -798,7 +815,8 @@ def iter_parsed(
         raise ValueError("chunk_size must be at least 1")
     stats: dict[str, Any] = {}
     chunks = _chunks(iter_entities(path, stats=stats), chunk_size, start_line)
-    work = partial(parse_lines, languages=languages, all_ranks=all_ranks)
+    work = (partial(parse_lines, languages=languages, all_ranks=all_ranks) if then is None
+            else partial(_parse_then, then=then, languages=languages, all_ranks=all_ranks))
     try:
         first = next(chunks, None)
         if first is None:
