@@ -5,7 +5,8 @@ the store files directly and builds indexes once at the end, which is what a ful
 needs. The CSV files use a header file per group (written last, once every literal
 property of the input is known), ``:ID`` spaces ``Entity`` / ``Name`` / ``Description`` /
 ``Sitelink``, the unit separator U+001F between array elements (literal values may hold
-``;``), and multi-line fields. The graph is the same as the Bolt path's (a test compares
+``;``), and multi-line fields only when a text holds a line break (they stop the importer
+from reading its input in parallel). The graph is the same as the Bolt path's (a test compares
 them); the schema is applied when the server is back.
 """
 
@@ -19,6 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,15 @@ def _tag() -> str:
 _ids = itertools.count(1)
 
 
+def _has_line_break(row: dict[str, Any]) -> bool:
+    """Whether a text of this entity row holds a line break (the importer then needs
+    ``--multiline-fields``, which stops it from splitting its input across threads)."""
+    texts = chain((n["text"] for n in row["names"]), (d["text"] for d in row["descs"]),
+                  (s["title"] for s in row["sites"]),
+                  (v for vals in row["literals"].values() for v in vals))
+    return any("\n" in t or "\r" in t for t in texts)
+
+
 def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
                site_lang: Any = None) -> dict[str, Any]:
     """Append one chunk's rows to this process's part files; return what the main process
@@ -67,7 +78,7 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
              for name in _PARTS}
     ents = open(base / f"entities-{tag}.jsonl", "ab")  # noqa: SIM115
     summary: dict[str, Any] = {"ids": [], "targets": set(), "literal_keys": set(),
-                               "counts": Counter()}
+                               "counts": Counter(), "multiline": False}
     counts = summary["counts"]
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
@@ -79,6 +90,8 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
                 {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
                                      "literals")}) + b"\n")
             summary["literal_keys"].update(row["literals"])
+            if not summary["multiline"]:
+                summary["multiline"] = _has_line_break(row)
             for nm in row["names"]:
                 i = f"{tag}-{next(_ids)}"
                 w["names"].writerow([i, nm["lang"], nm["text"],
@@ -125,6 +138,7 @@ class CsvWriter:
         self.loaded: set[str] = set()
         self.targets: set[str] = set()
         self.literal_keys: set[str] = set()
+        self.multiline = False
         self.counts: Counter[str] = Counter(
             {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0, "statements": 0})
 
@@ -142,6 +156,7 @@ class CsvWriter:
         self.targets |= summary["targets"]
         self.literal_keys |= summary["literal_keys"]
         self.counts.update(summary["counts"])
+        self.multiline = self.multiline or summary["multiline"]
 
     def finish(self) -> list[str]:
         """Write headers and the entity file; return the importer's file arguments."""
@@ -200,5 +215,5 @@ class CsvWriter:
             f"--relationships=HAS_SITELINK={files('has_sitelink')}",
             f"--relationships={files('statements')}",
             "--array-delimiter=U+001F",
-            "--multiline-fields=true",
+            f"--multiline-fields={'true' if self.multiline else 'false'}",
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,21 @@ def test_bulk_refuses_a_database_that_is_not_empty(graph: Graph,
     graph.write("CREATE (:Entity {kg: 'x', id: 'Q1'})")
     with pytest.raises(ConfigError, match="empty database"):
         bulk_load_wikidata(neo4j_server, DUMP)
+
+
+def test_bulk_keeps_line_breaks_in_texts(graph: Graph, neo4j_server: Config,
+                                         tmp_path: Path) -> None:
+    """Texts with line breaks switch the importer to multi-line fields; they come back
+    exactly (without them the importer reads its input in parallel)."""
+    if not neo4j_server.uses_local_server:
+        pytest.skip("the bulk path imports into kgx's local server only")
+    entity = {"id": "Q1", "type": "item",
+              "labels": {"en": {"language": "en", "value": "two\nlines"}},
+              "descriptions": {"en": {"language": "en", "value": "a\r\nb, \"quoted\""}},
+              "claims": {}}
+    dump = tmp_path / "dump.json"
+    dump.write_text("[\n" + json.dumps(entity) + "\n]\n", encoding="utf-8")
+    bulk_load_wikidata(neo4j_server, dump)
+    rows = graph.read("MATCH (e:Entity {id: 'Q1'})-[:HAS_NAME|HAS_DESCRIPTION]->(t) "
+                      "RETURN t.text AS text ORDER BY text")
+    assert [r["text"] for r in rows] == ["a\r\nb, \"quoted\"", "two\nlines"]
