@@ -54,7 +54,6 @@ returns a default instead and logs the first failure of each back end once::
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import logging
 import random
@@ -62,16 +61,15 @@ import re
 import sqlite3
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kgx._version import __version__
 from kgx.errors import ConfigError, SourceError
-from kgx.ingest.sparql import _retry_after  # the one Retry-After parser (seconds or date)
+from kgx.http import Answer, RetryError, backoff_delay, excerpt, post, send_with_retries
 
 if TYPE_CHECKING:
     from kgx.config import Config
@@ -100,10 +98,9 @@ D = TypeVar("D")
 #: Longest name or description Wikidata accepts; longer replies are rejected.
 MAX_TEXT = 250
 
+# Unlike the SPARQL reader's, a back end's HTTP 500 is retried: usually transient here.
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _DISABLING_STATUS = frozenset({401, 403, 404})
-_NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError,
-                   TimeoutError, OSError)
 
 
 class BackendError(SourceError):
@@ -282,27 +279,17 @@ class _HTTPBackend:
         if slot > now:
             self.sleep(slot - now)
 
-    def _send(self, path: str, payload: dict[str, Any]) -> tuple[int, Any, bytes]:
+    def _send(self, path: str, payload: dict[str, Any]) -> Answer:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        req = urllib.request.Request(self.url + path, data=data, method="POST",
-                                     headers=self._headers())
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                return resp.status, resp.headers, resp.read()
-        except urllib.error.HTTPError as e:
-            try:
-                body = e.read()
-            except (OSError, http.client.HTTPException):
-                body = b""
-            return e.code, e.headers, body
+        return post(self.url + path, data, self._headers(), self.timeout)
 
     def _excerpt(self, body: bytes, n: int = 200) -> str:
-        text = " ".join(body.decode("utf-8", "replace").split())
-        return self.redact(text)[:n]
+        return excerpt(body, n, self.redact)
 
-    def _backoff(self, attempt: int) -> float:
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** attempt)
-        return delay * (1 + self.rng.uniform(0, 0.25))
+    def _before_attempt(self) -> None:
+        self._wait_for_slot()
+        with self._lock:
+            self.requests += 1
 
     def _disable(self, reason: str) -> None:
         if self.disabled is None:
@@ -334,49 +321,34 @@ class _HTTPBackend:
 
     def _post_with_retries(self, path: str, payload: dict[str, Any], what: str) -> Any:
         where = f"{self.kind} at {self.where}{path} ({what})"
-        attempt = 0
-        while True:
-            self._wait_for_slot()
-            with self._lock:
-                self.requests += 1
-            wait: float | None = None
-            status: int | None = None
+        try:
+            status, _, body = send_with_retries(
+                lambda: self._send(path, payload), retry_status=_RETRY_STATUS,
+                max_retries=self.max_retries, max_wait=self.max_wait,
+                backoff=partial(backoff_delay, base=self.backoff_base, cap=self.backoff_cap,
+                                rng=self.rng),
+                sleep=self.sleep, timeout=self.timeout, before=self._before_attempt,
+                redact=self.redact, where=where, logger=log, log_level=logging.INFO)
+        except RetryError as e:
+            if e.wait is not None:
+                raise BackendUnavailable(
+                    f"{where}: {e.problem}; the server asks to wait {e.wait:.0f} s "
+                    f"(Retry-After), more than max_wait={self.max_wait:g} s. Try again later.",
+                    backend=self.kind, status=e.status) from None
+            raise BackendUnavailable(
+                f"{where}: {e.problem}; gave up after {e.attempts} attempts. The other "
+                "sources go on without this back end.", backend=self.kind,
+                status=e.status) from None
+        if 200 <= status < 300:
             try:
-                status, headers, body = self._send(path, payload)
-            except _NETWORK_ERRORS as e:
-                if isinstance(getattr(e, "reason", e), TimeoutError):
-                    problem = f"no answer within the {self.timeout:g} s timeout"
-                else:
-                    problem = self.redact(f"the request failed ({type(e).__name__}: {e})")
-            else:
-                if 200 <= status < 300:
-                    try:
-                        return json.loads(body)
-                    except (ValueError, UnicodeDecodeError) as e:
-                        raise BackendReplyError(
-                            f"{where}: malformed reply, not JSON: {self._excerpt(body)!r}. "
-                            "Check that the URL points at the API.", backend=self.kind,
-                            status=status) from e
-                if status not in _RETRY_STATUS:
-                    raise BackendRefused(self._refusal(status, body, where),
-                                         backend=self.kind, status=status)
-                wait = _retry_after(headers.get("Retry-After") if headers else None)
-                problem = f"HTTP {status} ({self._excerpt(body, 120) or 'no message'})"
-            if attempt >= self.max_retries:
-                raise BackendUnavailable(
-                    f"{where}: {problem}; gave up after {attempt + 1} attempts. The other "
-                    "sources go on without this back end.", backend=self.kind, status=status)
-            if wait is None:
-                wait = self._backoff(attempt)
-            elif wait > self.max_wait:
-                raise BackendUnavailable(
-                    f"{where}: {problem}; the server asks to wait {wait:.0f} s (Retry-After), "
-                    f"more than max_wait={self.max_wait:g} s. Try again later.",
-                    backend=self.kind, status=status)
-            log.info("%s: %s; retrying in %.2f s (%d/%d)", where, problem, wait, attempt + 1,
-                     self.max_retries)
-            self.sleep(wait)
-            attempt += 1
+                return json.loads(body)
+            except (ValueError, UnicodeDecodeError) as e:
+                raise BackendReplyError(
+                    f"{where}: malformed reply, not JSON: {self._excerpt(body)!r}. "
+                    "Check that the URL points at the API.", backend=self.kind,
+                    status=status) from e
+        raise BackendRefused(self._refusal(status, body, where), backend=self.kind,
+                             status=status)
 
     def _refusal(self, status: int, body: bytes, where: str) -> str:
         text = self._excerpt(body)
@@ -739,12 +711,20 @@ _REPORTED: set[tuple[str, str]] = set()
 _REPORTED_LOCK = threading.Lock()
 
 
-def safe_call(fn: Callable[..., T], *args: Any, default: D, **kwargs: Any) -> T | D:
+def safe_call(fn: Callable[..., T], *args: Any, default: D, catch_all: bool = False,
+              **kwargs: Any) -> T | D:
     """``fn(*args, **kwargs)``, or ``default`` when the back end fails.
 
     Only :class:`BackendError` is caught (a bug elsewhere still surfaces); the first
     failure of each kind per back end is logged as a warning, later ones at debug level,
     so that a dead server leaves one line in the log, not one per entity.
+
+    ``catch_all=True`` also turns any other exception into ``default`` (logged as a
+    warning each time). The enrichment sources (:mod:`kgx.enrich.sources.remote`) ask for
+    it: a source never stops a run (the rule :meth:`Source.propose_many` applies to the
+    other sources), so neither a bug nor a raw network error from a back end (one that
+    does not raise :class:`BackendError`, as a stand-in or a third-party one may) may
+    escape them.
     """
     try:
         return fn(*args, **kwargs)
@@ -755,4 +735,9 @@ def safe_call(fn: Callable[..., T], *args: Any, default: D, **kwargs: Any) -> T 
             _REPORTED.add(mark)
         log.log(logging.WARNING if first else logging.DEBUG,
                 "%s back end failed, going on without it: %s", e.backend or "an HTTP", e)
+        return default
+    except Exception as e:  # noqa: BLE001 - only with catch_all (see above)
+        if not catch_all:
+            raise
+        log.warning("back end failed: %s", e)
         return default

@@ -62,10 +62,7 @@ Example::
 
 from __future__ import annotations
 
-import email.utils
-import gzip
 import hashlib
-import http.client
 import json
 import logging
 import random
@@ -73,18 +70,16 @@ import re
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kgx._version import __version__
 from kgx.errors import ConfigError, SourceError
+from kgx.http import Answer, RetryError, backoff_delay, excerpt, post, send_with_retries
 from kgx.ingest.rdf import RDF_TYPE as _RDF_TYPE
 from kgx.ingest.rdf import RDFS_LABEL as _RDFS_LABEL
 from kgx.ingest.rdf import (
@@ -158,10 +153,8 @@ _LANGUAGE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)$")
 _PROLOGUE_PART = re.compile(
     r"\s+|#[^\n]*(?:\n|$)|PREFIX\s+([A-Za-z][A-Za-z0-9_.-]*)?:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>",
     re.IGNORECASE)
+# Retried; an HTTP 500 is not: on WDQS it is a query timeout, the same again next time.
 _RETRY_STATUS = {429, 502, 503, 504}
-# URLError (refused, DNS, connect timeout), TimeoutError (read timeout), ConnectionError,
-# IncompleteRead / RemoteDisconnected, a truncated gzip body: all worth a retry.
-_NETWORK_ERRORS = (OSError, http.client.HTTPException, EOFError, zlib.error)
 
 # One query at a time per endpoint, whatever the number of threads in this process.
 _LOCKS: dict[str, threading.Lock] = {}
@@ -249,29 +242,6 @@ def item_page_query(query: str, limit: int, offset: int) -> str:
 # HTTP
 
 
-def _retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))  # delta seconds ("120", also "1.5")
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now())
-
-
-def _excerpt(body: bytes | str, n: int = 300) -> str:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    return " ".join(text.split())[:n]
-
-
 class _Client:
     """SPARQL protocol (POST, JSON results) with WDQS etiquette and retries."""
 
@@ -300,74 +270,47 @@ class _Client:
                         "User-Agent (%s); pass contact=... (an e-mail or URL), as its "
                         "User-Agent policy asks", user_agent)
 
-    def backoff(self, attempt: int) -> float:
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** attempt)
-        return delay * (1 + self.rng.uniform(0, 0.25))
-
-    def _request(self, query: str) -> tuple[int, Any, bytes]:
+    def _request(self, query: str) -> Answer:
         data = urllib.parse.urlencode({"query": query}).encode()
-        req = urllib.request.Request(self.endpoint, data=data, method="POST", headers={
+        return post(self.endpoint, data, {
             "Accept": "application/sparql-results+json",
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "User-Agent": self.user_agent,
             "Accept-Encoding": "gzip",
-        })
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                status, headers, body = resp.status, resp.headers, resp.read()
-        except urllib.error.HTTPError as e:
-            status, headers = e.code, e.headers
-            try:
-                body = e.read()
-            except (OSError, http.client.HTTPException):
-                body = b""
-        if headers is not None and headers.get("Content-Encoding", "").lower() == "gzip":
-            body = gzip.decompress(body)
-        return status, headers, body
+        }, self.timeout, gunzip=True)
+
+    def _count(self) -> None:
+        self.queries += 1
 
     def select(self, query: str, what: str) -> dict[str, Any]:
         """Run one SELECT; return its parsed JSON results. ``what`` names the page."""
         where = f"{self.endpoint}, {what}"
         with self.lock:
-            attempt = 0
-            while True:
-                self.queries += 1
-                problem: str
-                wait: float | None = None
-                try:
-                    status, headers, body = self._request(query)
-                except _NETWORK_ERRORS as e:
-                    if isinstance(getattr(e, "reason", e), TimeoutError):
-                        problem = f"no answer within the {self.timeout:g} s timeout"
-                    else:
-                        problem = f"the request failed ({type(e).__name__}: {e})"
-                else:
-                    if status == 200:
-                        return self._parse(body, where)
-                    if status not in _RETRY_STATUS:
-                        raise SourceError(self._refusal(status, body, where), retryable=False)
-                    wait = _retry_after(headers.get("Retry-After") if headers else None)
-                    problem = f"HTTP {status} ({_excerpt(body, 120) or 'no message'})"
-                if attempt >= self.max_retries:
+            try:
+                status, _, body = send_with_retries(
+                    lambda: self._request(query), retry_status=_RETRY_STATUS,
+                    max_retries=self.max_retries, max_wait=self.max_wait,
+                    backoff=partial(backoff_delay, base=self.backoff_base,
+                                    cap=self.backoff_cap, rng=self.rng),
+                    sleep=self.sleep, timeout=self.timeout, before=self._count, where=where,
+                    logger=log, log_level=logging.WARNING)
+            except RetryError as e:
+                if e.wait is not None:
                     raise SourceError(
-                        f"{where}: {problem}; gave up after {attempt + 1} attempts "
-                        f"({self.max_retries} retries). Try again later; a load resumes "
-                        "after its last committed chunk (--resume).", retryable=True)
-                if wait is None:
-                    wait = self.backoff(attempt)
-                elif wait > self.max_wait:
-                    raise SourceError(
-                        f"{where}: {problem}; the endpoint asks to wait {wait:.0f} s "
+                        f"{where}: {e.problem}; the endpoint asks to wait {e.wait:.0f} s "
                         f"(Retry-After), more than {self.max_wait:.0f} s. Try again later "
-                        "(with --resume).", retryable=True)
-                log.warning("%s: %s; retrying in %.1f s (%d/%d)", where, problem, wait,
-                            attempt + 1, self.max_retries)
-                self.sleep(wait)
-                attempt += 1
+                        "(with --resume).", retryable=True) from None
+                raise SourceError(
+                    f"{where}: {e.problem}; gave up after {e.attempts} attempts "
+                    f"({self.max_retries} retries). Try again later; a load resumes "
+                    "after its last committed chunk (--resume).", retryable=True) from None
+            if status == 200:
+                return self._parse(body, where)
+            raise SourceError(self._refusal(status, body, where), retryable=False)
 
     @staticmethod
     def _refusal(status: int, body: bytes, where: str) -> str:
-        text = _excerpt(body)
+        text = excerpt(body)
         if status == 400:
             return f"{where}: the endpoint rejected the query (HTTP 400): {text}"
         if status == 403:
@@ -385,7 +328,7 @@ class _Client:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
             raise SourceError(f"{where}: malformed reply, not SPARQL JSON results ({e}): "
-                              f"{_excerpt(body, 200)!r}") from e
+                              f"{excerpt(body, 200)!r}") from e
         ok = (isinstance(data, dict) and isinstance(data.get("head"), dict)
               and isinstance(data["head"].get("vars", []), list)
               and isinstance(data.get("results"), dict)
@@ -393,7 +336,7 @@ class _Client:
               and all(isinstance(b, dict) for b in data["results"]["bindings"]))
         if not ok:
             raise SourceError(f"{where}: malformed reply, not SPARQL JSON results (no "
-                              f"head/results.bindings): {_excerpt(body, 200)!r}")
+                              f"head/results.bindings): {excerpt(body, 200)!r}")
         return dict(data)
 
 

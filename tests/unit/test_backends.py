@@ -335,7 +335,7 @@ def test_garbage_replies_turn_backend_off_too(server: FakeServer) -> None:
 def test_retry_after_as_an_http_date() -> None:
     from email.utils import formatdate
 
-    from kgx.enrich.backends import _retry_after
+    from kgx.http import retry_after as _retry_after
 
     now = time.time()
     assert 8 <= (_retry_after(formatdate(now + 10, usegmt=True), lambda: now) or 0) <= 10

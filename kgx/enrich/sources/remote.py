@@ -69,18 +69,6 @@ class _RemoteSource(Source):
         return self.propose_many([view], lang)
 
 
-def _safe(fn: Any, *args: Any, default: Any, **kwargs: Any) -> Any:
-    try:
-        from kgx.enrich.backends import safe_call
-    except ImportError:
-        return default
-    try:
-        return safe_call(fn, *args, default=default, **kwargs)
-    except Exception as e:  # noqa: BLE001 - a source degrades, it never stops a run
-        log.warning("back end failed: %s", e)
-        return default
-
-
 @register
 class MachineTranslationSource(_RemoteSource):
     name = "mt"
@@ -91,6 +79,7 @@ class MachineTranslationSource(_RemoteSource):
     def propose_many(self, views: Sequence[EntityView], lang: str) -> Iterator[Candidate]:
         if self.backend is None:
             return
+        from kgx.enrich.backends import safe_call  # lazily, as in configure()
         by_source: dict[str, list[tuple[EntityView, NameRef]]] = {}
         for view in views:
             pivot = _pivot(view, lang)
@@ -98,7 +87,8 @@ class MachineTranslationSource(_RemoteSource):
                 by_source.setdefault(pivot.lang, []).append((view, pivot))
         for src, items in by_source.items():
             texts = [p.text for _, p in items]
-            out = _safe(self.backend.translate, texts, src, lang, default=[None] * len(texts))
+            out = safe_call(self.backend.translate, texts, src, lang,
+                            default=[None] * len(texts), catch_all=True)
             for (view, pivot), text in zip(items, out, strict=False):
                 if text:
                     yield self.candidate(view, lang, text, derived_from=[pivot.key],
@@ -115,14 +105,15 @@ class LLMSource(_RemoteSource):
     def propose_many(self, views: Sequence[EntityView], lang: str) -> Iterator[Candidate]:
         if self.backend is None:
             return
+        from kgx.enrich.backends import safe_call  # lazily, as in configure()
         for view in views:
             pivot = _pivot(view, lang)
             if pivot is None:
                 continue
             desc = next((d.text for d in view.descriptions
                          if d.lang == pivot.lang and not d.generated), None)
-            text = _safe(self.backend.name, pivot.text, pivot.lang, lang, description=desc,
-                         default=None)
+            text = safe_call(self.backend.name, pivot.text, pivot.lang, lang,
+                             description=desc, default=None, catch_all=True)
             if text:
                 yield self.candidate(view, lang, text, derived_from=[pivot.key],
                                      from_lang=pivot.lang, from_text=pivot.text)
@@ -138,14 +129,15 @@ class LLMDescriptionSource(_RemoteSource):
     def propose_many(self, views: Sequence[EntityView], lang: str) -> Iterator[Candidate]:
         if self.backend is None:
             return
+        from kgx.enrich.backends import safe_call  # lazily, as in configure()
         for view in views:
             pivot = _pivot(view, lang)
             if pivot is None:
                 continue
             desc = next((d.text for d in view.descriptions
                          if d.lang == pivot.lang and not d.generated), None)
-            text = _safe(self.backend.describe, pivot.text, pivot.lang, lang,
-                         description=desc, default=None)
+            text = safe_call(self.backend.describe, pivot.text, pivot.lang, lang,
+                             description=desc, default=None, catch_all=True)
             if text:
                 yield self.candidate(view, lang, text, derived_from=[pivot.key],
                                      from_lang=pivot.lang)

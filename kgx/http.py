@@ -1,0 +1,175 @@
+"""HTTP plumbing shared by kgx's clients: the SPARQL reader (:mod:`kgx.ingest.sparql`)
+and the enrichment back ends (:mod:`kgx.enrich.backends`).
+
+- :func:`retry_after`: a ``Retry-After`` header in seconds (``"120"``, ``"1.5"``) or an
+  HTTP date, as seconds to wait.
+- :func:`backoff_delay`: exponential backoff with jitter.
+- :func:`post`: one POST with ``urllib``; an HTTP error status is an answer
+  (``(status, headers, body)``), not an exception; optionally decodes a gzip body.
+- :func:`send_with_retries`: the retry loop around a ``send`` callable. It returns the
+  first answer whose status is not retryable (success or refusal: the caller decides) and
+  raises :class:`RetryError` when it gives up. The callers turn that into their own
+  errors and messages, and choose what is retryable (a SPARQL endpoint's HTTP 500 is
+  usually a query timeout, a back end's a transient failure).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import http.client
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC
+from typing import Any
+
+__all__ = ["NETWORK_ERRORS", "RetryError", "backoff_delay", "excerpt", "post", "retry_after",
+           "send_with_retries"]
+
+log = logging.getLogger(__name__)
+
+#: Failures worth a retry: URLError (refused, DNS, connect timeout), TimeoutError (read
+#: timeout), ConnectionError, IncompleteRead / RemoteDisconnected, a truncated gzip body.
+NETWORK_ERRORS = (OSError, http.client.HTTPException, EOFError, zlib.error)
+
+#: ``(status, headers, body)`` of one answer; headers may be None.
+Answer = tuple[int, Any, bytes]
+
+
+def retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date).
+
+    >>> retry_after("7"), retry_after("1.5"), retry_after("soon")
+    (7.0, 1.5, None)
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))  # delta seconds ("120", also "1.5")
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now())
+
+
+def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """``min(cap, base * 2**attempt)``, plus up to 25 % jitter."""
+    delay = min(cap, base * 2 ** attempt)
+    return delay * (1 + rng.uniform(0, 0.25))
+
+
+def excerpt(body: bytes | str, n: int = 300,
+            redact: Callable[[str], str] | None = None) -> str:
+    """The first ``n`` characters of ``body`` on one line (redacted first, if asked)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    return (redact(text) if redact is not None else text)[:n]
+
+
+def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
+         gunzip: bool = False) -> Answer:
+    """POST ``data``; ``(status, headers, body)``, HTTP error statuses included.
+
+    Network failures raise (one of :data:`NETWORK_ERRORS`). With ``gunzip``, a body sent
+    with ``Content-Encoding: gzip`` is decoded (a truncated one raises too).
+    """
+    req = urllib.request.Request(url, data=data, method="POST", headers=dict(headers))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+            status, reply_headers, body = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        status, reply_headers = e.code, e.headers
+        try:
+            body = e.read()
+        except (OSError, http.client.HTTPException):
+            body = b""
+    if gunzip and reply_headers is not None \
+            and reply_headers.get("Content-Encoding", "").lower() == "gzip":
+        body = gzip.decompress(body)
+    return status, reply_headers, body
+
+
+class RetryError(Exception):
+    """:func:`send_with_retries` gave up.
+
+    ``problem`` says what went wrong last (``HTTP 503 (…)``, a timeout, a network error),
+    ``attempts`` counts the requests made, ``status`` is the last answer's status (None
+    after a network error), ``wait`` the ``Retry-After`` seconds when the server asked to
+    wait longer than ``max_wait`` (else None: the retries ran out).
+    """
+
+    def __init__(self, problem: str, *, attempts: int, status: int | None,
+                 wait: float | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.attempts = attempts
+        self.status = status
+        self.wait = wait
+
+
+def send_with_retries(
+    send: Callable[[], Answer],
+    *,
+    retry_status: Collection[int],
+    max_retries: int,
+    max_wait: float,
+    backoff: Callable[[int], float],
+    sleep: Callable[[float], Any],
+    timeout: float,
+    before: Callable[[], Any] | None = None,
+    redact: Callable[[str], str] | None = None,
+    where: str = "",
+    logger: logging.Logger = log,
+    log_level: int = logging.WARNING,
+) -> Answer:
+    """Call ``send()`` until it answers with a status not in ``retry_status``; return that.
+
+    Network errors (:data:`NETWORK_ERRORS`) and retryable statuses are retried at most
+    ``max_retries`` times: after the ``Retry-After`` the answer asks for, else after
+    ``backoff(attempt)`` (attempt 0, 1, …); ``sleep`` waits. A ``Retry-After`` above
+    ``max_wait`` gives up at once. ``before`` runs before every attempt (a rate limit, a
+    request counter); ``timeout`` is only named in the problem text of a timeout;
+    ``redact`` cleans problem texts (error messages, body excerpts); each retry is logged
+    on ``logger`` at ``log_level``, prefixed with ``where``. Giving up raises
+    :class:`RetryError`.
+    """
+    attempt = 0
+    while True:
+        if before is not None:
+            before()
+        wait: float | None = None
+        status: int | None = None
+        try:
+            status, headers, body = send()
+        except NETWORK_ERRORS as e:
+            if isinstance(getattr(e, "reason", e), TimeoutError):
+                problem = f"no answer within the {timeout:g} s timeout"
+            else:
+                problem = f"the request failed ({type(e).__name__}: {e})"
+                problem = redact(problem) if redact is not None else problem
+        else:
+            if status not in retry_status:
+                return status, headers, body
+            wait = retry_after(headers.get("Retry-After") if headers else None)
+            problem = f"HTTP {status} ({excerpt(body, 120, redact) or 'no message'})"
+        if attempt >= max_retries:
+            raise RetryError(problem, attempts=attempt + 1, status=status)
+        if wait is None:
+            wait = backoff(attempt)
+        elif wait > max_wait:
+            raise RetryError(problem, attempts=attempt + 1, status=status, wait=wait)
+        logger.log(log_level, "%s: %s; retrying in %.2f s (%d/%d)", where, problem, wait,
+                   attempt + 1, max_retries)
+        sleep(wait)
+        attempt += 1

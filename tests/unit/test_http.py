@@ -1,0 +1,123 @@
+"""The shared HTTP retry loop (:func:`kgx.http.send_with_retries`) with a scripted ``send``
+and a recording ``sleep``: no network, no real waiting."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+import urllib.error
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from kgx.http import Answer, RetryError, backoff_delay, excerpt, retry_after, send_with_retries
+
+RETRY = frozenset({429, 502, 503, 504})
+
+
+def scripted(*steps: Answer | BaseException) -> tuple[Callable[[], Answer], list[int]]:
+    """A ``send`` that plays ``steps`` in order (an exception is raised); and its call log."""
+    calls: list[int] = []
+    todo = list(steps)
+
+    def send() -> Answer:
+        calls.append(len(calls) + 1)
+        step = todo.pop(0)
+        if isinstance(step, BaseException):
+            raise step
+        return step
+
+    return send, calls
+
+
+def run(send: Callable[[], Answer], sleeps: list[float], **options: Any) -> Answer:
+    options.setdefault("retry_status", RETRY)
+    options.setdefault("max_retries", 3)
+    options.setdefault("max_wait", 60.0)
+    options.setdefault("backoff", lambda attempt: 2.0 ** attempt)
+    options.setdefault("timeout", 30.0)
+    return send_with_retries(send, sleep=sleeps.append, **options)
+
+
+def test_retries_a_503_then_returns_the_success() -> None:
+    send, calls = scripted((503, {}, b"busy"), (503, None, b""), (200, {}, b"ok"))
+    sleeps: list[float] = []
+    before: list[int] = []
+    status, _, body = run(send, sleeps, before=lambda: before.append(1))
+    assert (status, body) == (200, b"ok")
+    assert sleeps == [1.0, 2.0] and len(calls) == 3 and len(before) == 3
+
+
+def test_retry_after_is_honoured_in_seconds_and_as_a_date() -> None:
+    date = email.utils.formatdate(time.time() + 30, usegmt=True)
+    send, _ = scripted((429, {"Retry-After": "7"}, b""), (503, {"Retry-After": "0.5"}, b""),
+                       (503, {"Retry-After": date}, b""), (204, {}, b""))
+    sleeps: list[float] = []
+    assert run(send, sleeps)[0] == 204
+    assert sleeps[:2] == [7.0, 0.5] and 27 <= sleeps[2] <= 30.5
+
+
+def test_a_retry_after_above_max_wait_gives_up_at_once_with_the_wait() -> None:
+    send, calls = scripted((429, {"Retry-After": "86400"}, b"banned  for\na day"))
+    sleeps: list[float] = []
+    with pytest.raises(RetryError) as info:
+        run(send, sleeps, max_wait=600)
+    err = info.value
+    assert err.wait == 86400 and err.status == 429 and err.attempts == 1
+    assert err.problem == "HTTP 429 (banned for a day)"
+    assert sleeps == [] and len(calls) == 1
+
+
+def test_network_errors_are_retried_then_give_up_with_the_attempts() -> None:
+    send, calls = scripted(ConnectionRefusedError("refused"),
+                           urllib.error.URLError(TimeoutError("timed out")),
+                           ConnectionResetError("reset"))
+    sleeps: list[float] = []
+    with pytest.raises(RetryError) as info:
+        run(send, sleeps, max_retries=2, timeout=5)
+    err = info.value
+    assert err.attempts == 3 and err.status is None and err.wait is None
+    assert err.problem == "the request failed (ConnectionResetError: reset)"
+    assert sleeps == [1.0, 2.0] and len(calls) == 3
+
+    send, _ = scripted(TimeoutError("read timed out"))
+    with pytest.raises(RetryError, match=r"no answer within the 5 s timeout"):
+        run(send, [], max_retries=0, timeout=5)
+
+
+def test_a_non_retryable_status_is_returned_at_once() -> None:
+    for status in (400, 500, 404):
+        send, calls = scripted((status, {"Retry-After": "1"}, b"no"))
+        sleeps: list[float] = []
+        assert run(send, sleeps) == (status, {"Retry-After": "1"}, b"no")
+        assert sleeps == [] and len(calls) == 1
+    send, _ = scripted((500, {}, b"oops"), (200, {}, b"ok"))
+    sleeps = []
+    assert run(send, sleeps, retry_status={500})[0] == 200 and sleeps == [1.0]
+
+
+def test_problem_texts_are_redacted_and_retries_logged(caplog: pytest.LogCaptureFixture) -> None:
+    send, _ = scripted(OSError("bad key sk-123"), (503, {}, b"echo sk-123"))
+    logger = logging.getLogger("kgx.test_http")
+    caplog.set_level(logging.INFO, logger="kgx.test_http")
+    with pytest.raises(RetryError) as info:
+        run(send, [], max_retries=1, redact=lambda t: t.replace("sk-123", "***"),
+            where="backend", logger=logger, log_level=logging.INFO)
+    assert info.value.problem == "HTTP 503 (echo ***)" and info.value.status == 503
+    assert "sk-123" not in caplog.text
+    assert "backend: the request failed (OSError: bad key ***); retrying in 1.00 s (1/1)" \
+        in caplog.text
+
+
+def test_helpers() -> None:
+    assert retry_after("7") == 7.0 and retry_after(" 1.5 ") == 1.5
+    assert retry_after("-3") == 0.0 and retry_after("soon") is None and retry_after("") is None
+    assert retry_after("Thu, 01 Jan 1970 00:01:40 GMT", lambda: 40.0) == 60.0
+    rng = random.Random(1)
+    waits = [backoff_delay(a, base=1.0, cap=10.0, rng=rng) for a in range(6)]
+    assert all(min(10, 2 ** a) <= w <= min(10, 2 ** a) * 1.25 for a, w in enumerate(waits))
+    assert excerpt(b"a \n b" + b"c" * 400) == "a b" + "c" * 297
+    assert excerpt("x y", redact=str.upper) == "X Y"
