@@ -50,6 +50,12 @@ def _json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def comma_list(value: str) -> list[str]:
+    """The items of a comma-separated option value, stripped, blanks dropped:
+    ``"en, de,,ja"`` → ``["en", "de", "ja"]``. Usable as an argparse ``type=``."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def _params(pairs: Sequence[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -158,7 +164,7 @@ def cmd_config(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
-    from kgx.provenance.runs import get_run, list_runs
+    from kgx.provenance.runs import list_runs, require_run
 
     with _connect(cfg) as g:
         if args.action == "revert":
@@ -170,10 +176,7 @@ def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
             print(f"reverted {args.run}: " + ", ".join(f"{v} {k}" for k, v in removed.items()))
             return 0
         if args.action == "show":
-            run = get_run(g, args.run)
-            if run is None:
-                raise ConfigError(f"no run with id {args.run!r}; `kgx runs list` shows them")
-            _json(run)
+            _json(require_run(g, args.run))
             return 0
         rows = list_runs(g, kind=args.kind, limit=args.limit)
     if args.json:

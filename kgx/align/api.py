@@ -343,14 +343,10 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
     run with the same configuration that did not succeed; ``None`` starts a new run."""
     if not resume:
         return None
-    from kgx.provenance.runs import get_run, list_runs
+    from kgx.provenance.runs import get_run, list_runs, require_run
 
     if isinstance(resume, str):
-        run = get_run(graph, resume)
-        if run is None:
-            raise ConfigError(f"no run {resume!r} (kgx runs list shows the runs)")
-        if run.get("kind") != "align":
-            raise ConfigError(f"run {resume} is not an alignment run")
+        run = require_run(graph, resume, kind="align")
         if run.get("status") in ("succeeded", "reverted"):
             raise ConfigError(f"alignment run {resume} is {run.get('status')}; nothing to "
                               "resume")

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from kgx.cli import comma_list
 from kgx.config import Config
 from kgx.errors import ConfigError
 
@@ -13,7 +14,7 @@ from kgx.errors import ConfigError
 def _config(args: argparse.Namespace) -> Any:
     from kgx.align.api import AlignConfig
 
-    langs = [x.strip() for x in args.name_languages.split(",")] if args.name_languages else None
+    langs = args.name_languages or None
     return AlignConfig(method=args.method, dim=args.dim, layers=args.layers, rounds=args.rounds,
                        names=not args.no_names, name_languages=langs,
                        name_weight=args.name_weight, matching=args.matching,
@@ -96,7 +97,8 @@ def register(sub: Any) -> None:
     a.add_argument("--layers", type=int, default=2)
     a.add_argument("--rounds", type=int, default=3, help="bootstrapping rounds (0: none)")
     a.add_argument("--no-names", action="store_true", help="structure channel only")
-    a.add_argument("--name-languages", help="names of these languages only (default all)")
+    a.add_argument("--name-languages", type=comma_list,
+                   help="names of these languages only (default all)")
     a.add_argument("--name-weight", type=float, default=None,
                    help="weight of the name channel (default: learned on held-out seeds)")
     a.add_argument("--matching", default="sinkhorn", choices=["sinkhorn", "csls"])

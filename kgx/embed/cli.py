@@ -15,6 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from kgx.cli import comma_list
 from kgx.config import Config
 from kgx.errors import ConfigError
 
@@ -189,15 +190,14 @@ def cmd_evaluate(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.embed.evaluation import evaluate
 
     _prepare(args)
-    splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     if args.no_graph:
-        result = evaluate(args.run, splits=splits, store=_store(cfg),
+        result = evaluate(args.run, splits=args.splits, store=_store(cfg),
                           show_progress=cfg.show_progress)
     else:
         from kgx.graph.connection import connect
 
         with connect(cfg) as g:
-            result = evaluate(args.run, graph=g, splits=splits, store=_store(cfg),
+            result = evaluate(args.run, graph=g, splits=args.splits, store=_store(cfg),
                               show_progress=cfg.show_progress)
     if args.json:
         _print(result.as_dict())
@@ -339,7 +339,7 @@ def register(sub: Any) -> None:
                    help="training run id (default: newest), or 'alignment'")
     e.add_argument("--gold", help="alignment: gold pairs (id1<TAB>id2, or DBP15K ref_ent_ids)")
     e.add_argument("--align-run", help="alignment: the align run (default: newest)")
-    e.add_argument("--splits", default="valid,test")
+    e.add_argument("--splits", type=comma_list, default="valid,test")
     e.add_argument("--no-graph", action="store_true",
                    help="do not connect to Neo4j (metrics stay in the model directory)")
     e.add_argument("--threads", type=int, default=None, help="torch CPU threads")

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from kgx.cli import comma_list
 from kgx.config import Config
 
 
@@ -84,11 +85,10 @@ def cmd_eval_masked(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.enrich.coverage import masked_coverage
     from kgx.graph.connection import connect
 
-    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources \
-        else None
+    sources = args.sources or None
     reports = []
     with connect(cfg) as g:
-        for lang in [x.strip() for x in args.lang.split(",") if x.strip()]:
+        for lang in args.lang:
             reports.append(masked_coverage(g, lang, kg=args.kg, sample=args.sample,
                                            learn_sample=args.learn_sample, seed=args.seed,
                                            sources=sources))
@@ -110,8 +110,7 @@ def cmd_enrich(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.enrich.engine import DEFAULT_MIN_SCORE, enrich
     from kgx.graph.connection import connect
 
-    sources = [s.strip() for s in args.sources.split(",") if s.strip()] if args.sources \
-        else None
+    sources = args.sources or None
     ids = None
     if args.ids:
         with open(args.ids, encoding="utf-8") as f:
@@ -149,7 +148,8 @@ def register(sub: Any) -> None:
                    help="names and/or descriptions (default both)")
     e.add_argument("--min-score", type=float, default=None,
                    help="write groups whose confidence is at least this (0..1, default 0.6)")
-    e.add_argument("--sources", help="only these sources (kgx ls sources), comma-separated")
+    e.add_argument("--sources", type=comma_list,
+                   help="only these sources (kgx ls sources), comma-separated")
     e.add_argument("--kg", default="wikidata")
     e.add_argument("--ids", help="only these entities (a file of ids)")
     e.add_argument("--learn-sample", type=int, default=300,
@@ -173,12 +173,13 @@ def register(sub: Any) -> None:
 
     m = kinds.add_parser("masked", help="masked coverage: hide the names of a sample of "
                          "entities in a language, regenerate them, score per source")
-    m.add_argument("--lang", required=True, help="language(s), comma-separated")
+    m.add_argument("--lang", required=True, type=comma_list,
+                   help="language(s), comma-separated")
     m.add_argument("--kg", default="wikidata")
     m.add_argument("--sample", type=int, default=200, help="test entities (default 200)")
     m.add_argument("--learn-sample", type=int, default=300,
                    help="other entities to learn source reliability on (default 300)")
-    m.add_argument("--sources", help="only these sources, comma-separated")
+    m.add_argument("--sources", type=comma_list, help="only these sources, comma-separated")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_eval_masked)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kgx.cli import comma_list
 from kgx.config import Config
 from kgx.errors import ConfigError
 
@@ -23,7 +24,7 @@ def cmd_load_wikidata(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.graph.connection import connect
     from kgx.ingest.load import load_wikidata
 
-    languages = [x.strip() for x in args.languages.split(",")] if args.languages else None
+    languages = args.languages or None
     ids = _read_ids(args.ids) if args.ids else None
     if args.path != "-" and not Path(args.path).exists():
         raise ConfigError(f"no such file: {args.path}")
@@ -51,7 +52,7 @@ def cmd_load_rdf(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.graph.connection import connect
     from kgx.ingest.load import load_rdf
 
-    languages = [x.strip() for x in args.languages.split(",")] if args.languages else None
+    languages = args.languages or None
     with connect(cfg) as g:
         result = load_rdf(g, args.path, kg=args.kg, fmt=args.format, languages=languages,
                           all_ranks=args.all_ranks, resume=args.resume,
@@ -73,7 +74,7 @@ def cmd_load_sparql(args: argparse.Namespace, cfg: Config) -> int:
         except OSError as e:
             raise ConfigError(f"--query: cannot read {args.query}: {e}") from e
     ids = sorted(_read_ids(args.ids)) if args.ids else None
-    languages = [x.strip() for x in args.languages.split(",")] if args.languages else None
+    languages = args.languages or None
     with connect(cfg) as g:
         result = load_sparql(g, args.endpoint, query=query, ids=ids, kg=args.kg,
                              languages=languages, page_size=args.page_size,
@@ -116,7 +117,8 @@ def register(sub: Any) -> None:
     w = kinds.add_parser("wikidata", help="a Wikidata JSON dump (plain, .gz, .bz2 or -)")
     w.add_argument("path")
     w.add_argument("--kg", default="wikidata", help="graph name (default wikidata)")
-    w.add_argument("--languages", help="keep names, descriptions, sitelinks of these only")
+    w.add_argument("--languages", type=comma_list,
+                   help="keep names, descriptions, sitelinks of these only")
     w.add_argument("--ids", metavar="FILE", help="load only these entity ids")
     w.add_argument("--where", action="append", default=[], metavar="P31=Q5",
                    help="load only entities with this truthy statement (repeatable)")
@@ -135,7 +137,8 @@ def register(sub: Any) -> None:
     r.add_argument("path")
     r.add_argument("--format", choices=["turtle", "nt"], help="default: from the suffix")
     r.add_argument("--kg", default="wikidata")
-    r.add_argument("--languages", help="keep names, descriptions, sitelinks of these only")
+    r.add_argument("--languages", type=comma_list,
+                   help="keep names, descriptions, sitelinks of these only")
     r.add_argument("--all-ranks", action="store_true")
     r.add_argument("--quarantine", metavar="FILE")
     _common(r)
@@ -146,7 +149,7 @@ def register(sub: Any) -> None:
     q.add_argument("--query", metavar="FILE", help="a SELECT returning ?item")
     q.add_argument("--ids", metavar="FILE", help="entity ids, whitespace or comma separated")
     q.add_argument("--kg", default="wikidata")
-    q.add_argument("--languages")
+    q.add_argument("--languages", type=comma_list)
     q.add_argument("--page-size", type=int, default=1000)
     q.add_argument("--limit", type=int)
     q.add_argument("--contact", help="an e-mail or URL for the User-Agent (KGX_SPARQL_CONTACT)")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from kgx.cli import comma_list
 from kgx.errors import ConfigError
 
 __all__ = ["JobConfig", "STEPS", "load_job_config", "config_path"]
@@ -104,7 +105,7 @@ def load_job_config(name: str, path: str | Path | None = None) -> JobConfig:
     for key, value in table.items():
         if key in _LISTS:
             if isinstance(value, str):
-                value = [v.strip() for v in value.split(",") if v.strip()]
+                value = comma_list(value)
             if not isinstance(value, list):
                 raise ConfigError(f"{file}: [job.{name}] {key} must be a list")
             value = tuple(str(v) for v in value)

@@ -462,10 +462,9 @@ def export_rdf(graph: Graph, out: str | Path, *, fmt: str = "turtle",
         raise ConfigError(f"--format must be turtle or nt, got {fmt!r}")
     parts = _parse_what(what)
     if run is not None:
-        from kgx.provenance.runs import get_run
+        from kgx.provenance.runs import require_run
 
-        if get_run(graph, run) is None:
-            raise ConfigError(f"no run with id {run!r}; `kgx runs list` shows them")
+        require_run(graph, run)
     kgs = [kg] if kg else [r["kg"] for r in graph.read(_KGS)]
     result = ExportResult(Path(out))
     with _atomic_text(out) as f:
@@ -633,10 +632,9 @@ def export_quickstatements(graph: Graph, out: str | Path, *, min_score: float | 
     lang_list = ([x.strip() for x in langs.split(",") if x.strip()] if isinstance(langs, str)
                  else list(langs) if langs is not None else None)
     if run is not None:
-        from kgx.provenance.runs import get_run
+        from kgx.provenance.runs import require_run
 
-        if get_run(graph, run) is None:
-            raise ConfigError(f"no run with id {run!r}; `kgx runs list` shows them")
+        require_run(graph, run)
     result = ExportResult(Path(out))
     with _atomic_text(out) as f:
         for _kg, ids in _entity_pages(graph, [kg], page_size):

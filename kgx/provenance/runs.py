@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kgx._version import __version__
-from kgx.errors import KGXError
+from kgx.errors import ConfigError, KGXError
 from kgx.graph.connection import Graph
 
-__all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "revert_run"]
+__all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,21 @@ def get_run(graph: Graph, run_id: str) -> dict[str, Any] | None:
     return rows[0]["run"] if rows else None
 
 
+def require_run(graph: Graph, run_id: str, kind: str | None = None) -> dict[str, Any]:
+    """Run ``run_id`` (its properties, as :func:`get_run`); a :class:`ConfigError` if there
+    is none, or, with ``kind``, if it is a run of another kind."""
+    run = get_run(graph, run_id)
+    if run is None:
+        if kind is None:
+            raise ConfigError(f"no run with id {run_id!r}; `kgx runs list` shows them")
+        raise ConfigError(f"no {kind} run with id {run_id!r}; `kgx runs list --kind {kind}` "
+                          "shows them")
+    if kind is not None and run.get("kind") != kind:
+        raise ConfigError(f"run {run_id!r} is of kind {run.get('kind')}, not {kind}; "
+                          f"`kgx runs list --kind {kind}` shows those")
+    return run
+
+
 def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Most recent runs first."""
     return [r["run"] for r in graph.read(
@@ -143,11 +158,7 @@ def revert_run(graph: Graph, run_id: str) -> dict[str, int]:
     Loads are not revertable this way: a load replaces original data, and the previous
     revision is not kept (load the older dump again instead).
     """
-    from kgx.errors import ConfigError
-
-    run = get_run(graph, run_id)
-    if run is None:
-        raise ConfigError(f"no run with id {run_id!r}; `kgx runs list` shows them")
+    run = require_run(graph, run_id)
     if run.get("kind") == "load":
         raise ConfigError(f"run {run_id} is a load: loads replace original data and cannot be "
                           "reverted exactly; reload the earlier input instead")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from kgx.cli import comma_list
 from kgx.config import Config
 
 
@@ -12,7 +13,7 @@ def cmd_report(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.graph.connection import connect
     from kgx.report.html import write_report
 
-    langs = [x.strip() for x in args.langs.split(",") if x.strip()] if args.langs else None
+    langs = args.langs or None
     with connect(cfg) as g:
         path = write_report(g, args.out, kg=args.kg, langs=langs, models=args.models)
     print(f"wrote {path} (open it in a browser; it needs no network)")
@@ -25,7 +26,8 @@ def register(sub: Any) -> None:
                                       "training, alignment, runs")
     s.add_argument("--out", required=True, metavar="DIR", help="folder for index.html")
     s.add_argument("--kg", default="wikidata", help="the graph (default wikidata)")
-    s.add_argument("--langs", help="languages to show (default: those enriched and the 12 "
-                                   "with most labels)")
+    s.add_argument("--langs", type=comma_list,
+                   help="languages to show (default: those enriched and the 12 with most "
+                        "labels)")
     s.add_argument("--models", metavar="DIR", help="model store (default $KGX_HOME/models)")
     s.set_defaults(func=cmd_report)
