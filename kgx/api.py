@@ -227,7 +227,8 @@ class KG:
 
     def audit(self, lang: str, *, kg: str = "wikidata", **options: Any) -> AuditResult:
         """Flag doubtful original names in ``lang`` (``status: 'suspect'`` with reasons);
-        nothing is deleted. ``kg.revert(result.run_id)`` undoes it.
+        nothing is deleted. ``kg.revert(result.run_id)`` undoes it. ``loaded_by=[load run
+        ids]`` audits only the entities those loads created or changed.
 
         Example::
 

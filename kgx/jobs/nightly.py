@@ -7,16 +7,21 @@ pipeline order, under a file lock (:mod:`kgx.jobs.lock`), with a ledger
 * the job is a ``(:Activity:Run {kind: 'job'})``; each step a ``(:Run {kind: 'job-step',
   step, job})`` with its status (``succeeded``, ``skipped`` with the reason, ``failed``
   with the error) and counts, ``-[:PART_OF]->`` the job; the runs a step makes (a load, a
-  training, an audit …) carry ``job`` and ``step`` and point ``-[:PART_OF]->`` the step;
+  training, an audit …) carry ``job`` and ``step`` and point ``-[:PART_OF]->`` the step,
+  set when they are created (:func:`kgx.provenance.runs.job_step`): a run started meanwhile
+  outside the job (``kgx enrich`` in another shell) is not the job's;
 * **only what is new**: the load step skips a source it already loaded (same path, size,
   mtime and checksum) and otherwise loads by ``lastrevid`` (unchanged entities are not
   touched); training is due when the data changed and the model is older than
   ``retrain_days``; prediction runs for a model not yet predicted with; alignment,
   enrichment and audit run when the load brought new or changed entities (or never ran);
+  the audit of a language looks at the whole language the first time, then only at the
+  entities written by the job's loads since that language's last audit (``loadedBy``);
 * **resume**: steps the ledger records as done are skipped; the interrupted step resumes —
   the load from its checkpoint, the training from its last epoch, and the steps that
   write generated data (predict, align, enrich, audit) by reverting the interrupted run's
-  partial output exactly, then running again;
+  partial output exactly (only runs of this job's step: never a concurrent run outside
+  it), then running again;
 * a failed step does not stop the others; the job then fails (non-zero exit), and the
   failed step's run shows in ``kgx runs list``.
 
@@ -46,7 +51,7 @@ from kgx.graph.connection import Graph, connect
 from kgx.jobs.config import JobConfig
 from kgx.jobs.ledger import JsonFile, Ledger
 from kgx.jobs.lock import JobLock
-from kgx.provenance.runs import RunRecorder, new_run_id, revert_run
+from kgx.provenance.runs import RunRecorder, job_step, new_run_id, revert_run
 
 __all__ = ["run_job", "JobResult", "StepResult", "JobFailed", "StepUnavailable",
            "job_status", "PAUSE_ENV"]
@@ -110,18 +115,9 @@ SET s.job = $job, s.step = $name
 MERGE (s)-[:PART_OF]->(j)
 """
 
-_TAG_INNER = """
-MATCH (s:Run {id: $step})
-MATCH (r:Run) WHERE r.startedAt >= datetime($since) AND r.job IS NULL
-  AND NOT r.kind IN ['job', 'job-step']
-SET r.job = $job, r.step = $name
-MERGE (r)-[:PART_OF]->(s)
-RETURN collect(r.id) AS runs
-"""
-
+# The runs this job's step made (tagged when created, see job_step) that a kill left running.
 _INTERRUPTED = """
-MATCH (r:Run) WHERE r.startedAt >= datetime($since) AND r.status = 'running'
-  AND r.kind IN $kinds
+MATCH (r:Run {job: $job, step: $name}) WHERE r.status = 'running' AND r.kind IN $kinds
 SET r.status = 'failed', r.error = 'interrupted: the job was killed during this run'
 RETURN collect(r.id) AS runs
 """
@@ -166,6 +162,13 @@ class _Nightly:
         self.state.data.update(lastSource=fp, lastLoad=result.run_id,
                                pendingChanges=int(self.state.data.get("pendingChanges", 0))
                                + changed)
+        if changed and "audit" in self.job.steps:
+            # loads whose entities each language's next audit looks at (cleared by the audit)
+            unaudited = self.state.data.setdefault("unaudited", {})
+            for lang in self.job.audit_langs:
+                runs = unaudited.setdefault(lang, [])
+                if result.run_id not in runs:
+                    runs.append(result.run_id)
         self.state.save()
         return "succeeded", f"{source.name}: {c['new']} new, {c['changed']} changed, " \
                             f"{c['same']} unchanged"
@@ -261,17 +264,26 @@ class _Nightly:
         from kgx.enrich.graph_audit import audit_graph
 
         audited = self.state.data.setdefault("audited", {})
+        unaudited = self.state.data.setdefault("unaudited", {})
+        load_run = self.ledger.context.get("loadRun")
         # languages this job has audited already: a resumed step does not audit them again
         finished = self.ledger.step("audit").setdefault("langs", [])
         done = list(finished)
         pause = _pause_seconds("audit")
         for lang in self.job.audit_langs:
-            if lang in finished or (self.changed == 0 and audited.get(lang)):
+            loads = list(unaudited.get(lang, []))
+            if self.changed and load_run and load_run not in loads:
+                loads.append(load_run)
+            if lang in finished or (not loads and audited.get(lang)):
                 continue
-            result = audit_graph(self.g, lang, kg=self.job.kg)
+            # the first audit of a language looks at all of it; later ones only at the
+            # entities that the loads since then created or changed
+            scope = loads if audited.get(lang) else None
+            result = audit_graph(self.g, lang, kg=self.job.kg, loaded_by=scope)
             counts[f"suspect_{lang}"] = int(result.counts.get("suspect", 0))
             counts["names"] += int(result.counts.get("names", 0))
             audited[lang] = result.run_id
+            unaudited.pop(lang, None)
             self.state.save()
             finished.append(lang)
             self.ledger.save()
@@ -292,13 +304,13 @@ class _Nightly:
         step_id = f"{job_id}-{name}"
         self.ledger.set_step(name, status="running", run=step_id, startedAt=since)
         result = StepResult(name, "failed", run=step_id)
-        params = {"step": step_id, "job": job_id, "name": name, "since": since}
+        params = {"step": step_id, "job": job_id, "name": name}
         try:
             with RunRecorder(self.g, "job-step", {"job": self.job.name, "step": name},
-                             run_id=step_id) as run:
+                             run_id=step_id) as run, job_step(job_id, step_id, name):
                 self.g.write(_LINK_STEP, params)
                 if interrupted:
-                    self._undo_partial(name, since)
+                    self._undo_partial(name, job_id)
                 pause = _pause_seconds(name)
                 if pause and name not in {"load", "audit"}:
                     time.sleep(pause)
@@ -313,22 +325,20 @@ class _Nightly:
             result.note = str(e) if isinstance(e, KGXError) else f"{type(e).__name__}: {e}"
             log.error("step %s failed: %s", name, result.note, exc_info=not isinstance(
                 e, KGXError))
-        try:
-            self.g.write(_TAG_INNER, params)
-        except KGXError as e:
-            log.warning("could not link the runs of step %s to it: %s", name, e)
         self.ledger.set_step(name, status=result.status, note=result.note,
                              counts=result.counts, endedAt=_now())
         return result
 
-    def _undo_partial(self, name: str, since: str) -> None:
+    def _undo_partial(self, name: str, job_id: str) -> None:
         """Revert what the killed run of this step wrote, so that running it again is exact.
 
-        The load and the training resume from their own checkpoints instead.
+        Only runs of this job's step: a run someone started outside the job meanwhile, even
+        one still running, is not touched. The load and the training resume from their own
+        checkpoints instead.
         """
         if name in {"load", "train"}:
             return
-        rows = self.g.write(_INTERRUPTED, {"since": since, "kinds": _REDO_KINDS})
+        rows = self.g.write(_INTERRUPTED, {"job": job_id, "name": name, "kinds": _REDO_KINDS})
         for run_id in rows[0]["runs"] if rows else []:
             removed = revert_run(self.g, run_id)
             log.info("step %s: reverted the interrupted run %s (%s)", name, run_id, removed)

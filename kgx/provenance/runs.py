@@ -5,6 +5,11 @@ A run is PROV-O's ``prov:Activity``: ``id``, ``kind``, ``startedAt``, ``endedAt`
 Everything a run generates points to it (``WAS_GENERATED_BY``, or a ``run`` property on
 relationships), which is what makes :func:`revert_run` exact.
 
+Inside :func:`job_step` (a nightly job's step), a run is created already part of the step:
+``job`` and ``step`` set and ``-[:PART_OF]->`` the step's run, in the write that creates it,
+so that a run started at the same time outside the job (by hand, in another process) is
+never taken for one of the job's.
+
 Example::
 
     >>> with RunRecorder(graph, "load", {"path": "dump.json"}) as run:   # doctest: +SKIP
@@ -17,6 +22,10 @@ import json
 import logging
 import secrets
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +33,8 @@ from kgx._version import __version__
 from kgx.errors import ConfigError, KGXError
 from kgx.graph.connection import Graph
 
-__all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run"]
+__all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run",
+           "JobStep", "job_step", "current_job_step"]
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +49,59 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+@dataclass(frozen=True)
+class JobStep:
+    """The job step that the runs created now belong to (see :func:`job_step`)."""
+
+    job: str  #: the job's run id
+    run: str  #: the step's run id
+    name: str  #: the step's name (``load``, ``audit`` ...)
+
+
+_JOB_STEP: ContextVar[JobStep | None] = ContextVar("kgx_job_step", default=None)
+
+
+@contextmanager
+def job_step(job_id: str, step_run: str, name: str) -> Iterator[JobStep]:
+    """Every :class:`RunRecorder` run created inside (in this thread or task) is part of job
+    ``job_id``'s step ``name``, whose run is ``step_run``: it gets ``job`` and ``step`` and
+    ``-[:PART_OF]->`` the step when it is created. Runs created elsewhere are not touched."""
+    step = JobStep(job_id, step_run, name)
+    token = _JOB_STEP.set(step)
+    try:
+        yield step
+    finally:
+        _JOB_STEP.reset(token)
+
+
+def current_job_step() -> JobStep | None:
+    """The :func:`job_step` in effect here, if any."""
+    return _JOB_STEP.get()
+
+
+_BEGIN = """
+MERGE (r:Activity:Run {id: $id})
+ON CREATE SET r.kind = $kind, r.startedAt = datetime($now), r.config = $config,
+              r.version = $version, r.status = 'running', r.created = true,
+              r.job = $job, r.step = $stepName
+ON MATCH SET r.status = 'running', r.resumedAt = datetime($now), r.created = false
+WITH r, r.created AS created REMOVE r.created
+WITH r, created
+CALL (r) {
+  WITH r WHERE $stepRun IS NOT NULL AND r.job = $job AND r.step = $stepName
+  MATCH (s:Run {id: $stepRun})
+  MERGE (r)-[:PART_OF]->(s)
+}
+RETURN created, r.counts AS counts
+"""
+
+
 class RunRecorder:
-    """Creates a ``:Run`` on enter and closes it on exit with its status and counts."""
+    """Creates a ``:Run`` on enter and closes it on exit with its status and counts.
+
+    Inside :func:`job_step`, a run it creates is part of that step (a run it resumes keeps
+    the job it had: one started outside a job stays outside).
+    """
 
     def __init__(self, graph: Graph, kind: str, config: dict[str, Any] | None = None, *,
                  run_id: str | None = None) -> None:
@@ -52,17 +113,15 @@ class RunRecorder:
         self.resumed = False
 
     def __enter__(self) -> RunRecorder:
+        step = current_job_step()
+        if step is not None and step.run == self.id:  # the step's own run
+            step = None
         rows = self.graph.write(
-            """
-            MERGE (r:Activity:Run {id: $id})
-            ON CREATE SET r.kind = $kind, r.startedAt = datetime($now), r.config = $config,
-                          r.version = $version, r.status = 'running', r.created = true
-            ON MATCH SET r.status = 'running', r.resumedAt = datetime($now), r.created = false
-            WITH r, r.created AS created REMOVE r.created
-            RETURN created, r.counts AS counts
-            """,
+            _BEGIN,
             {"id": self.id, "kind": self.kind, "now": _now(), "version": __version__,
-             "config": json.dumps(self.config, default=str, sort_keys=True)})
+             "config": json.dumps(self.config, default=str, sort_keys=True),
+             "job": step.job if step else None, "stepRun": step.run if step else None,
+             "stepName": step.name if step else None})
         if rows and not rows[0]["created"]:
             self.resumed = True
             self.counts.update(json.loads(rows[0]["counts"] or "{}"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from pathlib import Path
 
 from kgx.enrich.audit import audit_wikikge
@@ -9,7 +12,7 @@ from kgx.enrich.graph_audit import audit_graph, wikikge_audit_via_graph
 from kgx.enrich.wikikge import load_gold, load_wikidata_names, score_precision
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
-from kgx.provenance.runs import revert_run
+from kgx.provenance.runs import get_run, revert_run
 
 DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
 
@@ -31,6 +34,36 @@ def test_audit_flags_without_changing_text_and_reverts(graph: Graph) -> None:
     restored = graph.read("MATCH (n:Name {lang: 'ja'}) RETURN n.text AS t, n.status AS s "
                           "ORDER BY t")
     assert restored == before
+
+
+def test_audit_scoped_to_what_given_loads_wrote(graph: Graph, tmp_path: Path) -> None:
+    load_wikidata(graph, DUMP)
+    everything = audit_graph(graph, "ja")
+    all_names = graph.read("MATCH (:Entity)-[:HAS_NAME]->(n:Name {lang: 'ja'}) "
+                           "WHERE n.run IS NULL RETURN count(n) AS n")[0]["n"]
+    assert everything.counts["names"] == all_names
+    assert "loadedBy" not in json.loads(get_run(graph, everything.run_id)["config"])
+
+    # a newer revision of one entity: the second load changes only it
+    lines = DUMP.read_text(encoding="utf-8").splitlines()
+    entity = json.loads(lines[1].rstrip(","))
+    entity["lastrevid"] = entity.get("lastrevid", 0) + 1
+    entity["labels"]["en"]["value"] += " (newer revision)"
+    lines[1] = json.dumps(entity) + ","
+    newer = tmp_path / "newer.json"
+    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(newer, (time.time() + 10, time.time() + 10))
+    second = load_wikidata(graph, newer)
+    assert second.counts["changed"] == 1
+
+    scoped = audit_graph(graph, "ja", loaded_by=[second.run_id])
+    names = graph.read("MATCH (:Entity {id: $id})-[:HAS_NAME]->(n:Name {lang: 'ja'}) "
+                       "WHERE n.run IS NULL RETURN count(n) AS n", {"id": entity["id"]})[0]["n"]
+    assert 0 < names < all_names
+    assert (scoped.counts["entities"], scoped.counts["names"]) == (1, names)
+    assert json.loads(get_run(graph, scoped.run_id)["config"])["loadedBy"] == [second.run_id]
+    # a load that wrote nothing in this graph: nothing to audit
+    assert audit_graph(graph, "ja", loaded_by=[]).counts["names"] == 0
 
 
 def test_precision_task_through_the_graph(graph: Graph, shared_data: Path) -> None:

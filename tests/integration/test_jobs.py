@@ -21,6 +21,7 @@ from kgx.jobs.config import load_job_config
 from kgx.jobs.ledger import Ledger
 from kgx.jobs.lock import lock_holder
 from kgx.jobs.nightly import PAUSE_ENV, run_job
+from kgx.provenance.runs import RunRecorder, get_run
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"
@@ -106,6 +107,10 @@ def test_second_run_finds_nothing_new_and_changes_nothing(graph: Graph, job_home
     assert first.ok and [(s.name, s.status) for s in first.steps] == [
         ("load", "succeeded"), ("audit", "succeeded")]
     assert first.steps[0].counts["new"] == 49
+    # the first audit of each language looks at all of it
+    assert first.steps[1].counts["names"] == _original_names(graph)
+    assert all("loadedBy" not in _config(graph, r["id"])
+               for r in graph.query("run_history", kind="audit"))
     after_first, runs_first = snapshot(graph), data_runs(graph)
     assert len(runs_first) == 3  # the load and one audit per language
 
@@ -139,6 +144,28 @@ def test_second_run_finds_nothing_new_and_changes_nothing(graph: Graph, job_home
     assert third.steps[1].status == "succeeded"  # the audit follows new data
     assert graph.query("entity_names", id=entity["id"], lang="en")[0]["text"] == \
         "Scotland (newer revision)"
+    # ... and looks only at the names of the entity that load changed
+    assert 0 < _original_names(graph, entity["id"]) < _original_names(graph)
+    assert third.steps[1].counts["names"] == _original_names(graph, entity["id"])
+    load_run = graph.query("run_history", kind="load", job=third.job_id)[0]["id"]
+    audits = graph.query("run_history", kind="audit", job=third.job_id)
+    assert len(audits) == 2
+    assert all(_config(graph, a["id"])["loadedBy"] == [load_run] for a in audits)
+    assert sum(json.loads(a["counts"])["entities"] for a in audits) == 2  # one per language
+
+
+def _original_names(g: Graph, entity: str | None = None) -> int:
+    """The original names in the audited languages (of one entity, or of all)."""
+    return int(g.read("""
+        MATCH (e:Entity {kg: 'wikidata'})-[:HAS_NAME]->(n:Name)
+        WHERE ($id IS NULL OR e.id = $id) AND n.lang IN ['de', 'ja'] AND n.run IS NULL
+        RETURN count(n) AS n""", {"id": entity})[0]["n"])
+
+
+def _config(g: Graph, run_id: str) -> dict[str, Any]:
+    run = get_run(g, run_id)
+    assert run is not None
+    return dict(json.loads(run["config"]))
 
 
 def test_killed_run_resumes_to_the_same_graph(graph: Graph, job_home: Config,
@@ -198,17 +225,21 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
         assert time.time() < deadline, "the audit of de never finished"
         time.sleep(0.1)
     kill9(proc)
-    # what a kill in the middle of the Japanese audit leaves: its run still `running`, and
-    # a name flagged that the whole audit keeps (the resumed step must revert it)
+    # what a kill in the middle of the Japanese audit leaves: its run still `running` (part
+    # of the job's audit step since it was created), and a name flagged that the whole
+    # audit keeps (the resumed step must revert it)
+    job_id = Ledger.of(job_home.home, "nightly").data["job"]
     graph.write("""
-        CREATE (:Activity:Run {id: $run, kind: 'audit', status: 'running',
-                               startedAt: datetime(), config: $config})
+        MATCH (s:Run {id: $step})
+        CREATE (:Activity:Run {id: $run, kind: 'audit', status: 'running', job: $job,
+                               step: 'audit', startedAt: datetime(), config: $config})
+               -[:PART_OF]->(s)
         WITH 1 AS one
         MATCH (:Entity {kg: 'wikidata', id: 'Q1'})-[:HAS_NAME]->(n:Name {lang: 'ja', text: $text})
         SET n.statusBefore = n.status, n.status = 'suspect', n.flaggedBy = $run,
             n.reasons = ['partial'], n.auditScore = 0.01
-        """, {"run": "audit-killed", "config": json.dumps({"lang": "ja"}),
-              "text": kept[0]["text"]})
+        """, {"run": "audit-killed", "config": json.dumps({"lang": "ja"}), "job": job_id,
+              "step": f"{job_id}-audit", "text": kept[0]["text"]})
     env.pop(PAUSE_ENV)
     rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
     out, err = rerun.communicate(timeout=300)
@@ -221,6 +252,52 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
     assert {a["id"]: a["status"] for a in audits}["audit-killed"] == "reverted"
     assert sorted(a["status"] for a in audits) == ["reverted", "succeeded", "succeeded"]
     assert len(graph.read("MATCH (r:Run {kind: 'load'}) RETURN r")) == 1
+
+
+def test_runs_started_outside_the_job_are_not_part_of_it(
+        graph: Graph, job_home: Config, subprocess_env: dict[str, str], tmp_path: Path) -> None:
+    config = write_config(tmp_path / "kgx.toml", DUMP)
+    env = {**subprocess_env, PAUSE_ENV: "audit:60"}
+    proc = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
+    deadline = time.time() + 120
+    while Ledger.of(job_home.home, "nightly").step("audit").get("langs") != ["de"]:
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, "the audit of de never finished"
+        time.sleep(0.1)
+    # while the job's audit step runs, runs started by hand (another shell, another
+    # process): one finished, one still running when the job is killed
+    with RunRecorder(graph, "enrich", {"by": "hand"}) as finished:
+        pass
+    running = RunRecorder(graph, "enrich", {"by": "hand", "still": "running"}).__enter__()
+    kill9(proc)
+    job_id = Ledger.of(job_home.home, "nightly").data["job"]
+
+    env.pop(PAUSE_ENV)
+    rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert "(resumed)" in out
+
+    # the runs by hand are not the job's, and the resumed audit step left them alone
+    for run_id, status in [(finished.id, "succeeded"), (running.id, "running")]:
+        run = get_run(graph, run_id)
+        assert run is not None
+        assert (run["status"], run.get("job"), run.get("step")) == (status, None, None)
+        assert graph.read("MATCH (:Run {id: $id})-[p:PART_OF]->() RETURN p",
+                          {"id": run_id}) == []
+    # the job's own runs still are: the load, and the audits of de (before the kill) and ja
+    mine = graph.read("""
+        MATCH (r:Run)-[:PART_OF]->(s:Run {kind: 'job-step'})-[:PART_OF]->(:Run {id: $job})
+        RETURN r.kind AS kind, r.job AS job, r.step AS step, s.step AS parent""",
+                      {"job": job_id})
+    assert Counter((r["kind"], r["step"]) for r in mine) == {("load", "load"): 1,
+                                                             ("audit", "audit"): 2}
+    assert all(r["job"] == job_id and r["step"] == r["parent"] for r in mine)
+    assert sorted(r["id"] for r in graph.query("run_history", job=job_id)
+                  if r["kind"] not in {"job", "job-step"}) == sorted(
+        r["id"] for r in graph.read("MATCH (r:Run) WHERE r.kind IN ['load', 'audit'] "
+                                    "RETURN r.id AS id"))
+    running.__exit__(None, None, None)
 
 
 def test_lock_refuses_a_second_concurrent_run(graph: Graph, job_home: Config,
