@@ -108,18 +108,18 @@ def kgx(env: dict[str, str], *args: str) -> tuple[float, int, str]:
     return run([PY, "-m", "kgx.cli", "-q", *args], env)
 
 
-def _import_seconds(env: dict[str, str]) -> float | None:
-    """``importSeconds`` recorded on the newest load run (the bulk path sets it)."""
+def _bulk_phases(env: dict[str, str]) -> dict[str, float]:
+    """The phase timings (``parseSeconds``, ``importSeconds`` ...) recorded on the newest
+    load run (the bulk path records them)."""
     _, _, out = kgx(env, "runs", "list", "--kind", "load", "--limit", "1", "--json")
     newest = json.loads(out)
     if not newest:
-        return None
+        return {}
     _, _, out = kgx(env, "runs", "show", newest[0]["id"])
     config = json.loads(out).get("config") or {}
     if isinstance(config, str):
         config = json.loads(config)
-    value = config.get("importSeconds")
-    return float(value) if value is not None else None
+    return {k: float(v) for k, v in config.items() if k.endswith("Seconds")}
 
 
 def main() -> None:
@@ -174,10 +174,11 @@ def main() -> None:
             rows.append((path, label, stats["entities"]["wikidata"]["loaded"], s,
                          stats["statements_total"], rss))
             if key == "bulk":
-                imp = _import_seconds(env)
-                if imp is not None:
-                    notes.append(f"bulk, {label}: {s:.1f} s in all, of which "
-                                 f"`neo4j-admin database import` {imp:.1f} s.")
+                phases = _bulk_phases(env)
+                if phases:
+                    notes.append(f"bulk, {label}: {s:.1f} s in all (process included): "
+                                 + ", ".join(f"{k.removesuffix('Seconds')} {v:.1f} s"
+                                             for k, v in phases.items()) + ".")
         if "naive" in paths:
             kgx(env, "reset", "--yes")
             s, rss, out = run([PY, "-c", NAIVE, str(small), langs], env)

@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -245,9 +246,11 @@ class LocalServer:
         env["NEO4J_CONF"] = str(self.conf_dir)
         return env
 
-    def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run ``neo4j-admin`` (the same jars) on this home, e.g. ``admin("database", ...)``."""
-        cmd = [self.java(), "-Xmx1g", "-cp", self.classpath(), ADMIN_TOOL, *args]
+    def admin(self, *args: str, check: bool = True,
+              jvm: Sequence[str] = ("-Xmx1g",)) -> subprocess.CompletedProcess[str]:
+        """Run ``neo4j-admin`` (the same jars) on this home, e.g. ``admin("database", ...)``;
+        ``jvm``: the JVM's options (heap, garbage collector)."""
+        cmd = [self.java(), *jvm, "-cp", self.classpath(), ADMIN_TOOL, *args]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=self._java_env(),
                               check=False)
         if check and proc.returncode != 0:
