@@ -278,12 +278,17 @@ def bulk_load_wikidata(
                         "--overwrite-destination=true", *args, check=False,
                         jvm=(f"-Xmx{cfg.heap}", "-XX:+UseParallelGC"))
     lap("importSeconds")
+    if proc.returncode != 0:
+        # A failed import can leave a half-written store without transaction logs, which
+        # the server then refuses to start. The database was empty before: make it so again.
+        for part in ("databases", "transactions"):
+            shutil.rmtree(server.data_dir / part / cfg.neo4j_database, ignore_errors=True)
     server.start()
     lap("startSeconds")
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
-        raise SourceError(f"neo4j-admin import failed; the CSV files are kept in {folder}:\n"
-                          f"{tail}")
+        raise SourceError(f"neo4j-admin import failed (the database is empty, as it was "
+                          f"before); the CSV files are kept in {folder}:\n{tail}")
     if not keep_csv:
         shutil.rmtree(folder, ignore_errors=True)
     with connect(cfg) as g:
