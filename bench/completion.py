@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             out["epochs"] = trained.epochs_done
             out["best_epoch"] = trained.best_epoch
             out["epoch_seconds_full_run"] = trained.epoch_seconds
+            out["valid_mrr_by_epoch"] = {h["epoch"]: h["valid"]["mrr"]
+                                         for h in trained.history if "valid" in h}
             out["metrics"] = result.metrics
 
     kgx_times, pk_times = [], []
@@ -198,6 +200,9 @@ def report(out: dict[str, Any], cfg: TrainConfig, argv: list[str]) -> str:
             f"{out['best_epoch']}), {out['train_wall_seconds'] / 60:.1f} min wall including "
             f"validation every {cfg.early_stopping.frequency if cfg.early_stopping else '-'} "
             f"epochs; {out['epoch_seconds_full_run']:.2f} s per epoch. Run `{out['run']}`.",
+            "",
+            "Validation MRR by epoch: " + ", ".join(
+                f"{mrr:.3f} ({epoch})" for epoch, mrr in out["valid_mrr_by_epoch"].items()),
             "",
         ]
     if not out["epoch_seconds_kgx"]:  # --repeats 0: quality only

@@ -125,8 +125,8 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
 
 class CsvWriter:
     """Collects the import CSV files under ``folder``: part files written by
-    :func:`write_part` (in the parsing workers, through :attr:`part`, or here through
-    :meth:`add`), then the entity file and the headers by :meth:`finish`."""
+    :func:`write_part` in the parsing workers (through :attr:`part`; each chunk's summary
+    comes back to :meth:`merge`), then the entity file and the headers by :meth:`finish`."""
 
     def __init__(self, folder: Path, *, kg: str, run: str, site_lang: Any = None) -> None:
         self.folder = folder
@@ -141,10 +141,6 @@ class CsvWriter:
         self.multiline = False
         self.counts: Counter[str] = Counter(
             {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0, "statements": 0})
-
-    def add(self, records: Sequence[EntityRecord]) -> None:
-        """Write ``records`` in this process (the workers' path is ``part`` + :meth:`merge`)."""
-        self.merge(self.part(records))
 
     def merge(self, summary: dict[str, Any]) -> None:
         """Take in one chunk's summary from :func:`write_part`."""

@@ -260,6 +260,14 @@ class LocalServer:
             raise ServerError(f"neo4j-admin {' '.join(shown)} failed:\n{out}")
         return proc
 
+    def drop_database_files(self, database: str) -> None:
+        """Delete one database's store and transaction logs (the server must be stopped);
+        the server creates it again, empty, when it starts."""
+        if self.running():
+            raise ServerError("stop the server before deleting a database's files")
+        for part in ("databases", "transactions"):
+            shutil.rmtree(self.data_dir / part / database, ignore_errors=True)
+
     def start(self) -> dict[str, Any]:
         """Start the server unless it already runs; wait until Bolt answers."""
         state = self.running()

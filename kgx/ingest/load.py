@@ -281,8 +281,7 @@ def bulk_load_wikidata(
     if proc.returncode != 0:
         # A failed import can leave a half-written store without transaction logs, which
         # the server then refuses to start. The database was empty before: make it so again.
-        for sub in ("databases", "transactions"):
-            shutil.rmtree(server.data_dir / sub / cfg.neo4j_database, ignore_errors=True)
+        server.drop_database_files(cfg.neo4j_database)
     server.start()
     lap("startSeconds")
     if proc.returncode != 0:
