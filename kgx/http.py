@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import UTC
 from typing import Any
 
-__all__ = ["NETWORK_ERRORS", "RetryError", "backoff_delay", "excerpt", "post", "retry_after",
+__all__ = ["Answer", "RetryError", "backoff_delay", "excerpt", "post", "retry_after",
            "send_with_retries"]
 
 log = logging.getLogger(__name__)

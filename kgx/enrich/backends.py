@@ -711,20 +711,12 @@ _REPORTED: set[tuple[str, str]] = set()
 _REPORTED_LOCK = threading.Lock()
 
 
-def safe_call(fn: Callable[..., T], *args: Any, default: D, catch_all: bool = False,
-              **kwargs: Any) -> T | D:
+def safe_call(fn: Callable[..., T], *args: Any, default: D, **kwargs: Any) -> T | D:
     """``fn(*args, **kwargs)``, or ``default`` when the back end fails.
 
     Only :class:`BackendError` is caught (a bug elsewhere still surfaces); the first
     failure of each kind per back end is logged as a warning, later ones at debug level,
     so that a dead server leaves one line in the log, not one per entity.
-
-    ``catch_all=True`` also turns any other exception into ``default`` (logged as a
-    warning each time). The enrichment sources (:mod:`kgx.enrich.sources.remote`) ask for
-    it: a source never stops a run (the rule :meth:`Source.propose_many` applies to the
-    other sources), so neither a bug nor a raw network error from a back end (one that
-    does not raise :class:`BackendError`, as a stand-in or a third-party one may) may
-    escape them.
     """
     try:
         return fn(*args, **kwargs)
@@ -735,9 +727,4 @@ def safe_call(fn: Callable[..., T], *args: Any, default: D, catch_all: bool = Fa
             _REPORTED.add(mark)
         log.log(logging.WARNING if first else logging.DEBUG,
                 "%s back end failed, going on without it: %s", e.backend or "an HTTP", e)
-        return default
-    except Exception as e:  # noqa: BLE001 - only with catch_all (see above)
-        if not catch_all:
-            raise
-        log.warning("back end failed: %s", e)
         return default

@@ -332,17 +332,6 @@ def test_garbage_replies_turn_backend_off_too(server: FakeServer) -> None:
     assert len(server.requests) == 3 and mt.disabled is not None
 
 
-def test_retry_after_as_an_http_date() -> None:
-    from email.utils import formatdate
-
-    from kgx.http import retry_after as _retry_after
-
-    now = time.time()
-    assert 8 <= (_retry_after(formatdate(now + 10, usegmt=True), lambda: now) or 0) <= 10
-    assert _retry_after("7") == 7.0
-    assert _retry_after("soon") is None and _retry_after(None) is None
-
-
 def test_bad_key_turns_backend_off_with_a_hint(server: FakeServer) -> None:
     server.script.append("401")
     llm = _llm(server)

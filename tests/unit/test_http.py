@@ -83,9 +83,11 @@ def test_network_errors_are_retried_then_give_up_with_the_attempts() -> None:
     assert err.problem == "the request failed (ConnectionResetError: reset)"
     assert sleeps == [1.0, 2.0] and len(calls) == 3
 
-    send, _ = scripted(TimeoutError("read timed out"))
-    with pytest.raises(RetryError, match=r"no answer within the 5 s timeout"):
-        run(send, [], max_retries=0, timeout=5)
+    for timeout in (TimeoutError("read timed out"),
+                    urllib.error.URLError(TimeoutError("connect timed out"))):
+        send, _ = scripted(timeout)
+        with pytest.raises(RetryError, match=r"no answer within the 5 s timeout"):
+            run(send, [], max_retries=0, timeout=5)
 
 
 def test_a_non_retryable_status_is_returned_at_once() -> None:
@@ -115,9 +117,11 @@ def test_problem_texts_are_redacted_and_retries_logged(caplog: pytest.LogCapture
 def test_helpers() -> None:
     assert retry_after("7") == 7.0 and retry_after(" 1.5 ") == 1.5
     assert retry_after("-3") == 0.0 and retry_after("soon") is None and retry_after("") is None
+    assert retry_after(None) is None
     assert retry_after("Thu, 01 Jan 1970 00:01:40 GMT", lambda: 40.0) == 60.0
     rng = random.Random(1)
     waits = [backoff_delay(a, base=1.0, cap=10.0, rng=rng) for a in range(6)]
     assert all(min(10, 2 ** a) <= w <= min(10, 2 ** a) * 1.25 for a, w in enumerate(waits))
+    assert any(w > min(10, 2 ** a) for a, w in enumerate(waits))  # jittered
     assert excerpt(b"a \n b" + b"c" * 400) == "a b" + "c" * 297
     assert excerpt("x y", redact=str.upper) == "X Y"

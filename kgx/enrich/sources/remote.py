@@ -68,6 +68,19 @@ class _RemoteSource(Source):
     def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
         return self.propose_many([view], lang)
 
+    def _call(self, fn: Any, *args: Any, default: Any, **kwargs: Any) -> Any:
+        """``fn`` through :func:`~kgx.enrich.backends.safe_call` (a back end's failures give
+        ``default``); anything else it raises is logged and gives ``default`` too, since
+        these sources batch in ``propose_many`` and so bypass the base class's guard: a
+        source never stops a run."""
+        from kgx.enrich.backends import safe_call  # lazily, as in configure()
+
+        try:
+            return safe_call(fn, *args, default=default, **kwargs)
+        except Exception as e:  # noqa: BLE001 - a source degrades, it never stops a run
+            log.warning("source %s failed: %s", self.name, e)
+            return default
+
 
 @register
 class MachineTranslationSource(_RemoteSource):
@@ -79,7 +92,6 @@ class MachineTranslationSource(_RemoteSource):
     def propose_many(self, views: Sequence[EntityView], lang: str) -> Iterator[Candidate]:
         if self.backend is None:
             return
-        from kgx.enrich.backends import safe_call  # lazily, as in configure()
         by_source: dict[str, list[tuple[EntityView, NameRef]]] = {}
         for view in views:
             pivot = _pivot(view, lang)
@@ -87,8 +99,8 @@ class MachineTranslationSource(_RemoteSource):
                 by_source.setdefault(pivot.lang, []).append((view, pivot))
         for src, items in by_source.items():
             texts = [p.text for _, p in items]
-            out = safe_call(self.backend.translate, texts, src, lang,
-                            default=[None] * len(texts), catch_all=True)
+            out = self._call(self.backend.translate, texts, src, lang,
+                             default=[None] * len(texts))
             for (view, pivot), text in zip(items, out, strict=False):
                 if text:
                     yield self.candidate(view, lang, text, derived_from=[pivot.key],
@@ -105,15 +117,14 @@ class LLMSource(_RemoteSource):
     def propose_many(self, views: Sequence[EntityView], lang: str) -> Iterator[Candidate]:
         if self.backend is None:
             return
-        from kgx.enrich.backends import safe_call  # lazily, as in configure()
         for view in views:
             pivot = _pivot(view, lang)
             if pivot is None:
                 continue
             desc = next((d.text for d in view.descriptions
                          if d.lang == pivot.lang and not d.generated), None)
-            text = safe_call(self.backend.name, pivot.text, pivot.lang, lang,
-                             description=desc, default=None, catch_all=True)
+            text = self._call(self.backend.name, pivot.text, pivot.lang, lang,
+                              description=desc, default=None)
             if text:
                 yield self.candidate(view, lang, text, derived_from=[pivot.key],
                                      from_lang=pivot.lang, from_text=pivot.text)
@@ -129,15 +140,14 @@ class LLMDescriptionSource(_RemoteSource):
     def propose_many(self, views: Sequence[EntityView], lang: str) -> Iterator[Candidate]:
         if self.backend is None:
             return
-        from kgx.enrich.backends import safe_call  # lazily, as in configure()
         for view in views:
             pivot = _pivot(view, lang)
             if pivot is None:
                 continue
             desc = next((d.text for d in view.descriptions
                          if d.lang == pivot.lang and not d.generated), None)
-            text = safe_call(self.backend.describe, pivot.text, pivot.lang, lang,
-                             description=desc, default=None, catch_all=True)
+            text = self._call(self.backend.describe, pivot.text, pivot.lang, lang,
+                              description=desc, default=None)
             if text:
                 yield self.candidate(view, lang, text, derived_from=[pivot.key],
                                      from_lang=pivot.lang)
