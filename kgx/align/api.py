@@ -38,7 +38,7 @@ Example::
     >>> from kgx.align.data import read_pairs
     >>> with connect() as g:                                          # doctest: +SKIP
     ...     result = align_graphs(g, "dbp_zh", "dbp_en", read_pairs("seeds.tsv"))
-    ...     evaluate_alignment(g, result.run_id, read_pairs("ref_ent_ids"))["fused"]
+    ...     evaluate_alignment(g, result, read_pairs("ref_ent_ids"))["fused/csls"]
     {'hits@1': 0.9..., 'hits@10': 0.9..., 'mrr': 0.9..., 'n': 10500}
 """
 
@@ -60,6 +60,7 @@ import torch
 from kgx.align.data import PairData, read_pair
 from kgx.align.names import NameVectors
 from kgx.align.search import (
+    _blocks,
     csls,
     mutual_best,
     rank_metrics,
@@ -180,16 +181,17 @@ class _Channels:
         return self.features
 
     def csls_blocks(self, rows: np.ndarray, cols: np.ndarray, weight: float, *,
-                    block: int = 2048) -> Iterator[tuple[slice, torch.Tensor]]:
-        """Blocks of CSLS scores of the fused similarities of ``rows`` × ``cols``: one dense
-        matrix when it fits in ``DENSE_MAX`` cells, else two passes over row blocks (the
-        first finds each row's and each column's ``k`` best similarities)."""
+                    block: int = 2048) -> Iterator[tuple[slice, torch.Tensor, torch.Tensor]]:
+        """Blocks ``(rows' slice, CSLS scores, fused similarities)`` of ``rows`` × ``cols``:
+        one dense matrix when it fits in ``DENSE_MAX`` cells, else two passes over row blocks
+        (the first finds each row's and each column's ``k`` best similarities)."""
         if len(rows) * len(cols) <= DENSE_MAX:
-            dense = csls(self.fused(rows, cols, weight), self.cfg.csls_k)
-            for start in range(0, len(rows), block):
-                yield slice(start, min(start + block, len(rows))), dense[start:start + block]
+            sims = self.fused(rows, cols, weight)
+            dense = csls(sims, self.cfg.csls_k)
+            for part in _blocks(len(rows), block):
+                yield part, dense[part], sims[part]
             return
-        parts = [slice(s, min(s + block, len(rows))) for s in range(0, len(rows), block)]
+        parts = list(_blocks(len(rows), block))
         k = self.cfg.csls_k
         rx = torch.zeros(len(rows))
         col_top = torch.full((min(k, len(rows)), len(cols)), -float("inf"))
@@ -201,7 +203,7 @@ class _Channels:
         ry = col_top.mean(dim=0)
         for part in parts:
             sims = self.fused(rows[part], cols, weight)
-            yield part, 2 * sims - rx[part, None] - ry[None, :]
+            yield part, 2 * sims - rx[part, None] - ry[None, :], sims
 
     def fused(self, rows: np.ndarray, cols: np.ndarray, weight: float) -> torch.Tensor:
         assert self.features is not None
@@ -295,11 +297,11 @@ def _match(channels: _Channels, rows: np.ndarray, cols: np.ndarray, weight: floa
         log.warning("%d × %d candidates: matching by CSLS instead of Sinkhorn (more than %d "
                     "on a side); SAME_AS scores are then cosine similarities, not "
                     "probabilities", len(rows), len(cols), SINKHORN_MAX)
-    for part, scores in channels.csls_blocks(rows, cols, weight):
-        raw = channels.fused(rows[part], cols, weight)
-        best = scores.max(dim=1)
-        for i, j in zip(range(part.start, part.stop), best.indices.tolist(), strict=True):
-            cands.append((int(rows[i]), int(cols[j]), float(raw[i - part.start, j])))
+    for part, scores, sims in channels.csls_blocks(rows, cols, weight):
+        best = scores.max(dim=1).indices
+        raw = sims.gather(1, best[:, None]).squeeze(1)  # the fused similarity of the match
+        cands += zip(rows[part].tolist(), cols[best.numpy()].tolist(), raw.tolist(),
+                     strict=True)
     return resolve_conflicts(cands), "csls"
 
 
@@ -343,7 +345,7 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
     run with the same configuration that did not succeed; ``None`` starts a new run."""
     if not resume:
         return None
-    from kgx.provenance.runs import get_run, list_runs, require_run
+    from kgx.provenance.runs import list_runs, require_run
 
     if isinstance(resume, str):
         run = require_run(graph, resume, kind="align")
@@ -358,8 +360,7 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
     for run in list_runs(graph, kind="align", limit=20):
         if run.get("status") in ("succeeded", "reverted"):
             continue
-        full = get_run(graph, run["id"]) or {}
-        if json.loads(full.get("config") or "{}") == wanted:
+        if json.loads(run.get("config") or "{}") == wanted:
             return str(run["id"])
     log.info("no unfinished alignment run with this configuration; starting a new one")
     return None
@@ -435,7 +436,9 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
             channels.structure(seed_idx + pseudo)
             if rnd == cfg.rounds:
                 break
-            found = mutual_best(channels.csls_blocks(rows, cols, weight), len(rows), len(cols))
+            blocks = ((part, scores) for part, scores, _sims
+                      in channels.csls_blocks(rows, cols, weight))
+            found = mutual_best(blocks, len(rows), len(cols))
             pseudo = [(int(rows[i]), int(cols[j])) for i, j, _s, _m in found]
             rounds_log.append({"round": rnd + 1, "pseudoSeeds": len(pseudo)})
             log.info("bootstrapping round %d: %d pseudo-seeds", rnd + 1, len(pseudo))

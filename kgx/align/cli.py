@@ -35,7 +35,7 @@ def cmd_align(args: argparse.Namespace, cfg: Config) -> int:
         if args.gold:
             from kgx.align.api import evaluate_alignment
 
-            evaluation = evaluate_alignment(g, result.run_id, read_pairs(args.gold))
+            evaluation = evaluate_alignment(g, result, read_pairs(args.gold))
     summary = result.summary()
     if args.json:
         print(json.dumps({**summary, "evaluation": evaluation}, indent=2, default=str))

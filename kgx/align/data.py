@@ -3,7 +3,9 @@
 :func:`read_pair` reads graph ``kg1`` and graph ``kg2`` (their entities, their primary
 original names, their statements between their own entities) in pages. Entities get
 global indices — graph 1's first, in id order, then graph 2's — and relations get one
-index per ``(graph, type)``: nothing assumes the two graphs share a vocabulary.
+index per ``(graph, type)``, in sorted order: nothing assumes the two graphs share a
+vocabulary. The triples are sorted too, so the arrays do not depend on the order Neo4j
+returned the statements in (two reads of the same graphs give the same arrays).
 
 Pair files are ``id1<TAB>id2`` lines of entity ids (``阿卜杜拉·居尔<TAB>Abdullah_Gül``);
 :func:`read_pairs` also reads DBP15K's ``ref_ent_ids`` (integer ids) when given the pair
@@ -95,20 +97,15 @@ class PairData:
         return out
 
     def fingerprint(self) -> str:
-        """A hash of both graphs' entities and triples, independent of the order Neo4j
-        returned them in (relations by name, triples sorted)."""
+        """A hash of both graphs' entities, relations and triples (:func:`read_pair` numbers
+        relations in sorted order and sorts the triples, so it does not depend on the order
+        Neo4j returned them in)."""
         import hashlib
 
-        names = sorted(self.relations)
-        position = {rel: i for i, rel in enumerate(names)}
-        rank = np.array([position[rel] for rel in self.relations], dtype=np.int64)
-        t = self.triples
-        rows = np.stack([t[:, 0], rank[t[:, 1]], t[:, 2]], 1) if len(t) else t
-        rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))] if len(t) else rows
         h = hashlib.sha256()
         h.update("\n".join([self.kg1, self.kg2, str(self.n1), *self.ids,
-                             *(f"{kg}|{r}" for kg, r in names)]).encode())
-        h.update(np.ascontiguousarray(rows).tobytes())
+                             *(f"{kg}|{r}" for kg, r in self.relations)]).encode())
+        h.update(np.ascontiguousarray(self.triples, dtype=np.int64).tobytes())
         return h.hexdigest()[:16]
 
 
@@ -146,7 +143,7 @@ def read_pair(graph: Graph, kg1: str, kg2: str, *, name_languages: Sequence[str]
         sizes.append(len(got_ids))
     n1 = sizes[0]
     index = {((0 if i < n1 else 1), e): i for i, e in enumerate(ids)}
-    rel_index: dict[tuple[str, str], int] = {}
+    arrival: dict[tuple[str, str], int] = {}  # relation → index in the order first seen
     rows: list[tuple[int, int, int]] = []
     for which, kg in enumerate((kg1, kg2)):
         for page in read_statements(graph, kg, batch_size=batch_size):
@@ -154,10 +151,16 @@ def read_pair(graph: Graph, kg1: str, kg2: str, *, name_languages: Sequence[str]
                 h, t = index.get((which, head)), index.get((which, tail))
                 if h is None or t is None:  # a property as head or tail
                     continue
-                r = rel_index.setdefault((kg, rel), len(rel_index))
-                rows.append((h, r, t))
+                rows.append((h, arrival.setdefault((kg, rel), len(arrival)), t))
+    # Neo4j's order (collect() per head) is not fixed: renumber relations in sorted order
+    # and sort the triples, so that the arrays (and CSR column order, sums' order, PyKEEN
+    # relation ids) are the same on every read
+    relations = sorted(arrival)
+    rank = np.empty(len(relations), dtype=np.int64)
+    rank[[arrival[rel] for rel in relations]] = np.arange(len(relations))
     triples = np.array(rows, dtype=np.int64).reshape(-1, 3)
-    relations = sorted(rel_index, key=rel_index.__getitem__)
+    triples[:, 1] = rank[triples[:, 1]]
+    triples = triples[np.lexsort((triples[:, 2], triples[:, 1], triples[:, 0]))]
     log.info("alignment data: %s %d entities, %s %d entities, %d triples, %d relations",
              kg1, n1, kg2, len(ids) - n1, len(triples), len(relations))
     return PairData(kg1, kg2, ids, n1, names, triples, relations)

@@ -1,8 +1,10 @@
 """Nearest-neighbour search between two sets of entity vectors, and its evaluation.
 
-Everything works on blocks of rows, so that two graphs of 100 k entities each never need
-their full similarity matrix in memory at once (except :func:`sinkhorn`, which is for an
-evaluation-sized candidate set).
+:func:`csls` and :func:`sinkhorn` take a whole similarity matrix; :func:`mutual_best` and
+:func:`rank_metrics` go through blocks of rows. For two graphs too large for one matrix,
+``_Channels.csls_blocks`` (:mod:`kgx.align.api`) computes CSLS block by block, so that two
+graphs of 100 k entities each never need their full similarity matrix in memory at once
+(Sinkhorn is for candidate sets that fit: ``SINKHORN_MAX``).
 
 - :func:`csls`: cross-domain similarity local scaling (Lample et al., 2018):
   ``2 cos(x, y) - r(x) - r(y)``, where ``r`` is the mean similarity of a vector to its

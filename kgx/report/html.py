@@ -33,6 +33,7 @@ from typing import Any
 
 from kgx._version import __version__
 from kgx.graph.connection import Graph
+from kgx.provenance.runs import list_runs
 
 __all__ = ["write_report", "collect", "SECTIONS"]
 
@@ -95,13 +96,6 @@ RETURN r.id AS id, r.status AS status, r.config AS config, r.counts AS counts
 ORDER BY r.startedAt DESC LIMIT 20
 """
 
-_RUNS = """
-MATCH (r:Run) WHERE $kind IS NULL OR r.kind = $kind
-RETURN r.id AS id, r.kind AS kind, r.status AS status, toString(r.startedAt) AS startedAt,
-       toString(r.endedAt) AS endedAt, r.counts AS counts, r.config AS config
-ORDER BY r.startedAt DESC LIMIT $limit
-"""
-
 _ALIGN_RUNS = """
 MATCH (r:Run {kind: 'align'})
 RETURN r.id AS id, r.status AS status, r.counts AS counts, r.config AS config,
@@ -141,7 +135,7 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     coverage = graph.read(_COVERAGE, {"kg": kg, "langs": langs}) if langs else []
     data["coverage"] = {"total": total, "rows": coverage}
 
-    enrich_runs = graph.read(_RUNS, {"kind": "enrich", "limit": 1000})
+    enrich_runs = list_runs(graph, kind="enrich", limit=1000)
     precision, measured_on, measured_by = _precision(graph, enrich_runs)
     data["sources"] = {"rows": graph.read(_SOURCES), "precision": precision,
                        "measuredOn": measured_on, "measuredBy": measured_by,
@@ -168,7 +162,7 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
         "sameAs": graph.read(_EDGE_SCORES % {"type": "SAME_AS"}, {"limit": 200_000}),
         "predicted": graph.read(_EDGE_SCORES % {"type": "PREDICTED"}, {"limit": 200_000}),
     }
-    data["runs"] = graph.read(_RUNS, {"kind": None, "limit": runs_limit})
+    data["runs"] = list_runs(graph, limit=runs_limit)
     return data
 
 

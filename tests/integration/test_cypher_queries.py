@@ -105,7 +105,7 @@ def enriched(session_graph: Graph) -> dict[str, Any]:
         key = g.write(GEN_NAME, {"kg": "wikidata", "id": target, "run": enrich.id,
                                  "srcLang": "en", "lang": GAP, "text": "Jina la majaribio",
                                  "method": "translation", "score": 0.87,
-                                 "site": f"{GAP}wiki"})[0]["key"]
+                                 "site": "enwiki"})[0]["key"]  # a sitelink it has
         g.write(GEN_DESCRIPTION, {"kg": "wikidata", "id": target, "run": enrich.id,
                                   "lang": GAP, "text": "maelezo ya majaribio"})
         enrich.counts["names"] += 1
@@ -188,9 +188,11 @@ def test_name_provenance_goes_from_name_to_sources_and_run(enriched: dict[str, A
     assert by_source["Name"]["method"] == "translation" and by_source["Name"]["score"] == 0.87
     assert all(r["run"] == enriched["enrich"] and r["runKind"] == "enrich" for r in names)
     assert all(r["text"] == "Jina la majaribio" and r["status"] == "generated" for r in names)
-    has_sitelink = f"{GAP}wiki" in entities[target].get("sitelinks", {})
-    assert ("Sitelink" in by_source) == has_sitelink
-    assert not has_sitelink or by_source["Sitelink"]["method"] == "sitelink-title"
+    # the name was also derived from the entity's enwiki sitelink (the fixture passes it)
+    sitelink = entities[target]["sitelinks"]["enwiki"]
+    assert by_source["Sitelink"]["method"] == "sitelink-title"
+    assert by_source["Sitelink"]["source"] == sitelink["title"]
+    assert by_source["Sitelink"]["sourceEntity"] == f"wikidata:{target}"
     descriptions = [r for r in rows if r["kind"] == "description"]
     assert [d["text"] for d in descriptions] == ["maelezo ya majaribio"]
     # an original name has no run and no source

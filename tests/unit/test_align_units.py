@@ -3,6 +3,8 @@ conflict resolution, name normalisation and label propagation on tiny graphs."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,7 @@ from kgx.align.names import NameVectors, latin
 from kgx.align.search import csls, mutual_best, rank_metrics, sinkhorn
 from kgx.align.structure import propagate
 from kgx.errors import ConfigError
+from kgx.graph.connection import Graph
 
 
 def test_rank_metrics_match_a_hand_computed_example() -> None:
@@ -127,10 +130,18 @@ def test_blocked_scores_equal_the_dense_ones(monkeypatch: pytest.MonkeyPatch) ->
     channels = api._Channels(data, AlignConfig(dim=32, csls_k=3), torch.device("cpu"))
     channels.structure([(i, n1 + i) for i in range(10)])
     rows, cols = np.arange(10, n1), np.arange(n1 + 10, n1 + n2)
-    dense = torch.cat([b for _s, b in channels.csls_blocks(rows, cols, 0.3)])
+
+    def blocks(**kw: int) -> tuple[torch.Tensor, torch.Tensor]:
+        got = list(channels.csls_blocks(rows, cols, 0.3, **kw))
+        return torch.cat([b for _p, b, _s in got]), torch.cat([s for _p, _b, s in got])
+
+    dense, dense_sims = blocks()
     monkeypatch.setattr(api, "DENSE_MAX", 0)
-    blocked = torch.cat([b for _s, b in channels.csls_blocks(rows, cols, 0.3, block=7)])
+    blocked, blocked_sims = blocks(block=7)
     assert torch.allclose(dense, blocked, atol=1e-5)
+    # beside each block of scores, its block of fused similarities
+    assert torch.equal(dense_sims, channels.fused(rows, cols, 0.3))
+    assert torch.allclose(blocked_sims, dense_sims, atol=1e-6)
 
 
 def test_pykeen_channel_learns_from_collapsed_seeds() -> None:
@@ -156,15 +167,38 @@ def test_pykeen_channel_learns_from_collapsed_seeds() -> None:
     assert m.hits1 > 0.3 and m.hits10 > 0.6  # chance: 1/100 and 10/100
 
 
-def test_fingerprint_ignores_the_order_neo4j_returned_triples_in() -> None:
-    from kgx.align.data import PairData
+class _FakeGraph:
+    """Entities and statements of graphs ``a`` and ``b`` served as the paging queries of
+    read_pair and read_statements return them; ``out`` lists are in the given order, as
+    Neo4j's collect() per head has no fixed order."""
 
-    ids = ["x", "y", "z", "w"]
-    one = PairData("a", "b", ids, 2, [[]] * 4, np.array([[0, 0, 1], [2, 1, 3]]),
-                   [("a", "R1"), ("b", "R2")])
-    same = PairData("a", "b", ids, 2, [[]] * 4, np.array([[2, 0, 3], [0, 1, 1]]),
-                    [("b", "R2"), ("a", "R1")])
-    other = PairData("a", "b", ids, 2, [[]] * 4, np.array([[2, 0, 3], [0, 1, 0]]),
-                     [("b", "R2"), ("a", "R1")])
+    def __init__(self, out: dict[str, dict[str, list[list[str | None]]]]) -> None:
+        self.out = out
+
+    def read(self, _query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        graph = self.out[params["kg"]]
+        heads = sorted(h for h in graph if h > params["after"])[:params["limit"]]
+        if "typePattern" in params:  # a page of statements
+            return [{"id": h, "out": graph[h]} for h in heads]
+        return [{"id": h, "names": []} for h in heads]  # a page of entities
+
+
+def test_read_pair_arrays_do_not_depend_on_the_order_neo4j_returned_statements_in() -> None:
+    from kgx.align.data import read_pair
+
+    out = {"a": {"x": [["R2", "y", None], ["R1", "y", None], ["R1", "z", None]],
+                 "y": [["R1", "x", None]], "z": []},
+           "b": {"u": [["R9", "v", None]], "v": [["R3", "u", None], ["R9", "u", None]]}}
+    shuffled = {kg: {h: rows[::-1] for h, rows in heads.items()}
+                for kg, heads in reversed(list(out.items()))}
+    one = read_pair(cast(Graph, _FakeGraph(out)), "a", "b", batch_size=2)
+    same = read_pair(cast(Graph, _FakeGraph(shuffled)), "a", "b", batch_size=2)
+    # relations numbered in sorted order, triples sorted: the same arrays from either read
+    assert one.relations == same.relations == [("a", "R1"), ("a", "R2"), ("b", "R3"),
+                                               ("b", "R9")]
+    assert one.triples.tolist() == same.triples.tolist() == [
+        [0, 0, 1], [0, 0, 2], [0, 1, 1], [1, 0, 0], [3, 3, 4], [4, 2, 3], [4, 3, 3]]
     assert one.fingerprint() == same.fingerprint()
-    assert one.fingerprint() != other.fingerprint()
+    out["b"]["u"] = [["R3", "v", None]]  # another graph: another fingerprint
+    assert read_pair(cast(Graph, _FakeGraph(out)), "a", "b").fingerprint() != one.fingerprint()
+
