@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                                show_progress=False)
             wall = time.perf_counter() - t
             ev = evaluate_alignment(g, res, gold)
+            # the entities that are not seeds: Sinkhorn's and bootstrapping's candidates
+            results["candidates"] = [res.data.n1 - len(res.seeds),
+                                     res.data.n - res.data.n1 - len(res.seeds)]
             if write:  # how good are the SAME_AS edges written (matches ≥ min_score)?
                 truth = dict(test)
                 test2 = {b for _a, b in test}
@@ -120,22 +123,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(results: dict[str, Any], argv: list[str]) -> str:
     m = results["machine"]
+    pair = f"{results['pair']}: {results['seeds']} seed pairs, {results['test']} test pairs"
+    if "candidates" in results:  # not in outputs saved before it was recorded
+        rows, cols = results["candidates"]
+        pair += f"; non-seed entities (Sinkhorn's candidates) {rows} × {cols}"
     lines = [f"Command: `python bench/alignment.py {shlex.join(argv)}`",
              f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, {m['device']}, "
-             f"torch {m.get('torch')} ({m['torch_threads']} threads). Pair "
-             f"{results['pair']}: {results['seeds']} seed pairs, {results['test']} test pairs.",
+             f"torch {m.get('torch')} ({m['torch_threads']} threads). Pair {pair}.",
              "",
-             "| method | matching | Hits@1 | Hits@10 | MRR | time to learn (s) |",
-             "|---|---|---|---|---|---|"]
+             "| method | matching | Hits@1 | Hits@10 | MRR | time to learn (s) | wall (s) |",
+             "|---|---|---|---|---|---|---|"]
     for label, run in results["runs"].items():
         for key, met in run["metrics"].items():
             channel, how = key.split("/")
             if channel == "structure" and "names" in label:
                 continue  # that run's structure channel saw names during bootstrapping
             lines.append(f"| kgx: {label} | {how} | {met['hits@1']:.3f} | {met['hits@10']:.3f}"
-                         f" | {met['mrr']:.3f} | {run['learn_seconds']} |")
+                         f" | {met['mrr']:.3f} | {run['learn_seconds']} | {run['seconds']} |")
     for name, h1 in PUBLISHED.get(results["pair"], {}).items():
-        lines.append(f"| published: {name} | | {h1:.3f} | | | |")
+        lines.append(f"| published: {name} | | {h1:.3f} | | | | |")
     sa = results.get("same_as")
     if sa:
         lines += ["", f"SAME_AS written by the fused run (score ≥ {sa['min_score']}, besides the "
