@@ -50,12 +50,6 @@ def _json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def comma_list(value: str) -> list[str]:
-    """The items of a comma-separated option value, stripped, blanks dropped:
-    ``"en, de,,ja"`` → ``["en", "de", "ja"]``. Usable as an argparse ``type=``."""
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
 def _params(pairs: Sequence[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:

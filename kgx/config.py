@@ -127,6 +127,12 @@ _NEO4J_ENV = {
 }
 
 
+def comma_list(value: str) -> list[str]:
+    """The items of a comma-separated value, stripped, blanks dropped:
+    ``"en, de,,ja"`` → ``["en", "de", "ja"]``. Usable as an argparse ``type=``."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def parse_bool(value: Any) -> bool:
     """``True``/``"yes"``/``"1"``/``"on"`` → True, the opposites → False, else ValueError."""
     if isinstance(value, bool):

@@ -15,8 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from kgx.cli import comma_list
-from kgx.config import Config
+from kgx.config import Config, comma_list
 from kgx.errors import ConfigError
 
 _PREFIX = "setting_"  # argparse dests of training settings

@@ -6,8 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from kgx.cli import comma_list
-from kgx.config import Config
+from kgx.config import Config, comma_list
 
 
 def cmd_eval_wikikge(args: argparse.Namespace, cfg: Config) -> int:

@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from kgx.config import comma_list
 from kgx.errors import ConfigError
 
 __all__ = ["Query", "Param", "load_query", "load_script", "list_queries", "cypher_dir"]
@@ -56,7 +57,7 @@ class Param:
             return value
         try:
             if self.type == "list":
-                return [v.strip() for v in value.split(",") if v.strip()]
+                return comma_list(value)
             if self.type == "bool":
                 return value.strip().lower() in {"1", "true", "yes"}
             return _TYPES[self.type](value)

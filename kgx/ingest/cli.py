@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kgx.cli import comma_list
-from kgx.config import Config
+from kgx.config import Config, comma_list
 from kgx.errors import ConfigError
 
 

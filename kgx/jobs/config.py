@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kgx.cli import comma_list
+from kgx.config import comma_list
 from kgx.errors import ConfigError
 
 __all__ = ["JobConfig", "STEPS", "load_job_config", "config_path"]

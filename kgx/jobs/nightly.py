@@ -116,6 +116,14 @@ MERGE (s)-[:PART_OF]->(j)
 """
 
 # The runs this job's step made (tagged when created, see job_step) that a kill left running.
+# Load runs that may have written entities since an audit began: every entity they created
+# or changed carries their id in ``loadedBy`` (a failed load committed some batches too).
+_LOADS_SINCE = """
+MATCH (a:Run {id: $audit})
+MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
+RETURN collect(l.id) AS runs
+"""
+
 _INTERRUPTED = """
 MATCH (r:Run {job: $job, step: $name}) WHERE r.status = 'running' AND r.kind IN $kinds
 SET r.status = 'failed', r.error = 'interrupted: the job was killed during this run'
@@ -162,13 +170,6 @@ class _Nightly:
         self.state.data.update(lastSource=fp, lastLoad=result.run_id,
                                pendingChanges=int(self.state.data.get("pendingChanges", 0))
                                + changed)
-        if changed and "audit" in self.job.steps:
-            # loads whose entities each language's next audit looks at (cleared by the audit)
-            unaudited = self.state.data.setdefault("unaudited", {})
-            for lang in self.job.audit_langs:
-                runs = unaudited.setdefault(lang, [])
-                if result.run_id not in runs:
-                    runs.append(result.run_id)
         self.state.save()
         return "succeeded", f"{source.name}: {c['new']} new, {c['changed']} changed, " \
                             f"{c['same']} unchanged"
@@ -264,26 +265,24 @@ class _Nightly:
         from kgx.enrich.graph_audit import audit_graph
 
         audited = self.state.data.setdefault("audited", {})
-        unaudited = self.state.data.setdefault("unaudited", {})
-        load_run = self.ledger.context.get("loadRun")
         # languages this job has audited already: a resumed step does not audit them again
         finished = self.ledger.step("audit").setdefault("langs", [])
         done = list(finished)
         pause = _pause_seconds("audit")
         for lang in self.job.audit_langs:
-            loads = list(unaudited.get(lang, []))
-            if self.changed and load_run and load_run not in loads:
-                loads.append(load_run)
-            if lang in finished or (not loads and audited.get(lang)):
+            if lang in finished:
                 continue
             # the first audit of a language looks at all of it; later ones only at the
-            # entities that the loads since then created or changed
-            scope = loads if audited.get(lang) else None
+            # entities that loads since then (this job's or anyone's) created or changed
+            scope = None
+            if audited.get(lang):
+                scope = self.g.read(_LOADS_SINCE, {"audit": audited[lang]})[0]["runs"]
+                if not scope:
+                    continue
             result = audit_graph(self.g, lang, kg=self.job.kg, loaded_by=scope)
             counts[f"suspect_{lang}"] = int(result.counts.get("suspect", 0))
             counts["names"] += int(result.counts.get("names", 0))
             audited[lang] = result.run_id
-            unaudited.pop(lang, None)
             self.state.save()
             finished.append(lang)
             self.ledger.save()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kgx.cli import comma_list
-from kgx.config import Config
+from kgx.config import Config, comma_list
 
 
 def cmd_report(args: argparse.Namespace, cfg: Config) -> int:

@@ -21,7 +21,7 @@ from kgx.jobs.config import load_job_config
 from kgx.jobs.ledger import Ledger
 from kgx.jobs.lock import lock_holder
 from kgx.jobs.nightly import PAUSE_ENV, run_job
-from kgx.provenance.runs import RunRecorder, get_run
+from kgx.provenance.runs import RunRecorder, get_run, job_step
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"
@@ -94,6 +94,25 @@ def kill9(proc: subprocess.Popen[str]) -> None:
     """kill -9 the job and whatever worker processes it started."""
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def wait_for(proc: subprocess.Popen[str], ready: Any, what: str) -> None:
+    """Poll ``ready()`` while the job runs (120 s at most); fail if it exits first."""
+    deadline = time.time() + 120
+    while not ready():
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, what
+        time.sleep(0.1)
+
+
+def resume(env: dict[str, str], config: Path) -> str:
+    """Run the job again without the pause (it resumes); its output."""
+    rerun = kgx({k: v for k, v in env.items() if k != PAUSE_ENV}, "-q", "job", "run",
+                "nightly", "--config", str(config))
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    assert "(resumed)" in out
+    return out
 
 
 def test_second_run_finds_nothing_new_and_changes_nothing(graph: Graph, job_home: Config,
@@ -181,11 +200,8 @@ def test_killed_run_resumes_to_the_same_graph(graph: Graph, job_home: Config,
     env = {**subprocess_env, PAUSE_ENV: "load:1.5", "KGX_BATCH_SIZE": "10"}
     proc = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
     checkpoints = Path(job_home.home) / "checkpoints"
-    deadline = time.time() + 120
-    while not any(checkpoints.glob("load-*.json")):  # a first batch is committed
-        assert proc.poll() is None, proc.communicate()
-        assert time.time() < deadline, "the load never checkpointed"
-        time.sleep(0.1)
+    wait_for(proc, lambda: any(checkpoints.glob("load-*.json")),  # a first batch committed
+             "the load never checkpointed")
     kill9(proc)
     loaded = graph.read("MATCH (e:Entity {kg: 'wikidata'}) WHERE e.hash IS NOT NULL "
                         "RETURN count(e) AS n")[0]["n"]
@@ -193,11 +209,7 @@ def test_killed_run_resumes_to_the_same_graph(graph: Graph, job_home: Config,
     ledger = Ledger.of(job_home.home, "nightly")
     assert ledger.unfinished and ledger.step("load")["status"] == "running"
 
-    env.pop(PAUSE_ENV)
-    rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
-    out, err = rerun.communicate(timeout=300)
-    assert rerun.returncode == 0, err
-    assert "(resumed)" in out and ledger.data["job"] in out
+    assert ledger.data["job"] in resume(env, config)
     assert snapshot(graph) == expected
     loads = graph.read("MATCH (r:Run {kind: 'load'}) RETURN r.id AS id, r.status AS status, "
                        "r.resumedAt IS NOT NULL AS resumed")
@@ -219,32 +231,21 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
 
     env = {**subprocess_env, PAUSE_ENV: "audit:60"}
     proc = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
-    deadline = time.time() + 120
-    while Ledger.of(job_home.home, "nightly").step("audit").get("langs") != ["de"]:
-        assert proc.poll() is None, proc.communicate()
-        assert time.time() < deadline, "the audit of de never finished"
-        time.sleep(0.1)
+    wait_for(proc, lambda: Ledger.of(job_home.home, "nightly").step("audit").get("langs")
+             == ["de"], "the audit of de never finished")
     kill9(proc)
     # what a kill in the middle of the Japanese audit leaves: its run still `running` (part
     # of the job's audit step since it was created), and a name flagged that the whole
     # audit keeps (the resumed step must revert it)
     job_id = Ledger.of(job_home.home, "nightly").data["job"]
+    with job_step(job_id, f"{job_id}-audit", "audit"):  # created as the job's step creates it
+        RunRecorder(graph, "audit", {"lang": "ja"}, run_id="audit-killed").__enter__()
     graph.write("""
-        MATCH (s:Run {id: $step})
-        CREATE (:Activity:Run {id: $run, kind: 'audit', status: 'running', job: $job,
-                               step: 'audit', startedAt: datetime(), config: $config})
-               -[:PART_OF]->(s)
-        WITH 1 AS one
         MATCH (:Entity {kg: 'wikidata', id: 'Q1'})-[:HAS_NAME]->(n:Name {lang: 'ja', text: $text})
         SET n.statusBefore = n.status, n.status = 'suspect', n.flaggedBy = $run,
             n.reasons = ['partial'], n.auditScore = 0.01
-        """, {"run": "audit-killed", "config": json.dumps({"lang": "ja"}), "job": job_id,
-              "step": f"{job_id}-audit", "text": kept[0]["text"]})
-    env.pop(PAUSE_ENV)
-    rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
-    out, err = rerun.communicate(timeout=300)
-    assert rerun.returncode == 0, err
-    assert "(resumed)" in out
+        """, {"run": "audit-killed", "text": kept[0]["text"]})
+    resume(env, config)
     assert snapshot(graph) == expected
     audits = graph.read("MATCH (r:Run {kind: 'audit'}) RETURN r.config AS config, "
                         "r.status AS status, r.id AS id")
@@ -259,11 +260,8 @@ def test_runs_started_outside_the_job_are_not_part_of_it(
     config = write_config(tmp_path / "kgx.toml", DUMP)
     env = {**subprocess_env, PAUSE_ENV: "audit:60"}
     proc = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
-    deadline = time.time() + 120
-    while Ledger.of(job_home.home, "nightly").step("audit").get("langs") != ["de"]:
-        assert proc.poll() is None, proc.communicate()
-        assert time.time() < deadline, "the audit of de never finished"
-        time.sleep(0.1)
+    wait_for(proc, lambda: Ledger.of(job_home.home, "nightly").step("audit").get("langs")
+             == ["de"], "the audit of de never finished")
     # while the job's audit step runs, runs started by hand (another shell, another
     # process): one finished, one still running when the job is killed
     with RunRecorder(graph, "enrich", {"by": "hand"}) as finished:
@@ -272,11 +270,7 @@ def test_runs_started_outside_the_job_are_not_part_of_it(
     kill9(proc)
     job_id = Ledger.of(job_home.home, "nightly").data["job"]
 
-    env.pop(PAUSE_ENV)
-    rerun = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
-    out, err = rerun.communicate(timeout=300)
-    assert rerun.returncode == 0, err
-    assert "(resumed)" in out
+    resume(env, config)
 
     # the runs by hand are not the job's, and the resumed audit step left them alone
     for run_id, status in [(finished.id, "succeeded"), (running.id, "running")]:
@@ -307,11 +301,8 @@ def test_lock_refuses_a_second_concurrent_run(graph: Graph, job_home: Config,
     env = {**subprocess_env, PAUSE_ENV: "audit:60"}
     first = kgx(env, "-q", "job", "run", "nightly", "--config", str(config))
     try:
-        deadline = time.time() + 120
-        while Ledger.of(job_home.home, "nightly").step("audit").get("status") != "running":
-            assert first.poll() is None, first.communicate()
-            assert time.time() < deadline
-            time.sleep(0.1)
+        wait_for(first, lambda: Ledger.of(job_home.home, "nightly").step("audit").get(
+            "status") == "running", "the audit never started")
         holder = lock_holder(job_home.home, "nightly")
         assert holder is not None and holder["pid"] == first.pid
         second = kgx(subprocess_env, "job", "run", "nightly", "--config", str(config))

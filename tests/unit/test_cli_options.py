@@ -1,13 +1,11 @@
-"""kgx.cli.comma_list: comma-separated option values (no database needed)."""
+"""kgx.config.comma_list: comma-separated option values (no database needed)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from kgx.cli import build_parser, comma_list
-from kgx.jobs.config import load_job_config
+from kgx.cli import build_parser
+from kgx.config import comma_list
 
 
 @pytest.mark.parametrize(("value", "items"), [
@@ -36,9 +34,3 @@ def test_options_parse_comma_lists() -> None:
     # a string default goes through type= too
     assert p.parse_args(["evaluate"]).splits == ["valid", "test"]
     assert p.parse_args(["evaluate", "--splits", "test"]).splits == ["test"]
-
-
-def test_job_config_lists_given_as_text(tmp_path: Path) -> None:
-    path = tmp_path / "kgx.toml"
-    path.write_text('[job.nightly]\nsteps = "load, train,,"\n', encoding="utf-8")
-    assert load_job_config("nightly", path).steps == ("load", "train")

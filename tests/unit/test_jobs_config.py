@@ -109,3 +109,9 @@ def test_the_readme_example_is_a_valid_job_config(tmp_path: Path) -> None:
     assert job.enrich == {"langs": ["sw"]} and job.predict_relations == ("P31",)
     assert job.source == "/data/wikidata/*.json.gz"
     assert "kgx -q job run nightly --config /etc/kgx/kgx.toml" in section  # systemd, cron
+
+
+def test_job_config_lists_given_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "kgx.toml"
+    path.write_text('[job.nightly]\nsteps = "load, train,,"\n', encoding="utf-8")
+    assert load_job_config("nightly", path).steps == ("load", "train")
