@@ -175,8 +175,8 @@ def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
         rows = list_runs(g, kind=args.kind, limit=args.limit)
     if args.json:
         _json(rows)
-    else:
-        _table(rows)
+    else:  # the configuration is JSON: `kgx runs show RUN` prints it
+        _table([{k: v for k, v in r.items() if k != "config"} for r in rows])
     return 0
 
 
