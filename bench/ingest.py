@@ -173,7 +173,7 @@ def main() -> None:
                                  ("bulk", "bulk (neo4j-admin import)", ["--bulk"])):
             if key not in paths:
                 continue
-            kgx(env, "reset", "--yes")
+            kgx(env, "reset", "--yes", "--hard")
             s, rss, _ = kgx(env, "load", "wikidata", str(big), *lang_args, *extra)
             _, _, stats_out = kgx(env, "stats", "--json")
             stats = json.loads(stats_out)
@@ -186,12 +186,12 @@ def main() -> None:
                                  + ", ".join(f"{k.removesuffix('Seconds')} {v:.1f} s"
                                              for k, v in phases.items()) + ".")
         if "naive" in paths:
-            kgx(env, "reset", "--yes")
+            kgx(env, "reset", "--yes", "--hard")
             s, rss, out = run([PY, "-c", NAIVE, str(small), langs], env)
             r = json.loads(out)
             rows.append(("naive (a transaction per entity, a query per item)", label,
                          r["entities"], r["seconds"], r["statements"], rss))
-    kgx(env, "reset", "--yes")
+    kgx(env, "reset", "--yes", "--hard")
 
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
                 .splitlines() if ln.startswith("model name")), platform.processor())

@@ -183,6 +183,21 @@ def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_reset(args: argparse.Namespace, cfg: Config) -> int:
     if not args.yes:
         raise ConfigError("`kgx reset` deletes every node and relationship; add --yes")
+    if args.hard:
+        from kgx.graph.schema import apply_schema
+        from kgx.graph.server import LocalServer
+
+        if not cfg.uses_local_server:
+            raise ConfigError("--hard deletes the local server's store files; on another "
+                              "server (NEO4J_URI) use `kgx reset --yes` without --hard")
+        server = LocalServer(cfg)
+        server.stop()
+        server.drop_database_files(cfg.neo4j_database)
+        server.start()
+        with _connect(cfg) as g:
+            apply_schema(g)
+        print(f"database {cfg.neo4j_database} deleted and created again, empty (schema applied)")
+        return 0
     with _connect(cfg) as g:
         g.clear()
     print("graph cleared (schema kept)")
@@ -236,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("reset", help="delete everything in the graph (keeps the schema)")
     s.add_argument("--yes", action="store_true")
+    s.add_argument("--hard", action="store_true",
+                   help="local server only: stop it, delete the database's files, start it "
+                        "again (seconds, where deleting a large graph takes minutes)")
     s.set_defaults(func=cmd_reset)
 
     for register in _extensions():

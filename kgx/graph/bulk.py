@@ -3,17 +3,17 @@
 Bolt writes go through transactions, index updates and the network; the importer writes
 the store files directly and builds indexes once at the end, which is what a full dump
 needs. The CSV files use a header file per group (written last, once every literal
-property of the input is known), ``:ID`` spaces ``Entity`` / ``Name`` / ``Description`` /
-``Sitelink``, the unit separator U+001F between array elements (literal values may hold
-``;``), and multi-line fields only when a text holds a line break (they stop the importer
-from reading its input in parallel). The graph is the same as the Bolt path's (a test compares
-them); the schema is applied when the server is back.
+property of the input is known), integer ``:ID`` spaces ``Entity`` / ``Name`` /
+``Description`` / ``Sitelink`` (one graph, ``kg``, per import), the unit separator U+001F
+between array elements (literal values may hold ``;``), and multi-line fields only when a
+text holds a line break (they stop the importer from reading its input in parallel). The
+graph is the same as the Bolt path's (a test compares them); the schema is applied when
+the server is back.
 """
 
 from __future__ import annotations
 
 import csv
-import itertools
 import logging
 import os
 import uuid
@@ -51,7 +51,17 @@ def _tag() -> str:
     return _process_tag
 
 
-_ids = itertools.count(1)
+def node_id(eid: str) -> int:
+    """The importer's integer id of an item or property (integer ids import about 20 %
+    faster than strings here): Q n is 2n, P n is 2n + 1. The parser only lets such ids
+    through (entities and statement targets alike)."""
+    if eid[:1] not in ("Q", "P") or not eid[1:].isdigit():
+        raise GraphError(f"the bulk path takes items and properties only, not {eid!r}")
+    return 2 * int(eid[1:]) + (eid[0] == "P")
+
+
+#: A name, description or sitelink is numbered after its entity: entity id << 20 | n.
+_PER_ENTITY = 1 << 20
 
 
 def _has_line_break(row: dict[str, Any]) -> bool:
@@ -63,14 +73,15 @@ def _has_line_break(row: dict[str, Any]) -> bool:
     return any("\n" in t or "\r" in t for t in texts)
 
 
-def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
+def write_part(records: Sequence[EntityRecord], *, folder: str,
                site_lang: Any = None) -> dict[str, Any]:
     """Append one chunk's rows to this process's part files; return what the main process
     needs (ids, statement targets, literal keys, counts) instead of the records.
 
     Runs in the parsing workers (``iter_parsed(then=...)``), so the CSV is written on every
-    core and no record is pickled back. Name, description and sitelink ids are unique per
-    process (``tag-n``); the importer reads every part file of a group.
+    core and no record is pickled back. Each process appends to its own part files
+    (``name-tag.csv``); the importer reads every part file of a group. Ids are integers:
+    :func:`node_id` for entities, numbered after their entity for the rest.
     """
     tag = _tag()
     base = Path(folder)
@@ -84,7 +95,11 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
         for rec in records:
             row = entity_row(rec, site_lang)
-            key = f"{kg}|{rec.id}"
+            key = node_id(rec.id)
+            first = key * _PER_ENTITY
+            if max(len(row["names"]), len(row["sites"])) >= _PER_ENTITY:
+                raise GraphError(f"entity {rec.id} has more than {_PER_ENTITY - 1} names or "
+                                 "sitelinks")
             summary["ids"].append(rec.id)
             ents.write(orjson.dumps(
                 {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
@@ -92,23 +107,20 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, kg: str,
             summary["literal_keys"].update(row["literals"])
             if not summary["multiline"]:
                 summary["multiline"] = _has_line_break(row)
-            for nm in row["names"]:
-                i = f"{tag}-{next(_ids)}"
+            for i, nm in enumerate(row["names"], first):
                 w["names"].writerow([i, nm["lang"], nm["text"],
                                      "true" if nm["primary"] else "false", "original"])
                 w["has_name"].writerow([key, i])
-            for d in row["descs"]:
-                i = f"{tag}-{next(_ids)}"
+            for i, d in enumerate(row["descs"], first):
                 w["descriptions"].writerow([i, d["lang"], d["text"], "original"])
                 w["has_description"].writerow([key, i])
-            for st in row["sites"]:
-                i = f"{tag}-{next(_ids)}"
+            for i, st in enumerate(row["sites"], first):
                 w["sitelinks"].writerow([i, st["site"], st["title"], st["lang"] or ""])
                 w["has_sitelink"].writerow([key, i])
             for stmt in rec.statements:
                 if not STATEMENT_TYPE.match(stmt.pid):
                     raise ValueError(f"not a valid statement type: {stmt.pid!r}")
-                w["statements"].writerow([key, f"{kg}|{stmt.target}", stmt.pid, stmt.rank,
+                w["statements"].writerow([key, node_id(stmt.target), stmt.pid, stmt.rank,
                                           stmt.split or ""])
                 summary["targets"].add(stmt.target)
             counts["entities"] += 1
@@ -134,7 +146,7 @@ class CsvWriter:
         self.run = run
         folder.mkdir(parents=True, exist_ok=True)
         #: what the workers run on each chunk's records
-        self.part = partial(write_part, folder=str(folder), kg=kg, site_lang=site_lang)
+        self.part = partial(write_part, folder=str(folder), site_lang=site_lang)
         self.loaded: set[str] = set()
         self.targets: set[str] = set()
         self.literal_keys: set[str] = set()
@@ -157,6 +169,7 @@ class CsvWriter:
     def finish(self) -> list[str]:
         """Write headers and the entity file; return the importer's file arguments."""
         lit = sorted(self.literal_keys)
+        column = {k: i for i, k in enumerate(lit)}
         header = [":ID(Entity)", "kg", "id", ":LABEL", "kind", "lastrevid:long", "modified",
                   "datatype", "hash", "loadedBy"] + [f"{k}:string[]" for k in lit]
         with open(self.folder / "entities.csv", "w", newline="", encoding="utf-8") as out:
@@ -167,22 +180,27 @@ class CsvWriter:
                     for line in src:
                         e = orjson.loads(line)
                         label = "Entity;Property" if e["kind"] == "property" else "Entity"
-                        values = []
-                        for k in lit:
-                            vals = e["literals"].get(k)
-                            if vals and any(ARRAY_DELIMITER in v for v in vals):
+                        values = [""] * len(lit)  # most entities have few of the columns
+                        for k, vals in e["literals"].items():
+                            if not vals:
+                                continue
+                            if any(ARRAY_DELIMITER in v for v in vals):
                                 raise GraphError(f"entity {e['id']}: a value of {k} holds "
                                                  "U+001F, which the bulk path uses as array "
                                                  "delimiter")
-                            values.append(ARRAY_DELIMITER.join(vals) if vals else "")
-                        w.writerow([f"{self.kg}|{e['id']}", self.kg, e["id"], label, e["kind"],
+                            values[column[k]] = ARRAY_DELIMITER.join(vals)
+                        w.writerow([node_id(e["id"]), self.kg, e["id"], label, e["kind"],
                                     e["lastrevid"] if e["lastrevid"] is not None else "",
                                     e["modified"] or "", e["datatype"] or "", e["hash"],
                                     self.run, *values])
                 part.unlink()
-            for target in sorted(self.targets - self.loaded):  # stubs: only pointed to
-                w.writerow([f"{self.kg}|{target}", self.kg, target, "Entity"]
-                           + [""] * (len(header) - 4))
+        # Stubs (only pointed to) in a file of their own: four columns, not one per literal
+        # property (134 k stub rows of 345 empty columns took most of this step's time).
+        with open(self.folder / "stubs.csv", "w", newline="", encoding="utf-8") as out:
+            w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
+            w.writerow([":ID(Entity)", "kg", "id", ":LABEL"])
+            for target in sorted(self.targets - self.loaded):
+                w.writerow([node_id(target), self.kg, target, "Entity"])
         heads = {
             "names": ":ID(Name),lang,text,primary:boolean,status",
             "descriptions": ":ID(Description),lang,text,status",
@@ -203,6 +221,7 @@ class CsvWriter:
 
         return [
             f"--nodes={self.folder / 'entities.csv'}",
+            f"--nodes={self.folder / 'stubs.csv'}",
             f"--nodes=Name={files('names')}",
             f"--nodes=Description={files('descriptions')}",
             f"--nodes=Sitelink={files('sitelinks')}",
@@ -211,5 +230,6 @@ class CsvWriter:
             f"--relationships=HAS_SITELINK={files('has_sitelink')}",
             f"--relationships={files('statements')}",
             "--array-delimiter=U+001F",
+            "--id-type=integer",
             f"--multiline-fields={'true' if self.multiline else 'false'}",
         ]

@@ -67,7 +67,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any, cast
@@ -402,6 +402,7 @@ def _entities_of_document(doc: Any) -> Iterator[Any]:
 # Parsing one entity
 
 
+@lru_cache(maxsize=8192)  # about a thousand sites, asked for every sitelink
 def site_language(site: str) -> str | None:
     """Return the language of a Wikimedia site id, or None for a project without one.
 

@@ -62,3 +62,16 @@ def test_cli_errors_are_one_line_and_non_zero(cli_env: None,
     assert "needs -p id" in capsys.readouterr().err
     assert cli.main(["load", "wikidata", "/nonexistent/dump.json"]) != 0
     assert "no such file: /nonexistent/dump.json" in capsys.readouterr().err
+
+
+def test_cli_reset_hard_deletes_the_store_and_keeps_the_schema(
+        graph: Graph, cli_env: None, capsys: pytest.CaptureFixture) -> None:
+    graph.write("CREATE (:Entity {kg: 'a', id: 'Q1'})-[:P31]->(:Entity {kg: 'a', id: 'Q5'})")
+    before = schema_objects(graph)
+    assert cli.main(["reset", "--hard"]) != 0  # --yes is required
+    assert graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 2
+    capsys.readouterr()
+    assert cli.main(["reset", "--yes", "--hard"]) == 0
+    assert "deleted and created again" in capsys.readouterr().out
+    assert graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+    assert schema_objects(graph) == before

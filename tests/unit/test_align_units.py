@@ -163,8 +163,8 @@ def test_pykeen_channel_learns_from_collapsed_seeds() -> None:
     assert torch.equal(feats[a], feats[b])  # a seed pair shares one embedding
     x = feats[torch.tensor([i for i, _ in test])]
     y = feats[torch.tensor([j for _, j in test])]
-    m = rank_metrics(x @ y.T)
-    assert m.hits1 > 0.3 and m.hits10 > 0.6  # chance: 1/100 and 10/100
+    metrics = rank_metrics(x @ y.T)
+    assert metrics.hits1 > 0.3 and metrics.hits10 > 0.6  # chance: 1/100 and 10/100
 
 
 class _FakeGraph:
