@@ -133,6 +133,9 @@ def main() -> None:
     ap.add_argument("--gzip", action="store_true",
                     help="write and read the input gzip-compressed, as dumps are shipped "
                          "(MB/s stay those of the uncompressed JSON)")
+    ap.add_argument("--compress-csv", action="store_true",
+                    help="bulk path: gzip its CSV files (for inputs whose CSV would not fit "
+                         "on the disk next to the store)")
     ap.add_argument("--out", help="write the markdown here too")
     args = ap.parse_args()
     paths = set(args.paths.split(","))
@@ -170,7 +173,8 @@ def main() -> None:
                          label, r["entities"], r["seconds"], r["statements"], rss))
         lang_args = ["--languages", langs] if langs else []
         for key, path, extra in (("bolt", "Bolt (batched)", []),
-                                 ("bulk", "bulk (neo4j-admin import)", ["--bulk"])):
+                                 ("bulk", "bulk (neo4j-admin import)",
+                                  ["--bulk"] + ["--compress-csv"] * args.compress_csv)):
             if key not in paths:
                 continue
             kgx(env, "reset", "--yes", "--hard")
@@ -198,7 +202,7 @@ def main() -> None:
     lines = [
         f"Command: `.venv/bin/python bench/ingest.py --copies {args.copies} "
         f"--naive {args.naive} --paths {args.paths} --langs {args.langs}"
-        f"{' --gzip' if args.gzip else ''}`",
+        f"{' --gzip' if args.gzip else ''}{' --compress-csv' if args.compress_csv else ''}`",
         f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
         f"Neo4j 5.26 local server (heap and page cache: kgx defaults).",
         f"Input: {big.name}, {args.copies * 49:,} entities, {mb:,.0f} MB of JSON "

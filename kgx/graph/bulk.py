@@ -73,8 +73,8 @@ def _has_line_break(row: dict[str, Any]) -> bool:
     return any("\n" in t or "\r" in t for t in texts)
 
 
-def write_part(records: Sequence[EntityRecord], *, folder: str,
-               site_lang: Any = None) -> dict[str, Any]:
+def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any = None,
+               compress: bool = False) -> dict[str, Any]:
     """Append one chunk's rows to this process's part files; return what the main process
     needs (ids, statement targets, literal keys, counts) instead of the records.
 
@@ -85,8 +85,14 @@ def write_part(records: Sequence[EntityRecord], *, folder: str,
     """
     tag = _tag()
     base = Path(folder)
-    files = {name: open(base / f"{name}-{tag}.csv", "a", newline="", encoding="utf-8")  # noqa: SIM115
-             for name in _PARTS}
+    if compress:  # appended gzip members: one valid stream, the importer reads it
+        from isal import igzip
+
+        files = {name: igzip.open(base / f"{name}-{tag}.csv.gz", "at", compresslevel=1,
+                                  newline="", encoding="utf-8") for name in _PARTS}
+    else:
+        files = {name: open(base / f"{name}-{tag}.csv", "a", newline="", encoding="utf-8")  # noqa: SIM115
+                 for name in _PARTS}
     ents = open(base / f"entities-{tag}.jsonl", "ab")  # noqa: SIM115
     summary: dict[str, Any] = {"ids": [], "targets": set(), "literal_keys": set(),
                                "counts": Counter(), "multiline": False}
@@ -140,13 +146,15 @@ class CsvWriter:
     :func:`write_part` in the parsing workers (through :attr:`part`; each chunk's summary
     comes back to :meth:`merge`), then the entity file and the headers by :meth:`finish`."""
 
-    def __init__(self, folder: Path, *, kg: str, run: str, site_lang: Any = None) -> None:
+    def __init__(self, folder: Path, *, kg: str, run: str, site_lang: Any = None,
+                 compress: bool = False) -> None:
         self.folder = folder
         self.kg = kg
         self.run = run
         folder.mkdir(parents=True, exist_ok=True)
         #: what the workers run on each chunk's records
-        self.part = partial(write_part, folder=str(folder), site_lang=site_lang)
+        self.part = partial(write_part, folder=str(folder), site_lang=site_lang,
+                            compress=compress)
         self.loaded: set[str] = set()
         self.targets: set[str] = set()
         self.literal_keys: set[str] = set()
@@ -213,7 +221,7 @@ class CsvWriter:
 
         def files(name: str) -> str:
             (self.folder / f"{name}.header.csv").write_text(heads[name] + "\n")
-            parts = sorted(self.folder.glob(f"{name}-*.csv"))
+            parts = sorted(self.folder.glob(f"{name}-*.csv*"))  # .csv or .csv.gz
             if not parts:  # an empty input: the importer still wants a data file
                 parts = [self.folder / f"{name}-none.csv"]
                 parts[0].touch()

@@ -35,7 +35,8 @@ def cmd_load_wikidata(args: argparse.Namespace, cfg: Config) -> int:
                               "--resume are for the Bolt path")
         result = bulk_load_wikidata(cfg, args.path, kg=args.kg, languages=languages,
                                     all_ranks=args.all_ranks, max_errors=args.max_errors,
-                                    quarantine=args.quarantine, keep_csv=args.keep_csv)
+                                    quarantine=args.quarantine, keep_csv=args.keep_csv,
+                                    compress_csv=args.compress_csv)
         print(result.summary())
         return 0
     with connect(cfg) as g:
@@ -130,6 +131,8 @@ def register(sub: Any) -> None:
     w.add_argument("--bulk", action="store_true",
                    help="into an empty local database with neo4j-admin import (fastest)")
     w.add_argument("--keep-csv", action="store_true", help="with --bulk: keep the CSV files")
+    w.add_argument("--compress-csv", action="store_true",
+                   help="with --bulk: gzip the CSV files (about 4x less disk, some CPU)")
     w.set_defaults(func=cmd_load_wikidata)
 
     r = kinds.add_parser("rdf", help="Wikidata RDF: Turtle or N-Triples (.nt streamed; .gz/.bz2)")

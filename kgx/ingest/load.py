@@ -193,6 +193,7 @@ def bulk_load_wikidata(
     max_errors: int | None = None,
     quarantine: str | Path | None = None,
     keep_csv: bool = False,
+    compress_csv: bool = False,
     show_progress: bool | None = None,
 ) -> LoadResult:
     """Load a dump into an EMPTY local database with ``neo4j-admin database import full``.
@@ -227,7 +228,8 @@ def bulk_load_wikidata(
     folder = Path(cfg.home) / "import" / run_id
     qpath = Path(quarantine) if quarantine else Path(cfg.home) / "quarantine" / f"{run_id}.jsonl"
     quarantined = Quarantine(qpath)
-    writer = CsvWriter(folder, kg=kg, run=run_id, site_lang=site_language)
+    writer = CsvWriter(folder, kg=kg, run=run_id, site_lang=site_language,
+                       compress=compress_csv)
     langs = frozenset(languages) if languages else None
     result = LoadResult(run_id, quarantine=qpath)
     counts = result.counts
@@ -295,7 +297,7 @@ def bulk_load_wikidata(
         lap("schemaSeconds")
         result.seconds = time.perf_counter() - t0
         options = {"languages": sorted(langs) if langs else None, "allRanks": all_ranks,
-                   "bulk": True, **phases}
+                   "bulk": True, "compressCsv": compress_csv, **phases}
         with RunRecorder(g, "load", {"source": fingerprint(path), **options, "kg": kg,
                                      "loader": "wikidata-json-bulk"}, run_id=run_id) as run:
             run.counts.update(counts)

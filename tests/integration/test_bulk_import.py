@@ -36,12 +36,15 @@ def _everything(graph: Graph) -> dict[str, Any]:
     return {"nodes": norm, "rels": rnorm}
 
 
-def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config) -> None:
+@pytest.mark.parametrize("compress", [False, True], ids=["csv", "csv.gz"])
+def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config,
+                                      compress: bool) -> None:
     if not neo4j_server.uses_local_server:
         pytest.skip("the bulk path imports into kgx's local server only")
     # small chunks over two workers: several part files per CSV group, merged by the importer
+    # (compressed: each chunk appends a gzip member to its process's part file)
     cfg = dataclasses.replace(neo4j_server, batch_size=10, workers=2)
-    result = bulk_load_wikidata(cfg, DUMP)
+    result = bulk_load_wikidata(cfg, DUMP, compress_csv=compress)
     assert result.counts["new"] == 49
     bulk = _everything(graph)
     bulk_stats = graph_stats(graph)
