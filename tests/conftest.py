@@ -7,9 +7,12 @@ throw-away instance). Otherwise they start kgx's local server under ``KGX_TEST_H
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,32 @@ from kgx.graph.connection import Graph, connect
 from kgx.graph.schema import apply_schema
 
 ROOT = Path(__file__).resolve().parents[1]
+DUMP_2017 = ROOT / "tests" / "data" / "dump-head-2017.json"
+
+Entity = dict[str, Any]
+
+
+def _write_newer_revision(dest: Path, change: Callable[[Entity], Any], *,
+                          pick: Callable[[Entity], bool] = lambda e: True) -> Entity:
+    """Copy the 2017 dump head to ``dest`` with the first entity ``pick`` accepts at a newer
+    revision, changed by ``change``; the file is dated 10 s ahead, as a newer dump would be.
+    Returns the entity as written."""
+    lines = DUMP_2017.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines)
+                 if line.startswith("{") and pick(json.loads(line.rstrip(","))))
+    entity = json.loads(lines[index].rstrip(","))
+    entity["lastrevid"] = entity.get("lastrevid", 0) + 1  # the 2017 head has none
+    change(entity)
+    lines[index] = json.dumps(entity) + ","
+    dest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(dest, (time.time() + 10, time.time() + 10))
+    return entity
+
+
+@pytest.fixture(scope="session")
+def newer_revision() -> Callable[..., Entity]:
+    """``newer_revision(dest, change, pick=...)``: a newer dump with one entity changed."""
+    return _write_newer_revision
 
 
 def shared_data_dir() -> Path:

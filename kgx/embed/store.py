@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelStore", "StoredModel", "versions", "atomic_write_json", "atomic_torch_save"]
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 def versions() -> dict[str, str]:

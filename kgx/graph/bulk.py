@@ -14,6 +14,7 @@ the server is back.
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import os
 import uuid
@@ -53,15 +54,25 @@ def _tag() -> str:
 
 def node_id(eid: str) -> int:
     """The importer's integer id of an item or property (integer ids import about 20 %
-    faster than strings here): Q n is 2n, P n is 2n + 1. The parser only lets such ids
-    through (entities and statement targets alike)."""
-    if eid[:1] not in ("Q", "P") or not eid[1:].isdigit():
+    faster than strings here): Q n is 2n, P n is 2n + 1. The parser lets only such ids
+    through, with at most 15 digits (the importer takes ids below 2^56)."""
+    if eid[:1] not in ("Q", "P") or not eid[1:].isdigit() or len(eid) > 16:
         raise GraphError(f"the bulk path takes items and properties only, not {eid!r}")
     return 2 * int(eid[1:]) + (eid[0] == "P")
 
 
-#: A name, description or sitelink is numbered after its entity: entity id << 20 | n.
-_PER_ENTITY = 1 << 20
+#: Name, description and sitelink ids: the writing process's pid above a per-process count
+#: (pids are below 2^22 on Linux, so ids stay below the importer's 2^56; a load's worker
+#: processes live as long as the load, so no two of them share a pid).
+_COUNT_BITS = 34
+_counter = itertools.count()
+
+
+def _next_id() -> int:
+    n = next(_counter)
+    if n >= 1 << _COUNT_BITS:
+        raise GraphError("more than 2^34 names, descriptions and sitelinks in one process")
+    return (os.getpid() << _COUNT_BITS) | n
 
 
 def _has_line_break(row: dict[str, Any]) -> bool:
@@ -81,7 +92,7 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     Runs in the parsing workers (``iter_parsed(then=...)``), so the CSV is written on every
     core and no record is pickled back. Each process appends to its own part files
     (``name-tag.csv``); the importer reads every part file of a group. Ids are integers:
-    :func:`node_id` for entities, numbered after their entity for the rest.
+    :func:`node_id` for entities, pid and count of the writing process for the rest.
     """
     tag = _tag()
     base = Path(folder)
@@ -102,10 +113,6 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
         for rec in records:
             row = entity_row(rec, site_lang)
             key = node_id(rec.id)
-            first = key * _PER_ENTITY
-            if max(len(row["names"]), len(row["sites"])) >= _PER_ENTITY:
-                raise GraphError(f"entity {rec.id} has more than {_PER_ENTITY - 1} names or "
-                                 "sitelinks")
             summary["ids"].append(rec.id)
             ents.write(orjson.dumps(
                 {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
@@ -113,14 +120,17 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
             summary["literal_keys"].update(row["literals"])
             if not summary["multiline"]:
                 summary["multiline"] = _has_line_break(row)
-            for i, nm in enumerate(row["names"], first):
+            for nm in row["names"]:
+                i = _next_id()
                 w["names"].writerow([i, nm["lang"], nm["text"],
                                      "true" if nm["primary"] else "false", "original"])
                 w["has_name"].writerow([key, i])
-            for i, d in enumerate(row["descs"], first):
+            for d in row["descs"]:
+                i = _next_id()
                 w["descriptions"].writerow([i, d["lang"], d["text"], "original"])
                 w["has_description"].writerow([key, i])
-            for i, st in enumerate(row["sites"], first):
+            for st in row["sites"]:
+                i = _next_id()
                 w["sitelinks"].writerow([i, st["site"], st["title"], st["lang"] or ""])
                 w["has_sitelink"].writerow([key, i])
             for stmt in rec.statements:

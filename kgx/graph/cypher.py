@@ -32,8 +32,8 @@ from kgx.errors import ConfigError
 
 __all__ = ["Query", "Param", "load_query", "load_script", "list_queries", "cypher_dir"]
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_PARAM = re.compile(r"^//\s*@param\s+(\w+)\s*:\s*(\w+)\s*(?:=\s*(\S+))?\s*(.*)$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*\Z")
+_PARAM = re.compile(r"^//\s*@param\s+(\w+)\s*:\s*(\w+)\s*(?:=\s*(\S+))?\s*(.*)\Z")
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -37,6 +38,10 @@ from typing import Any
 
 from kgx.config import Config
 from kgx.errors import ServerError
+
+#: Neo4j's rule for database names (3 to 63 characters), which also keeps a name from
+#: reaching outside the data directory.
+_DATABASE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{2,62}\Z")
 
 __all__ = ["LocalServer", "port_is_free", "free_port", "need_tool", "find_java"]
 
@@ -262,11 +267,29 @@ class LocalServer:
 
     def drop_database_files(self, database: str) -> None:
         """Delete one database's store and transaction logs (the server must be stopped);
-        the server creates it again, empty, when it starts."""
-        if self.running():
+        the server creates it again, empty, when it starts. Never the system database."""
+        if not _DATABASE_NAME.match(database) or database == "system":
+            raise ServerError(f"will not delete the files of database {database!r}")
+        if self.running() or self._store_locked():
             raise ServerError("stop the server before deleting a database's files")
         for part in ("databases", "transactions"):
             shutil.rmtree(self.data_dir / part / database, ignore_errors=True)
+
+    def _store_locked(self) -> bool:
+        """Whether a live Neo4j holds this home's store lock (a server kgx's state file
+        does not know about, e.g. after the file was lost)."""
+        import fcntl
+
+        lock = self.data_dir / "databases" / "store_lock"
+        if not lock.exists():
+            return False
+        with open(lock, "rb+") as f:
+            try:  # Neo4j's FileChannel.tryLock is a POSIX record lock, as lockf is
+                fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.lockf(f, fcntl.LOCK_UN)
+        return False
 
     def start(self) -> dict[str, Any]:
         """Start the server unless it already runs; wait until Bolt answers."""

@@ -112,10 +112,10 @@ CODEX_LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "ru", "zh")
 #: CoDEx's splits, in the order their statements appear in a record.
 CODEX_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 
-_WIKIDATA_ID = re.compile(r"^[QP][0-9]+$")
-_PROPERTY_ID = re.compile(r"^P[0-9]+$")
-_WIKI_URL = re.compile(r"^https?://([a-z][a-z0-9-]*)\.(?:m\.)?wikipedia\.org/wiki/(.+)$")
-_DBPEDIA_URI = re.compile(r"^https?://(?:([a-z][a-z0-9-]*)\.)?dbpedia\.org/resource/(.+)$")
+_WIKIDATA_ID = re.compile(r"^[QP][0-9]+\Z")
+_PROPERTY_ID = re.compile(r"^P[0-9]+\Z")
+_WIKI_URL = re.compile(r"^https?://([a-z][a-z0-9-]*)\.(?:m\.)?wikipedia\.org/wiki/(.+)\Z")
+_DBPEDIA_URI = re.compile(r"^https?://(?:([a-z][a-z0-9-]*)\.)?dbpedia\.org/resource/(.+)\Z")
 
 
 def _is_int(text: str) -> bool:

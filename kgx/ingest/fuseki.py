@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
 
 FUSEKI_VERSION = "5.6.0"
 _MARK = "kgx.fuseki.home"
-_DATASET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_VERSION = re.compile(r"^[0-9][0-9A-Za-z.+-]*$")
+_DATASET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_VERSION = re.compile(r"^[0-9][0-9A-Za-z.+-]*\Z")
 
 
 def _tail(path: Path, offset: int = 0, lines: int = 25) -> str:

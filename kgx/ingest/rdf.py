@@ -205,11 +205,11 @@ DATATYPES = {
     "GlobeCoordinate": "globe-coordinate",
 }
 
-_PID = re.compile(r"^P[1-9][0-9]*$")
-_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]*$")
+_PID = re.compile(r"^P[1-9][0-9]*\Z")
+_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]*\Z")
 # An entity id, optionally with a lexeme's form or sense suffix.
-_ENTITY_ID = re.compile(r"^([QPLEM][1-9][0-9]*)(?:-[FS][1-9][0-9]*)?$")
-_OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)$")
+_ENTITY_ID = re.compile(r"^([QPLEM][1-9][0-9]*)(?:-[FS][1-9][0-9]*)?\Z")
+_OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
 _SKIP = {"L": ("lexemes", "lexeme"), "E": ("other", "entity schema"), "M": ("mediainfo",
                                                                            "media-info")}
 
@@ -304,7 +304,7 @@ _SPECIAL_SITES = {
     "www.wikifunctions.org": "wikifunctionswiki",
     "wikifunctions.org": "wikifunctionswiki",
 }
-_SUBDOMAIN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SUBDOMAIN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
 def site_id(site_iri: str) -> str | None:

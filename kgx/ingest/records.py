@@ -14,7 +14,7 @@ __all__ = ["EntityRecord", "Statement", "STATEMENT_TYPE", "check_statement_type"
 
 #: Relationship types built from data: Wikidata property ids (P31), or relation ids of
 #: benchmark graphs that have no property ids (R12). Nothing else is ever used as a type.
-STATEMENT_TYPE = re.compile(r"^[PR][0-9]{1,9}$")
+STATEMENT_TYPE = re.compile(r"^[PR][0-9]{1,9}\Z")
 
 
 def check_statement_type(pid: str) -> str:

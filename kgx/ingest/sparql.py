@@ -146,10 +146,10 @@ _TERM_PREDICATES = (_RDFS_LABEL, SKOS_PREF, SCHEMA_NAME, SCHEMA_DESCRIPTION, SKO
 _ABOUT_PREDICATES = (SCHEMA_ABOUT, SCHEMA_PART_OF, SCHEMA_NAME, SCHEMA_VERSION,
                      SCHEMA_MODIFIED)
 
-_ID = re.compile(r"^[QPLEM][1-9][0-9]*$")
-_FETCHED = re.compile(r"^[QP][1-9][0-9]*$")
+_ID = re.compile(r"^[QPLEM][1-9][0-9]*\Z")
+_FETCHED = re.compile(r"^[QP][1-9][0-9]*\Z")
 _SKIPPED_KIND = {"L": "lexeme", "E": "entity schema", "M": "media-info"}
-_LANGUAGE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)$")
+_LANGUAGE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)\Z")
 _PROLOGUE_PART = re.compile(
     r"\s+|#[^\n]*(?:\n|$)|PREFIX\s+([A-Za-z][A-Za-z0-9_.-]*)?:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>",
     re.IGNORECASE)

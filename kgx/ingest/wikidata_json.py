@@ -114,9 +114,10 @@ _READ_BUFFER = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _BZ2_MAGIC = b"BZh"
 
-_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]*$")
-_WIKIDATA_PID = re.compile(r"^P[0-9]+$")
-_OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)$")
+# at most 15 digits: the bulk path's integer ids (2n + 1) must stay below 2^56
+_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
+_WIKIDATA_PID = re.compile(r"^P[0-9]+\Z")
+_OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
 _PREFIX_BY_ENTITY_TYPE = {"item": "Q", "property": "P", "lexeme": "L", "entity-schema": "E"}
 _RANKS = ("preferred", "normal", "deprecated")
 _EARTH = "Q2"
@@ -177,7 +178,7 @@ _PROJECT_SITES = frozenset(
     }
 )
 # "simple" (Simple English Wikipedia) is kept as a language code of its own.
-_LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)$")
+_LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)\Z")
 
 
 # --------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def _run_iri(run_id: str) -> str:
     return f"{KGX_BASE}run:{quote(run_id, safe='')}"
 
 
-_WIKI = re.compile(r"^([a-z_]+)wiki$")
+_WIKI = re.compile(r"^([a-z_]+)wiki\Z")
 
 
 def _sitelink_iri(site: str, title: str) -> str:
@@ -531,10 +531,10 @@ RETURN id, n.lang AS lang, n.text AS text,
        AS kind
 """
 
-_QS_LANG = re.compile(r"^[a-z_-]+$")
-_QS_ITEM = re.compile(r"^[PQL]\d+$")
+_QS_LANG = re.compile(r"^[a-z_-]+\Z")
+_QS_ITEM = re.compile(r"^[PQL]\d+\Z")
 #: QuickStatements' own reading of a v1 line (quickstatements.php, importDataFromV1).
-_QS_COMMENT = re.compile(r"^(.*?) *\/\* *(.*?) *\*\/ *$")
+_QS_COMMENT = re.compile(r"^(.*?) *\/\* *(.*?) *\*\/ *\Z")
 _QS_TERM = re.compile(r"^([LADS])([a-z_-]+)$", re.I)
 _QS_STRING = re.compile(r'^"(.*)"$', re.S)
 

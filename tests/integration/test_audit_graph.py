@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kgx.enrich.audit import audit_wikikge
 from kgx.enrich.graph_audit import audit_graph, wikikge_audit_via_graph
@@ -36,7 +36,8 @@ def test_audit_flags_without_changing_text_and_reverts(graph: Graph) -> None:
     assert restored == before
 
 
-def test_audit_scoped_to_what_given_loads_wrote(graph: Graph, tmp_path: Path) -> None:
+def test_audit_scoped_to_what_given_loads_wrote(
+        graph: Graph, tmp_path: Path, newer_revision: Callable[..., dict[str, Any]]) -> None:
     load_wikidata(graph, DUMP)
     everything = audit_graph(graph, "ja")
     all_names = graph.read("MATCH (:Entity)-[:HAS_NAME]->(n:Name {lang: 'ja'}) "
@@ -45,14 +46,9 @@ def test_audit_scoped_to_what_given_loads_wrote(graph: Graph, tmp_path: Path) ->
     assert "loadedBy" not in json.loads(get_run(graph, everything.run_id)["config"])
 
     # a newer revision of one entity: the second load changes only it
-    lines = DUMP.read_text(encoding="utf-8").splitlines()
-    entity = json.loads(lines[1].rstrip(","))
-    entity["lastrevid"] = entity.get("lastrevid", 0) + 1
-    entity["labels"]["en"]["value"] += " (newer revision)"
-    lines[1] = json.dumps(entity) + ","
     newer = tmp_path / "newer.json"
-    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.utime(newer, (time.time() + 10, time.time() + 10))
+    entity = newer_revision(newer, lambda e: e["labels"]["en"].update(
+        value=e["labels"]["en"]["value"] + " (newer revision)"))
     second = load_wikidata(graph, newer)
     assert second.counts["changed"] == 1
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +116,9 @@ def resume(env: dict[str, str], config: Path) -> str:
     return out
 
 
-def test_second_run_finds_nothing_new_and_changes_nothing(graph: Graph, job_home: Config,
-                                                          tmp_path: Path) -> None:
+def test_second_run_finds_nothing_new_and_changes_nothing(
+        graph: Graph, job_home: Config, tmp_path: Path,
+        newer_revision: Callable[..., dict[str, Any]]) -> None:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     (dumps / "2017.json").write_bytes(DUMP.read_bytes())
@@ -149,14 +151,8 @@ def test_second_run_finds_nothing_new_and_changes_nothing(graph: Graph, job_home
                                                                  "job": first.job_id}]
 
     # a newer dump where one entity has a newer revision: only that one changes
-    lines = DUMP.read_text(encoding="utf-8").splitlines()
-    entity = json.loads(lines[1].rstrip(","))
-    entity["lastrevid"] = entity.get("lastrevid", 0) + 1  # the 2017 head has none
-    entity["labels"]["en"]["value"] = "Scotland (newer revision)"
-    lines[1] = json.dumps(entity) + ","
-    newer = dumps / "2018.json"
-    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.utime(newer, (time.time() + 10, time.time() + 10))
+    entity = newer_revision(dumps / "2018.json",
+                            lambda e: e["labels"]["en"].update(value="Scotland (newer revision)"))
     third = run_job(job_home, job, graph=graph)
     assert third.ok and third.steps[0].status == "succeeded"
     assert (third.steps[0].counts["changed"], third.steps[0].counts["same"]) == (1, 48)
@@ -394,8 +390,9 @@ def test_train_and_predict_run_when_due_and_not_again(graph: Graph, job_home: Co
     assert snapshot(graph) == before
 
 
-def test_enrich_step_then_only_the_changed_entities(graph: Graph, job_home: Config,
-                                                    tmp_path: Path) -> None:
+def test_enrich_step_then_only_the_changed_entities(
+        graph: Graph, job_home: Config, tmp_path: Path,
+        newer_revision: Callable[..., dict[str, Any]]) -> None:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     (dumps / "2017.json").write_bytes(DUMP.read_bytes())
@@ -411,16 +408,8 @@ def test_enrich_step_then_only_the_changed_entities(graph: Graph, job_home: Conf
 
     assert [s.status for s in run_job(job_home, job, graph=graph).steps] == ["skipped"] * 2
     # a newer revision of one entity without a Swahili name: only it is offered to enrich
-    lines = DUMP.read_text(encoding="utf-8").splitlines()
-    index = next(i for i, line in enumerate(lines) if line.startswith("{")
-                 and "sw" not in json.loads(line.rstrip(","))["labels"])
-    entity = json.loads(lines[index].rstrip(","))
-    entity["lastrevid"] = entity.get("lastrevid", 0) + 1
-    entity["descriptions"].pop("en", None)
-    lines[index] = json.dumps(entity) + ","
-    newer = dumps / "2018.json"
-    newer.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.utime(newer, (time.time() + 10, time.time() + 10))
+    newer_revision(dumps / "2018.json", lambda e: e["descriptions"].pop("en", None),
+                   pick=lambda e: "sw" not in e["labels"])
     third = run_job(job_home, job, graph=graph)
     assert third.ok, third.failure()
     assert third.steps[0].counts["changed"] == 1

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from kgx import cli
+from kgx.config import Config
+from kgx.errors import ServerError
 from kgx.graph.connection import Graph
 from kgx.graph.schema import apply_schema, graph_stats, schema_objects
+from kgx.graph.server import LocalServer
 
 
 def test_schema_applied_twice_changes_nothing(graph: Graph) -> None:
@@ -65,7 +68,16 @@ def test_cli_errors_are_one_line_and_non_zero(cli_env: None,
 
 
 def test_cli_reset_hard_deletes_the_store_and_keeps_the_schema(
-        graph: Graph, cli_env: None, capsys: pytest.CaptureFixture) -> None:
+        graph: Graph, cli_env: None, neo4j_server: Config,
+        capsys: pytest.CaptureFixture) -> None:
+    if not neo4j_server.uses_local_server:
+        pytest.skip("--hard is for kgx's local server")
+    server = LocalServer(neo4j_server)
+    for name in ("system", "../dbms"):  # never the users' database, never outside data/
+        with pytest.raises(ServerError, match="will not delete"):
+            server.drop_database_files(name)
+    with pytest.raises(ServerError, match="stop the server"):  # it runs
+        server.drop_database_files(neo4j_server.neo4j_database)
     graph.write("CREATE (:Entity {kg: 'a', id: 'Q1'})-[:P31]->(:Entity {kg: 'a', id: 'Q5'})")
     before = schema_objects(graph)
     assert cli.main(["reset", "--hard"]) != 0  # --yes is required

@@ -58,7 +58,7 @@ TEMPLATES: dict[str, Template] = {
     "ar": Template("{occupation} {years}", "{cls} في {place}", "{cls} {year}"),
 }
 
-_YEAR = re.compile(r"^\+(\d{1,4})-\d\d-\d\dT[^/]*/(\d+)$")
+_YEAR = re.compile(r"^\+(\d{1,4})-\d\d-\d\dT[^/]*/(\d+)\Z")
 
 
 def year_of(value: str) -> str | None:

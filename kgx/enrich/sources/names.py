@@ -302,7 +302,7 @@ def standard_forms(lang: str, text: str) -> list[str]:
     return [o for o in dict.fromkeys(out) if o and o != text]
 
 
-_FAMILY_COMMA = re.compile(r"^([^,()]+),\s*([^,()]+)$")
+_FAMILY_COMMA = re.compile(r"^([^,()]+),\s*([^,()]+)\Z")
 
 
 @register
