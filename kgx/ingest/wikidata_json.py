@@ -59,10 +59,13 @@ import io
 import json
 import logging
 import multiprocessing
+import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import zlib
 from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator, MutableMapping
@@ -832,6 +835,18 @@ def iter_parsed(
         chunks.close()
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In each worker: exit when the process that started it is gone. A killed load
+    (SIGTERM, SIGKILL) runs no shutdown, and its workers would wait on the task queue for
+    ever: each holds both ends of the queue's pipe, so it never sees end-of-file."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kgx-parent-watch", daemon=True).start()
+
+
 def _parse_in_pool(
     chunks: Iterator[list[tuple[str, int, bytes | dict[str, Any]]]],
     work: Any,
@@ -845,7 +860,8 @@ def _parse_in_pool(
     # a killed worker (BrokenProcessPool) instead of waiting forever, and shuts down
     # cleanly. A bounded deque of futures keeps input order and memory in check. Spawn:
     # the caller may hold threads (a Neo4j driver), which fork does not copy safely.
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
     pending: deque[tuple[int, Future[Any]]] = deque()
     try:
         for chunk in chunks:

@@ -606,3 +606,52 @@ def test_closing_the_generator_stops_the_workers():
     assert last == 4 and len(records) == 3
     gen.close()
     assert multiprocessing.active_children() == []
+
+
+def _children(pid: int) -> list[int]:
+    """The pids whose parent is ``pid`` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie (exited, not yet reaped by its new parent) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_parse_workers_exit_when_the_load_is_killed() -> None:
+    import signal
+    import subprocess
+    import time
+
+    # The parent reads stdin, left open, so it is certainly mid-load when killed.
+    code = ("from kgx.ingest.wikidata_json import iter_parsed\n"
+            "for _ in iter_parsed('-', workers=2, chunk_size=1):\n"
+            "    print('chunk', flush=True)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    lines = DUMP_HEAD.read_text(encoding="utf-8").splitlines()
+    proc.stdin.write("\n".join(lines[:8]) + "\n")  # "[" and seven entities, no end
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "chunk\n"
+    workers = [p for p in _children(proc.pid)
+               if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.stdin.close()
+    assert not any(map(_alive, workers)), "parse workers outlived the killed load"
