@@ -181,8 +181,18 @@ def main() -> None:
             s, rss, _ = kgx(env, "load", "wikidata", str(big), *lang_args, *extra)
             _, _, stats_out = kgx(env, "stats", "--json")
             stats = json.loads(stats_out)
-            rows.append((path, label, stats["entities"]["wikidata"]["loaded"], s,
-                         stats["statements_total"], rss))
+            loaded = stats["entities"]["wikidata"]["loaded"]
+            rows.append((path, label, loaded, s, stats["statements_total"], rss))
+            if key == "bulk" or "bulk" not in paths:  # the graph, once per language setting
+                names = sum(v.get("labels", 0) + v.get("aliases", 0)
+                            for v in stats["names"].values())
+                descs = sum(sum(v.values()) for v in stats["descriptions"].values())
+                notes.append(
+                    f"graph, {label}: per entity {names / loaded:.1f} names, "
+                    f"{descs / loaded:.1f} descriptions, {stats['sitelinks'] / loaded:.1f} "
+                    f"sitelinks, {stats['statements_total'] / loaded:.1f} statements; "
+                    f"{stats['entities']['wikidata']['stubs'] / loaded:.1f} stub entities "
+                    "(statement targets not in the input).")
             if key == "bulk":
                 phases = _bulk_phases(env)
                 if phases:

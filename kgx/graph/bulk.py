@@ -17,7 +17,6 @@ import csv
 import itertools
 import logging
 import os
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from functools import partial
@@ -29,7 +28,7 @@ import orjson
 
 from kgx.errors import GraphError
 from kgx.graph.writer import entity_row
-from kgx.ingest.records import STATEMENT_TYPE, EntityRecord
+from kgx.ingest.records import EntityRecord, check_statement_type
 
 __all__ = ["CsvWriter", "write_part", "ARRAY_DELIMITER"]
 
@@ -41,17 +40,6 @@ ARRAY_DELIMITER = "\x1f"
 #: The CSV groups besides the entities, each a header file and one part file per process.
 _PARTS = ("names", "descriptions", "sitelinks", "has_name", "has_description",
           "has_sitelink", "statements")
-_process_tag: str | None = None
-
-
-def _tag() -> str:
-    """This process's part-file tag (a pid alone may be reused by a later worker)."""
-    global _process_tag
-    if _process_tag is None:
-        _process_tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    return _process_tag
-
-
 def node_id(eid: str) -> int:
     """The importer's integer id of an item or property (integer ids import about 20 %
     faster than strings here): Q n is 2n, P n is 2n + 1. The parser lets only such ids
@@ -62,8 +50,9 @@ def node_id(eid: str) -> int:
 
 
 #: Name, description and sitelink ids: the writing process's pid above a per-process count
-#: (pids are below 2^22 on Linux, so ids stay below the importer's 2^56; a load's worker
-#: processes live as long as the load, so no two of them share a pid).
+#: (pids are below 2^22 on Linux, so ids stay below the importer's 2^56). A load's worker
+#: processes live as long as the load, so no two of them share a pid: the pid also names
+#: each process's part files.
 _COUNT_BITS = 34
 _counter = itertools.count()
 
@@ -94,7 +83,7 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     (``name-tag.csv``); the importer reads every part file of a group. Ids are integers:
     :func:`node_id` for entities, pid and count of the writing process for the rest.
     """
-    tag = _tag()
+    tag = os.getpid()
     base = Path(folder)
     if compress:  # appended gzip members: one valid stream, the importer reads it
         from isal import igzip
@@ -134,9 +123,8 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
                 w["sitelinks"].writerow([i, st["site"], st["title"], st["lang"] or ""])
                 w["has_sitelink"].writerow([key, i])
             for stmt in rec.statements:
-                if not STATEMENT_TYPE.match(stmt.pid):
-                    raise ValueError(f"not a valid statement type: {stmt.pid!r}")
-                w["statements"].writerow([key, node_id(stmt.target), stmt.pid, stmt.rank,
+                w["statements"].writerow([key, node_id(stmt.target),
+                                          check_statement_type(stmt.pid), stmt.rank,
                                           stmt.split or ""])
                 summary["targets"].add(stmt.target)
             counts["entities"] += 1
@@ -213,7 +201,7 @@ class CsvWriter:
                                     self.run, *values])
                 part.unlink()
         # Stubs (only pointed to) in a file of their own: four columns, not one per literal
-        # property (134 k stub rows of 345 empty columns took most of this step's time).
+        # property (a stub row of hundreds of empty columns costs here and in the importer).
         with open(self.folder / "stubs.csv", "w", newline="", encoding="utf-8") as out:
             w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
             w.writerow([":ID(Entity)", "kg", "id", ":LABEL"])

@@ -132,7 +132,7 @@ def register(sub: Any) -> None:
                    help="into an empty local database with neo4j-admin import (fastest)")
     w.add_argument("--keep-csv", action="store_true", help="with --bulk: keep the CSV files")
     w.add_argument("--compress-csv", action="store_true",
-                   help="with --bulk: gzip the CSV files (about 4x less disk, some CPU)")
+                   help="with --bulk: gzip the CSV files (less disk, more CPU)")
     w.set_defaults(func=cmd_load_wikidata)
 
     r = kinds.add_parser("rdf", help="Wikidata RDF: Turtle or N-Triples (.nt streamed; .gz/.bz2)")

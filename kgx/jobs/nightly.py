@@ -115,7 +115,6 @@ SET s.job = $job, s.step = $name
 MERGE (s)-[:PART_OF]->(j)
 """
 
-# The runs this job's step made (tagged when created, see job_step) that a kill left running.
 # Load runs that may have written entities since an audit began: every entity they created
 # or changed carries their id in ``loadedBy`` (a failed load committed some batches too).
 _LOADS_SINCE = """
@@ -124,6 +123,7 @@ MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedA
 RETURN collect(l.id) AS runs
 """
 
+# The runs this job's step made (tagged when created, see job_step) that a kill left running.
 _INTERRUPTED = """
 MATCH (r:Run {job: $job, step: $name}) WHERE r.status = 'running' AND r.kind IN $kinds
 SET r.status = 'failed', r.error = 'interrupted: the job was killed during this run'

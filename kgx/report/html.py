@@ -90,12 +90,6 @@ MATCH (n:Name {status: 'suspect'})
 RETURN n.lang AS lang, coalesce(n.reasons, []) AS reasons
 """
 
-_AUDITED = """
-MATCH (r:Run {kind: 'audit'})
-RETURN r.id AS id, r.status AS status, r.config AS config, r.counts AS counts
-ORDER BY r.startedAt DESC LIMIT 20
-"""
-
 _ALIGN_RUNS = """
 MATCH (r:Run {kind: 'align'})
 RETURN r.id AS id, r.status AS status, r.counts AS counts, r.config AS config,
@@ -149,7 +143,7 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
             by_reason[reason] += 1
     data["audit"] = {"byLang": dict(by_lang.most_common()),
                      "byReason": dict(by_reason.most_common()),
-                     "runs": graph.read(_AUDITED)}
+                     "runs": list_runs(graph, kind="audit", limit=20)}
 
     data["training"] = _training(graph, models)
     align_runs = graph.read(_ALIGN_RUNS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,12 @@ def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config,
     # small chunks over two workers: several part files per CSV group, merged by the importer
     # (compressed: each chunk appends a gzip member to its process's part file)
     cfg = dataclasses.replace(neo4j_server, batch_size=10, workers=2)
-    result = bulk_load_wikidata(cfg, DUMP, compress_csv=compress)
+    result = bulk_load_wikidata(cfg, DUMP, compress_csv=compress, keep_csv=True)
     assert result.counts["new"] == 49
+    csv_dir = Path(cfg.home) / "import" / result.run_id
+    parts = sorted(p.name for p in csv_dir.glob("names-*"))
+    assert parts and all(p.endswith(".csv.gz" if compress else ".csv") for p in parts)
+    shutil.rmtree(csv_dir)
     bulk = _everything(graph)
     bulk_stats = graph_stats(graph)
     assert bulk_stats["runs"] == {"load": {"succeeded": 1}}

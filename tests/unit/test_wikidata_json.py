@@ -349,6 +349,10 @@ def test_a_line_that_is_not_json_is_a_bad_record_naming_file_and_line(tmp_path):
         (b'{"type": "item", "labels": {}}', "entity has no 'id'"),
         (b'["Q1"]', "not a JSON object but a list"),
         (b'{"type": "item", "id": "Q1", "labels": "oops"}', "malformed entity Q1"),
+        # a trailing line break, which `$` let through; more than 15 digits (the bulk
+        # path's integer ids must stay below 2^56)
+        (b'{"type": "item", "id": "Q1\\n"}', "malformed entity id 'Q1\\n'"),
+        (b'{"type": "item", "id": "Q1234567890123456"}', "malformed entity id"),
     ],
 )
 def test_invalid_entities_raise_bad_record(raw, reason):
