@@ -199,7 +199,7 @@ def main() -> int:
 
     big = Path("/tmp") / f"kgx-enrich-bench-x{args.copies}.json"
     n = replicate_dump(ROOT / "tests" / "data" / "dump-head-2017.json", big,
-                       copies=args.copies)
+                       copies=args.copies).entities
     t = time.perf_counter()
     load_wikidata(g, big, kg="wikidata_x", show_progress=False)
     lines_load = (f"(`wikidata_x`: the dump head replicated {args.copies} times with fresh "

@@ -60,10 +60,10 @@ import torch
 from kgx.align.data import PairData, read_pair
 from kgx.align.names import NameVectors
 from kgx.align.search import (
-    _blocks,
     csls,
     mutual_best,
     rank_metrics,
+    row_blocks,
     sinkhorn,
 )
 from kgx.align.structure import adjacency, propagate, train_pykeen
@@ -188,10 +188,10 @@ class _Channels:
         if len(rows) * len(cols) <= DENSE_MAX:
             sims = self.fused(rows, cols, weight)
             dense = csls(sims, self.cfg.csls_k)
-            for part in _blocks(len(rows), block):
+            for part in row_blocks(len(rows), block):
                 yield part, dense[part], sims[part]
             return
-        parts = list(_blocks(len(rows), block))
+        parts = list(row_blocks(len(rows), block))
         k = self.cfg.csls_k
         rx = torch.zeros(len(rows))
         col_top = torch.full((min(k, len(rows)), len(cols)), -float("inf"))

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["normalize", "csls", "mutual_best", "sinkhorn",
+__all__ = ["normalize", "csls", "mutual_best", "row_blocks", "sinkhorn",
            "rank_metrics", "RankMetrics"]
 
 
@@ -38,7 +38,8 @@ def normalize(x: torch.Tensor) -> torch.Tensor:
     return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def _blocks(n: int, size: int) -> Iterator[slice]:
+def row_blocks(n: int, size: int) -> Iterator[slice]:
+    """``slice``s of at most ``size`` rows that cover rows ``0 .. n-1`` in order."""
     for start in range(0, n, size):
         yield slice(start, min(start + size, n))
 
@@ -133,7 +134,7 @@ def rank_metrics(scores: torch.Tensor, gold: torch.Tensor | None = None) -> Rank
     if gold is None:
         gold = torch.arange(n)
     ranks = torch.empty(n, dtype=torch.long)
-    for rows in _blocks(n, 4096):
+    for rows in row_blocks(n, 4096):
         block = scores[rows].float()
         g = gold[rows].to(block.device)
         target = block.gather(1, g[:, None])

@@ -7,7 +7,7 @@ the real shape: the same names, languages, statements and value types.
 Example::
 
     >>> replicate_dump("dump-head-2017.json", "big.json", copies=4000)   # doctest: +SKIP
-    196000
+    Replicated(entities=196000, json_bytes=...)
 """
 
 from __future__ import annotations
@@ -15,9 +15,14 @@ from __future__ import annotations
 import re
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["replicate_dump"]
+__all__ = ["Replicated", "replicate_dump"]
+
+
+class Replicated(NamedTuple):
+    entities: int
+    json_bytes: int  # the dump's uncompressed size, also when written gzip-compressed
 
 _ID = re.compile(rb'"(Q)([0-9]+)"')
 _NUMERIC = re.compile(rb'"numeric-id":([0-9]+)')
@@ -32,11 +37,11 @@ def _shift_numeric(shift: int, m: re.Match[bytes]) -> bytes:
 
 
 def replicate_dump(src: str | Path, dst: str | Path, *, copies: int,
-                   offset: int = 100_000_000, sizes: dict[str, int] | None = None) -> int:
-    """Write ``copies`` renamed copies of every entity of ``src`` as a dump; returns count.
+                   offset: int = 100_000_000) -> Replicated:
+    """Write ``copies`` renamed copies of every entity of ``src`` as a dump.
 
     A ``dst`` ending in ``.gz`` is gzip-compressed (fast level, as large inputs are
-    shipped); ``sizes["json_bytes"]`` receives the uncompressed size when given.
+    shipped).
     """
     lines = [ln.rstrip(b"\n").rstrip(b",") for ln in Path(src).read_bytes().splitlines()
              if ln.startswith(b"{")]
@@ -61,6 +66,4 @@ def replicate_dump(src: str | Path, dst: str | Path, *, copies: int,
                 written += len(line) + 2
                 n += 1
         out.write(b"]\n")
-    if sizes is not None:
-        sizes["json_bytes"] = written + 4
-    return n
+    return Replicated(n, written + 4)

@@ -12,7 +12,7 @@ from kgx.enrich.graph_audit import audit_graph, wikikge_audit_via_graph
 from kgx.enrich.wikikge import load_gold, load_wikidata_names, score_precision
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
-from kgx.provenance.runs import get_run, revert_run
+from kgx.provenance.runs import require_run, revert_run
 
 DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
 
@@ -43,7 +43,7 @@ def test_audit_scoped_to_what_given_loads_wrote(
     all_names = graph.read("MATCH (:Entity)-[:HAS_NAME]->(n:Name {lang: 'ja'}) "
                            "WHERE n.run IS NULL RETURN count(n) AS n")[0]["n"]
     assert everything.counts["names"] == all_names
-    assert "loadedBy" not in json.loads(get_run(graph, everything.run_id)["config"])
+    assert "loadedBy" not in json.loads(require_run(graph, everything.run_id)["config"])
 
     # a newer revision of one entity: the second load changes only it
     newer = tmp_path / "newer.json"
@@ -57,7 +57,7 @@ def test_audit_scoped_to_what_given_loads_wrote(
                        "WHERE n.run IS NULL RETURN count(n) AS n", {"id": entity["id"]})[0]["n"]
     assert 0 < names < all_names
     assert (scoped.counts["entities"], scoped.counts["names"]) == (1, names)
-    assert json.loads(get_run(graph, scoped.run_id)["config"])["loadedBy"] == [second.run_id]
+    assert json.loads(require_run(graph, scoped.run_id)["config"])["loadedBy"] == [second.run_id]
     # a load that wrote nothing in this graph: nothing to audit
     assert audit_graph(graph, "ja", loaded_by=[]).counts["names"] == 0
 

@@ -18,11 +18,12 @@ import pytest
 from kgx import cli
 from kgx.config import Config, replace
 from kgx.graph.connection import Graph
+from kgx.ingest.load import load_wikidata
 from kgx.jobs.config import load_job_config
 from kgx.jobs.ledger import Ledger
 from kgx.jobs.lock import lock_holder
 from kgx.jobs.nightly import PAUSE_ENV, run_job
-from kgx.provenance.runs import RunRecorder, get_run, job_step
+from kgx.provenance.runs import RunRecorder, job_step, require_run
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"
@@ -168,6 +169,23 @@ def test_second_run_finds_nothing_new_and_changes_nothing(
     assert all(_config(graph, a["id"])["loadedBy"] == [load_run] for a in audits)
     assert sum(json.loads(a["counts"])["entities"] for a in audits) == 2  # one per language
 
+    # a load made by hand, outside the job: the job's load finds nothing new, its audit
+    # still looks at what that load changed, and only at that
+    other = newer_revision(tmp_path / "by-hand.json", lambda e: e["labels"]["en"].update(
+        value=e["labels"]["en"]["value"] + " (by hand)"),
+        pick=lambda e: e["id"] != entity["id"] and {"de", "ja"} <= set(e.get("labels", {})))
+    by_hand = load_wikidata(graph, tmp_path / "by-hand.json")
+    # `other`, and the first entity back to its 2017 text (that head has no revision ids)
+    assert by_hand.counts["changed"] == 2
+    fourth = run_job(job_home, job, graph=graph)
+    assert fourth.ok and [(s.name, s.status) for s in fourth.steps] == [
+        ("load", "skipped"), ("audit", "succeeded")]
+    audits = graph.query("run_history", kind="audit", job=fourth.job_id)
+    assert all(_config(graph, a["id"])["loadedBy"] == [by_hand.run_id] for a in audits)
+    assert fourth.steps[1].counts["names"] == (
+        _original_names(graph, other["id"]) + _original_names(graph, entity["id"]))
+    assert 0 < fourth.steps[1].counts["names"] < _original_names(graph)
+
 
 def _original_names(g: Graph, entity: str | None = None) -> int:
     """The original names in the audited languages (of one entity, or of all)."""
@@ -178,9 +196,7 @@ def _original_names(g: Graph, entity: str | None = None) -> int:
 
 
 def _config(g: Graph, run_id: str) -> dict[str, Any]:
-    run = get_run(g, run_id)
-    assert run is not None
-    return dict(json.loads(run["config"]))
+    return dict(json.loads(require_run(g, run_id)["config"]))
 
 
 def test_killed_run_resumes_to_the_same_graph(graph: Graph, job_home: Config,
@@ -270,8 +286,7 @@ def test_runs_started_outside_the_job_are_not_part_of_it(
 
     # the runs by hand are not the job's, and the resumed audit step left them alone
     for run_id, status in [(finished.id, "succeeded"), (running.id, "running")]:
-        run = get_run(graph, run_id)
-        assert run is not None
+        run = require_run(graph, run_id)
         assert (run["status"], run.get("job"), run.get("step")) == (status, None, None)
         assert graph.read("MATCH (:Run {id: $id})-[p:PART_OF]->() RETURN p",
                           {"id": run_id}) == []
