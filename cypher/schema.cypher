@@ -10,12 +10,16 @@ CREATE INDEX run_started IF NOT EXISTS FOR (r:Run) ON (r.startedAt);
 // Names and descriptions by language (coverage, gaps) and by status (generated, suspect).
 CREATE INDEX name_lang_status IF NOT EXISTS FOR (n:Name) ON (n.lang, n.status);
 CREATE INDEX name_text IF NOT EXISTS FOR (n:Name) ON (n.text);
-CREATE INDEX name_run IF NOT EXISTS FOR (n:Name) ON (n.run);
+// Names an audit flagged, by its run (what `kgx runs revert` of an audit restores).
+CREATE INDEX name_flagged_by IF NOT EXISTS FOR (n:Name) ON (n.flaggedBy);
 CREATE INDEX description_lang_status IF NOT EXISTS FOR (d:Description) ON (d.lang, d.status);
-CREATE INDEX description_run IF NOT EXISTS FOR (d:Description) ON (d.run);
 CREATE INDEX sitelink_site IF NOT EXISTS FOR (s:Sitelink) ON (s.site);
 // Predicted links and alignments by score and by the run that made them.
 CREATE INDEX predicted_score IF NOT EXISTS FOR ()-[p:PREDICTED]-() ON (p.score);
 CREATE INDEX predicted_run IF NOT EXISTS FOR ()-[p:PREDICTED]-() ON (p.run);
 CREATE INDEX same_as_run IF NOT EXISTS FOR ()-[s:SAME_AS]-() ON (s.run);
 CREATE INDEX same_as_score IF NOT EXISTS FOR ()-[s:SAME_AS]-() ON (s.score);
+// Dropped: generated names and descriptions are found from their run through
+// WAS_GENERATED_BY, never by a `run` property lookup (graphs made before this version).
+DROP INDEX name_run IF EXISTS;
+DROP INDEX description_run IF EXISTS;

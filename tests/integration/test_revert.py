@@ -9,7 +9,7 @@ import pytest
 from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
-from kgx.provenance.runs import RunRecorder, get_run, revert_run
+from kgx.provenance.runs import _REVERT, RunRecorder, get_run, revert_run
 
 DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
 
@@ -65,3 +65,23 @@ def test_loads_and_unknown_runs_are_refused(graph: Graph) -> None:
         revert_run(graph, result.run_id)
     with pytest.raises(ConfigError, match="no run with id"):
         revert_run(graph, "enrich-nope")
+
+
+@pytest.mark.parametrize("what", sorted(_REVERT))
+def test_revert_finds_what_a_run_made_without_scanning(graph: Graph, what: str) -> None:
+    """Each revert query reaches the run's things from an index (the run's id, the run
+    property of relationships, the flaggedBy of names), never by scanning every name or
+    edge: reverting one run of a large graph costs what the run made."""
+    driver = graph.runner.driver  # type: ignore[attr-defined]
+    with driver.session(database=graph.database) as session:
+        plan = session.run("EXPLAIN " + _REVERT[what], {"id": "some-run"}).consume().plan
+    ops: list[str] = []
+
+    def walk(node: dict) -> None:
+        ops.append(node["operatorType"].split("@")[0])
+        for child in node.get("children", []):
+            walk(child)
+
+    walk(plan)
+    assert any("IndexSeek" in op for op in ops), ops
+    assert not [op for op in ops if "Scan" in op], ops
