@@ -196,7 +196,6 @@ FEATURES: tuple[str, ...] = (
     "digits",
     "symbols",  # punctuation or symbols other than common name punctuation
     "log_names",  # log of the entity's number of distinct names
-    "alias_pos",  # log(1 + position in the alias list)
 )
 
 _NAME_PUNCT = set("()（）[]-‐‑–—·・.'’,，、 :：/&")
@@ -352,7 +351,6 @@ def analyse_names(
     )
 
     out: list[NameAnalysis] = []
-    alias_pos = 0
     for i, name in enumerate(names):
         text = name.text
         f = dict.fromkeys(FEATURES, 0.0)
@@ -496,9 +494,6 @@ def analyse_names(
         ):
             reasons.append("looks-like-description")
         f["log_names"] = math.log(n_distinct) if n_distinct else 0.0
-        if not name.primary:
-            f["alias_pos"] = math.log1p(alias_pos)
-            alias_pos += 1
 
         # -- context rules
         if desc and norm[i] == desc:
@@ -640,36 +635,35 @@ DEFAULT_MODEL = AuditModel(
         "bias": 3.7486,
     },
     alias={
-        "script_mismatch": -0.469,
-        "latin_only": -0.5587,
-        "partial_script": -0.0191,
-        "no_letters": -0.0612,
-        "nonstandard_han": -0.6784,
-        "nonstandard_twin": 0.6018,
-        "missing_diacritics": -0.5553,
-        "standard_twin": 0.9387,
-        "sim_label": 0.9838,
-        "sim_alias": 0.2722,
-        "inside_label": -0.0076,
-        "contains_label": -0.2034,
-        "spelling_variant": -0.5552,
-        "len_ratio": 0.0824,
-        "extra_words": 0.0442,
-        "short": 0.0856,
-        "all_caps": 0.5567,
-        "lower_start": 0.0734,
-        "parenthesis": 3.337,
-        "qualifier": -3.7512,
-        "script_disjoint": 0.3549,
-        "near_alias": -0.2295,
-        "comma": 0.0299,
-        "digits": 0.0445,
-        "symbols": -0.6865,
-        "log_names": -0.3482,
-        "alias_pos": -0.2133,
-        "bias": 0.8667,
+        "script_mismatch": -0.4766,
+        "latin_only": -0.5624,
+        "partial_script": 0.0109,
+        "no_letters": -0.1478,
+        "nonstandard_han": -0.6466,
+        "nonstandard_twin": 0.5853,
+        "missing_diacritics": -0.5434,
+        "standard_twin": 0.94,
+        "sim_label": 0.9741,
+        "sim_alias": 0.2624,
+        "inside_label": -0.0061,
+        "contains_label": -0.1947,
+        "spelling_variant": -0.5446,
+        "len_ratio": 0.0846,
+        "extra_words": 0.0396,
+        "short": 0.0844,
+        "all_caps": 0.5517,
+        "lower_start": 0.0772,
+        "parenthesis": 3.3377,
+        "qualifier": -3.7703,
+        "script_disjoint": 0.3514,
+        "near_alias": -0.2328,
+        "comma": 0.0136,
+        "digits": 0.0421,
+        "symbols": -0.6994,
+        "log_names": -0.5365,
+        "bias": 1.0005,
     },
-    threshold=0.74,
+    threshold=0.72,
     trained_on=("de", "es", "ja", "ru", "zh"),
 )
 

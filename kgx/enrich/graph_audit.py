@@ -39,8 +39,7 @@ WHERE e.id > $after AND ($loadedBy IS NULL OR e.loadedBy IN $loadedBy)
 WITH e ORDER BY e.kg, e.id LIMIT $limit
 CALL (e) {
   MATCH (e)-[:HAS_NAME]->(n:Name {lang: $lang}) WHERE n.run IS NULL
-  // the label, then the aliases by text: the graph keeps no alias order, and node ids
-  // (reused after deletions, different after a resumed load) must not decide a verdict
+  // a stable order (label first): node ids change with a resumed load or reused ids
   WITH n ORDER BY n.primary DESC, n.text
   RETURN collect({key: elementId(n), text: n.text, primary: n.primary, status: n.status})
          AS names

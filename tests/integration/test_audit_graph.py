@@ -62,34 +62,6 @@ def test_audit_scoped_to_what_given_loads_wrote(
     assert audit_graph(graph, "ja", loaded_by=[]).counts["names"] == 0
 
 
-# A real entity's German names (WikiKGE-10, Q1007353) where the audit's verdicts depend on
-# the aliases' positions: with them reversed, a different alias is flagged.
-LABEL = "Bundestagsfraktion Bündnis 90/Die Grünen"
-ALIASES = ["Bündnis 90/Die Grünen - Bundestagsfraktion", "Bündnis-90/Die-Grünen-Bundestagsfraktion",
-           "Bündnis 90/Die Grünen Bundestagsfraktion", "Die Grünen",
-           "Bündnis 90/Die Grünen – Bundestagsfraktion"]
-
-
-def test_verdicts_do_not_depend_on_the_order_names_were_written(graph: Graph) -> None:
-    """The graph keeps no alias order, and node ids differ between a load and the same load
-    resumed after a kill (or reuse deleted nodes' ids): the same names written in two
-    orders get the same verdicts."""
-    verdicts = []
-    for kg, aliases in [("order_a", ALIASES), ("order_b", ALIASES[::-1])]:
-        graph.write("""
-            CREATE (e:Entity {kg: $kg, id: 'Q1007353'})
-            WITH e UNWIND range(0, size($names) - 1) AS i
-            CREATE (e)-[:HAS_NAME]->(:Name {lang: 'de', text: $names[i], primary: i = 0,
-                                            status: 'original'})""",
-                    {"kg": kg, "names": [LABEL, *aliases]})
-        audit_graph(graph, "de", kg=kg)
-        verdicts.append({r["text"]: r["status"] for r in graph.read(
-            "MATCH (:Entity {kg: $kg})-[:HAS_NAME]->(n:Name) RETURN n.text AS text, "
-            "n.status AS status", {"kg": kg})})
-    assert verdicts[0] == verdicts[1]
-    assert "suspect" in verdicts[0].values()
-
-
 def test_precision_task_through_the_graph(graph: Graph, shared_data: Path) -> None:
     names_file = shared_data / "wikikge10" / "wikidata" / "de.json"
     gold = load_gold(shared_data / "wikikge10" / "gold" / "de.json")

@@ -361,3 +361,21 @@ def test_default_model_is_the_fit_on_all_five_languages(bench_run: tuple) -> Non
         assert set(fitted) == set(shipped)
         for k, v in fitted.items():
             assert shipped[k] == pytest.approx(v, abs=1e-3), (role, k)
+
+
+def test_verdicts_do_not_depend_on_the_order_of_aliases(bench_run: tuple) -> None:
+    """A graph keeps no alias order (node ids change with a resumed load or reused ids), so
+    no verdict may depend on it: every entity of the five languages, aliases shuffled."""
+    import random
+
+    _, loaded, *_ = bench_run
+    for lang, d in loaded.items():
+        for qid, w in d.names.items():
+            names = [NameInput(t, p) for t, p in zip(w.values, w.primary, strict=True)]
+            aliases = [n for n in names if not n.primary]
+            random.Random(qid).shuffle(aliases)
+            shuffled = [n for n in names if n.primary] + aliases
+            verdicts = [{n.text: (v.keep, round(v.score, 9))
+                         for n, v in zip(order, audit_names(lang, order), strict=True)}
+                        for order in (names, shuffled)]
+            assert verdicts[0] == verdicts[1], (lang, qid)
