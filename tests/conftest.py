@@ -49,6 +49,25 @@ def newer_revision() -> Callable[..., Entity]:
     return _write_newer_revision
 
 
+def _plan_operators(graph: Graph, cypher: str, params: dict[str, Any]) -> list[str]:
+    """The operators of ``cypher``'s ``EXPLAIN`` plan on ``graph``, depth first."""
+    driver = graph.runner.driver  # type: ignore[attr-defined]
+    with driver.session(database=graph.database) as session:
+        plan = session.run("EXPLAIN " + cypher, params).consume().plan
+
+    def walk(node: dict[str, Any]) -> list[str]:
+        return [node["operatorType"].split("@")[0]] + [
+            op for child in node.get("children", []) for op in walk(child)]
+
+    return walk(plan)
+
+
+@pytest.fixture(scope="session")
+def plan_operators() -> Callable[[Graph, str, dict[str, Any]], list[str]]:
+    """``plan_operators(graph, cypher, params)``: the operators its plan would run."""
+    return _plan_operators
+
+
 def shared_data_dir() -> Path:
     env = os.environ.get("KGX_SHARED_DATA")
     path = Path(env) if env else ROOT.parent / "shared" / "data"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -247,22 +248,13 @@ def test_run_history_filters(enriched: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("name", [q.name for q in list_queries()])
-def test_query_plan_uses_an_index(session_graph: Graph, name: str) -> None:
+def test_query_plan_uses_an_index(session_graph: Graph, name: str,
+                                  plan_operators: Callable[..., list[str]]) -> None:
     from kgx.graph.cypher import load_query
 
     q = load_query(name)
     params = q.bind({p.name: SAMPLE[p.name] for p in q.params if p.default is None})
-    driver = session_graph.runner.driver  # type: ignore[attr-defined]
-    with driver.session(database=session_graph.database) as session:
-        plan = session.run("EXPLAIN " + q.text, params).consume().plan
-    operators: Counter[str] = Counter()
-
-    def walk(node: dict[str, Any]) -> None:
-        operators[node["operatorType"].split("@")[0]] += 1
-        for child in node.get("children", []):
-            walk(child)
-
-    walk(plan)
+    operators = Counter(plan_operators(session_graph, q.text, params))
     assert "AllNodesScan" not in operators, f"{name}: {dict(operators)}"
     assert any(op in operators or op.replace("Relationship", "DirectedRelationship") in operators
                or op.replace("Relationship", "UndirectedRelationship") in operators

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -311,19 +312,11 @@ def test_export_commands(session_graph: Graph, seeded: dict[str, Any], tmp_path:
     assert cli.main(["export", "rdf", "--out", str(tmp_path / "no" / "x.ttl")]) != 0
 
 
-def test_pages_read_the_entity_index_in_order(session_graph: Graph) -> None:
+def test_pages_read_the_entity_index_in_order(
+        session_graph: Graph, plan_operators: Callable[..., list[str]]) -> None:
     """Each page must stop at its LIMIT, not sort every remaining entity (a big graph)."""
     from kgx.provenance.export import _PAGE
 
-    with session_graph.runner.driver.session(  # type: ignore[attr-defined]
-            database=session_graph.database) as s:
-        plan = s.run("EXPLAIN " + _PAGE, {"kg": "wikidata", "after": "", "limit": 5}
-                     ).consume().plan
-
-    def ops(p: dict[str, Any]) -> list[str]:
-        return [p["operatorType"].split("@")[0]] + [o for c in p.get("children", [])
-                                                     for o in ops(c)]
-
-    found = ops(plan)
+    found = plan_operators(session_graph, _PAGE, {"kg": "wikidata", "after": "", "limit": 5})
     assert "NodeUniqueIndexSeek" in found
     assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(found), found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
-from kgx.provenance.runs import _REVERT, RunRecorder, get_run, revert_run
+from kgx.provenance.runs import _REVERT, RunRecorder, require_run, revert_run
 
 DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
 
@@ -53,7 +54,7 @@ def test_revert_removes_exactly_what_the_run_added(graph: Graph) -> None:
     after_other = graph.read("MATCH (n:Name {lang: 'yy'}) RETURN count(n) AS n")[0]["n"]
     removed = revert_run(graph, run.id)
     assert removed == {"nodes": 2, "predicted": 1, "sameAs": 1, "flags": 1}
-    assert get_run(graph, run.id)["status"] == "reverted"
+    assert require_run(graph, run.id)["status"] == "reverted"
     assert graph.read("MATCH (n:Name {lang: 'yy'}) RETURN count(n) AS n")[0]["n"] == after_other
     revert_run(graph, other.id)
     assert _state(graph) == before
@@ -68,20 +69,11 @@ def test_loads_and_unknown_runs_are_refused(graph: Graph) -> None:
 
 
 @pytest.mark.parametrize("what", sorted(_REVERT))
-def test_revert_finds_what_a_run_made_without_scanning(graph: Graph, what: str) -> None:
+def test_revert_finds_what_a_run_made_without_scanning(
+        graph: Graph, what: str, plan_operators: Callable[..., list[str]]) -> None:
     """Each revert query reaches the run's things from an index (the run's id, the run
     property of relationships, the flaggedBy of names), never by scanning every name or
     edge: reverting one run of a large graph costs what the run made."""
-    driver = graph.runner.driver  # type: ignore[attr-defined]
-    with driver.session(database=graph.database) as session:
-        plan = session.run("EXPLAIN " + _REVERT[what], {"id": "some-run"}).consume().plan
-    ops: list[str] = []
-
-    def walk(node: dict) -> None:
-        ops.append(node["operatorType"].split("@")[0])
-        for child in node.get("children", []):
-            walk(child)
-
-    walk(plan)
+    ops = plan_operators(graph, _REVERT[what], {"id": "some-run"})
     assert any("IndexSeek" in op for op in ops), ops
     assert not [op for op in ops if "Scan" in op], ops
