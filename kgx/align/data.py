@@ -38,7 +38,8 @@ __all__ = ["PairData", "read_pair", "read_pairs", "write_pairs"]
 log = logging.getLogger(__name__)
 
 _ENTITIES = """
-MATCH (e:Entity {kg: $kg}) WHERE e.id > $after AND NOT e:Property
+MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
+WHERE e.id > $after AND NOT e:Property
 WITH e ORDER BY e.kg, e.id LIMIT $limit
 CALL (e) {
   OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name)

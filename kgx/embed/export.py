@@ -56,7 +56,7 @@ SPLITS: tuple[str, ...] = ("train", "valid", "test")
 # The statement type comes back as data and is checked against $typePattern (the same
 # pattern the loaders validate types with), so no type name is ever put in the text.
 _PAGE = """
-MATCH (h:Entity {kg: $kg}) WHERE h.id > $after
+MATCH (h:Entity {kg: $kg}) USING INDEX SEEK h:Entity(kg, id) WHERE h.id > $after
 WITH h ORDER BY h.kg, h.id LIMIT $limit
 CALL (h) {
   OPTIONAL MATCH (h)-[s]->(t:Entity {kg: $kg})

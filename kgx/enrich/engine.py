@@ -263,13 +263,13 @@ def _write(graph: Graph, rows: Sequence[dict[str, Any]], run_id: str) -> Counter
 # ----------------------------------------------------------------------------- the run
 
 _GAPS = """
-MATCH (e:Entity {kg: $kg})
+MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
 WHERE e.id > $after
   AND (e.hash IS NOT NULL OR EXISTS { (e)-[:HAS_NAME]->() })
   AND any(l IN $langs WHERE
         ($names AND NOT EXISTS { (e)-[:HAS_NAME]->(:Name {lang: l, primary: true}) })
      OR ($descs AND NOT EXISTS { (e)-[:HAS_DESCRIPTION]->(:Description {lang: l}) }))
-RETURN e.id AS id ORDER BY id LIMIT $limit
+RETURN e.id AS id ORDER BY e.kg, e.id LIMIT $limit
 """
 
 

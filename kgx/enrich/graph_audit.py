@@ -33,7 +33,7 @@ __all__ = ["audit_graph", "AuditResult", "wikikge_audit_via_graph"]
 log = logging.getLogger(__name__)
 
 _PAGE = """
-MATCH (e:Entity {kg: $kg})
+MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
 WHERE e.id > $after AND ($loadedBy IS NULL OR e.loadedBy IN $loadedBy)
   AND EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
 WITH e ORDER BY e.kg, e.id LIMIT $limit

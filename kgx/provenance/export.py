@@ -175,7 +175,7 @@ _KGS = "MATCH (e:Entity) RETURN DISTINCT e.kg AS kg ORDER BY kg"
 # sort, or a scan of the whole (kg, id) index from its start (so each page cost the entities
 # before it)
 _PAGE = """
-MATCH (e:Entity {kg: $kg}) USING INDEX e:Entity(kg, id) WHERE e.id > $after
+MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id) WHERE e.id > $after
 RETURN e.id AS id ORDER BY e.kg, e.id LIMIT $limit
 """
 

@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -310,13 +309,3 @@ def test_export_commands(session_graph: Graph, seeded: dict[str, Any], tmp_path:
     assert "wrote" in out and "skipped" in out
     assert cli.main(["export", "csv", "suspect_names", "--out", str(table)]) == 2  # no lang
     assert cli.main(["export", "rdf", "--out", str(tmp_path / "no" / "x.ttl")]) != 0
-
-
-def test_pages_read_the_entity_index_in_order(
-        session_graph: Graph, plan_operators: Callable[..., list[str]]) -> None:
-    """Each page must stop at its LIMIT, not sort every remaining entity (a big graph)."""
-    from kgx.provenance.export import _PAGE
-
-    found = plan_operators(session_graph, _PAGE, {"kg": "wikidata", "after": "", "limit": 5})
-    assert "NodeUniqueIndexSeek" in found
-    assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(found), found
