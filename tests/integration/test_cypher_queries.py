@@ -23,7 +23,7 @@ from kgx.provenance.runs import RunRecorder
 DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
 
 # Values for the parameters that have no default, when a plan is checked.
-SAMPLE = {"id": "Q1", "lang": "sw"}
+SAMPLE = {"id": "Q1", "lang": "sw", "text": "Universe"}
 # Every item of the dump head has a Japanese name; 14 of 49 have no Swahili one.
 GAP = "sw"
 INDEX_OPERATORS = ("NodeIndexSeek", "NodeUniqueIndexSeek", "NodeIndexScan",
@@ -199,6 +199,33 @@ def test_name_provenance_goes_from_name_to_sources_and_run(enriched: dict[str, A
     # an original name has no run and no source
     original = g.query("name_provenance", id="Q22", lang="en", text="Scotland")
     assert len(original) == 1 and original[0]["run"] is None and original[0]["source"] is None
+
+
+def test_entities_named_finds_every_entity_with_that_name(enriched: dict[str, Any]) -> None:
+    g, entities = enriched["graph"], enriched["entities"]
+    # a name several entities of the dump share, counted from the file independently
+    holders: dict[str, set[tuple[str, str, bool]]] = {}
+    for e in entities.values():
+        for lang, label in e.get("labels", {}).items():
+            holders.setdefault(label["value"], set()).add((e["id"], lang, True))
+        for lang, aliases in e.get("aliases", {}).items():
+            for alias in aliases:
+                holders.setdefault(alias["value"], set()).add((e["id"], lang, False))
+    text = max(holders, key=lambda t: (len({i for i, _, _ in holders[t]}), t))
+    assert len({i for i, _, _ in holders[text]}) > 1
+    rows = g.query("entities_named", text=text, limit=1000)
+    assert {(r["id"], r["lang"], r["primary"]) for r in rows} == holders[text]
+    assert {r["kg"] for r in rows} == {"wikidata"} and {r["status"] for r in rows} == {"original"}
+    lang = sorted(holders[text])[0][1]
+    assert {(r["id"], r["lang"]) for r in g.query("entities_named", text=text, lang=lang)} == {
+        (i, lang) for i, other, _ in holders[text] if other == lang}
+    for r in rows:
+        assert r["description"] == entities[r["id"]].get("descriptions", {}).get(
+            r["lang"], {}).get("value")
+    generated = g.query("entities_named", text="Jina la majaribio")
+    assert [(r["id"], r["status"]) for r in generated] == [(enriched["target"], "generated")]
+    assert g.query("entities_named", text="Scots", kg="dbp_en")[0]["id"] == "Scottish_people"
+    assert g.query("entities_named", text="Scots", kg="wikidata") == []
 
 
 def test_suspect_names_with_reasons(enriched: dict[str, Any]) -> None:
