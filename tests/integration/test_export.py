@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from rdflib import OWL, PROV, RDF, RDFS, SKOS, Literal, URIRef
 from rdflib import Graph as RdfGraph
+from rdflib.term import Node
 
 from kgx import cli
 from kgx.enrich.graph_audit import audit_graph
@@ -131,7 +132,7 @@ def _n(graph: Graph, cypher: str, **params: Any) -> int:
     return int(graph.read(cypher, params)[0]["n"])
 
 
-def _statements(rdf: RdfGraph, predicate: URIRef) -> list[URIRef]:
+def _statements(rdf: RdfGraph, predicate: URIRef) -> list[Node]:
     return [s for s in rdf.subjects(RDF.predicate, predicate)
             if (s, RDF.type, RDF.Statement) in rdf]
 
@@ -195,12 +196,14 @@ def test_rdf_round_trips_to_the_graphs_counts(session_graph: Graph, seeded: dict
             URIRef("https://en.wikipedia.org/wiki/Triskaidekaphobia")) in rdf
     [d] = rdf.objects(s, PROV.qualifiedDerivation)
     assert rdf.value(d, KGX.method) == Literal("label-transfer")
-    assert rdf.value(d, KGX.score).toPython() == pytest.approx(0.92)
+    score = rdf.value(d, KGX.score)
+    assert isinstance(score, Literal) and score.toPython() == pytest.approx(0.92)
 
     # runs are activities with their times; predicted links and alignments are reified
     runs = list(rdf.subjects(RDF.type, PROV.Activity))
     assert len(runs) == _n(g, "MATCH (r:Run) RETURN count(r) AS n")
-    assert all(rdf.value(r, PROV.startedAtTime).datatype == XSD_DATETIME for r in runs)
+    started = [rdf.value(r, PROV.startedAtTime) for r in runs]
+    assert all(isinstance(t, Literal) and t.datatype == XSD_DATETIME for t in started)
     assert (run, KGX.kind, Literal("enrich")) in rdf
     predicted = _statements(rdf, URIRef("http://www.wikidata.org/prop/direct/P31"))
     assert len(predicted) == _n(g, "MATCH ()-[p:PREDICTED]->() RETURN count(p) AS n") == 3
