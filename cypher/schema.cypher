@@ -3,6 +3,9 @@
 CREATE CONSTRAINT entity_kg_id IF NOT EXISTS FOR (e:Entity) REQUIRE (e.kg, e.id) IS UNIQUE;
 CREATE INDEX entity_id IF NOT EXISTS FOR (e:Entity) ON (e.id);
 CREATE INDEX entity_kg IF NOT EXISTS FOR (e:Entity) ON (e.kg);
+// The entities a load created or changed, in id order (the nightly job audits and enriches
+// only those): equality on loadedBy and kg, then a range on id.
+CREATE INDEX entity_loaded_by IF NOT EXISTS FOR (e:Entity) ON (e.loadedBy, e.kg, e.id);
 CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.id IS UNIQUE;
 CREATE INDEX run_kind IF NOT EXISTS FOR (r:Run) ON (r.kind, r.startedAt);
 // Run history newest first (run_history), whatever the kind.

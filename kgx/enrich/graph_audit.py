@@ -32,11 +32,21 @@ __all__ = ["audit_graph", "AuditResult", "wikikge_audit_via_graph"]
 
 log = logging.getLogger(__name__)
 
-_PAGE = """
+# One page of entities with names in $lang, in id order from $after: every entity of the
+# graph (_PAGE), or those one load run created or changed (_PAGE_LOADED, which seeks the
+# (loadedBy, kg, id) index: a nightly audit reads what its load touched, not the graph).
+_ALL = """
 MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
-WHERE e.id > $after AND ($loadedBy IS NULL OR e.loadedBy IN $loadedBy)
-  AND EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
+WHERE e.id > $after AND EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
 WITH e ORDER BY e.kg, e.id LIMIT $limit
+"""
+_LOADED = """
+MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
+WHERE e.loadedBy = $loadedBy AND e.kg = $kg AND e.id > $after
+  AND EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
+WITH e ORDER BY e.loadedBy, e.kg, e.id LIMIT $limit
+"""
+_READ = """
 CALL (e) {
   MATCH (e)-[:HAS_NAME]->(n:Name {lang: $lang}) WHERE n.run IS NULL
   // a stable order (label first): node ids change with a resumed load or reused ids
@@ -58,6 +68,8 @@ CALL (e) {
 }
 RETURN e.id AS id, names, labels, title, descs
 """
+_PAGE = _ALL + _READ
+_PAGE_LOADED = _LOADED + _READ
 
 _FLAG = """
 UNWIND $rows AS r
@@ -89,43 +101,54 @@ def audit_graph(graph: Graph, lang: str, *, kg: str = "wikidata",
                               "model": "default"}
     if runs is not None:
         config["loadedBy"] = runs
+    # every entity, or each load run's entities in turn (an entity carries the id of the
+    # last load that changed it, so no entity is in two runs' pages)
+    scopes: list[tuple[str, str | None]] = (
+        [(_PAGE, None)] if runs is None else [(_PAGE_LOADED, r) for r in runs])
     with RunRecorder(graph, "audit", config) as run:
-        after = ""
-        while True:
-            # no index on loadedBy: the filter narrows what is audited, not what is scanned
-            page = graph.read(_PAGE, {"kg": kg, "lang": lang, "site": site, "after": after,
-                                      "limit": page_size, "loadedBy": runs})
-            if not page:
-                break
-            flags: list[dict[str, Any]] = []
-            for row in page:
-                names = row["names"]
-                if not names:
-                    continue
-                context = AuditContext(labels=dict(map(tuple, row["labels"])),
-                                       sitelink_title=row["title"],
-                                       descriptions=dict(map(tuple, row["descs"])))
-                verdicts = audit_names(lang, [NameInput(n["text"], bool(n["primary"]))
-                                              for n in names], context=context, model=model)
-                for n, v in zip(names, verdicts, strict=True):
-                    run.counts["names"] += 1
-                    if v.keep:
-                        run.counts["kept"] += 1
-                    elif n["status"] == "original":
-                        flags.append({"key": n["key"], "reasons": list(v.reasons),
-                                      "score": round(v.score, 4)})
-                        run.counts["suspect"] += 1
-                        for reason in v.reasons:
-                            run.counts[f"reason:{reason}"] += 1
-                    else:
-                        run.counts["already " + str(n["status"])] += 1
-                run.counts["entities"] += 1
-            if flags:
-                graph.write(_FLAG, {"rows": flags, "run": run.id})
-            run.save()
-            after = page[-1]["id"]
+        for query, load_run in scopes:
+            _audit_pages(graph, run, query, {"kg": kg, "lang": lang, "site": site,
+                                             "limit": page_size, "loadedBy": load_run},
+                         lang, model)
     log.info("audit %s: %s", run.id, dict(run.counts))
     return AuditResult(run.id, Counter(run.counts))
+
+
+def _audit_pages(graph: Graph, run: RunRecorder, query: str, params: dict[str, Any],
+                 lang: str, model: AuditModel) -> None:
+    """Audit ``query``'s pages (keyset on the entity id) and flag the doubtful names."""
+    after = ""
+    while True:
+        page = graph.read(query, {**params, "after": after})
+        if not page:
+            return
+        flags: list[dict[str, Any]] = []
+        for row in page:
+            names = row["names"]
+            if not names:
+                continue
+            context = AuditContext(labels=dict(map(tuple, row["labels"])),
+                                   sitelink_title=row["title"],
+                                   descriptions=dict(map(tuple, row["descs"])))
+            verdicts = audit_names(lang, [NameInput(n["text"], bool(n["primary"]))
+                                          for n in names], context=context, model=model)
+            for n, v in zip(names, verdicts, strict=True):
+                run.counts["names"] += 1
+                if v.keep:
+                    run.counts["kept"] += 1
+                elif n["status"] == "original":
+                    flags.append({"key": n["key"], "reasons": list(v.reasons),
+                                  "score": round(v.score, 4)})
+                    run.counts["suspect"] += 1
+                    for reason in v.reasons:
+                        run.counts[f"reason:{reason}"] += 1
+                else:
+                    run.counts["already " + str(n["status"])] += 1
+            run.counts["entities"] += 1
+        if flags:
+            graph.write(_FLAG, {"rows": flags, "run": run.id})
+        run.save()
+        after = page[-1]["id"]
 
 
 def wikikge_audit_via_graph(graph: Graph, lang: str, names_file: str, *,

@@ -117,6 +117,13 @@ MERGE (s)-[:PART_OF]->(j)
 
 # Load runs that may have written entities since an audit began: every entity they created
 # or changed carries their id in ``loadedBy`` (a failed load committed some batches too).
+# The ids of the entities one load created or changed (the (loadedBy, kg, id) index: what
+# the load touched, not the whole graph).
+_LOADED_IDS = """
+MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
+WHERE e.loadedBy = $run AND e.kg = $kg AND e.id IS NOT NULL
+RETURN e.id AS id
+"""
 _LOADS_SINCE = """
 MATCH (a:Run {id: $audit})
 MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
@@ -240,9 +247,7 @@ class _Nightly:
         load_run = self.ledger.context.get("loadRun")
         if not load_run or self.changed == 0:
             return None
-        return [r["id"] for r in self.g.read(
-            "MATCH (e:Entity {kg: $kg}) WHERE e.loadedBy = $run RETURN e.id AS id",
-            {"kg": self.job.kg, "run": load_run})]
+        return [r["id"] for r in self.g.read(_LOADED_IDS, {"kg": self.job.kg, "run": load_run})]
 
     def align(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         return self._optional("align", "kgx.align.api", "align_graphs", dict(self.job.align))

@@ -38,7 +38,7 @@ def test_audit_flags_without_changing_text_and_reverts(graph: Graph) -> None:
 
 def test_audit_scoped_to_what_given_loads_wrote(
         graph: Graph, tmp_path: Path, newer_revision: Callable[..., dict[str, Any]]) -> None:
-    load_wikidata(graph, DUMP)
+    first = load_wikidata(graph, DUMP)
     everything = audit_graph(graph, "ja")
     all_names = graph.read("MATCH (:Entity)-[:HAS_NAME]->(n:Name {lang: 'ja'}) "
                            "WHERE n.run IS NULL RETURN count(n) AS n")[0]["n"]
@@ -58,6 +58,10 @@ def test_audit_scoped_to_what_given_loads_wrote(
     assert 0 < names < all_names
     assert (scoped.counts["entities"], scoped.counts["names"]) == (1, names)
     assert json.loads(require_run(graph, scoped.run_id)["config"])["loadedBy"] == [second.run_id]
+    # both loads: every entity once (the changed one carries the second load's id only)
+    both = audit_graph(graph, "ja", loaded_by=[first.run_id, second.run_id])
+    assert both.counts["names"] == all_names
+    assert both.counts["entities"] == everything.counts["entities"]
     # a load that wrote nothing in this graph: nothing to audit
     assert audit_graph(graph, "ja", loaded_by=[]).counts["names"] == 0
 

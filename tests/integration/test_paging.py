@@ -14,7 +14,9 @@ from kgx.align.data import _ENTITIES
 from kgx.embed.export import _PAGE as _STATEMENTS
 from kgx.enrich.engine import _GAPS
 from kgx.enrich.graph_audit import _PAGE as _AUDIT
+from kgx.enrich.graph_audit import _PAGE_LOADED as _AUDIT_LOADED
 from kgx.graph.connection import Graph
+from kgx.jobs.nightly import _LOADED_IDS
 from kgx.provenance.export import _PAGE as _EXPORT
 
 PAGES = {"export": _EXPORT, "align": _ENTITIES, "embed": _STATEMENTS, "enrich": _GAPS,
@@ -38,3 +40,23 @@ def test_page_seeks_the_entity_index_and_stops_at_its_limit(
     # depth first, the page's own operators lie between its Limit and its seek
     page = ops[ops.index("Limit"):ops.index("NodeUniqueIndexSeek") + 1]
     assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(page), ops
+
+
+@pytest.mark.parametrize("what", ["audit page", "nightly ids"])
+def test_a_load_runs_entities_are_read_from_the_loaded_by_index(
+        graph: Graph, what: str, plan_operators: Callable[..., list[str]]) -> None:
+    # a big load and a small one: the small one's entities are found without reading the
+    # big one's (the nightly job audits and enriches only what its load touched)
+    graph.write("UNWIND range(1, 2000) AS i "
+                "CREATE (:Entity {kg: 'wikidata', id: 'Q' + i, loadedBy: 'load-big'})", {})
+    graph.write("UNWIND range(1, 3) AS i "
+                "CREATE (:Entity {kg: 'wikidata', id: 'Q0' + i, loadedBy: 'load-small'})", {})
+    graph.write("CALL db.resampleOutdatedIndexes()", {})
+    query = _AUDIT_LOADED if what == "audit page" else _LOADED_IDS
+    ops = plan_operators(graph, query, {**PARAMS, "loadedBy": "load-small", "run": "load-small"})
+    seeks = [op for op in ops if op.startswith("NodeIndexSeek")]
+    assert seeks, ops
+    assert not {"AllNodesScan", "NodeByLabelScan", "NodeIndexScan"} & set(ops), ops
+    if what == "audit page":  # the index order is the page order: no sort before the limit
+        page = ops[ops.index("Limit"):ops.index(seeks[0]) + 1]
+        assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(page), ops
