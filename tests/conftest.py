@@ -49,15 +49,20 @@ def newer_revision() -> Callable[..., Entity]:
     return _write_newer_revision
 
 
-def _plan_operators(graph: Graph, cypher: str, params: dict[str, Any]) -> list[str]:
-    """The operators of ``cypher``'s ``EXPLAIN`` plan on ``graph``, depth first."""
+def _plan_operators(graph: Graph, cypher: str, params: dict[str, Any], *,
+                    details: bool = False) -> list[str]:
+    """The operators of ``cypher``'s ``EXPLAIN`` plan on ``graph``, depth first; with
+    ``details``, each followed by what it does (``NodeIndexSeek RANGE INDEX e:Entity(...)``),
+    to tell which index a seek reads."""
     driver = graph.runner.driver  # type: ignore[attr-defined]
     with driver.session(database=graph.database) as session:
         plan = session.run("EXPLAIN " + cypher, params).consume().plan
 
     def walk(node: dict[str, Any]) -> list[str]:
-        return [node["operatorType"].split("@")[0]] + [
-            op for child in node.get("children", []) for op in walk(child)]
+        op = node["operatorType"].split("@")[0]
+        if details:
+            op = f"{op} {node.get('args', {}).get('Details', '')}"
+        return [op] + [o for child in node.get("children", []) for o in walk(child)]
 
     return walk(plan)
 

@@ -115,8 +115,6 @@ SET s.job = $job, s.step = $name
 MERGE (s)-[:PART_OF]->(j)
 """
 
-# Load runs that may have written entities since an audit began: every entity they created
-# or changed carries their id in ``loadedBy`` (a failed load committed some batches too).
 # The ids of the entities one load created or changed (the (loadedBy, kg, id) index: what
 # the load touched, not the whole graph).
 _LOADED_IDS = """
@@ -124,6 +122,9 @@ MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
 WHERE e.loadedBy = $run AND e.kg = $kg AND e.id IS NOT NULL
 RETURN e.id AS id
 """
+
+# Load runs that may have written entities since an audit began: every entity they created
+# or changed carries their id in ``loadedBy`` (a failed load committed some batches too).
 _LOADS_SINCE = """
 MATCH (a:Run {id: $audit})
 MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
