@@ -59,7 +59,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check kgx tests bench
-	$(BIN)/mypy kgx
+	$(BIN)/mypy kgx tests bench
 
 clean:
 	rm -rf .kgx-test .pytest_cache $(DEMO_DIR)

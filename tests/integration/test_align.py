@@ -18,7 +18,7 @@ from kgx.enrich.views import read_views
 from kgx.graph.connection import Graph
 from kgx.ingest.benchmarks import read_gold_pairs, split_gold
 from kgx.ingest.load import load_dbp15k
-from kgx.provenance.runs import get_run, revert_run
+from kgx.provenance.runs import require_run, revert_run
 
 PAIRS = 1200  # gold pairs in the slice: the best-connected ones
 
@@ -97,7 +97,7 @@ def test_alignment_learns_writes_reverts_and_transfers_names(graph: Graph,
     correct = set(test)
     precision = sum((e["a"], e["b"]) in correct for e in written) / len(written)
     assert precision > 0.5
-    run = get_run(graph, result.run_id)
+    run = require_run(graph, result.run_id)
     assert run["kind"] == "align" and run["status"] == "succeeded"
     assert json.loads(run["counts"])["sameAs"] == len(edges)
 
@@ -199,12 +199,12 @@ def test_kill_9_and_resume_give_the_uninterrupted_result(
     child.wait()
     killed = checkpoint.parent.name
     assert json.loads(checkpoint.read_text())["round"] == 1
-    assert get_run(graph, killed)["status"] == "running"
+    assert require_run(graph, killed)["status"] == "running"
 
     caplog.set_level(logging.INFO, logger="kgx.align.api")
     assert main([*argv, "--resume"]) == 0
     assert f"resuming alignment run {killed} after bootstrapping round 1" in caplog.text
-    assert get_run(graph, killed)["status"] == "succeeded"
+    assert require_run(graph, killed)["status"] == "succeeded"
     # the same pairs with the same scores: read_pair's arrays no longer depend on the order
     # Neo4j returns statements in
     assert _edges(graph) == expected

@@ -220,6 +220,7 @@ def test_predictions_are_written_with_provenance_and_reverted_exactly(
     assert top[0]["score"] >= top[1]["score"] >= top[2]["score"]
     assert _count(codex, everything) == before + 30 + lacking
 
+    assert first.run_id and rest.run_id
     assert revert_predictions(codex, first.run_id) == 30
     assert _count(codex, "MATCH ()-[p:PREDICTED {run: $r}]->() RETURN count(p) AS n",
                   r=rest.run_id) == lacking

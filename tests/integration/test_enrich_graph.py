@@ -79,7 +79,7 @@ def test_enrich_writes_generated_names_with_provenance_and_reverts_exactly(
 
     # a rerun adds nothing
     again = enrich(graph, LANGS, learn_sample=49)
-    assert again.counts["names"] == 0 and again.counts["descriptions"] == 0
+    assert again.counts["names"] == 0 and again.counts["descriptions"] == 0 and again.run_id
     revert_run(graph, again.run_id)
 
     revert_run(graph, result.run_id)
@@ -110,6 +110,7 @@ def test_descriptions_from_statements_on_codex(graph: Graph, shared_data: Path) 
         assert normalize(d["text"]) not in {normalize(t) for t in d["labels"]}
         assert d["from"] and all(part in d["text"] for part in d["from"]), d
         assert not d["text"].endswith(".") and len(d["text"]) <= MAX_TEXT
+    assert result.run_id
     revert_run(graph, result.run_id)
     assert _state(graph) == before
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import rdflib
+from rdflib import Literal
+from rdflib.term import Node
 
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_rdf, load_wikidata
 
 RDFS_LABEL = rdflib.RDFS.label
 WD = "http://www.wikidata.org/entity/"
+
+
+def lang_of(o: Node) -> str:
+    """The language tag of a literal, lower-cased (fails on anything else)."""
+    assert isinstance(o, Literal) and o.language, o
+    return o.language.lower()
 
 
 def _graph_state(graph: Graph) -> list[tuple]:
@@ -29,7 +37,7 @@ def test_turtle_replaces_an_older_json_revision(graph: Graph, shared_data: Path)
     ttl = shared_data / "wikidata" / "rdf" / "Q42.ttl"
     assert load_rdf(graph, ttl).counts["changed"] == 1
     g = rdflib.Graph().parse(ttl)
-    labels = {(o.language.lower(), str(o)) for o in g.objects(rdflib.URIRef(WD + "Q42"),
+    labels = {(lang_of(o), str(o)) for o in g.objects(rdflib.URIRef(WD + "Q42"),
                                                              RDFS_LABEL)}
     names = graph.read("MATCH (:Entity {id: 'Q42'})-[:HAS_NAME]->(n {primary: true}) "
                        "RETURN n.lang AS l, n.text AS t")

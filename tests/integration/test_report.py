@@ -71,7 +71,8 @@ def _fake_model(store: ModelStore) -> None:
     """A model directory as training leaves it (meta.json with the per-epoch history)."""
     path = store.root / "train-20261124T000000-beef"
     path.mkdir(parents=True)
-    history = [{"epoch": e, "loss": 1.0 / e, "seconds": 0.1} for e in range(1, 6)]
+    history: list[dict[str, Any]] = [{"epoch": e, "loss": 1.0 / e, "seconds": 0.1}
+                                     for e in range(1, 6)]
     history[-1]["valid"] = {"mrr": 0.21, "hits@10": 0.4}
     (path / "meta.json").write_text(json.dumps({
         "run": path.name, "status": "succeeded", "created": "2026-11-24T00:00:00+00:00",

@@ -24,7 +24,9 @@ from urllib.parse import parse_qs
 
 import pytest
 import rdflib
+from rdflib import Literal
 from rdflib.namespace import RDFS, SKOS
+from rdflib.term import Node
 
 import kgx.ingest.sparql as sparql_mod
 from kgx._version import __version__
@@ -49,6 +51,12 @@ ITEMS_QUERY = "SELECT ?item WHERE { ?item a wikibase:Item }"  # wikibase: added 
 
 # --------------------------------------------------------------------------------------
 # Fixtures
+
+
+def lang_of(o: Node) -> str:
+    """The language tag of a literal, lower-cased (fails on anything else)."""
+    assert isinstance(o, Literal) and o.language, o
+    return o.language.lower()
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +107,14 @@ def independent_counts(path: Path) -> dict[str, Any]:
     g = rdflib.Graph()
     g.parse(path, format="turtle")
     q42 = WD.Q42
-    labels = {o.language.lower(): str(o) for o in g.objects(q42, RDFS.label)}
+    labels = {lang_of(o): str(o) for o in g.objects(q42, RDFS.label)}
     aliases: Counter[str] = Counter()
     by_lang: dict[str, set[str]] = {}
     for o in g.objects(q42, SKOS.altLabel):
-        by_lang.setdefault(o.language.lower(), set()).add(str(o))
+        by_lang.setdefault(lang_of(o), set()).add(str(o))
     for lang, texts in by_lang.items():
         aliases[lang] = len(texts - {labels.get(lang)})
-    descriptions = Counter(o.language.lower() for o in g.objects(q42, SCHEMA.description))
+    descriptions = Counter(lang_of(o) for o in g.objects(q42, SCHEMA.description))
     sites = {site for article in g.subjects(SCHEMA.about, q42)
              for site in g.objects(article, SCHEMA.isPartOf)}
     statements: dict[str, set[str]] = {}
@@ -127,7 +135,7 @@ def independent_counts(path: Path) -> dict[str, Any]:
         "sitelinks": len(sites),
         "statements": {pid: len(v) for pid, v in statements.items()},
         "literals": {pid: len(v) for pid, v in literals.items()},
-        "version": int(next(g.objects(DATA.Q42, SCHEMA.version))),
+        "version": int(str(next(g.objects(DATA.Q42, SCHEMA.version)))),
     }
 
 
@@ -448,7 +456,7 @@ def test_properties_redirects_missing_and_non_entities() -> None:
         ("P31", "property", "wikibase-item", {"en": "instance of"})]
     assert skipped == [(1, "L7", "lexeme"), (3, "Q1", "redirect"), (4, "Q3", "missing"),
                        (5, None, "?item")]
-    counts = sum((c[4] for c in chunks), Counter())
+    counts: Counter[str] = sum((c[4] for c in chunks), Counter())
     assert counts["redirects"] == counts["missing"] == counts["lexemes"] == 1
     page_query, entity_query = fake.requests[0]["query"], fake.requests[1]["query"]
     assert "ORDER BY ?item" in page_query and "PREFIX wikibase:" in page_query

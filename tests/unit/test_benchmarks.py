@@ -50,10 +50,13 @@ def _collect(chunks: Any) -> tuple[list[EntityRecord], list[dict[str, Any]], Cou
 
 
 def _raw_triples(size: str) -> dict[str, list[tuple[str, str, str]]]:
-    out = {}
+    out: dict[str, list[tuple[str, str, str]]] = {}
     for split in SPLITS:
         text = (CODEX / "triples" / f"codex-{size}" / f"{split}.txt").read_text("utf-8")
-        out[split] = [tuple(line.split("\t")) for line in text.splitlines() if line]
+        out[split] = []
+        for line in filter(None, text.splitlines()):
+            h, r, t = line.split("\t")
+            out[split].append((h, r, t))
     return out
 
 
@@ -293,7 +296,7 @@ def test_dbp15k_triples_match_the_files(dbp: Any) -> None:
         records, _, counts = dbp[which]
         lines = (ZH_EN / f"triples_{which}").read_text().splitlines()
         ids = read_dbp15k_entities(ZH_EN, which)
-        expected = Counter()
+        expected: Counter[tuple[str, str, str]] = Counter()
         for line in lines:
             h, r, t = (int(x) for x in line.split("\t"))
             expected[(ids[h], f"R{r}", ids[t])] += 1

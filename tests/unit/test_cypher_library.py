@@ -1,6 +1,8 @@
 """The named-query library and the Cypher kgx generates, checked with a recording runner."""
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -41,7 +43,7 @@ def test_schema_script_is_idempotent_by_construction() -> None:
 
 
 def test_writer_sends_data_only_as_parameters() -> None:
-    def answers(cypher: str, params: dict) -> list[dict]:
+    def answers(cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         if "MERGE (e:Entity" in cypher:
             return [{"id": r["id"], "state": "new"} for r in params["rows"]]
         return []

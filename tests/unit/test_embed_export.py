@@ -36,7 +36,7 @@ def _pages(heads: dict[str, list[list[Any]]]) -> Any:
 
 
 def test_export_uses_the_graph_split_and_leaves_unsplit_edges_out() -> None:
-    heads = {
+    heads: dict[str, list[list[Any]]] = {
         "Q1": [["P27", "Q2", "train"], ["P31", "Q5", None], ["P27", "Q2", "train"]],
         "Q2": [["P530", "Q3", "valid"]],
         "Q3": [["P530", "Q2", "test"], ["P27", "Q1", "train"]],

@@ -68,7 +68,8 @@ def test_interrupted_and_resumed_equals_uninterrupted(
     monkeypatch.setattr(training._Trainer, "after_epoch", after_epoch)
     assert store.get("cut").meta["status"] == "running"
     assert (tmp_path / "cut" / "checkpoint.pt").is_file()
-    assert store.find_unfinished(cfg).run_id == "cut"  # what a bare --resume picks
+    unfinished = store.find_unfinished(cfg)  # what a bare --resume picks
+    assert unfinished and unfinished.run_id == "cut"
     with pytest.raises(ConfigError, match="another configuration"):
         train(None, cfg.merged({"epochs": 5}), store=store, resume="cut")
 

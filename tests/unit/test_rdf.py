@@ -20,11 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import rdflib
 from rdflib import Literal, Namespace, URIRef
+from rdflib.query import ResultRow
+from rdflib.term import Node
 
 from kgx.errors import SourceError
 from kgx.ingest.rdf import guess_format, iter_rdf_chunks, site_id
@@ -72,6 +74,12 @@ PREFIX wikibase: <{WIKIBASE}> PREFIX schema: <{SCHEMA}>
 
 # ---------------------------------------------------------------------------------------
 # Independent reading with rdflib
+
+
+def lang_of(o: Node) -> str:
+    """The language tag of a literal, lower-cased (fails on anything else)."""
+    assert isinstance(o, Literal) and o.language, o
+    return o.language.lower()
 
 
 class _OrderedGraph(rdflib.Graph):
@@ -167,28 +175,35 @@ def test_q42_terms_match_rdflib() -> None:
     g = graph(Q42_TTL)
     q42 = WD.Q42
     rec = one(Q42_TTL)
-    label_counts = Counter(o.language.lower() for o in g.objects(q42, RDFS.label))
+    label_counts = Counter(lang_of(o) for o in g.objects(q42, RDFS.label))
     assert label_counts and set(label_counts.values()) == {1}  # one label per language
     assert len(rec.labels) == len(label_counts) == 175
-    assert rec.labels == {o.language.lower(): str(o) for o in g.objects(q42, RDFS.label)}
+    assert rec.labels == {lang_of(o): str(o) for o in g.objects(q42, RDFS.label)}
     assert rec.descriptions == {
-        o.language.lower(): str(o) for o in g.objects(q42, SCHEMA.description)}
+        lang_of(o): str(o) for o in g.objects(q42, SCHEMA.description)}
     aliases: dict[str, list[str]] = defaultdict(list)
     for o in g.objects(q42, SKOS.altLabel):
-        aliases[o.language.lower()].append(str(o))
+        aliases[lang_of(o)].append(str(o))
     assert {k: sorted(v) for k, v in rec.aliases.items()} == {
         k: sorted(v) for k, v in aliases.items()}
     assert rec.labels["en"] == "Douglas Adams" and rec.kind == "item"
-    assert rec.lastrevid == int(g.value(DATA.Q42, SCHEMA.version))
+    assert rec.lastrevid == int(str(g.value(DATA.Q42, SCHEMA.version)))
     assert rec.modified == str(g.value(DATA.Q42, SCHEMA.dateModified)) == "2023-10-26T05:30:17Z"
+
+
+def select(g: rdflib.Graph, query: str) -> list[ResultRow]:
+    """The rows of a SELECT query (rdflib types a result's rows loosely)."""
+    rows = list(g.query(PREFIXES + query))
+    assert all(isinstance(r, ResultRow) for r in rows)
+    return cast(list[ResultRow], rows)
 
 
 def test_q42_sitelinks_match_rdflib() -> None:
     g = graph(Q42_TTL)
-    rows = list(g.query(PREFIXES + """
+    rows = select(g, """
         SELECT ?site ?title WHERE {
           ?a a schema:Article ; schema:about wd:Q42 ; schema:isPartOf ?site ;
-             schema:name ?title }"""))
+             schema:name ?title }""")
     rec = one(Q42_TTL)
     assert len(rec.sitelinks) == len(rows) == 122
     assert sorted(rec.sitelinks.values()) == sorted(str(t) for _, t in rows)
@@ -205,7 +220,7 @@ def _statement_nodes(path: Path, entity: str) -> list[tuple[str, Any, str, bool]
     """``(pid, value, rank, best)`` of every statement node of the entity (rdflib SPARQL)."""
     g = graph(path)
     out = []
-    for prop, node, rank, ps, value in g.query(PREFIXES + f"""
+    for prop, node, rank, ps, value in select(g, f"""
         SELECT ?prop ?node ?rank ?ps ?v WHERE {{
           wd:{entity} ?prop ?node . ?node wikibase:rank ?rank ; ?ps ?v .
           FILTER(STRSTARTS(STR(?prop), STR(p:P)))
@@ -293,7 +308,7 @@ def test_small_dump_chunk_several_entities() -> None:
     q31, q8 = recs
     for rec in recs:
         data = DATA[rec.id]
-        assert rec.lastrevid == int(g.value(data, SCHEMA.version))
+        assert rec.lastrevid == int(str(g.value(data, SCHEMA.version)))
         assert rec.modified == str(g.value(data, SCHEMA.dateModified))
     assert q31.sitelinks == {"itwikivoyage": "Belgio"}
     assert q8.sitelinks == {"frwikiquote": "Bonheur"}
@@ -318,7 +333,7 @@ def test_lexemes_are_skipped_with_a_reason() -> None:
 
 def test_borked_q42_is_loaded_and_its_problems_reported() -> None:
     g = graph(BORKED_TTL)
-    versions = sorted(int(v) for v in g.objects(WD.Q42, SCHEMA.version))
+    versions = sorted(int(str(v)) for v in g.objects(WD.Q42, SCHEMA.version))
     assert len(versions) == 2
     (last, recs, bad, skipped, counts), = chunks(BORKED_TTL)
     assert [r.id for r in recs] == ["Q42"] and skipped == []
@@ -461,7 +476,7 @@ def test_nt_equals_turtle(combined_nt: Path, turtle_records: list[EntityRecord],
     lasts = [c[0] for c in got]
     assert lasts == sorted(set(lasts)) and lasts[-1] == len(
         combined_nt.read_text().splitlines())
-    counts = sum((c[4] for c in got), Counter())
+    counts: Counter[str] = sum((c[4] for c in got), Counter())
     assert counts["triples"] == len(combined_nt.read_text().splitlines())
     assert counts["entities"] == 5 and counts["lexemes"] == 1
 
@@ -615,7 +630,7 @@ def test_nt_synthetic_values_ranks_escapes_and_sites(tmp_path: Path) -> None:
     q1, q2, q3 = recs
     assert q1.lastrevid == 7
     assert q1.labels == {"en": next(str(o) for o in g.objects(WD.Q1, RDFS.label)
-                                    if o.language.lower() == "en"),
+                                    if lang_of(o) == "en"),
                          "de": "Q1 de"}
     assert q1.labels["en"] == 'café "x" \U0001F600\tend'
     assert q1.descriptions == {"fr": "line1\nline2"}

@@ -497,7 +497,7 @@ def test_site_language(site, language):
 # Shapes, compression, truncation
 
 
-def test_ndjson_without_framing_reads_like_the_dump(tmp_path, dump_records):
+def test_ndjson_without_framing_reads_like_the_dump(tmp_path: Path, dump_records: tuple) -> None:
     lines = [json.dumps(e, ensure_ascii=False) for e in raw_dump_entities()]
     path = tmp_path / "entities.ndjson"
     path.write_text("\n" + "\n".join(lines) + "\n\n", encoding="utf-8")
