@@ -238,4 +238,6 @@ class CsvWriter:
             "--array-delimiter=U+001F",
             "--id-type=integer",
             f"--multiline-fields={'true' if self.multiline else 'false'}",
+            # beside the CSV (the importer's default is ./import.report, in the user's cwd)
+            f"--report-file={self.folder / 'import.report'}",
         ]

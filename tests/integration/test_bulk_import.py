@@ -38,10 +38,11 @@ def _everything(graph: Graph) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["csv", "csv.gz"])
-def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config,
-                                      compress: bool) -> None:
+def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config, compress: bool,
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not neo4j_server.uses_local_server:
         pytest.skip("the bulk path imports into kgx's local server only")
+    monkeypatch.chdir(tmp_path)  # the importer's report goes beside the CSV, not here
     # small chunks over two workers: several part files per CSV group, merged by the importer
     # (compressed: each chunk appends a gzip member to its process's part file)
     cfg = dataclasses.replace(neo4j_server, batch_size=10, workers=2)
@@ -50,6 +51,7 @@ def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config,
     csv_dir = Path(cfg.home) / "import" / result.run_id
     parts = sorted(p.name for p in csv_dir.glob("names-*"))
     assert parts and all(p.endswith(".csv.gz" if compress else ".csv") for p in parts)
+    assert (csv_dir / "import.report").is_file() and not any(tmp_path.iterdir())
     shutil.rmtree(csv_dir)
     bulk = _everything(graph)
     bulk_stats = graph_stats(graph)
