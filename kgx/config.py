@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -91,12 +92,15 @@ class Config:
             value = getattr(self, f.name)
             if f.name in _SECRETS and value is not None:
                 value = "********"
+            elif f.name in _URLS and value:
+                value = re.sub(r"(?<=://)[^/@]*@", "********@", value)  # user:password@
             out[f.name] = {"value": str(value) if isinstance(value, Path) else value,
                            "from": self.source.get(f.name, "default")}
         return out
 
 
 _SECRETS = {"neo4j_password", "mt_key", "llm_key"}
+_URLS = {"neo4j_uri", "mt_url", "llm_url"}
 _EMPTY_IS_NONE = {"neo4j_uri", "mt_url", "mt_key", "llm_url", "llm_key", "llm_model"}
 
 _TOML_KEYS = {  # toml "section.key" -> field

@@ -8,6 +8,8 @@ The CLI prints the message without a traceback and exits non-zero.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "KGXError",
     "ConfigError",
@@ -16,6 +18,7 @@ __all__ = [
     "GraphError",
     "ServerError",
     "ExportError",
+    "folder_name",
 ]
 
 
@@ -65,3 +68,15 @@ class ServerError(KGXError):
 
 class ExportError(KGXError):
     """An export cannot be written."""
+
+
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+def folder_name(value: str, what: str) -> str:
+    """``value`` if it is safe as one file or folder name (letters, digits, ``_ . -``, not
+    first); else a :class:`ConfigError`. For run ids and job names, which name folders."""
+    if not _FOLDER_NAME.match(value):
+        raise ConfigError(f"invalid {what} {value!r}: letters, digits, '_', '.' and '-' only "
+                          "(starting with a letter or digit)")
+    return value

@@ -77,16 +77,28 @@ def excerpt(body: bytes | str, n: int = 300,
     return (redact(text) if redact is not None else text)[:n]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are answers, not hops: urllib would re-send a POST as a GET without its
+    body, and with every other header (an ``Authorization`` included) to any host."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
          gunzip: bool = False) -> Answer:
     """POST ``data``; ``(status, headers, body)``, HTTP error statuses included.
 
     Network failures raise (one of :data:`NETWORK_ERRORS`). With ``gunzip``, a body sent
-    with ``Content-Encoding: gzip`` is decoded (a truncated one raises too).
+    with ``Content-Encoding: gzip`` is decoded (a truncated one raises too). A redirect is
+    not followed: it comes back as its 3xx status, the body saying where it points.
     """
     req = urllib.request.Request(url, data=data, method="POST", headers=dict(headers))
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+        with _OPENER.open(req, timeout=timeout) as resp:
             status, reply_headers, body = resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as e:
         status, reply_headers = e.code, e.headers
@@ -94,6 +106,11 @@ def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
             body = e.read()
         except (OSError, http.client.HTTPException):
             body = b""
+        if 300 <= status < 400:
+            target = reply_headers.get("Location", "?") if reply_headers is not None else "?"
+            return status, reply_headers, (
+                f"redirected to {target}; kgx does not follow redirects, use that URL"
+            ).encode()
     if gunzip and reply_headers is not None \
             and reply_headers.get("Content-Encoding", "").lower() == "gzip":
         body = gzip.decompress(body)

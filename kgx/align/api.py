@@ -67,7 +67,7 @@ from kgx.align.search import (
     sinkhorn,
 )
 from kgx.align.structure import adjacency, propagate, train_pykeen
-from kgx.errors import ConfigError
+from kgx.errors import ConfigError, folder_name
 from kgx.graph.connection import Graph
 
 __all__ = ["AlignConfig", "AlignmentResult", "align_graphs", "evaluate_alignment",
@@ -306,7 +306,7 @@ def _match(channels: _Channels, rows: np.ndarray, cols: np.ndarray, weight: floa
 
 
 def _run_dir(graph: Graph, run_id: str) -> Path:
-    return Path(graph.cfg.home) / "alignments" / run_id
+    return Path(graph.cfg.home) / "alignments" / folder_name(run_id, "run id")
 
 
 class _Checkpoint:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from kgx._version import __version__
 from kgx.embed.config import TrainConfig
 from kgx.embed.export import TripleExport
-from kgx.errors import ConfigError
+from kgx.errors import ConfigError, folder_name
 
 if TYPE_CHECKING:
     import torch
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelStore", "StoredModel", "versions", "atomic_write_json", "atomic_torch_save"]
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 def versions() -> dict[str, str]:
@@ -188,9 +186,7 @@ class ModelStore:
 
     def create(self, run_id: str, config: TrainConfig, export: TripleExport,
                **meta: Any) -> StoredModel:
-        if not _RUN_ID.match(run_id):
-            raise ConfigError(f"invalid run id {run_id!r}")
-        path = self.root / run_id
+        path = self.root / folder_name(run_id, "run id")
         path.mkdir(parents=True, exist_ok=False)
         export.save(path)
         atomic_write_json(path / "config.json", config.as_dict())
@@ -202,9 +198,7 @@ class ModelStore:
         return StoredModel(path)
 
     def get(self, run_id: str) -> StoredModel:
-        if not _RUN_ID.match(run_id):
-            raise ConfigError(f"invalid run id {run_id!r}")
-        path = self.root / run_id
+        path = self.root / folder_name(run_id, "run id")
         if not (path / "meta.json").is_file():
             raise ConfigError(f"no model {run_id!r} in {self.root}; `kgx models list` shows them")
         return StoredModel(path)

@@ -160,8 +160,9 @@ class ResponseCache:
                         self.path, e)
 
     @staticmethod
-    def key(backend: str, model: str, request: Any) -> str:
-        text = json.dumps([backend, model, request], sort_keys=True, ensure_ascii=False,
+    def key(backend: str, url: str, model: str, request: Any) -> str:
+        """The request's key: another server (or model) may answer it differently."""
+        text = json.dumps([backend, url, model, request], sort_keys=True, ensure_ascii=False,
                           separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -215,9 +216,17 @@ class _HTTPBackend:
                  cache: str | Path | ResponseCache | None = None, max_failures: int = 3,
                  user_agent: str | None = None, sleep: Callable[[float], Any] = time.sleep,
                  rng: random.Random | None = None) -> None:
+        api_key = api_key.strip() if api_key else None  # e.g. a key file's line end
+        if api_key and any(ord(c) < 32 or ord(c) == 127 for c in api_key):
+            raise ConfigError(f"{self.kind}: the key ({self.key_env}) holds control "
+                              "characters")
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{self.kind}: not an http(s) URL: {self._scrub(url, api_key)!r}")
+        if "@" in parts.netloc:  # user:password@host would be logged and sent as a host
+            raise ConfigError(f"{self.kind}: no credentials in the URL "
+                              f"({self._scrub(url, api_key)!r}); the key goes in "
+                              f"{self.key_env or 'the api_key setting'}")
         self.url = url.rstrip("/")
         self._api_key = api_key or None
         self.timeout = timeout
@@ -248,8 +257,8 @@ class _HTTPBackend:
             quoted = urllib.parse.quote(key, safe="")
             if quoted != key:
                 text = text.replace(quoted, "***")
-        # user:password@ in a URL
-        return re.sub(r"(?<=://)[^/@\s]+@", "***@", text)
+        # user:password@ in a URL (also where the scheme has been cut off)
+        return re.sub(r"(?<![^\s/'\"(])[^\s/@'\"()]+@(?=[^\s@])", "***@", text)
 
     def redact(self, text: str) -> str:
         """``text`` with the key (and any user:password in a URL) replaced by ``***``."""
@@ -362,7 +371,7 @@ class _HTTPBackend:
     def _cached(self, model: str, request: Any) -> tuple[str, Any | None]:
         if self.cache is None:
             return "", None
-        key = ResponseCache.key(self.kind, model, request)
+        key = ResponseCache.key(self.kind, self.url, model, request)
         value = self.cache.get(key)
         if value is not None:
             with self._lock:

@@ -154,7 +154,7 @@ class LocalServer:
                 return cp
         mvn = self._need("mvn", "Install Maven (e.g. `apt-get install maven`): it fetches "
                          "Neo4j's jars from Maven Central once.")
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_root()
         pom = resources.files("kgx.graph").joinpath("maven/neo4j-pom.xml")
         with resources.as_file(pom) as pom_path:
             cmd = [mvn, "-B", "-q", "-f", str(pom_path), "dependency:build-classpath",
@@ -191,10 +191,28 @@ class LocalServer:
             return state
         return None
 
+    def _make_root(self) -> None:
+        """The server's folder, readable by its owner only (it holds the store files and
+        the password)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o700)
+
+    def _set_initial_password(self) -> None:
+        """``neo4j-admin dbms set-initial-password``, the password read from an argument
+        file (picocli's ``@file``) so that it never shows in a process list."""
+        arg_file = self.root / "run" / "initial-password.arg"
+        fd = os.open(arg_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(self.password() + "\n")
+            self.admin("dbms", "set-initial-password", f"@{arg_file}")
+        finally:
+            arg_file.unlink(missing_ok=True)
+
     def password(self) -> str:
         """The server's password, created (random) on first use."""
         if not self.password_file.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
+            self._make_root()
             fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(20))  # hex: never starts with "-"
@@ -299,11 +317,12 @@ class LocalServer:
         java = self.java()
         bolt, http = self._ports()
         cp = self.classpath()
+        self._make_root()
         for d in (self.data_dir, self.logs_dir, self.root / "run", self.root / "import"):
             d.mkdir(parents=True, exist_ok=True)
         self._write_conf(bolt, http)
         if not (self.data_dir / "dbms" / "auth.ini").exists():
-            self.admin("dbms", "set-initial-password", self.password())
+            self._set_initial_password()
         cmd = [java, f"-Xms{self.cfg.heap}", f"-Xmx{self.cfg.heap}", "-XX:+UseG1GC",
                "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8", "-cp", cp, ENTRY_POINT,
                f"--home-dir={self.root}", f"--config-dir={self.conf_dir}", "--console-mode"]

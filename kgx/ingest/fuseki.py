@@ -201,7 +201,9 @@ class FusekiServer:
                     os.kill(pid, signal.SIGKILL)
                 stopped += 1
             state_file.unlink(missing_ok=True)
-            shutil.rmtree(self.home / "runs" / str(state.get("port")), ignore_errors=True)
+            port = state.get("port")
+            if isinstance(port, int):  # the state file names the folder; nothing else
+                shutil.rmtree(self.home / "runs" / str(port), ignore_errors=True)
         return stopped
 
     @property

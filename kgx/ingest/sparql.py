@@ -251,6 +251,9 @@ class _Client:
         parts = urllib.parse.urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"not an http(s) SPARQL endpoint URL: {endpoint!r}")
+        if "@" in parts.netloc:  # it would be logged and stored on the run
+            raise ConfigError("no credentials in the SPARQL endpoint URL (user:password@): "
+                              "kgx sends none, and would log and store the URL")
         self.endpoint = endpoint
         self.user_agent = user_agent
         self.timeout = timeout

@@ -238,7 +238,7 @@ def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None
         argv = _decompressor_argv(kind) if kind != "plain" and source is None else None
         if argv is not None:
             proc = subprocess.Popen(
-                [*argv, str(path)],
+                [*argv, os.path.abspath(path)],  # never read as an option
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kgx.errors import folder_name
+
 __all__ = ["Ledger", "JsonFile"]
 
 
@@ -43,7 +45,7 @@ class Ledger(JsonFile):
 
     @classmethod
     def of(cls, home: Path, name: str) -> Ledger:
-        return cls(Path(home) / "jobs" / name / "ledger.json")
+        return cls(Path(home) / "jobs" / folder_name(name, "job name") / "ledger.json")
 
     @property
     def unfinished(self) -> bool:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from kgx.errors import KGXError
+from kgx.errors import KGXError, folder_name
 
 __all__ = ["JobLock", "JobLockedError", "lock_holder"]
 
@@ -34,7 +34,7 @@ class JobLockedError(KGXError):
 
 
 def _lock_path(home: Path, name: str) -> Path:
-    return (Path(home) / "jobs" / f"{name}.lock").resolve()
+    return (Path(home) / "jobs" / f"{folder_name(name, 'job name')}.lock").resolve()
 
 
 #: Locks this process holds, by path, with their holder record. Closing ANY descriptor of

@@ -128,6 +128,15 @@ def _atomic_text(path: str | Path) -> Iterator[IO[str]]:
 
 
 def _umask() -> int:
+    """The process's umask, read where Linux shows it; elsewhere set and restored (which
+    another thread creating a file at that instant would see)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -535,7 +544,7 @@ RETURN id, n.lang AS lang, n.text AS text,
 """
 
 _QS_LANG = re.compile(r"^[a-z_-]+\Z")
-_QS_ITEM = re.compile(r"^[PQL]\d+\Z")
+_QS_ITEM = re.compile(r"^[PQL][0-9]+\Z")
 #: QuickStatements' own reading of a v1 line (quickstatements.php, importDataFromV1).
 _QS_COMMENT = re.compile(r"^(.*?) *\/\* *(.*?) *\*\/ *\Z")
 _QS_TERM = re.compile(r"^([LADS])([a-z_-]+)$", re.I)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kgx.config import load_config
+from kgx.graph.connection import connect
 from kgx.graph.server import LocalServer, free_port
 
 
@@ -103,3 +104,34 @@ def test_server_that_dies_at_start_shows_its_log(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="exited with code|Last lines"):
         LocalServer(cfg).start()
     assert _jvms(home) == []
+
+
+def test_the_password_is_never_on_a_command_line(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another local user can read any process's arguments (/proc/PID/cmdline): the initial
+    password reaches neo4j-admin through a private argument file, removed afterwards."""
+    home = tmp_path / "home"
+    server = LocalServer(load_config(env={"KGX_HOME": str(home), "KGX_HEAP": "256m",
+                                          "KGX_PAGECACHE": "64m"}))
+    seen: list[tuple[tuple[str, ...], str, int]] = []
+    real_admin = LocalServer.admin
+
+    def spy(self: LocalServer, *args: str, **kw: object) -> subprocess.CompletedProcess:
+        arg_file = Path(args[-1][1:]) if args[-1].startswith("@") else None
+        seen.append((args, arg_file.read_text() if arg_file else "",
+                     arg_file.stat().st_mode & 0o777 if arg_file else -1))
+        return real_admin(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalServer, "admin", spy)
+    try:
+        server.start()
+        password = server.password()
+        [(args, content, mode)] = [s for s in seen if "set-initial-password" in s[0]]
+        assert all(password not in a for a in args)
+        assert content.strip() == password and mode == 0o600
+        assert list((server.root / "run").glob("*.arg")) == []
+        assert (home / "neo4j").stat().st_mode & 0o077 == 0  # store and password: owner only
+        with connect(server.cfg, start=False) as g:  # the file's password is the server's
+            assert g.read("RETURN 1 AS n") == [{"n": 1}]
+    finally:
+        server.stop()

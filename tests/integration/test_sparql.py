@@ -477,3 +477,6 @@ def test_user_queries_are_wrapped_for_paging() -> None:
         list(iter_sparql_chunks("http://127.0.0.1:1/sparql"))
     with pytest.raises(ConfigError, match="not a Wikidata entity id"):
         list(iter_sparql_chunks("http://127.0.0.1:1/sparql", ids=["Q42", "Q1; DROP ALL"]))
+    with pytest.raises(ConfigError, match="no credentials") as e:  # logged, stored on the run
+        list(iter_sparql_chunks("http://me:s3cret@127.0.0.1:1/sparql", ids=["Q42"]))
+    assert "s3cret" not in str(e.value)

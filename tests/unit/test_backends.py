@@ -27,7 +27,7 @@ from kgx.enrich.backends import (
     parse_name_reply,
     safe_call,
 )
-from kgx.errors import SourceError
+from kgx.errors import ConfigError, SourceError
 
 KEY = "sk-test-Zq8Xv1-very-secret"
 
@@ -90,6 +90,8 @@ def _handler(state: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, b"<html>502 Bad Gateway</html>")
             elif mode == "wrong-shape":
                 return self._send(200, {"result": "what?"})
+            elif mode == "302":  # somewhere else: a client that follows sends its headers
+                return self._send(302, b"", {"Location": state.url + "/elsewhere"})
             if self.path == "/translate":
                 q = payload["q"]
                 if isinstance(q, list) and state.reject_batches:
@@ -104,6 +106,12 @@ def _handler(state: FakeServer) -> type[BaseHTTPRequestHandler]:
                     "choices": [{"index": 0, "finish_reason": finish,
                                  "message": {"role": "assistant", "content": content}}]})
             return self._send(404, {"error": "not found"})
+
+        def do_GET(self) -> None:  # noqa: N802 - what a followed redirect would send
+            with state.lock:
+                state.requests.append({"path": self.path, "payload": None,
+                                       "headers": dict(self.headers), "t": time.monotonic()})
+            return self._send(200, {"translatedText": "from elsewhere"})
 
     return Handler
 
@@ -366,8 +374,36 @@ def test_key_never_in_logs_errors_or_repr(server: FakeServer,
                  repr(_llm(server))):
         assert KEY not in text
     assert "***" in str(refused.value)
-    url_with_secret = f"http://user:{KEY}@127.0.0.1:9/"
-    assert KEY not in repr(LibreTranslate(url_with_secret, rate=None))
+    for url in (f"http://user:{KEY}@127.0.0.1:9/", f"https://user:{KEY}@example.org:x/v1"):
+        with pytest.raises(ConfigError, match="no credentials in the URL") as e:
+            LibreTranslate(url, rate=None)
+        assert KEY not in str(e.value)
+
+
+def test_a_key_is_trimmed_and_one_with_control_characters_refused(server: FakeServer) -> None:
+    llm = OpenAIChat(server.url + "/v1", f" {KEY}\r\n", "test-model", rate=None)
+    assert llm.name("Berlin", "en", "de") == "Douglas Adams"  # a key file's line end
+    assert server.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
+    with pytest.raises(ConfigError, match="control characters") as e:
+        OpenAIChat(server.url + "/v1", f"{KEY}\nX-Injected: 1", "test-model", rate=None)
+    assert KEY not in str(e.value)
+
+
+def test_a_redirect_is_refused_not_followed(server: FakeServer) -> None:
+    """urllib would re-send the request (Authorization included) to the new place."""
+    server.script.append("302")
+    with pytest.raises(BackendRefused, match="HTTP 302: redirected to .*/elsewhere") as e:
+        _llm(server).name("Berlin", "en", "de")
+    assert KEY not in str(e.value)
+    assert [r["path"] for r in server.requests] == ["/v1/chat/completions"]
+
+
+def test_the_cache_is_per_server(server: FakeServer, tmp_path: Path) -> None:
+    cache = tmp_path / "backends.sqlite3"
+    assert _mt(server, cache=cache).translate(["a"], "en", "de") == ["de:a"]
+    other = server.url.replace("127.0.0.1", "localhost")  # another URL: maybe another server
+    assert LibreTranslate(other, KEY, rate=None, cache=cache).translate(["a"], "en", "de")
+    assert len(server.requests) == 2
 
 
 # -- cache and rate limit ----------------------------------------------------------------
@@ -460,3 +496,19 @@ def test_llm_url_without_model_is_a_config_error(tmp_path: Path) -> None:
         OpenAIChat.from_config(cfg)
     with pytest.raises(ConfigError, match="not an http"):
         LibreTranslate("ftp://example.org")
+
+
+def test_a_source_logs_an_unexpected_failure_without_the_key(
+        server: FakeServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Not a BackendError (a bug, a library's own error quoting a header): the source
+    gives its default, and the log line is redacted like the back end's own messages."""
+    from kgx.enrich.sources.remote import MachineTranslationSource
+
+    source = MachineTranslationSource()
+    source.backend = _mt(server)
+
+    def broken(*args: Any) -> None:
+        raise ValueError(f"Invalid header value b'Bearer {KEY}'")
+
+    assert source._call(broken, ["x"], "en", "de", default=[None]) == [None]
+    assert "source mt failed" in caplog.text and KEY not in caplog.text

@@ -46,6 +46,11 @@ def test_password_never_shown() -> None:
     cfg = load_config(env={"NEO4J_PASSWORD": "s3cret-value"})
     assert "s3cret-value" not in repr(cfg)
     assert "s3cret-value" not in str(cfg.describe())
+    cfg = load_config(env={"NEO4J_URI": "bolt://neo4j:s3cret-value@db.example:7687",
+                           "KGX_LLM_URL": "https://u:s3cret-value@llm.example/v1"})
+    shown = cfg.describe()
+    assert "s3cret-value" not in str(shown)
+    assert shown["neo4j_uri"]["value"] == "bolt://********@db.example:7687"
 
 
 def test_bad_values_are_clear_errors(tmp_path: Path) -> None:

@@ -115,3 +115,12 @@ def test_job_config_lists_given_as_text(tmp_path: Path) -> None:
     path = tmp_path / "kgx.toml"
     path.write_text('[job.nightly]\nsteps = "load, train,,"\n', encoding="utf-8")
     assert load_job_config("nightly", path).steps == ("load", "train")
+
+
+@pytest.mark.parametrize("name", ["../../etc/x", "a/b", ".hidden", "-x", "nightly\n"])
+def test_a_job_name_is_one_safe_folder_name(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigError, match="invalid job name"):
+        JobLock(tmp_path, name)
+    with pytest.raises(ConfigError, match="invalid job name"):
+        Ledger.of(tmp_path, name)
+    assert list(tmp_path.iterdir()) == []
