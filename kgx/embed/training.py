@@ -34,7 +34,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -268,7 +268,11 @@ def _load_trained(stored: StoredModel) -> TrainedModel:
 def _rng_state() -> dict[str, Any]:
     import torch
 
-    state = {"torch": torch.random.get_rng_state(), "numpy": np.random.get_state(),
+    # tensors, numbers and tuples only, so that torch.load(weights_only=True) reads it back
+    name, keys, pos, has_gauss, gauss = cast(tuple[str, np.ndarray, int, int, float],
+                                             np.random.get_state())
+    state = {"torch": torch.random.get_rng_state(),
+             "numpy": (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
              "python": random.getstate()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -279,7 +283,8 @@ def _set_rng_state(state: Mapping[str, Any]) -> None:
     import torch
 
     torch.random.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     random.setstate(state["python"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -442,7 +447,7 @@ class _Trainer:
 
         try:
             state = torch.load(self.checkpoint_path, map_location=self.model.device,
-                               weights_only=False)
+                               weights_only=True)  # no unpickling of arbitrary objects
         except Exception as e:  # a checkpoint torch cannot read: start over, say so
             log.warning("cannot read %s (%s); training this run from the start",
                         self.checkpoint_path, e)

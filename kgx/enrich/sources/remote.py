@@ -78,8 +78,8 @@ class _RemoteSource(Source):
         try:
             return safe_call(fn, *args, default=default, **kwargs)
         except Exception as e:  # noqa: BLE001 - a source degrades, it never stops a run
-            text = self.backend.redact(str(e)) if self.backend is not None else str(e)
-            log.warning("source %s failed: %s", self.name, text)
+            redact = getattr(self.backend, "redact", None)  # keys out of the log
+            log.warning("source %s failed: %s", self.name, redact(str(e)) if redact else e)
             return default
 
 
