@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from kgx.config import Config, load_config, replace
 from kgx.errors import ConfigError, KGXError
 from kgx.graph.connection import Graph, connect
+from kgx.http import without_credentials
 
 if TYPE_CHECKING:
     from kgx.embed.evaluation import Evaluation
@@ -111,7 +112,8 @@ class KG:
         self.close()
 
     def __repr__(self) -> str:
-        where = self.config.neo4j_uri or f"local server in {self.config.home}"
+        where = without_credentials(self.config.neo4j_uri or "") or \
+            f"local server in {self.config.home}"
         return f"KG({where!r})"
 
     # -- load, learn ---------------------------------------------------------------------

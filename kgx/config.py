@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from kgx.errors import ConfigError
+from kgx.http import without_credentials
 
 __all__ = ["Config", "load_config", "default_home"]
 
@@ -83,6 +83,11 @@ class Config:
     def uses_local_server(self) -> bool:
         return self.neo4j_uri is None
 
+    def __repr__(self) -> str:  # the generated one, with URLs' credentials masked
+        shown = (f"{f.name}={without_credentials(repr(getattr(self, f.name)))}"
+                 for f in fields(self) if f.repr)
+        return f"Config({', '.join(shown)})"
+
     def describe(self) -> dict[str, Any]:
         """The settings and where each came from, secrets masked (for ``kgx config``)."""
         out: dict[str, Any] = {}
@@ -93,7 +98,7 @@ class Config:
             if f.name in _SECRETS and value is not None:
                 value = "********"
             elif f.name in _URLS and value:
-                value = re.sub(r"(?<=://)[^/@]*@", "********@", value)  # user:password@
+                value = without_credentials(value)
             out[f.name] = {"value": str(value) if isinstance(value, Path) else value,
                            "from": self.source.get(f.name, "default")}
         return out

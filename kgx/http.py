@@ -20,16 +20,20 @@ import gzip
 import http.client
 import logging
 import random
+import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC
 from typing import Any
 
-__all__ = ["Answer", "RetryError", "backoff_delay", "excerpt", "post", "retry_after",
-           "send_with_retries"]
+from kgx.errors import ConfigError
+
+__all__ = ["Answer", "RetryError", "backoff_delay", "excerpt", "post", "refuse_credentials",
+           "retry_after", "send_with_retries", "without_credentials"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,23 @@ NETWORK_ERRORS = (OSError, http.client.HTTPException, EOFError, zlib.error)
 
 #: ``(status, headers, body)`` of one answer; headers may be None.
 Answer = tuple[int, Any, bytes]
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with the ``user:password@`` of any URL in it replaced by ``***@``.
+
+    >>> without_credentials("bolt://neo4j:p@ss@db:7687 and http://h/x?u=a@b")
+    'bolt://***@db:7687 and http://h/x?u=a@b'
+    """
+    return re.sub(r"(?<=://)[^/?#\s]*@", "***@", text)
+
+
+def refuse_credentials(url: str, what: str, hint: str) -> None:
+    """A :class:`ConfigError` if ``url`` holds ``user:password@``: kgx would log it, store
+    it on runs, and (urllib failing to parse some passwords) send it to DNS as a host."""
+    if "@" in urllib.parse.urlsplit(url).netloc:
+        raise ConfigError(f"{what}: no credentials in the URL ({without_credentials(url)!r}); "
+                          f"{hint}")
 
 
 def retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
@@ -107,7 +128,8 @@ def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
         except (OSError, http.client.HTTPException):
             body = b""
         if 300 <= status < 400:
-            target = reply_headers.get("Location", "?") if reply_headers is not None else "?"
+            target = urllib.parse.urljoin(url, reply_headers.get("Location", "")) \
+                if reply_headers is not None else "?"
             return status, reply_headers, (
                 f"redirected to {target}; kgx does not follow redirects, use that URL"
             ).encode()

@@ -446,7 +446,8 @@ class _Trainer:
         import torch
 
         try:
-            state = torch.load(self.checkpoint_path, map_location=self.model.device,
+            # on the CPU: the RNG states must stay there; load_state_dict moves the rest
+            state = torch.load(self.checkpoint_path, map_location="cpu",
                                weights_only=True)  # no unpickling of arbitrary objects
         except Exception as e:  # a checkpoint torch cannot read: start over, say so
             log.warning("cannot read %s (%s); training this run from the start",

@@ -69,7 +69,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kgx._version import __version__
 from kgx.errors import ConfigError, SourceError
-from kgx.http import Answer, RetryError, backoff_delay, excerpt, post, send_with_retries
+from kgx.http import (
+    Answer,
+    RetryError,
+    backoff_delay,
+    excerpt,
+    post,
+    refuse_credentials,
+    send_with_retries,
+    without_credentials,
+)
 
 if TYPE_CHECKING:
     from kgx.config import Config
@@ -100,7 +109,7 @@ MAX_TEXT = 250
 
 # Unlike the SPARQL reader's, a back end's HTTP 500 is retried: usually transient here.
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-_DISABLING_STATUS = frozenset({401, 403, 404})
+_DISABLING_STATUS = frozenset({301, 302, 303, 307, 308, 401, 403, 404})  # wrong settings
 
 
 class BackendError(SourceError):
@@ -223,10 +232,8 @@ class _HTTPBackend:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{self.kind}: not an http(s) URL: {self._scrub(url, api_key)!r}")
-        if "@" in parts.netloc:  # user:password@host would be logged and sent as a host
-            raise ConfigError(f"{self.kind}: no credentials in the URL "
-                              f"({self._scrub(url, api_key)!r}); the key goes in "
-                              f"{self.key_env or 'the api_key setting'}")
+        refuse_credentials(url, self.kind,
+                           f"the key goes in {self.key_env or 'the api_key setting'}")
         self.url = url.rstrip("/")
         self._api_key = api_key or None
         self.timeout = timeout
@@ -257,8 +264,7 @@ class _HTTPBackend:
             quoted = urllib.parse.quote(key, safe="")
             if quoted != key:
                 text = text.replace(quoted, "***")
-        # user:password@ in a URL (also where the scheme has been cut off)
-        return re.sub(r"(?<![^\s/'\"(])[^\s/@'\"()]+@(?=[^\s@])", "***@", text)
+        return without_credentials(text)
 
     def redact(self, text: str) -> str:
         """``text`` with the key (and any user:password in a URL) replaced by ``***``."""

@@ -25,6 +25,7 @@ from neo4j import exceptions as neo4j_errors
 
 from kgx.config import Config, load_config
 from kgx.errors import ConfigError, GraphError
+from kgx.http import without_credentials
 
 __all__ = ["Graph", "connect", "QueryRunner", "RecordingRunner", "batched"]
 
@@ -233,7 +234,8 @@ def connect(cfg: Config | None = None, *, start: bool = True) -> Graph:
     else:
         assert cfg.neo4j_uri is not None
         if cfg.neo4j_password is None:
-            raise ConfigError(f"NEO4J_URI is set ({cfg.neo4j_uri}) but no password: set "
+            raise ConfigError(f"NEO4J_URI is set ({without_credentials(cfg.neo4j_uri)}) but "
+                              "no password: set "
                               "NEO4J_PASSWORD (or KGX_NEO4J_PASSWORD, or [neo4j] password in "
                               "kgx.toml)")
         uri, auth = cfg.neo4j_uri, (cfg.neo4j_username, cfg.neo4j_password)

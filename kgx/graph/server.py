@@ -194,8 +194,8 @@ class LocalServer:
     def _make_root(self) -> None:
         """The server's folder, readable by its owner only (it holds the store files and
         the password)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.root.chmod(0o700)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root.chmod(0o700)  # also a folder made by an older kgx
 
     def _set_initial_password(self) -> None:
         """``neo4j-admin dbms set-initial-password``, the password read from an argument
@@ -204,7 +204,8 @@ class LocalServer:
         fd = os.open(arg_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "w") as f:
-                f.write(self.password() + "\n")
+                quoted = self.password().replace("\\", "\\\\").replace('"', '\\"')
+                f.write(f'"{quoted}"\n')  # picocli's quoting: spaces, # and quotes kept
             self.admin("dbms", "set-initial-password", f"@{arg_file}")
         finally:
             arg_file.unlink(missing_ok=True)

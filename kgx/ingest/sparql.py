@@ -79,7 +79,15 @@ from typing import TYPE_CHECKING, Any
 
 from kgx._version import __version__
 from kgx.errors import ConfigError, SourceError
-from kgx.http import Answer, RetryError, backoff_delay, excerpt, post, send_with_retries
+from kgx.http import (
+    Answer,
+    RetryError,
+    backoff_delay,
+    excerpt,
+    post,
+    refuse_credentials,
+    send_with_retries,
+)
 from kgx.ingest.rdf import RDF_TYPE as _RDF_TYPE
 from kgx.ingest.rdf import RDFS_LABEL as _RDFS_LABEL
 from kgx.ingest.rdf import (
@@ -251,9 +259,7 @@ class _Client:
         parts = urllib.parse.urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"not an http(s) SPARQL endpoint URL: {endpoint!r}")
-        if "@" in parts.netloc:  # it would be logged and stored on the run
-            raise ConfigError("no credentials in the SPARQL endpoint URL (user:password@): "
-                              "kgx sends none, and would log and store the URL")
+        refuse_credentials(endpoint, "SPARQL endpoint", "kgx sends none")
         self.endpoint = endpoint
         self.user_agent = user_agent
         self.timeout = timeout

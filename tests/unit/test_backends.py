@@ -91,7 +91,7 @@ def _handler(state: FakeServer) -> type[BaseHTTPRequestHandler]:
             elif mode == "wrong-shape":
                 return self._send(200, {"result": "what?"})
             elif mode == "302":  # somewhere else: a client that follows sends its headers
-                return self._send(302, b"", {"Location": state.url + "/elsewhere"})
+                return self._send(302, b"", {"Location": "/elsewhere"})
             if self.path == "/translate":
                 q = payload["q"]
                 if isinstance(q, list) and state.reject_batches:
@@ -392,10 +392,15 @@ def test_a_key_is_trimmed_and_one_with_control_characters_refused(server: FakeSe
 def test_a_redirect_is_refused_not_followed(server: FakeServer) -> None:
     """urllib would re-send the request (Authorization included) to the new place."""
     server.script.append("302")
-    with pytest.raises(BackendRefused, match="HTTP 302: redirected to .*/elsewhere") as e:
-        _llm(server).name("Berlin", "en", "de")
+    llm = _llm(server)
+    with pytest.raises(BackendRefused, match=f"HTTP 302: redirected to {server.url}/elsewhere"
+                       ) as e:
+        llm.name("Berlin", "en", "de")
     assert KEY not in str(e.value)
     assert [r["path"] for r in server.requests] == ["/v1/chat/completions"]
+    with pytest.raises(BackendDisabled):  # a wrong URL: asking again would be refused again
+        llm.name("Paris", "en", "de")
+    assert len(server.requests) == 1
 
 
 def test_the_cache_is_per_server(server: FakeServer, tmp_path: Path) -> None:

@@ -50,7 +50,10 @@ def test_password_never_shown() -> None:
                            "KGX_LLM_URL": "https://u:s3cret-value@llm.example/v1"})
     shown = cfg.describe()
     assert "s3cret-value" not in str(shown)
-    assert shown["neo4j_uri"]["value"] == "bolt://********@db.example:7687"
+    assert shown["neo4j_uri"]["value"] == "bolt://***@db.example:7687"
+    assert "s3cret-value" not in repr(cfg) and "llm.example" in repr(cfg)
+    at_sign = load_config(env={"NEO4J_URI": "bolt://neo4j:s3cret@pw0rd@db.example:7687"})
+    assert "pw0rd" not in str(at_sign.describe()) + repr(at_sign)  # greedy: to the last @
 
 
 def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
