@@ -213,6 +213,7 @@ def _subtags(lang: str) -> list[str]:
     return lang.replace("_", "-").lower().split("-")
 
 
+@lru_cache(maxsize=4096)
 def expected_scripts(lang: str) -> frozenset[str] | None:
     """Scripts the names of language ``lang`` (a Wikidata / BCP 47 code) are written in, or
     ``None`` for a language this table does not know (callers then infer the script from

@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 import neo4j
 from neo4j import exceptions as neo4j_errors
+from neo4j._data import RecordExporter
 
 from kgx.config import Config, load_config
 from kgx.errors import ConfigError, GraphError
@@ -69,6 +70,31 @@ class RecordingRunner:
         pass
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_EXPORTER = RecordExporter()
+
+
+def _plain(value: Any) -> Any:
+    """A value as ``Record.data()`` gives it (nodes as property dicts, …), faster: the
+    lists and maps of strings and numbers that kgx's queries return are walked with one
+    type lookup per value, not the driver's chain of ``isinstance`` checks (which took
+    40 % of an enrichment run)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:  # the driver's own, fresh for each record: changed in place
+        for i, v in enumerate(value):
+            if type(v) not in _SCALARS:
+                value[i] = _plain(v)
+        return value
+    if kind is dict:
+        for k, v in value.items():
+            if type(v) not in _SCALARS:
+                value[k] = _plain(v)
+        return value
+    return _EXPORTER.transform(value)
+
+
 def _graph_error(e: Exception, cypher: str) -> GraphError:
     first = " ".join(cypher.split())[:120]
     retryable = isinstance(e, neo4j_errors.DriverError | neo4j_errors.Neo4jError) and bool(
@@ -91,7 +117,9 @@ class DriverRunner:
 
     def run(self, cypher: str, params: Mapping[str, Any], *, write: bool) -> Rows:
         def work(tx: neo4j.ManagedTransaction) -> Rows:
-            return [r.data() for r in tx.run(cypher, dict(params))]
+            result = tx.run(cypher, dict(params))
+            keys = result.keys()
+            return [dict(zip(keys, map(_plain, r.values()), strict=True)) for r in result]
 
         try:
             with self.driver.session(database=self.database) as session:

@@ -10,7 +10,7 @@ import pytest
 from kgx import cli
 from kgx.config import Config
 from kgx.errors import ServerError
-from kgx.graph.connection import Graph
+from kgx.graph.connection import DriverRunner, Graph
 from kgx.graph.schema import apply_schema, graph_stats, schema_objects
 from kgx.graph.server import LocalServer
 
@@ -22,6 +22,26 @@ def test_schema_applied_twice_changes_nothing(graph: Graph) -> None:
     assert schema_objects(graph) == before
     assert "entity_kg_id" in before["constraints"]
     assert {"name_lang_status", "run_id"} <= set(before["indexes"])
+
+
+def test_rows_are_what_record_data_gives(graph: Graph) -> None:
+    """kgx turns records into rows with its own walker (faster than Record.data()); on
+    every kind of value Neo4j returns, the rows must be the driver's own."""
+    graph.write("CREATE (:Entity {kg: 't', id: 'Q1', born: date('1952-03-11'), tags: ['a']})"
+                "-[:P31 {rank: 'normal', w: 0.5}]->(:Entity {kg: 't', id: 'Q5'})")
+    query = """
+        MATCH p = (a:Entity {kg: 't'})-[r]->(b)
+        RETURN a, r, p, a.born AS born, datetime('2026-11-24T10:00:00Z') AS at,
+               duration('P1DT2H') AS took, point({x: 1.5, y: 2}) AS pt,
+               [a, {node: b, list: [1, 2.5, 'x', null, true, [r]]}] AS nested,
+               {} AS empty, [] AS none, null AS nothing"""
+    runner = graph.runner
+    assert isinstance(runner, DriverRunner)
+    with runner.driver.session(database=runner.database) as session:
+        expected = [record.data() for record in session.run(query)]
+    rows = graph.read(query)
+    assert len(rows) == 1 and rows == expected
+    assert [type(v) for v in rows[0].values()] == [type(v) for v in expected[0].values()]
 
 
 def test_entity_key_is_unique_per_graph(graph: Graph) -> None:

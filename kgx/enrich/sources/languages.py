@@ -60,6 +60,7 @@ def fallback_chain(lang: str) -> list[str]:
     return [*out, "mul"]
 
 
+@lru_cache(maxsize=4096)  # language codes: a small set, asked about for every name
 def _base(lang: str) -> str:
     return lang.lower().replace("_", "-").split("-")[0]
 
