@@ -103,6 +103,9 @@ class EntityView:
     links: tuple[Linked, ...] = ()
     literals: Mapping[str, Sequence[str]] = field(default_factory=dict)
     aligned: tuple[Aligned, ...] = ()
+    # labels() computed once (a view is asked by every source; replace() starts it afresh)
+    _labels: dict[str, NameRef] = field(init=False, default_factory=dict, compare=False,
+                                        repr=False)
 
     def originals(self, lang: str | None = None) -> list[NameRef]:
         return [n for n in self.names if not n.generated and (lang is None or n.lang == lang)]
@@ -115,7 +118,9 @@ class EntityView:
 
     def labels(self) -> dict[str, NameRef]:
         """Original labels by language."""
-        return {n.lang: n for n in self.names if n.primary and not n.generated}
+        if not self._labels:
+            self._labels.update((n.lang, n) for n in self.names if n.primary and not n.generated)
+        return dict(self._labels)
 
     def targets(self, pid: str) -> list[Linked]:
         return [t for t in self.links if t.pid == pid]
