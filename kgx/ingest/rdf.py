@@ -205,8 +205,9 @@ DATATYPES = {
     "GlobeCoordinate": "globe-coordinate",
 }
 
-_PID = re.compile(r"^P[1-9][0-9]*\Z")
-_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]*\Z")
+# bounded as in the JSON reader and as relationship types allow (records.STATEMENT_TYPE)
+_PID = re.compile(r"^P[1-9][0-9]{0,8}\Z")
+_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
 # An entity id, optionally with a lexeme's form or sense suffix.
 _ENTITY_ID = re.compile(r"^([QPLEM][1-9][0-9]*)(?:-[FS][1-9][0-9]*)?\Z")
 _OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
@@ -330,7 +331,10 @@ def site_id(site_iri: str) -> str | None:
 
 
 def _title_from_url(url: str) -> str | None:
-    path = urlsplit(url).path
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # e.g. "http://[/wiki/x": not a URL at all
+        return None
     if not path.startswith("/wiki/"):
         return None
     return unquote(path[len("/wiki/"):]).replace("_", " ") or None
@@ -476,7 +480,9 @@ def _parse_turtle(path: str | Path) -> tuple[list[Triple], int]:
             f"{name}:{line}: not UTF-8 ({e.reason} at byte {e.start}); nothing of this "
             "Turtle file was loaded."
         ) from e
-    except (ValueError, AssertionError) as e:
+    except (ValueError, AssertionError, IndexError, RecursionError) as e:
+        # rdflib's own failures on some malformed input (a datatype that is not an IRI,
+        # blank nodes nested hundreds deep)
         raise SourceError(
             f"{name}:{parser.lines + 1}: cannot read the Turtle file "
             f"({type(e).__name__}: {e}); nothing of this file was loaded."

@@ -319,11 +319,17 @@ def _entity_line(line: bytes) -> bytes | None:
     return line
 
 
-def _is_json_object(line: bytes) -> bool:
+def _is_entity_line(line: bytes) -> bool:
+    """A one-line JSON object that is not a whole Special:EntityData document."""
     try:
-        return isinstance(_loads(line), dict)
+        data = _loads(line)
     except _JSON_ERRORS:
         return False
+    return isinstance(data, dict) and not _is_entities_document(data)
+
+
+def _is_entities_document(doc: Any) -> bool:
+    return isinstance(doc, dict) and isinstance(doc.get("entities"), dict) and "id" not in doc
 
 
 def iter_entities(
@@ -348,6 +354,8 @@ def iter_entities(
         first: tuple[int, bytes] | None = None
         for n, line in lines:
             stats["lines"] = n
+            if n == 1 and line.startswith(b"\xef\xbb\xbf"):  # a byte-order mark
+                line = line[3:]
             if line.strip():
                 first = (n, line)
                 break
@@ -358,7 +366,7 @@ def iter_entities(
         head = text.lstrip()
         if head.rstrip() == b"[":
             stats["shape"] = "dump"
-        elif head.startswith(b"{") and _is_json_object(_entity_line(head) or b""):
+        elif head.startswith(b"{") and _is_entity_line(_entity_line(head) or b""):
             stats["shape"] = "ndjson"
         else:
             stats["shape"] = "document"
@@ -394,7 +402,7 @@ def iter_entities(
 def _entities_of_document(doc: Any) -> Iterator[Any]:
     if isinstance(doc, list):
         yield from doc
-    elif isinstance(doc, dict) and isinstance(doc.get("entities"), dict) and "id" not in doc:
+    elif _is_entities_document(doc):
         # Special:EntityData. A redirected id appears as key Q1 holding the target's data
         # (id Q2): that data is Q2's, so it is loaded as Q2.
         yield from doc["entities"].values()
@@ -431,6 +439,12 @@ def _as_map(value: Any) -> dict[str, Any]:
     return value
 
 
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} is a {type(value).__name__}, not a string: {value!r:.80}")
+    return value
+
+
 def _terms(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for lang, term in _as_map(value).items():
@@ -439,7 +453,7 @@ def _terms(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
         # API output with language fallback copies another language's term: not this one's.
         if term.get("language", lang) != lang or not term.get("value"):
             continue
-        out[lang] = term["value"]
+        out[lang] = _text(term["value"], f"the {lang} term")
     return out
 
 
@@ -450,7 +464,8 @@ def _aliases(value: Any, languages: frozenset[str] | None) -> dict[str, list[str
             continue
         if isinstance(terms, dict):  # old dumps: {"0": {...}, "1": {...}}
             terms = list(terms.values())
-        texts = list(dict.fromkeys(t["value"] for t in terms if t.get("value")))
+        texts = list(dict.fromkeys(_text(t["value"], f"a {lang} alias")
+                                   for t in terms if t.get("value")))
         if texts:
             out[lang] = texts
     return out
@@ -463,7 +478,7 @@ def _sitelinks(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
             continue
         title = link.get("title") if isinstance(link, dict) else link
         if title:
-            out[site] = title
+            out[site] = _text(title, f"the {site} sitelink")
     return out
 
 
@@ -493,16 +508,27 @@ def _literal(value_type: Any, value: Any) -> str:
             raise _Problem(f"string value is a {type(value).__name__}")
         return value
     if value_type == "time":
-        return f"{value['time']}/{value['precision']}"
+        stamp, precision = value["time"], value["precision"]
+        if not isinstance(stamp, str) or type(precision) is not int:
+            raise _Problem(f"time value is not a string with an integer precision: "
+                           f"{stamp!r:.40}/{precision!r:.20}")
+        return f"{stamp}/{precision}"
     if value_type == "quantity":
         unit = value.get("unit", "1")
         amount = value["amount"]
+        if not isinstance(amount, str) or not isinstance(unit, str):
+            raise _Problem(f"quantity amount and unit are not strings: {amount!r:.40} "
+                           f"{unit!r:.40}")
         return amount if unit == "1" else f"{amount} {unit.rsplit('/', 1)[-1]}"
     if value_type == "monolingualtext":
-        return f"{value['text']}@{value['language']}"
+        text, language = value["text"], value["language"]
+        if not isinstance(text, str) or not isinstance(language, str):
+            raise _Problem(f"monolingual text or its language is not a string: "
+                           f"{text!r:.40}@{language!r:.20}")
+        return f"{text}@{language}"
     if value_type == "globecoordinate":
         lat, lon = value["latitude"], value["longitude"]
-        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        if type(lat) not in (int, float) or type(lon) not in (int, float):  # bools too
             raise _Problem(f"coordinate is not numeric: {lat!r},{lon!r}")
         globe = (value.get("globe") or _EARTH).rsplit("/", 1)[-1]
         return f"{lat},{lon}" if globe == _EARTH else f"{lat},{lon}@{globe}"
@@ -638,11 +664,16 @@ def _parse(
     if (kind == "property") != eid.startswith("P"):
         raise BadRecord(f"entity {eid} has type {kind!r}", where=where, raw=_raw_text(raw))
     try:
+        lastrevid, modified = data.get("lastrevid"), data.get("modified")
+        if lastrevid is not None and (type(lastrevid) is not int or not 0 <= lastrevid < 2**63):
+            raise ValueError(f"lastrevid is not a revision number: {lastrevid!r:.40}")
+        if modified is not None and not isinstance(modified, str):
+            raise TypeError(f"modified is a {type(modified).__name__}, not a string")
         record = EntityRecord(
             id=eid,
             kind=kind,
-            lastrevid=data.get("lastrevid"),
-            modified=data.get("modified"),
+            lastrevid=lastrevid,
+            modified=modified,
             datatype=data.get("datatype") if kind == "property" else None,
             labels=_terms(data.get("labels"), languages),
             descriptions=_terms(data.get("descriptions"), languages),
@@ -692,6 +723,8 @@ def _raw_text(raw: bytes | str | dict[str, Any] | Any) -> str:
             text = json.dumps(raw, ensure_ascii=False, default=str)
         except (TypeError, ValueError):
             text = repr(raw)
+        except RecursionError:
+            text = f"<a {type(raw).__name__} nested too deeply to show>"
     return text[:RAW_LIMIT]
 
 
@@ -722,7 +755,11 @@ def parse_lines(
     counts: Counter[str] = Counter()
     for where, line_no, raw in batch:
         try:
-            record, problems, skip_key = _parse(raw, where, languages, all_ranks)
+            try:
+                record, problems, skip_key = _parse(raw, where, languages, all_ranks)
+            except RecursionError as e:  # JSON nested ~1000 deep: orjson reads it, repr not
+                raise BadRecord("malformed entity: values nested too deeply", where=where,
+                                raw=_raw_text(raw)) from e
         except BadRecord as e:
             counts["bad"] += 1
             eid = raw.get("id") if isinstance(raw, dict) else None

@@ -364,6 +364,40 @@ def test_turtle_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert "syntax error" in str(e.value)
 
 
+@pytest.mark.parametrize("body", [
+    'wd:Q31 rdfs:label "x"^^"y" .',  # a datatype that is not an IRI: rdflib's IndexError
+    "wd:Q31 rdfs:seeAlso " + "[ rdfs:label " * 300 + '"x"' + " ]" * 300 + " .",  # recursion
+])
+def test_turtle_rdflib_cannot_read_is_a_source_error(tmp_path: Path, body: str) -> None:
+    """Found by fuzzing: rdflib failed with errors kgx did not catch."""
+    path = tmp_path / "odd.ttl"
+    path.write_text("@prefix wd: <http://www.wikidata.org/entity/> .\n"
+                    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n" + body + "\n",
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match=f"{path}:.*cannot read the Turtle file"):
+        chunks(path)
+
+
+def test_nt_odd_ids_and_urls_are_no_crash(tmp_path: Path) -> None:
+    """Found by fuzzing: a sitelink URL urlsplit rejects stopped the load; a property id
+    too long for a relationship type failed at write time."""
+    q = "<http://www.wikidata.org/entity/Q2>"
+    lines = [
+        f'{q} <http://www.w3.org/2000/01/rdf-schema#label> "Earth"@en .',
+        f"<http://[/wiki/Foo> <http://schema.org/about> {q} .",
+        "<http://[/wiki/Foo> <http://schema.org/isPartOf> <https://en.wikipedia.org/> .",
+        f"{q} <http://www.wikidata.org/prop/direct/P1234567890> "
+        "<http://www.wikidata.org/entity/Q5> .",
+        f"{q} <http://www.wikidata.org/prop/direct/P31> "
+        "<http://www.wikidata.org/entity/Q12345678901234567890> .",
+    ]
+    path = tmp_path / "odd.nt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    [rec] = records(path)
+    assert rec.id == "Q2" and rec.labels == {"en": "Earth"}
+    assert rec.sitelinks == {} and rec.statements == []
+
+
 def test_turtle_chunks_and_resume_point(tmp_path: Path) -> None:
     many = tmp_path / "many.ttl"
     shutil.copy(SMALL_TTL, many)

@@ -362,6 +362,57 @@ def test_invalid_entities_raise_bad_record(raw, reason):
     assert info.value.where == "x.json:7"
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda e: e["labels"]["en"].update(value=5), "the en term is a int, not a string"),
+        (lambda e: e["aliases"]["en"][0].update(value=["x"]), "a en alias is a list"),
+        (lambda e: e["sitelinks"].update(enwiki=7), "the enwiki sitelink is a int"),
+        (lambda e: e.update(lastrevid="12"), "lastrevid is not a revision number"),
+        (lambda e: e.update(lastrevid=-5), "lastrevid is not a revision number"),
+        (lambda e: e.update(modified=20170101), "modified is a int"),
+    ],
+)
+def test_values_of_the_wrong_type_make_a_bad_record(change, reason):
+    """Found by fuzzing: these were loaded as they were (a number as a label)."""
+    entity = json.loads(q22_line())
+    entity.setdefault("aliases", {}).setdefault("en", [{"language": "en", "value": "a"}])
+    change(entity)
+    with pytest.raises(BadRecord, match="malformed entity Q22") as info:
+        parse_entity(json.dumps(entity).encode())
+    assert reason in info.value.reason
+
+
+def test_statement_values_of_the_wrong_type_are_problems():
+    entity = json.loads(q22_line())
+    pid, value_type = next((p, s[0]["mainsnak"]["datavalue"]["type"])
+                           for p, s in entity["claims"].items()
+                           if s[0]["mainsnak"].get("datavalue", {}).get("type") == "quantity")
+    entity["claims"][pid][0]["mainsnak"]["datavalue"]["value"]["amount"] = 5
+    record, problems = parse_entity(json.dumps(entity).encode())
+    assert any(f"Q22 {pid}: quantity amount and unit are not strings" in p for p in problems)
+    assert all(not isinstance(v, int) for vs in record.literals.values() for v in vs)
+
+
+def test_damaged_lines_do_not_cost_the_others(tmp_path):
+    """Found by fuzzing: JSON nested ~1000 deep (orjson reads it; building the error
+    message recursed too deep and the whole load stopped); a byte-order mark before `[`;
+    a Special:EntityData document written on one line (read as NDJSON)."""
+    head = DUMP_HEAD.read_bytes().splitlines()
+    deep = b'{"type":"item","id":' + b"[" * 995 + b"]" * 995 + b"},"
+    path = tmp_path / "dump.json"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join([head[0], head[1], deep, *head[2:]]))
+    records, bad, skipped, counts, _ = parse_all(path)
+    assert len(records) == 49 and counts["bad"] == 1
+    assert bad[0]["line"] == 3 and "nested too deeply" in bad[0]["reason"]
+
+    one_line = tmp_path / "entitydata.json"
+    one_line.write_text(json.dumps({"entities": {"Q42": json.loads(Q42.read_text("utf-8")),
+                                                 "P279": json.loads(P279.read_text("utf-8"))}}),
+                        encoding="utf-8")
+    assert [r.id for r in parse_all(one_line)[0]] == ["Q42", "P279"]
+
+
 def test_unknown_value_type_drops_one_statement_and_keeps_the_entity():
     entity = json.loads(q22_line())
     snak = entity["claims"]["P242"][0]["mainsnak"]
