@@ -540,7 +540,8 @@ def _select_rank(statements: list[Any], all_ranks: bool) -> list[Any]:
         return statements
     ranks = [s.get("rank", "normal") for s in statements]
     wanted = "preferred" if "preferred" in ranks else "normal"
-    return [s for s, r in zip(statements, ranks, strict=True) if r == wanted]
+    # an unknown rank goes on, to be reported as a problem (not silently dropped)
+    return [s for s, r in zip(statements, ranks, strict=True) if r == wanted or r not in _RANKS]
 
 
 def _read_statements(record: EntityRecord, claims: Any, all_ranks: bool) -> list[tuple[str, Any]]:

@@ -383,6 +383,14 @@ def test_values_of_the_wrong_type_make_a_bad_record(change, reason):
     assert reason in info.value.reason
 
 
+def test_an_unknown_rank_is_a_problem_in_both_modes():
+    entity = json.loads(q22_line())
+    entity["claims"]["P31"][0]["rank"] = "bogus"
+    for all_ranks in (False, True):
+        _, problems = parse_entity(json.dumps(entity).encode(), all_ranks=all_ranks)
+        assert "Q22 P31: unknown rank 'bogus'; statement dropped" in problems
+
+
 def test_statement_values_of_the_wrong_type_are_problems():
     entity = json.loads(q22_line())
     pid, value_type = next((p, s[0]["mainsnak"]["datavalue"]["type"])
