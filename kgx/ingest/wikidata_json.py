@@ -119,7 +119,7 @@ _BZ2_MAGIC = b"BZh"
 
 # at most 15 digits: the bulk path's integer ids (2n + 1) must stay below 2^56
 _ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
-_WIKIDATA_PID = re.compile(r"^P[0-9]+\Z")
+_WIKIDATA_PID = re.compile(r"^P[1-9][0-9]*\Z")  # no P0, no P007 beside P7
 _OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
 _PREFIX_BY_ENTITY_TYPE = {"item": "Q", "property": "P", "lexeme": "L", "entity-schema": "E"}
 _RANKS = ("preferred", "normal", "deprecated")

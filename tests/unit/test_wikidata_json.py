@@ -383,6 +383,16 @@ def test_values_of_the_wrong_type_make_a_bad_record(change, reason):
     assert reason in info.value.reason
 
 
+@pytest.mark.parametrize("pid", ["P0", "P007"])
+def test_property_ids_with_leading_zeros_are_problems(pid):
+    """P007 would be a relationship type of its own beside P7."""
+    entity = json.loads(q22_line())
+    entity["claims"][pid] = entity["claims"]["P31"]
+    record, problems = parse_entity(json.dumps(entity).encode())
+    assert any(p.startswith(f"Q22 {pid!r}: not a Wikidata property id") for p in problems)
+    assert all(s.pid != pid for s in record.statements)
+
+
 def test_an_unknown_rank_is_a_problem_in_both_modes():
     entity = json.loads(q22_line())
     entity["claims"]["P31"][0]["rank"] = "bogus"
