@@ -575,7 +575,7 @@ def build_record(
         _, p, o, line = t
         if p == SCHEMA_VERSION and isinstance(o, Lit):
             try:
-                versions.setdefault(int(o.value), t)
+                versions.setdefault(_revision(o.value), t)
             except ValueError:
                 problems.add(f"{eid}: schema:version {o.value!r} is not an integer", [t], line)
         elif p == SCHEMA_MODIFIED and isinstance(o, Lit):
@@ -1021,12 +1021,20 @@ def _nt_chunks(
         yield builder.take(last_line)
 
 
+def _revision(text: str) -> int:
+    """A revision number: ASCII digits only (``int()`` also takes ``" 7 "``, ``"1_000"``,
+    ``"-5"`` and other scripts' digits)."""
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
 def _block_version(triples: list[Triple]) -> int | None:
     versions = []
     for _, p, o, _ in triples:
         if p == SCHEMA_VERSION and isinstance(o, Lit):
             try:
-                versions.append(int(o.value))
+                versions.append(_revision(o.value))
             except ValueError:
                 pass
     return max(versions) if versions else None

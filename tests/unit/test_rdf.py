@@ -398,6 +398,21 @@ def test_nt_odd_ids_and_urls_are_no_crash(tmp_path: Path) -> None:
     assert rec.sitelinks == {} and rec.statements == []
 
 
+@pytest.mark.parametrize("version", ["1_000", " 7 ", "-5", "\u0661\u0662"])
+def test_a_revision_is_ascii_digits_only(tmp_path: Path, version: str) -> None:
+    q = "<http://www.wikidata.org/entity/Q2>"
+    path = tmp_path / "v.nt"
+    path.write_text(
+        f'{q} <http://www.w3.org/2000/01/rdf-schema#label> "Earth"@en .\n'
+        "<https://www.wikidata.org/wiki/Special:EntityData/Q2> <http://schema.org/about> "
+        f"{q} .\n"
+        "<https://www.wikidata.org/wiki/Special:EntityData/Q2> <http://schema.org/version> "
+        f'"{version}"^^<http://www.w3.org/2001/XMLSchema#integer> .\n', encoding="utf-8")
+    (_, recs, bad, _, _), = chunks(path)
+    assert [r.lastrevid for r in recs] == [None]
+    assert any("is not an integer" in row["reason"] for row in bad)
+
+
 def test_turtle_chunks_and_resume_point(tmp_path: Path) -> None:
     many = tmp_path / "many.ttl"
     shutil.copy(SMALL_TTL, many)
