@@ -209,7 +209,7 @@ DATATYPES = {
 _PID = re.compile(r"^P[1-9][0-9]{0,8}\Z")
 _ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
 # An entity id, optionally with a lexeme's form or sense suffix.
-_ENTITY_ID = re.compile(r"^([QPLEM][1-9][0-9]*)(?:-[FS][1-9][0-9]*)?\Z")
+_ENTITY_ID = re.compile(r"^([QPLEM][1-9][0-9]{0,14})(?:-[FS][1-9][0-9]{0,14})?\Z")
 _OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
 _SKIP = {"L": ("lexemes", "lexeme"), "E": ("other", "entity schema"), "M": ("mediainfo",
                                                                            "media-info")}
@@ -480,7 +480,8 @@ def _parse_turtle(path: str | Path) -> tuple[list[Triple], int]:
             f"{name}:{line}: not UTF-8 ({e.reason} at byte {e.start}); nothing of this "
             "Turtle file was loaded."
         ) from e
-    except (ValueError, AssertionError, IndexError, RecursionError) as e:
+    except (ValueError, AssertionError, IndexError, RecursionError, AttributeError, TypeError,
+            KeyError) as e:
         # rdflib's own failures on some malformed input (a datatype that is not an IRI,
         # blank nodes nested hundreds deep)
         raise SourceError(

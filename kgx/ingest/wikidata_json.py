@@ -279,6 +279,8 @@ def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None
                 if proc.wait() != 0:
                     break
             line_no += 1
+            if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):  # a byte-order mark
+                line = line[3:]
             yield line_no, line.rstrip(b"\r\n")
         if proc is not None and proc.wait() != 0:
             err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
@@ -328,6 +330,18 @@ def _is_entity_line(line: bytes) -> bool:
     return isinstance(data, dict) and not _is_entities_document(data)
 
 
+def _next_is_entity_line(lines: Iterator[tuple[int, bytes]], peeked: list[tuple[int, bytes]],
+                         stats: MutableMapping[str, Any]) -> bool:
+    """Whether the next non-blank line is a one-line entity (the lines read are kept in
+    ``peeked``): then a first line that is not is damaged NDJSON, not a document."""
+    for n, line in lines:
+        stats["lines"] = n
+        peeked.append((n, line))
+        if line.strip():
+            return _is_entity_line(_entity_line(line) or b"")
+    return False
+
+
 def _is_entities_document(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("entities"), dict) and "id" not in doc
 
@@ -354,8 +368,6 @@ def iter_entities(
         first: tuple[int, bytes] | None = None
         for n, line in lines:
             stats["lines"] = n
-            if n == 1 and line.startswith(b"\xef\xbb\xbf"):  # a byte-order mark
-                line = line[3:]
             if line.strip():
                 first = (n, line)
                 break
@@ -364,15 +376,18 @@ def iter_entities(
             return
         start, text = first
         head = text.lstrip()
+        peeked: list[tuple[int, bytes]] = []
         if head.rstrip() == b"[":
             stats["shape"] = "dump"
         elif head.startswith(b"{") and _is_entity_line(_entity_line(head) or b""):
             stats["shape"] = "ndjson"
+        elif _next_is_entity_line(lines, peeked, stats):
+            stats["shape"] = "ndjson"  # whose first line is damaged: a bad row, not the file
         else:
             stats["shape"] = "document"
 
         if stats["shape"] != "document":
-            for n, line in chain([first], lines):
+            for n, line in chain([first], peeked, lines):
                 stats["lines"] = n
                 raw = _entity_line(line)
                 if raw is not None:
@@ -380,7 +395,7 @@ def iter_entities(
                     yield f"{name}:{n}", n, raw
             return
 
-        parts = [text]
+        parts = [text, *(line for _, line in peeked)]
         for n, line in lines:
             stats["lines"] = n
             parts.append(line)
@@ -675,7 +690,8 @@ def _parse(
             kind=kind,
             lastrevid=lastrevid,
             modified=modified,
-            datatype=data.get("datatype") if kind == "property" else None,
+            datatype=_text(data["datatype"], "the datatype")
+            if kind == "property" and data.get("datatype") is not None else None,
             labels=_terms(data.get("labels"), languages),
             descriptions=_terms(data.get("descriptions"), languages),
             aliases=_aliases(data.get("aliases"), languages),

@@ -366,6 +366,7 @@ def test_turtle_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("body", [
     'wd:Q31 rdfs:label "x"^^"y" .',  # a datatype that is not an IRI: rdflib's IndexError
+    "wd:Q31 rdfs:label ?x .",  # a variable: rdflib's AttributeError
     "wd:Q31 rdfs:seeAlso " + "[ rdfs:label " * 300 + '"x"' + " ]" * 300 + " .",  # recursion
 ])
 def test_turtle_rdflib_cannot_read_is_a_source_error(tmp_path: Path, body: str) -> None:
@@ -391,10 +392,12 @@ def test_nt_odd_ids_and_urls_are_no_crash(tmp_path: Path) -> None:
         f"{q} <http://www.wikidata.org/prop/direct/P31> "
         "<http://www.wikidata.org/entity/Q12345678901234567890> .",
     ]
+    lines.append('<http://www.wikidata.org/entity/Q9999999999999999> '
+                 '<http://www.w3.org/2000/01/rdf-schema#label> "x"@en .')  # 16 digits
     path = tmp_path / "odd.nt"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")  # a BOM too
     [rec] = records(path)
-    assert rec.id == "Q2" and rec.labels == {"en": "Earth"}
+    assert rec.id == "Q2" and rec.labels == {"en": "Earth"}  # line 1, after the BOM
     assert rec.sitelinks == {} and rec.statements == []
 
 

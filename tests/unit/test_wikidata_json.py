@@ -393,6 +393,23 @@ def test_property_ids_with_leading_zeros_are_problems(pid):
     assert all(s.pid != pid for s in record.statements)
 
 
+@pytest.mark.parametrize("first", [b'{"type":"item","id":"Q1",', b"garbage", b"[1]",
+                                   b"\xef\xbb\xbf\xef\xbb\xbf{}"])
+def test_ndjson_with_a_damaged_first_line_loses_only_that_line(tmp_path, first):
+    lines = [json.dumps(e).encode() for e in raw_dump_entities()[:3]]
+    path = tmp_path / "entities.ndjson"
+    path.write_bytes(b"\n".join([first, *lines]) + b"\n")
+    records, bad, _, _, _ = parse_all(path)
+    assert len(records) == 3 and [row["line"] for row in bad] == [1]
+
+
+def test_a_property_datatype_must_be_a_string():
+    entity = json.loads(P279.read_text(encoding="utf-8"))
+    entity["datatype"] = [1]
+    with pytest.raises(BadRecord, match="the datatype is a list"):
+        parse_entity(json.dumps(entity).encode())
+
+
 def test_an_unknown_rank_is_a_problem_in_both_modes():
     entity = json.loads(q22_line())
     entity["claims"]["P31"][0]["rank"] = "bogus"
