@@ -33,8 +33,9 @@ __all__ = ["audit_graph", "AuditResult", "wikikge_audit_via_graph"]
 log = logging.getLogger(__name__)
 
 # One page of entities with names in $lang, in id order from $after: every entity of the
-# graph (_PAGE), or those one load run created or changed (_PAGE_LOADED, which seeks the
-# (loadedBy, kg, id) index: a nightly audit reads what its load touched, not the graph).
+# graph (_ALL), or those one load run created or changed (_LOADED, which seeks the
+# (loadedBy, kg, id) index: a nightly audit reads what its load touched, not the graph);
+# then what the audit reads of each (_READ).
 _ALL = """
 MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
 WHERE e.id > $after AND EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }

@@ -119,7 +119,14 @@ from rdflib import BNode, Literal
 from rdflib.plugins.parsers.notation3 import BadSyntax, RDFSink, SinkParser
 
 from kgx.errors import SourceError
-from kgx.ingest.records import EntityRecord, Statement
+from kgx.ingest.records import (
+    ITEM_OR_PROPERTY,
+    OTHER_ENTITY_ID,
+    PROPERTY_ID,
+    EntityRecord,
+    Statement,
+    check_revision,
+)
 from kgx.ingest.wikidata_json import RAW_LIMIT, open_text_lines, site_language
 
 __all__ = ["iter_rdf_chunks", "guess_format", "site_id", "DATATYPES", "RECENT_ENTITIES"]
@@ -205,12 +212,8 @@ DATATYPES = {
     "GlobeCoordinate": "globe-coordinate",
 }
 
-# bounded as in the JSON reader and as relationship types allow (records.STATEMENT_TYPE)
-_PID = re.compile(r"^P[1-9][0-9]{0,8}\Z")
-_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
 # An entity id, optionally with a lexeme's form or sense suffix.
 _ENTITY_ID = re.compile(r"^([QPLEM][1-9][0-9]{0,14})(?:-[FS][1-9][0-9]{0,14})?\Z")
-_OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
 _SKIP = {"L": ("lexemes", "lexeme"), "E": ("other", "entity schema"), "M": ("mediainfo",
                                                                            "media-info")}
 
@@ -513,9 +516,9 @@ def _value(o: Term) -> tuple[str, str | None]:
         return "some", None
     if o.startswith(WD):
         target = o[len(WD):]
-        if _ITEM_OR_PROPERTY.match(target):
+        if ITEM_OR_PROPERTY.match(target):
             return "entity", target
-        if _OTHER_ENTITY_ID.match(target):
+        if OTHER_ENTITY_ID.match(target):
             return "literal", target
         raise ValueError(f"entity value with a malformed id {target!r}")
     for prefix in COMMONS_FILE + COMMONS_DATA:
@@ -686,7 +689,7 @@ def _statements(
     order: dict[str, None] = {}
     for t in own:
         _, p, o, line = t
-        if p.startswith(PROP) and _PID.match(p[len(PROP):]) and isinstance(o, str):
+        if p.startswith(PROP) and PROPERTY_ID.match(p[len(PROP):]) and isinstance(o, str):
             pid = p[len(PROP):]
             order.setdefault(pid, None)
             linked.add(o)
@@ -694,7 +697,7 @@ def _statements(
             nodes.setdefault(pid, [])
             if st is not None:
                 nodes[pid].append(st)
-        elif p.startswith(WDT) and _PID.match(p[len(WDT):]):
+        elif p.startswith(WDT) and PROPERTY_ID.match(p[len(WDT):]):
             pid = p[len(WDT):]
             order.setdefault(pid, None)
             try:
@@ -703,7 +706,7 @@ def _statements(
                 problems.add(f"{eid} {pid}: {e}; value dropped", [t], line)
                 continue
             truthy.setdefault(pid, []).append((kind, value, [t]))
-        elif p == RDF_TYPE and isinstance(o, str) and o.startswith(WDNO) and _PID.match(
+        elif p == RDF_TYPE and isinstance(o, str) and o.startswith(WDNO) and PROPERTY_ID.match(
                 o[len(WDNO):]):
             pid = o[len(WDNO):]
             order.setdefault(pid, None)
@@ -770,7 +773,7 @@ def _statement_node(
                              node_triples, line)
                 return None
             rank = _RANKS[o]
-        elif p.startswith(PS) and _PID.match(p[len(PS):]):
+        elif p.startswith(PS) and PROPERTY_ID.match(p[len(PS):]):
             if p[len(PS):] != pid:
                 problems.add(f"{eid} {pid}: statement node {node} has a value of "
                              f"{p[len(PS):]}; statement dropped", node_triples, line)
@@ -905,7 +908,7 @@ def _turtle_chunks(
             eid = _subject_entity(o) if o.startswith(WD) else None
             if eid is not None and not s.startswith(DATA):
                 about.setdefault(s, eid)
-        elif p.startswith(PROP) and _PID.match(p[len(PROP):]) and isinstance(o, str):
+        elif p.startswith(PROP) and PROPERTY_ID.match(p[len(PROP):]) and isinstance(o, str):
             owner = _subject_entity(s)
             if owner is not None:
                 linked.setdefault(o, owner)
@@ -1013,7 +1016,7 @@ def _nt_chunks(
             if builder.size >= chunk_size:
                 yield builder.take(line_no - 1)
             block = _Block(eid, line_no)
-        if (p.startswith(PROP) and isinstance(o, str) and _PID.match(p[len(PROP):])
+        if (p.startswith(PROP) and isinstance(o, str) and PROPERTY_ID.match(p[len(PROP):])
                 and s == WD + (block.eid or "")):
             block.links.add(o)
         block.triples.append((s, p, o, line_no))
@@ -1024,10 +1027,10 @@ def _nt_chunks(
 
 def _revision(text: str) -> int:
     """A revision number: ASCII digits only (``int()`` also takes ``" 7 "``, ``"1_000"``,
-    ``"-5"`` and other scripts' digits)."""
+    ``"-5"`` and other scripts' digits), below 2^63."""
     if not text.isascii() or not text.isdigit():
         raise ValueError(text)
-    return int(text)
+    return check_revision(int(text), "schema:version")
 
 
 def _block_version(triples: list[Triple]) -> int | None:

@@ -10,11 +10,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["EntityRecord", "Statement", "STATEMENT_TYPE", "check_statement_type"]
+__all__ = ["EntityRecord", "Statement", "STATEMENT_TYPE", "ITEM_OR_PROPERTY", "PROPERTY_ID",
+           "OTHER_ENTITY_ID", "check_statement_type", "check_revision"]
 
 #: Relationship types built from data: Wikidata property ids (P31), or relation ids of
 #: benchmark graphs that have no property ids (R12). Nothing else is ever used as a type.
 STATEMENT_TYPE = re.compile(r"^[PR][0-9]{1,9}\Z")
+
+
+#: Wikidata ids as every reader keeps them, without leading zeros (P007 would be a type of
+#: its own beside P7). Items and properties: at most 15 digits (the bulk path's integer node
+#: ids, 2n + 1, stay below 2^56); properties as statement types: at most 9 (STATEMENT_TYPE).
+ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
+PROPERTY_ID = re.compile(r"^P[1-9][0-9]{0,8}\Z")
+#: Other entities a value may point to (lexemes, their forms and senses, entity schemas,
+#: media-info): kept as literal values, not as statement edges.
+OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
+
+
+def check_revision(value: object, what: str = "lastrevid") -> int:
+    """``value`` if it is a revision number Neo4j can store (an int, 0 <= n < 2^63), else
+    ValueError."""
+    if type(value) is not int or not 0 <= value < 2**63:
+        raise ValueError(f"{what} is not a revision number: {value!r:.40}")
+    return value
 
 
 def check_statement_type(pid: str) -> str:

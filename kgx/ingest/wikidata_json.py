@@ -76,7 +76,14 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from kgx.errors import BadRecord, SourceError
-from kgx.ingest.records import EntityRecord, Statement, check_statement_type
+from kgx.ingest.records import (
+    ITEM_OR_PROPERTY,
+    OTHER_ENTITY_ID,
+    PROPERTY_ID,
+    EntityRecord,
+    Statement,
+    check_revision,
+)
 
 try:  # orjson is a dependency; the fallback keeps the module importable without it
     import orjson
@@ -117,10 +124,6 @@ _READ_BUFFER = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _BZ2_MAGIC = b"BZh"
 
-# at most 15 digits: the bulk path's integer ids (2n + 1) must stay below 2^56
-_ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
-_WIKIDATA_PID = re.compile(r"^P[1-9][0-9]*\Z")  # no P0, no P007 beside P7
-_OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")
 _PREFIX_BY_ENTITY_TYPE = {"item": "Q", "property": "P", "lexeme": "L", "entity-schema": "E"}
 _RANKS = ("preferred", "normal", "deprecated")
 _EARTH = "Q2"
@@ -564,12 +567,9 @@ def _read_statements(record: EntityRecord, claims: Any, all_ranks: bool) -> list
     problems: list[tuple[str, Any]] = []
     seen_edges: set[tuple[str, str, str]] = set()
     for pid, statements in _as_map(claims).items():
-        try:
-            check_statement_type(pid)
-            if not _WIKIDATA_PID.match(pid):
-                raise ValueError(f"not a Wikidata property id: {pid!r}")
-        except ValueError as e:
-            problems.append((f"{record.id} {pid!r}: {e}; its statements dropped", statements))
+        if not isinstance(pid, str) or not PROPERTY_ID.match(pid):
+            problems.append((f"{record.id} {pid!r}: not a Wikidata property id; its statements "
+                             "dropped", statements))
             continue
         if not isinstance(statements, list):
             problems.append((f"{record.id} {pid}: statements are not a list", statements))
@@ -601,12 +601,12 @@ def _read_statements(record: EntityRecord, claims: Any, all_ranks: bool) -> list
                     raise _Problem(f"datatype {snak['datatype']!r} with value type {value_type!r}")
                 if value_type == "wikibase-entityid":
                     target = _entity_target(value)
-                    if _ITEM_OR_PROPERTY.match(target):
+                    if ITEM_OR_PROPERTY.match(target):
                         if (pid, target, rank) not in seen_edges:
                             seen_edges.add((pid, target, rank))
                             record.statements.append(Statement(pid, target, rank))
                         continue
-                    if not _OTHER_ENTITY_ID.match(target):
+                    if not OTHER_ENTITY_ID.match(target):
                         raise _Problem(f"entity value with a malformed id {target!r}")
                     literals[target] = None
                 else:
@@ -674,15 +674,15 @@ def _parse(
     eid = data.get("id")
     if eid is None:
         raise BadRecord("entity has no 'id'", where=where, raw=_raw_text(raw))
-    if not isinstance(eid, str) or not _ITEM_OR_PROPERTY.match(eid):
+    if not isinstance(eid, str) or not ITEM_OR_PROPERTY.match(eid):
         raise BadRecord(f"malformed entity id {eid!r}", where=where, raw=_raw_text(raw))
     kind = data.get("type") or ("property" if eid.startswith("P") else "item")
     if (kind == "property") != eid.startswith("P"):
         raise BadRecord(f"entity {eid} has type {kind!r}", where=where, raw=_raw_text(raw))
     try:
         lastrevid, modified = data.get("lastrevid"), data.get("modified")
-        if lastrevid is not None and (type(lastrevid) is not int or not 0 <= lastrevid < 2**63):
-            raise ValueError(f"lastrevid is not a revision number: {lastrevid!r:.40}")
+        if lastrevid is not None:
+            check_revision(lastrevid)
         if modified is not None and not isinstance(modified, str):
             raise TypeError(f"modified is a {type(modified).__name__}, not a string")
         record = EntityRecord(

@@ -401,8 +401,9 @@ def test_nt_odd_ids_and_urls_are_no_crash(tmp_path: Path) -> None:
     assert rec.sitelinks == {} and rec.statements == []
 
 
-@pytest.mark.parametrize("version", ["1_000", " 7 ", "-5", "\u0661\u0662"])
-def test_a_revision_is_ascii_digits_only(tmp_path: Path, version: str) -> None:
+@pytest.mark.parametrize("version", ["1_000", " 7 ", "-5", "\u0661\u0662",
+                                     "9223372036854775808"])  # 2^63: no Neo4j integer
+def test_a_revision_is_ascii_digits_below_2_63(tmp_path: Path, version: str) -> None:
     q = "<http://www.wikidata.org/entity/Q2>"
     path = tmp_path / "v.nt"
     path.write_text(

@@ -370,6 +370,7 @@ def test_invalid_entities_raise_bad_record(raw, reason):
         (lambda e: e["sitelinks"].update(enwiki=7), "the enwiki sitelink is a int"),
         (lambda e: e.update(lastrevid="12"), "lastrevid is not a revision number"),
         (lambda e: e.update(lastrevid=-5), "lastrevid is not a revision number"),
+        (lambda e: e.update(lastrevid=2**63), "lastrevid is not a revision number"),
         (lambda e: e.update(modified=20170101), "modified is a int"),
     ],
 )
