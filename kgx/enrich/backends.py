@@ -67,6 +67,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
+
 from kgx._version import __version__
 from kgx.errors import ConfigError, SourceError
 from kgx.http import (
@@ -355,11 +357,11 @@ class _HTTPBackend:
                 "sources go on without this back end.", backend=self.kind,
                 status=e.status) from None
         if 200 <= status < 300:
-            try:
-                return json.loads(body)
-            except (ValueError, UnicodeDecodeError) as e:
+            try:  # orjson: a lone surrogate ("\\ud800") is malformed, as it cannot be stored
+                return orjson.loads(body)
+            except orjson.JSONDecodeError as e:
                 raise BackendReplyError(
-                    f"{where}: malformed reply, not JSON: {self._excerpt(body)!r}. "
+                    f"{where}: malformed reply, not JSON ({e}): {self._excerpt(body)!r}. "
                     "Check that the URL points at the API.", backend=self.kind,
                     status=status) from e
         raise BackendRefused(self._refusal(status, body, where), backend=self.kind,

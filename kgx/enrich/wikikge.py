@@ -51,6 +51,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
+import orjson
+
 from kgx.errors import BadRecord, ExportError, SourceError
 
 __all__ = [
@@ -189,8 +191,8 @@ def _records(
                 if not line:
                     continue
                 try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
+                    obj = orjson.loads(line)  # it refuses lone surrogates ("\\ud800")
+                except orjson.JSONDecodeError as exc:
                     raise BadRecord(
                         f"not JSON: {exc.msg} (column {exc.colno})", where=where, raw=line
                     ) from None

@@ -416,7 +416,20 @@ def _nt_term(t: Term) -> str:
 
 def raw_term(triples: Iterable[Triple]) -> str:
     text = "\n".join(f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)} ." for s, p, o, _ in triples)
+    if not text.isascii():  # a lone surrogate (see _not_unicode) written as its escape
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text[:RAW_LIMIT]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_unicode(t: Triple) -> bool:
+    """Whether a term of ``t`` holds a lone surrogate: Turtle's and SPARQL JSON's escapes
+    (``\\uD800``) decode to one, and such text cannot be stored or written as UTF-8."""
+    s, p, o = t[:3]
+    texts = (s, p, o.value, o.datatype or "") if isinstance(o, Lit) else (s, p, o)
+    return any(not x.isascii() and _SURROGATE.search(x) for x in texts)
 
 
 # --------------------------------------------------------------------------------------
@@ -544,7 +557,13 @@ def build_record(
     by_subject: dict[str, list[Triple]] = {}
     unique: dict[tuple[str, str, Term], Triple] = {}
     for t in triples:  # RDF is a set: a repeated triple counts once (its first line)
-        unique.setdefault(t[:3], t)
+        if _not_unicode(t):
+            problems.add(f"{eid}: text that is not valid Unicode (a lone surrogate, as the "
+                         "escape \\uD800 gives) cannot be stored; triple dropped", [t], t[3])
+        else:
+            unique.setdefault(t[:3], t)
+    if not unique and problems.rows:
+        return None, [], None, f"{problems.rows[0][0]}: nothing else of {eid} to load"
     for t in unique.values():
         by_subject.setdefault(t[0], []).append(t)
     own = by_subject.get(ent, [])

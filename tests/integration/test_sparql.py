@@ -463,6 +463,21 @@ def test_properties_redirects_missing_and_non_entities() -> None:
     assert "entity/L7>" not in entity_query  # lexemes are not fetched
 
 
+def test_a_lone_surrogate_in_a_reply_drops_that_triple() -> None:
+    """JSON's escape \\ud800 decodes to a lone surrogate, which cannot be stored."""
+    q2 = str(WD.Q2)
+    reply = _results([
+        {"item": _uri(q2), "s": _uri(q2), "p": _uri(str(RDFS.label)), "o": _lit("Erde", "de")},
+        {"item": _uri(q2), "s": _uri(q2), "p": _uri(str(RDFS.label)),
+         "o": _lit("Earth\ud800", "en")},
+    ])
+    with FakeEndpoint([(200, {}, reply, 0.0)]) as fake:
+        [(_, [rec], bad, _, _)] = _load(fake.url, [], ids=["Q2"])
+    assert rec.labels == {"de": "Erde"}
+    assert [row["id"] for row in bad] == ["Q2"] and "not valid Unicode" in bad[0]["reason"]
+    json.dumps(bad[0], ensure_ascii=False).encode("utf-8")  # the quarantine can write it
+
+
 def test_user_queries_are_wrapped_for_paging() -> None:
     q = "PREFIX wd: <http://example.org/mine/>\n# comment\nSELECT ?item WHERE { ?item ?p wd:x }"
     wrapped = item_page_query(q, 100, 200)

@@ -301,6 +301,15 @@ def test_malformed_json_is_not_retried(server: FakeServer) -> None:
     assert len(server.requests) == 1
 
 
+def test_a_lone_surrogate_is_a_malformed_reply(server: FakeServer, tmp_path: Path) -> None:
+    """JSON's escape \\ud800 decodes to a lone surrogate, which neither the cache nor the
+    graph can store: it stopped the run with a UnicodeEncodeError."""
+    server.reply = "Adams\ud800"
+    llm = _llm(server, cache=tmp_path / "c.sqlite3")
+    with pytest.raises(BackendReplyError, match="not JSON"):
+        llm.name("Douglas Adams", "en", "de")
+
+
 @pytest.mark.parametrize("which", ["mt", "llm"])
 def test_wrong_shape_is_a_reply_error(server: FakeServer, which: str) -> None:
     server.script.append("wrong-shape")

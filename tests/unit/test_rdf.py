@@ -401,6 +401,29 @@ def test_nt_odd_ids_and_urls_are_no_crash(tmp_path: Path) -> None:
     assert rec.sitelinks == {} and rec.statements == []
 
 
+def test_turtle_lone_surrogate_is_a_dropped_triple(tmp_path: Path) -> None:
+    """Found by fuzzing: Turtle's escape \\uD800 decodes to a lone surrogate, which no
+    UTF-8 writer takes (the load stopped with a TypeError at write time)."""
+    path = tmp_path / "s.ttl"
+    path.write_text(
+        "@prefix wd: <http://www.wikidata.org/entity/> .\n"
+        "@prefix wdt: <http://www.wikidata.org/prop/direct/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'wd:Q2 rdfs:label "Earth\\uD800"@en ; rdfs:label "Erde"@de ; wdt:P31 wd:Q5 .\n'
+        'wd:Q2 wdt:P1 "x"^^<http://example.org/\\uDC00> .\n'
+        "wd:Q3 wdt:P17 <http://example.org/\\uDC00> .\n", encoding="utf-8")
+    (_, recs, bad, _, _), = chunks(path)
+    [rec] = recs
+    assert rec.id == "Q2" and rec.labels == {"de": "Erde"} and rec.literals == {}
+    assert [s.target for s in rec.statements] == ["Q5"]
+    assert [(row["id"], row["line"]) for row in bad] == [("Q2", 4), ("Q2", 5), ("Q3", 6)]
+    assert all("not valid Unicode" in row["reason"] for row in bad)
+    assert "nothing else of Q3" in bad[2]["reason"]
+    for row in bad:  # quarantine rows are written as UTF-8
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
+    assert "\\ud800" in bad[0]["raw"]
+
+
 @pytest.mark.parametrize("version", ["1_000", " 7 ", "-5", "\u0661\u0662",
                                      "9223372036854775808"])  # 2^63: no Neo4j integer
 def test_a_revision_is_ascii_digits_below_2_63(tmp_path: Path, version: str) -> None:

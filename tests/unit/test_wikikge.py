@@ -288,6 +288,8 @@ GOOD_GOLD = '{"wikidata_id": "Q1", "correct_values": ["A"], "incorrect_values": 
     ("loader", "bad_line", "reason"),
     [
         (load_gold, '{"wikidata_id": "Q2", "correct_values": ["A"', "not JSON"),
+        (load_wikidata_names, '{"wikidata_id": "Q2", "values": ["A\\ud800"]}',
+         "not JSON"),  # a lone surrogate: no writer takes it
         (load_gold, '{"wikidata_id": "Q2", "correct_values": "A"}', "correct_values"),
         (load_gold, '["Q2"]', "not a JSON object"),
         (load_gold, GOOD_GOLD, "duplicate wikidata_id Q1 (first on line 1)"),
