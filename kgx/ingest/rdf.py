@@ -100,9 +100,12 @@ whose id cannot be derived. A group of triples that has statement nodes or artic
 triple about the entity itself is a bad row (nothing to load). In N-Triples, an entity
 whose block appears again after another entity's block was read (input not grouped by
 entity) is reported: a later block with its own, different ``schema:version`` is loaded
-as a record of its own (the graph writer keeps the newer revision), any other is a bad
-row and not loaded, since it would replace the entity with a part of it. Only the last
-:data:`RECENT_ENTITIES` entities are remembered for this check.
+as a record of its own (the graph writer keeps the newer revision); any other is loaded
+together with the entity's earlier triples (their union, as Turtle would read them, and
+it replaces what the earlier part wrote), or, if those are no longer remembered, is a bad
+row and not loaded, since it would replace the entity with a part of it. The last
+:data:`RECENT_ENTITIES` entities are remembered for this check, and the triples of as
+many of the last ones as :data:`RECENT_TRIPLES` triples hold.
 """
 
 from __future__ import annotations
@@ -129,7 +132,8 @@ from kgx.ingest.records import (
 )
 from kgx.ingest.wikidata_json import RAW_LIMIT, open_text_lines, site_language
 
-__all__ = ["iter_rdf_chunks", "guess_format", "site_id", "DATATYPES", "RECENT_ENTITIES"]
+__all__ = ["iter_rdf_chunks", "guess_format", "site_id", "DATATYPES", "RECENT_ENTITIES",
+           "RECENT_TRIPLES"]
 
 # Chunk as in kgx.ingest.loader (not imported: that module needs the Neo4j driver).
 _Chunk = tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter]
@@ -137,6 +141,9 @@ _Chunk = tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any
 #: How many recently finished entities an N-Triples read remembers, to notice one that
 #: appears again (input not grouped by entity).
 RECENT_ENTITIES = 100_000
+#: How many triples of the last entities an N-Triples read keeps, to load an entity whose
+#: triples come in two places as one (about 80 MB).
+RECENT_TRIPLES = 250_000
 
 # --------------------------------------------------------------------------------------
 # Vocabulary
@@ -965,10 +972,13 @@ def _nt_chunks(
     path: str | Path, builder: _ChunkBuilder, chunk_size: int, start_line: int
 ) -> Iterator[_Chunk]:
     recent: OrderedDict[str, tuple[int | None, int]] = OrderedDict()
+    kept: OrderedDict[str, list[Triple]] = OrderedDict()  # within RECENT_TRIPLES
+    kept_size = 0
     block = _Block(None, start_line + 1)
     last_line = start_line
 
     def finish(block: _Block) -> None:
+        nonlocal kept_size
         # counted with the block, so that a chunk's counts cover exactly its lines
         builder.counts["triples"] += len(block.triples)
         for line, reason, raw in block.bad:
@@ -983,31 +993,44 @@ def _nt_chunks(
             return
         eid = block.eid
         version = _block_version(block.triples)
+        triples = block.triples
         extra = ""
         if eid in recent:
             earlier_version, earlier_line = recent[eid]
-            if version is None or version == earlier_version:
+            earlier = kept.pop(eid, None)
+            if earlier is not None:
+                kept_size -= len(earlier)
+            where = (f"triples of {eid} at lines {block.first_line}-{block.triples[-1][3]} "
+                     f"come after another entity, apart from {eid}'s block at line "
+                     f"{earlier_line}: the input is not grouped by entity")
+            if version is not None and version != earlier_version:
+                extra = (f"{eid} appears twice (schema:version {earlier_version} at line "
+                         f"{earlier_line}, {version} at line {block.first_line}); both are "
+                         "loaded in turn and the graph keeps the newer revision")
+            elif earlier is not None:
+                triples = earlier + block.triples
+                extra = f"{where}; both parts are loaded together"
+            else:
                 builder.counts["bad"] += 1
                 builder.counts["bad_entities"] += 1
                 builder.bad.append(builder.row(
                     block.first_line, eid,
-                    f"triples of {eid} at lines {block.first_line}-{block.triples[-1][3]} "
-                    "come after "
-                    f"another entity, apart from {eid}'s block at line {earlier_line}: the "
-                    "input is not grouped by entity, and loading them alone would replace "
-                    f"{eid} with a part of it; not loaded (sort the input by entity, or "
-                    "load it as Turtle)", raw_term(block.triples)))
+                    f"{where}, and the earlier part is too far back to be loaded with "
+                    f"them; loading them alone would replace {eid} with a part of it; not "
+                    "loaded (sort the input by entity, or load it as Turtle)",
+                    raw_term(block.triples)))
                 return
-            extra = (f"{eid} appears twice (schema:version {earlier_version} at line "
-                     f"{earlier_line}, {version} at line {block.first_line}); both are "
-                     "loaded in turn and the graph keeps the newer revision")
-        record = builder.entity(eid, block.triples)
+        record = builder.entity(eid, triples)
         if extra and record is not None:
             builder.problem(block.first_line, eid, extra, "")
         recent[eid] = (version, block.first_line)
         recent.move_to_end(eid)
         if len(recent) > RECENT_ENTITIES:
             recent.popitem(last=False)
+        kept[eid] = triples
+        kept_size += len(triples)
+        while kept_size > RECENT_TRIPLES and kept:
+            kept_size -= len(kept.popitem(last=False)[1])
 
     for line_no, raw in open_text_lines(path):
         if line_no <= start_line:

@@ -29,8 +29,9 @@ from rdflib.query import ResultRow
 from rdflib.term import Node
 
 from kgx.errors import SourceError
+from kgx.ingest import rdf
 from kgx.ingest.rdf import guess_format, iter_rdf_chunks, site_id
-from kgx.ingest.records import EntityRecord
+from kgx.ingest.records import EntityRecord, Statement
 from kgx.ingest.wikidata_json import iter_parsed
 
 SHARED = Path(
@@ -703,7 +704,7 @@ def test_nt_synthetic_values_ranks_escapes_and_sites(tmp_path: Path) -> None:
     g = rdflib.Graph()
     g.parse(path, format="nt")  # rdflib agrees that this is valid N-Triples
     (last, recs, bad, skipped, counts), = chunks(path)
-    q1, q2, q3 = recs
+    q1, q2, q3, q2_again = recs
     assert q1.lastrevid == 7
     assert q1.labels == {"en": next(str(o) for o in g.objects(WD.Q1, RDFS.label)
                                     if lang_of(o) == "en"),
@@ -723,9 +724,12 @@ def test_nt_synthetic_values_ranks_escapes_and_sites(tmp_path: Path) -> None:
     assert q2.some_value == ["P7"] and q2.no_value == ["P8"]
     assert q2.literals == {"P9": ["x@en-gb"]}
     assert q3.statements[0].target == "Q1"
-    # Q2 appears again after Q3, without a version of its own: not loaded, reported
-    assert [r.id for r in recs] == ["Q1", "Q2", "Q3"]
-    assert counts["bad"] == 1 and counts["problems"] == 1
+    # Q2 appears again after Q3, without a version of its own: reported, and loaded with
+    # its earlier triples (as Turtle reads the same lines)
+    assert [r.id for r in recs] == ["Q1", "Q2", "Q3", "Q2"]
+    assert q2_again.statements == [*q2.statements, Statement("P1", "Q1", "normal")]
+    assert (q2_again.literals, q2_again.some_value) == (q2.literals, q2.some_value)
+    assert counts["bad"] == 0 and counts["problems"] == 2
     assert [(r["id"], r["reason"]) for r in skipped] == [("Q4", "redirect Q4 -> Q1 skipped")]
     assert counts["redirects"] == 1
     assert last == len(nt.splitlines())
@@ -757,11 +761,41 @@ def test_nt_entity_appearing_again(tmp_path: Path) -> None:
     got = chunks(path)
     recs = [r for c in got for r in c[1]]
     bad = [row for c in got for row in c[2]]
-    # a second version of Q1 is loaded (the writer keeps the newer); Q2's stray triple is not
+    # a second version of Q1 is loaded (the writer keeps the newer); Q2's second part is
+    # loaded with its first
     assert [(r.id, r.lastrevid, r.labels) for r in recs] == [
-        ("Q1", 5, {"en": "old"}), ("Q2", None, {}), ("Q1", 6, {"en": "new"})]
+        ("Q1", 5, {"en": "old"}), ("Q2", None, {}), ("Q1", 6, {"en": "new"}),
+        ("Q2", None, {})]
+    assert [[s.pid for s in r.statements] for r in recs if r.id == "Q2"] == [
+        ["P1"], ["P1", "P2"]]
     assert [(row["id"], row["line"]) for row in bad] == [("Q1", 4), ("Q2", 6)]
     assert "twice" in bad[0]["reason"] and "not grouped by entity" in bad[1]["reason"]
+    assert "loaded together" in bad[1]["reason"]
+
+
+def test_nt_stray_line_before_the_entity_block(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by fuzzing: one line of Q3 before Q2's block made Q3's complete block a bad
+    row, and left the stray line loaded as the whole of Q3."""
+    wd, wdt = str(WD), str(WDT)
+    lines = [f'<{wd}Q3> <{wdt}P31> <{wd}Q5> .',
+             f'<{wd}Q2> <{RDFS.label}> "two"@en .',
+             f'<{wd}Q3> <{RDFS.label}> "three"@en .',
+             f'<{wd}Q3> <{wdt}P31> <{wd}Q5> .',
+             f'<{wd}Q3> <{wdt}P17> <{wd}Q183> .']
+    path = tmp_path / "stray.nt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    turtle = tmp_path / "stray.ttl"
+    turtle.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    last_q3 = [r for r in records(path) if r.id == "Q3"][-1]
+    assert canonical(last_q3) == canonical(one_of(turtle, "Q3"))
+    assert last_q3.labels == {"en": "three"} and len(last_q3.statements) == 2
+    # the earlier part no longer remembered: reported, not loaded
+    monkeypatch.setattr(rdf, "RECENT_TRIPLES", 0)
+    (_, recs, bad, _, _), = chunks(path)
+    assert [(r.id, len(r.statements)) for r in recs] == [("Q3", 1), ("Q2", 0)]
+    assert [(row["id"], row["line"]) for row in bad] == [("Q3", 3)]
+    assert "too far back" in bad[0]["reason"]
 
 
 def test_guess_format(tmp_path: Path) -> None:
