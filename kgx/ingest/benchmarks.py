@@ -43,12 +43,15 @@ CoDEx (``root`` = the ``codex/`` folder)
 "no value" and are dropped. An id that is a triple entity and a type is one merged record.
 Records come sorted by id (``P`` before ``Q``, then numerically); statements keep the
 order train, valid, test (file order within each), then ``P31`` in the order of
-``entity2types.json``. A triple line that is not three tab-separated ids matching
-``^[QP][0-9]+$`` (relation ``^P[0-9]+$``) is quarantined as ``triples/…/train.txt:LINE``.
+``entity2types.json``. A triple line that is not three tab-separated Wikidata ids (``Q42``,
+relation ``P31``: no leading zeros, as :data:`~kgx.ingest.records.ITEM_OR_PROPERTY`), or
+not UTF-8, is quarantined as ``triples/…/train.txt:LINE``; a type id likewise.
 Counts: ``entities`` (records), ``items``, ``properties``, ``types``, ``triple_entities``,
 ``triples_train``/``_valid``/``_test``, ``type_statements``, ``duplicate_triples``,
-``bad``, ``problems`` (a ``wiki`` link that is not a Wikipedia article URL: the type is
-kept without that sitelink and a quarantine row names ``types/<lang>.json`` and the id).
+``bad``, ``problems`` (a ``wiki`` link that is not a Wikipedia article URL, or a label,
+description or link that is not a string: the record is kept without it and a quarantine
+row names ``types/<lang>.json`` and the id). Text files may be gzip- or bzip2-compressed;
+JSON that is not valid Unicode (a lone surrogate, ``"\\ud800"``) is refused.
 
 DBP15K, GCN-Align format (``pair_dir`` = e.g. ``dbp15k/zh_en``)
 ===============================================================
@@ -63,11 +66,13 @@ DBP15K, GCN-Align format (``pair_dir`` = e.g. ``dbp15k/zh_en``)
 - ``ref_ent_ids`` (``N1<TAB>N2``): :func:`read_gold_pairs`, not records.
 
 The graph's language comes from the URI host: ``dbpedia.org`` → ``en``,
-``xx.dbpedia.org`` → ``xx`` (zh, ja, fr, …); its kg name is ``dbp_xx``
-(:func:`dbp15k_graph_names`). Records come in the order of their integer ids. Bad lines
-(wrong field count, non-integer ids, a URI that is not a DBpedia resource or of another
-language than the file's first URI, an integer id seen twice, a triple naming an unknown
-entity) are quarantined as ``ent_ids_1:LINE`` / ``triples_1:LINE``; a second integer id for
+``xx.dbpedia.org`` → ``xx`` (zh, ja, fr, …), the most frequent one in the file; its kg
+name is ``dbp_xx`` (:func:`dbp15k_graph_names`; two graphs of one language are an error).
+Records come in the order of their integer ids. Bad lines (wrong field count, non-integer
+ids, a URI that is not a DBpedia resource, or whose title percent-decodes to something
+that is not UTF-8 text or holds control characters, or of another language than the
+graph's, an integer id seen twice, a triple naming an unknown entity, text that is not
+UTF-8) are quarantined as ``ent_ids_1:LINE`` / ``triples_1:LINE``; a second integer id for
 an already seen entity id is quarantined too, and its triples are kept on that entity.
 Counts: ``entities``, ``items``, ``triples``, ``duplicate_triples``, ``bad``.
 """
@@ -79,14 +84,23 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+import orjson
+
 from kgx.errors import BadRecord, SourceError
-from kgx.ingest.records import STATEMENT_TYPE, EntityRecord, Statement
+from kgx.ingest.records import (
+    ITEM_OR_PROPERTY,
+    PROPERTY_ID,
+    STATEMENT_TYPE,
+    EntityRecord,
+    Statement,
+)
+from kgx.ingest.wikidata_json import open_text_lines
 
 if TYPE_CHECKING:  # the loader imports the Neo4j driver; this module stays pure
     from kgx.ingest.loader import Chunk
@@ -112,14 +126,13 @@ CODEX_LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "ru", "zh")
 #: CoDEx's splits, in the order their statements appear in a record.
 CODEX_SPLITS: tuple[str, ...] = ("train", "valid", "test")
 
-_WIKIDATA_ID = re.compile(r"^[QP][0-9]+\Z")
-_PROPERTY_ID = re.compile(r"^P[0-9]+\Z")
 _WIKI_URL = re.compile(r"^https?://([a-z][a-z0-9-]*)\.(?:m\.)?wikipedia\.org/wiki/(.+)\Z")
 _DBPEDIA_URI = re.compile(r"^https?://(?:([a-z][a-z0-9-]*)\.)?dbpedia\.org/resource/(.+)\Z")
 
 
 def _is_int(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    """ASCII digits, at most 18 (an int64; ``int()`` of thousands of digits fails)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _row(source: str, line: int | None, eid: str | None, reason: str, raw: str) -> Row:
@@ -127,7 +140,7 @@ def _row(source: str, line: int | None, eid: str | None, reason: str, raw: str) 
 
 
 def _id_key(eid: str) -> tuple[str, int]:
-    return eid[0], int(eid[1:])
+    return eid[0], int(eid[1:])  # ids checked with ITEM_OR_PROPERTY: at most 15 digits
 
 
 def _chunked(records: Sequence[EntityRecord], bad: list[Row], bad_counts: Counter[str],
@@ -154,26 +167,30 @@ def _chunked(records: Sequence[EntityRecord], bad: list[Row], bad_counts: Counte
         yield 0, [], bad, [], Counter(bad_counts)
 
 
-def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """``(line_no, text)`` of a UTF-8 text file, 1-based, line ends removed."""
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            for no, line in enumerate(f, 1):
-                yield no, line.rstrip("\r\n")
-    except FileNotFoundError as e:
-        raise SourceError(f"{path}: no such file") from e
-    except UnicodeDecodeError as e:
-        raise SourceError(f"{path}: not UTF-8 text ({e})") from e
-    except OSError as e:
-        raise SourceError(f"{path}: cannot be read ({e})") from e
+OnBadLine = Callable[[int, str, str], None]
+
+
+def _read_lines(path: Path, on_bad: OnBadLine | None) -> Iterator[tuple[int, str]]:
+    """``(line_no, text)`` of a text file (plain, ``.gz`` or ``.bz2``; a byte-order mark
+    dropped), 1-based, line ends removed. A line that is not UTF-8 is skipped and passed to
+    ``on_bad(line_no, reason, raw)``."""
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    for no, raw in open_text_lines(path):
+        try:
+            yield no, raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if on_bad is not None:
+                on_bad(no, f"not UTF-8 ({e.reason} at byte {e.start} of the line)",
+                       raw.decode("utf-8", "replace"))
 
 
 def _read_json_map(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = orjson.loads(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
     except FileNotFoundError as e:
         raise SourceError(f"{path}: no such file") from e
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError) as e:  # orjson's errors: also a lone surrogate, deep nesting
         raise SourceError(f"{path}: not a readable JSON file ({e})") from e
     if not isinstance(data, dict):
         raise SourceError(f"{path}: expected a JSON object (id → value)")
@@ -222,6 +239,12 @@ def _add_terms(st: _CodexState, rec: EntityRecord, lang: str, entry: Any, source
         st.bad.append(_row(source, None, rec.id, "entry is not an object", json.dumps(entry)))
         st.bad_counts["problems"] += 1
         return
+    for key in ("label", "description", "wiki"):
+        value = entry.get(key)
+        if value is not None and not isinstance(value, str):
+            st.bad.append(_row(source, None, rec.id, f"{key} is not a string; dropped",
+                               json.dumps(value)[:1000]))
+            st.bad_counts["problems"] += 1
     label, desc = entry.get("label"), entry.get("description")
     if isinstance(label, str) and label.strip():
         rec.labels[lang] = label
@@ -251,20 +274,26 @@ def _read_codex_triples(root: Path, size: str, st: _CodexState) -> None:
     for split in CODEX_SPLITS:
         path = folder / f"{split}.txt"
         source = f"triples/codex-{size}/{split}.txt"
-        for no, line in _read_lines(path):
+
+        def bad(no: int, reason: str, line: str, eid: str | None = None,
+                source: str = source) -> None:
+            st.bad.append(_row(source, no, eid, reason, line))
+            st.bad_counts["bad"] += 1
+
+        for no, line in _read_lines(path, bad):
             if not line.strip():
                 continue
             fields = line.split("\t")
             reason = None
             if len(fields) != 3:
                 reason = f"expected 3 tab-separated fields, got {len(fields)}"
-            elif not all(_WIKIDATA_ID.match(x) for x in fields):
-                reason = "ids must match ^[QP][0-9]+$"
-            elif not _PROPERTY_ID.match(fields[1]) or not STATEMENT_TYPE.match(fields[1]):
+            elif not all(ITEM_OR_PROPERTY.match(x) for x in fields):
+                reason = ("ids must be Wikidata ids (Q42, P31: no leading zeros, at most 15 "
+                          "digits)")
+            elif not PROPERTY_ID.match(fields[1]):
                 reason = f"relation {fields[1]!r} is not a property id (P123)"
             if reason is not None:
-                st.bad.append(_row(source, no, fields[0] if fields else None, reason, line))
-                st.bad_counts["bad"] += 1
+                bad(no, reason, line, fields[0] if ITEM_OR_PROPERTY.match(fields[0]) else None)
                 continue
             head, pid, tail = fields
             st.record(head).statements.append(Statement(pid, tail, rank="normal", split=split))
@@ -320,9 +349,9 @@ def _build_codex(root: Path, size: str) -> _CodexState:
             st.bad_counts["bad"] += 1
             continue
         for tid in type_ids:
-            if not isinstance(tid, str) or not _WIKIDATA_ID.match(tid):
+            if not isinstance(tid, str) or not ITEM_OR_PROPERTY.match(tid):
                 st.bad.append(_row("entity2types.json", None, eid,
-                                   "type id must match ^[QP][0-9]+$",
+                                   "type id is not a Wikidata id (Q42: no leading zeros)",
                                    json.dumps(tid, ensure_ascii=False)))
                 st.bad_counts["bad"] += 1
                 continue
@@ -393,8 +422,11 @@ def _parse_resource(uri: str) -> tuple[str, str] | None:
     m = _DBPEDIA_URI.match(uri)
     if not m:
         return None
-    eid = unquote(m.group(2))
-    if not eid.strip():
+    try:
+        eid = unquote(m.group(2), errors="strict")
+    except UnicodeDecodeError:  # %ED%A0%80 and the like: not UTF-8 text
+        return None
+    if not eid.strip() or any(c < " " or c == "\x7f" for c in eid):
         return None
     sub = m.group(1)
     return ("en" if sub in (None, "www") else sub), eid
@@ -408,13 +440,17 @@ class _DbpEntities:
     bad: list[Row]
 
 
-def _first_language(path: Path) -> str:
-    for _no, line in _read_lines(path):
+def _graph_language(path: Path) -> str:
+    """The most frequent language of an ``ent_ids`` file's URIs (ties: the first seen)."""
+    langs: Counter[str] = Counter()
+    for _no, line in _read_lines(path, None):
         fields = line.split("\t")
         if len(fields) == 2:
             lang = dbp15k_language(fields[1].strip())
             if lang is not None:
-                return lang
+                langs[lang] += 1
+    if langs:
+        return langs.most_common(1)[0][0]
     raise SourceError(f"{path}: no DBpedia resource URI found; is this a GCN-Align "
                       f"ent_ids file (id<TAB>URI)?")
 
@@ -424,11 +460,12 @@ def _read_entities(pair_dir: Path, which: int) -> _DbpEntities:
         raise ValueError(f"which must be 1 or 2, not {which!r}")
     name = f"ent_ids_{which}"
     path = pair_dir / name
-    lang = _first_language(path)
+    lang = _graph_language(path)
     by_num: dict[int, str] = {}
     first_num: dict[str, int] = {}
     bad: list[Row] = []
-    for no, line in _read_lines(path):
+    for no, line in _read_lines(path, lambda no, why, raw: bad.append(
+            _row(name, no, None, why, raw))):
         if not line.strip():
             continue
         fields = line.split("\t")
@@ -438,7 +475,8 @@ def _read_entities(pair_dir: Path, which: int) -> _DbpEntities:
         num, uri = int(fields[0]), fields[1].strip()
         parsed = _parse_resource(uri)
         if parsed is None:
-            bad.append(_row(name, no, None, "not a DBpedia resource URI", line))
+            bad.append(_row(name, no, None, "not a DBpedia resource URI (or its title is "
+                            "not UTF-8 text without control characters)", line))
             continue
         uri_lang, eid = parsed
         if uri_lang != lang:
@@ -477,7 +515,10 @@ def dbp15k_graph_names(pair_dir: Path) -> tuple[str, str]:
     ('dbp_zh', 'dbp_en')
     """
     pair_dir = Path(pair_dir)
-    one, two = (_first_language(pair_dir / f"ent_ids_{w}") for w in (1, 2))
+    one, two = (_graph_language(pair_dir / f"ent_ids_{w}") for w in (1, 2))
+    if one == two:
+        raise SourceError(f"{pair_dir}: ent_ids_1 and ent_ids_2 are both {one!r} DBpedia "
+                          "graphs; a DBP15K pair has two languages")
     return f"dbp_{one}", f"dbp_{two}"
 
 
@@ -499,7 +540,8 @@ def iter_dbp15k_chunks(pair_dir: Path, *, which: int, chunk_size: int = 2000,
     records = {eid: EntityRecord(id=eid, kind="item", labels={ents.lang: eid.replace("_", " ")})
                for _n, eid in ents.order}
     name = f"triples_{which}"
-    for no, line in _read_lines(pair_dir / name):
+    for no, line in _read_lines(pair_dir / name, lambda no, why, raw: bad.append(
+            _row(name, no, None, why, raw))):
         if not line.strip():
             continue
         fields = [x.strip() for x in line.split("\t")]
@@ -547,23 +589,24 @@ def read_gold_pairs(pair_dir: Path, *, bad: list[Row] | None = None) -> list[tup
     one = read_dbp15k_entities(pair_dir, 1)
     two = read_dbp15k_entities(pair_dir, 2)
     pairs: list[tuple[str, str]] = []
-    for no, line in _read_lines(pair_dir / "ref_ent_ids"):
+
+    def reject(no: int, reason: str, line: str) -> None:
+        if bad is None:
+            raise BadRecord(reason, where=f"{pair_dir / 'ref_ent_ids'}:{no}", raw=line)
+        bad.append(_row("ref_ent_ids", no, None, reason, line))
+
+    for no, line in _read_lines(pair_dir / "ref_ent_ids", reject):
         if not line.strip():
             continue
         fields = [x.strip() for x in line.split("\t")]
-        reason = None
         if len(fields) != 2 or not all(map(_is_int, fields)):
-            reason = "expected id1<TAB>id2 with integer ids"
+            reject(no, "expected id1<TAB>id2 with integer ids", line)
         elif int(fields[0]) not in one:
-            reason = f"entity {fields[0]} is not in ent_ids_1"
+            reject(no, f"entity {fields[0]} is not in ent_ids_1", line)
         elif int(fields[1]) not in two:
-            reason = f"entity {fields[1]} is not in ent_ids_2"
-        if reason is not None:
-            if bad is None:
-                raise BadRecord(reason, where=f"{pair_dir / 'ref_ent_ids'}:{no}", raw=line)
-            bad.append(_row("ref_ent_ids", no, None, reason, line))
-            continue
-        pairs.append((one[int(fields[0])], two[int(fields[1])]))
+            reject(no, f"entity {fields[1]} is not in ent_ids_2", line)
+        else:
+            pairs.append((one[int(fields[0])], two[int(fields[1])]))
     return pairs
 
 

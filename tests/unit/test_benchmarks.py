@@ -391,3 +391,68 @@ def test_dbp15k_bad_gold_line(tmp_path: Path) -> None:
 def test_dbp15k_which_must_be_1_or_2() -> None:
     with pytest.raises(ValueError):
         list(iter_dbp15k_chunks(ZH_EN, which=3))
+
+
+# Found by fuzzing the readers (structure-aware mutations of the shared files).
+
+
+def test_codex_odd_ids_bytes_and_json_are_bad_rows_not_crashes(tmp_path: Path) -> None:
+    root = tmp_path / "codex"
+    (root / "triples" / "codex-s").mkdir(parents=True)
+    long_id = "Q" + "1" * 5000  # int() of it raised ValueError while sorting
+    (root / "triples/codex-s/train.txt").write_bytes(
+        b"\xef\xbb\xbfQ1\tP31\tQ2\n"  # a byte-order mark: line 1 is still read
+        + f"{long_id}\tP31\tQ2\n".encode()
+        + b"Q007\tP31\tQ2\nQ3\tP031\tQ2\n"  # leading zeros: Q007 beside Q7
+        + b"Q4\tP31\tQ\xff2\n"  # not UTF-8: that line alone
+        + b"Q5\tP31\tQ2\n")
+    for split in ("valid", "test"):
+        (root / f"triples/codex-s/{split}.txt").write_text("")
+    (root / "relations").mkdir()
+    (root / "relations/en.json").write_bytes(
+        b'\xef\xbb\xbf{"P31": {"label": 31, "description": "that class"}}')
+    (root / "types").mkdir()
+    (root / "types/en.json").write_text('{"Q2": {"label": "Earth\\ud800"}}')
+    (root / "entity2types.json").write_text(json.dumps({"Q1": ["Q05", "Q" + "9" * 5000]}))
+    with pytest.raises(SourceError, match="types/en.json: not a readable JSON"):
+        list(iter_codex_chunks(root, size="s"))  # a lone surrogate cannot be stored
+    (root / "types/en.json").write_text('{"Q2": {"label": "Earth"}}')
+    records, bad, counts, _ = _collect(iter_codex_chunks(root, size="s"))
+    assert [r.id for r in records] == ["P31", "Q1", "Q2", "Q5"]
+    assert [(b["source"], b["line"]) for b in bad if b["line"]] == [
+        ("triples/codex-s/train.txt", n) for n in (2, 3, 4, 5)]
+    assert "not UTF-8" in bad[3]["reason"]
+    rest = [(b["source"], b["id"], b["reason"]) for b in bad if not b["line"]]
+    assert [(s, i) for s, i, _ in rest] == [("entity2types.json", "Q1")] * 2 + [
+        ("relations/en.json", "P31")]
+    assert "label is not a string" in rest[2][2]
+    by_id = {r.id: r for r in records}
+    assert by_id["P31"].labels == {} and by_id["P31"].descriptions == {"en": "that class"}
+    assert counts["bad"] == 6 and counts["problems"] == 1
+
+
+def test_dbp15k_odd_lines_bad_bytes_and_titles(tmp_path: Path) -> None:
+    d = _tiny_pair(tmp_path, "ja")
+    host = "http://ja.dbpedia.org/resource/"
+    # line 1 of another language no longer decides the graph's language
+    (d / "ent_ids_1").write_bytes(
+        b"\xef\xbb\xbf9\thttp://dbpedia.org/resource/Linux\n"
+        + f"0\t{host}東京\n1\t{host}日本\n".encode()
+        + b"2\t" + host.encode() + b"\xff\n"  # not UTF-8
+        + f"{'9' * 5000}\t{host}X\n".encode()  # int() of it raised ValueError
+        + f"5\t{host}A%00B\n6\t{host}%ED%A0%80\n".encode())  # NUL; a surrogate's bytes
+    (d / "triples_1").write_text(f"0\t5\t1\n{'1' * 5000}\t1\t1\n", "utf-8")
+    (d / "ref_ent_ids").write_text(f"0\t10\n{'1' * 5000}\t1\n", "utf-8")
+    assert dbp15k_graph_names(d) == ("dbp_ja", "dbp_en")
+    records, bad, counts, _ = _collect(iter_dbp15k_chunks(d, which=1))
+    assert [r.id for r in records] == ["東京", "日本"]
+    assert [(b["source"], b["line"]) for b in bad] == [
+        ("ent_ids_1", n) for n in (1, 4, 5, 6, 7)] + [("triples_1", 2)]
+    assert "not UTF-8" in bad[1]["reason"] and "language 'en'" in bad[0]["reason"]
+    rows: list[dict[str, Any]] = []
+    assert read_gold_pairs(d, bad=rows) == [("東京", "Tokyo")]
+    assert [(r["source"], r["line"]) for r in rows] == [("ref_ent_ids", 2)]
+    # two graphs of one language are an error, not two loads into one kg
+    shutil.copy(d / "ent_ids_1", d / "ent_ids_2")
+    with pytest.raises(SourceError, match="both 'ja'"):
+        dbp15k_graph_names(d)
