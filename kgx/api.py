@@ -336,8 +336,10 @@ class KG:
 
         return list_runs(self.graph, kind=kind, limit=limit)
 
-    def revert(self, run_id: str) -> dict[str, int]:
-        """Remove exactly what run ``run_id`` added (loads cannot be reverted).
+    def revert(self, run_id: str, *, force: bool = False) -> dict[str, int]:
+        """Remove exactly what run ``run_id`` added (loads cannot be reverted;
+        ``force``: a run still marked running whose process kgx cannot check, see
+        :func:`kgx.provenance.runs.revert_run`).
 
         Example::
 
@@ -347,4 +349,4 @@ class KG:
         """
         from kgx.provenance.runs import revert_run
 
-        return revert_run(self.graph, run_id)
+        return revert_run(self.graph, run_id, force=force)

@@ -166,7 +166,7 @@ def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
 
             if not args.run:
                 raise ConfigError("kgx runs revert RUN: which run? (`kgx runs list`)")
-            removed = revert_run(g, args.run)
+            removed = revert_run(g, args.run, force=args.force)
             print(f"reverted {args.run}: " + ", ".join(f"{v} {k}" for k, v in removed.items()))
             return 0
         if args.action == "show":
@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--kind")
     s.add_argument("--limit", type=int, default=50)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--force", action="store_true",
+                   help="revert: also a run still marked running whose process cannot be "
+                        "checked (it ran on another host and was killed)")
     s.set_defaults(func=cmd_runs)
 
     s = sub.add_parser("reset", help="delete everything in the graph (keeps the schema)")

@@ -56,7 +56,8 @@ CALL (e) {
          AS names
 }
 CALL (e) {
-  OPTIONAL MATCH (e)-[:HAS_NAME]->(l:Name {primary: true}) WHERE l.lang <> $lang
+  // originals only: a flag's reasons must not rest on what another run generated
+  OPTIONAL MATCH (e)-[:HAS_NAME]->(l:Name {primary: true}) WHERE l.lang <> $lang AND l.run IS NULL
   RETURN collect([l.lang, l.text]) AS labels
 }
 CALL (e) {

@@ -50,6 +50,7 @@ from types import TracebackType
 
 from kgx.errors import ServerError
 from kgx.graph.server import HOST, find_java, free_port, need_tool, port_is_free
+from kgx.procs import start_time
 
 __all__ = ["FusekiServer", "FUSEKI_VERSION"]
 
@@ -91,17 +92,6 @@ def _stop_process(proc: subprocess.Popen[bytes], timeout: float,
         state_file.unlink(missing_ok=True)
     if run_dir is not None:
         shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def _start_time(pid: int) -> str | None:
-    """A live process's start time (clock ticks since boot), to tell a reused pid from its
-    own; None if it is gone (or a zombie)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()
-    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 class FusekiServer:
@@ -187,7 +177,7 @@ class FusekiServer:
                 state_file.unlink(missing_ok=True)
                 continue
             owner_alive = state.get("ownerStart") is not None and \
-                _start_time(owner) == state["ownerStart"]
+                start_time(owner) == state["ownerStart"]
             if owner_alive:
                 continue  # another live kgx process's server: not ours to stop
             if self._is_ours(pid):
@@ -263,7 +253,7 @@ class FusekiServer:
         self._state_file = self.home / f"state-{self._proc.pid}.json"
         self._state_file.write_text(json.dumps({
             "pid": self._proc.pid, "port": port, "dataset": dataset,
-            "owner": os.getpid(), "ownerStart": _start_time(os.getpid())}))
+            "owner": os.getpid(), "ownerStart": start_time(os.getpid())}))
         # Stopped when this object is collected or at interpreter exit, if nobody else does
         # (weakref.finalize runs at exit; the callback holds the process, not self).
         self._finalizer = weakref.finalize(self, _stop_process, self._proc, 10.0,

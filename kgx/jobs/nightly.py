@@ -131,10 +131,13 @@ MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedA
 RETURN collect(l.id) AS runs
 """
 
-# The runs this job's step made (tagged when created, see job_step) that a kill left running.
+# The runs this job's step made (tagged when created, see job_step) that a kill left running,
+# and those marked so whose revert a second kill cut short (revert ends in 'reverted').
 _INTERRUPTED = """
-MATCH (r:Run {job: $job, step: $name}) WHERE r.status = 'running' AND r.kind IN $kinds
-SET r.status = 'failed', r.error = 'interrupted: the job was killed during this run'
+MATCH (r:Run {job: $job, step: $name})
+WHERE r.kind IN $kinds AND (r.status = 'running' OR (r.status = 'failed' AND r.interrupted))
+SET r.status = 'failed', r.interrupted = true,
+    r.error = 'interrupted: the job was killed during this run'
 RETURN collect(r.id) AS runs
 """
 

@@ -32,6 +32,7 @@ from typing import Any
 from kgx._version import __version__
 from kgx.errors import ConfigError, KGXError
 from kgx.graph.connection import Graph
+from kgx.procs import owner_alive, owner_token
 
 __all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run",
            "JobStep", "job_step", "current_job_step"]
@@ -85,6 +86,7 @@ ON CREATE SET r.kind = $kind, r.startedAt = datetime($now), r.config = $config,
               r.version = $version, r.status = 'running', r.created = true,
               r.job = $job, r.step = $stepName
 ON MATCH SET r.status = 'running', r.resumedAt = datetime($now), r.created = false
+SET r.owner = $owner
 WITH r, r.created AS created REMOVE r.created
 WITH r, created
 CALL (r) {
@@ -121,7 +123,7 @@ class RunRecorder:
             {"id": self.id, "kind": self.kind, "now": _now(), "version": __version__,
              "config": json.dumps(self.config, default=str, sort_keys=True),
              "job": step.job if step else None, "stepRun": step.run if step else None,
-             "stepName": step.name if step else None})
+             "stepName": step.name if step else None, "owner": owner_token()})
         if rows and not rows[0]["created"]:
             self.resumed = True
             self.counts.update(json.loads(rows[0]["counts"] or "{}"))
@@ -213,19 +215,49 @@ _REVERT = {
 }
 
 
-def revert_run(graph: Graph, run_id: str) -> dict[str, int]:
+_CHILDREN = """
+MATCH (r:Run {id: $id})<-[:PART_OF*1..2]-(c:Run)
+WHERE NOT c.kind IN ['job', 'job-step'] AND coalesce(c.status, '') <> 'reverted'
+RETURN c.id AS id, c.kind AS kind ORDER BY c.startedAt
+"""
+
+
+def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, int]:
     """Remove exactly what run ``run_id`` added to the graph, and mark it ``reverted``.
 
     Loads are not revertable this way: a load replaces original data, and the previous
-    revision is not kept (load the older dump again instead).
+    revision is not kept (load the older dump again instead). A training writes a model,
+    not the graph; a nightly job's runs are reverted one by one. A run still marked
+    ``running`` is reverted if the process that ran it is gone (a kill; told from its
+    ``owner``, host, pid and the process's start time), or with ``force`` where that cannot
+    be told (it ran on another host); a run reverted already is not reverted again.
     """
     run = require_run(graph, run_id)
-    if run.get("kind") == "load":
+    kind, status = run.get("kind"), run.get("status")
+    if kind == "load":
         raise ConfigError(f"run {run_id} is a load: loads replace original data and cannot be "
                           "reverted exactly; reload the earlier input instead")
-    if run.get("status") == "running":
-        raise ConfigError(f"run {run_id} is still running (or was killed: rerun it to finish, "
-                          "then revert)")
+    if kind == "train":
+        raise ConfigError(f"run {run_id} is a training: it wrote a model (`kgx models`), "
+                          "nothing in the graph; its predictions are predict runs of their "
+                          "own, reverted as such")
+    if kind in ("job", "job-step"):
+        children = graph.read(_CHILDREN, {"id": run_id})
+        listed = ", ".join(f"{c['id']} ({c['kind']})" for c in children) or "none left"
+        raise ConfigError(f"run {run_id} is a nightly {kind}: it wrote nothing itself; "
+                          f"revert the runs it made instead, one by one: {listed}")
+    if status == "reverted":
+        raise ConfigError(f"run {run_id} was reverted already ({run.get('revertedAt')}: "
+                          f"{run.get('reverted')})")
+    if status == "running" and not force:
+        alive = owner_alive(run.get("owner"))
+        if alive is not False:
+            where = "" if alive else (" as far as kgx can tell: it ran on another host, or "
+                                      "before runs recorded their process")
+            raise ConfigError(
+                f"run {run_id} is still running{where} (owner {run.get('owner') or 'unknown'})"
+                f". Wait for it to end, or stop it; if it was killed, `kgx runs revert "
+                f"{run_id} --force` removes what it wrote")
     removed = {}
     for what, cypher in _REVERT.items():
         rows = graph.runner.autocommit(" ".join(cypher.split()), {"id": run_id})

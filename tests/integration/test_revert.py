@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import pytest
 from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
-from kgx.provenance.runs import _REVERT, RunRecorder, require_run, revert_run
+from kgx.jobs import nightly as nightly_module
+from kgx.procs import owner_token, start_time
+from kgx.provenance.runs import _REVERT, RunRecorder, job_step, require_run, revert_run
 
 DUMP = Path(__file__).resolve().parents[1] / "data" / "dump-head-2017.json"
 
@@ -77,3 +81,77 @@ def test_revert_finds_what_a_run_made_without_scanning(
     ops = plan_operators(graph, _REVERT[what], {"id": "some-run"})
     assert any("IndexSeek" in op for op in ops), ops
     assert not [op for op in ops if "Scan" in op], ops
+
+
+def _dead_owner() -> str:
+    """The owner token of a process that was killed (as a killed run leaves it)."""
+    proc = subprocess.Popen(["sleep", "30"])
+    start = start_time(proc.pid)
+    proc.kill()
+    proc.wait()
+    return f"{socket.gethostname()}:{proc.pid}:{start}"
+
+
+def test_a_killed_run_is_reverted_a_live_one_refused(graph: Graph) -> None:
+    load_wikidata(graph, DUMP)
+    before = _state(graph)
+    run = RunRecorder(graph, "enrich", {"test": True}).__enter__()  # never exits: "killed"
+    _generate(graph, run.id)
+    assert require_run(graph, run.id)["owner"] == owner_token()
+    with pytest.raises(ConfigError, match="still running"):  # this process: alive
+        revert_run(graph, run.id)
+    graph.write("MATCH (r:Run {id: $id}) SET r.owner = $owner",
+                {"id": run.id, "owner": _dead_owner()})
+    assert revert_run(graph, run.id) == {"nodes": 2, "predicted": 1, "sameAs": 1, "flags": 1}
+    assert _state(graph) == before
+    with pytest.raises(ConfigError, match="reverted already"):
+        revert_run(graph, run.id)
+    # another host's run cannot be checked: only with force
+    other = RunRecorder(graph, "enrich", {"other": True}).__enter__()
+    _generate(graph, other.id)
+    graph.write("MATCH (r:Run {id: $id}) SET r.owner = 'elsewhere:1:1'", {"id": other.id})
+    with pytest.raises(ConfigError, match="--force"):
+        revert_run(graph, other.id)
+    revert_run(graph, other.id, force=True)
+    assert _state(graph) == before
+
+
+def test_trainings_and_jobs_are_refused_with_what_to_do(graph: Graph) -> None:
+    with RunRecorder(graph, "train", {}) as train:
+        pass
+    with pytest.raises(ConfigError, match="kgx models"):
+        revert_run(graph, train.id)
+    with RunRecorder(graph, "job", {}) as job:
+        with RunRecorder(graph, "job-step", {}) as step:
+            graph.write("MATCH (s:Run {id: $s}), (j:Run {id: $j}) MERGE (s)-[:PART_OF]->(j)",
+                        {"s": step.id, "j": job.id})
+            with job_step(job.id, step.id, "audit"), RunRecorder(graph, "audit", {}) as audit:
+                pass
+    for run_id in (job.id, step.id):
+        with pytest.raises(ConfigError, match=f"one by one: {audit.id} \\(audit\\)"):
+            revert_run(graph, run_id)
+
+
+def test_a_nightly_undo_cut_short_by_a_second_kill_is_finished(
+        graph: Graph, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_wikidata(graph, DUMP)
+    with RunRecorder(graph, "job", {}) as job, RunRecorder(graph, "job-step", {}) as step:
+        pass
+    with job_step(job.id, step.id, "enrich"):
+        run = RunRecorder(graph, "enrich", {}).__enter__()  # the job was killed in this run
+    before = _state(graph)  # the run's PART_OF edge included
+    _generate(graph, run.id)
+    nightly = nightly_module._Nightly.__new__(nightly_module._Nightly)
+    nightly.g = graph
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the second kill, during the undo
+
+    with monkeypatch.context() as m:
+        m.setattr(nightly_module, "revert_run", killed)
+        with pytest.raises(KeyboardInterrupt):
+            nightly._undo_partial("enrich", job.id)
+    assert require_run(graph, run.id)["status"] == "failed"  # marked, not yet reverted
+    nightly._undo_partial("enrich", job.id)  # the next resume
+    assert require_run(graph, run.id)["status"] == "reverted"
+    assert _state(graph) == before
