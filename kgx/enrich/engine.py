@@ -197,7 +197,10 @@ def _row(view: EntityView, g: Group, rel: Reliability, *, primary: bool) -> dict
     return {"entity": view.key, "id": view.id, "lang": g.lang, "kind": g.kind,
             "text": g.text.strip(), "primary": primary, "score": round(g.score, 4),
             "sources": sorted(g.sources),
-            "derived": [{"key": k, "method": m, "score": s} for (k, m), s in derived.items()]}
+            "derived": [{"key": k, "method": m, "score": s} for (k, m), s in derived.items()],
+            # runs whose output this rests on (the alignment behind an `aligned` name)
+            "used": sorted({c.evidence["alignRun"] for c in g.candidates
+                            if c.evidence.get("alignRun")})}
 
 
 # ----------------------------------------------------------------------------- writing
@@ -217,6 +220,11 @@ CALL (n, r) {
   MATCH (s) WHERE elementId(s) = d.key
   CREATE (n)-[:WAS_DERIVED_FROM {method: d.method, score: d.score}]->(s)
 }
+CALL (r) {
+  UNWIND r.used AS u
+  MATCH (run:Run {id: $run}), (other:Run {id: u})
+  MERGE (run)-[:USED]->(other)
+}
 RETURN count(n) AS created
 """
 
@@ -235,6 +243,11 @@ CALL (d, r) {
   UNWIND r.derived AS x
   MATCH (s) WHERE elementId(s) = x.key
   CREATE (d)-[:WAS_DERIVED_FROM {method: x.method, score: x.score}]->(s)
+}
+CALL (r) {
+  UNWIND r.used AS u
+  MATCH (run:Run {id: $run}), (other:Run {id: u})
+  MERGE (run)-[:USED]->(other)
 }
 RETURN count(d) AS created
 """

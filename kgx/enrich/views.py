@@ -77,7 +77,7 @@ CALL (e) {
     OPTIONAL MATCH (o)-[:HAS_NAME]->(m:Name) WHERE m.lang IN $langs AND m.status <> 'rejected'
     RETURN collect([elementId(m), m.lang, m.text, m.primary, m.run IS NOT NULL]) AS on
   }
-  RETURN collect([o.kg, o.id, elementId(o), a.score, a.method, on]) AS aligned
+  RETURN collect([o.kg, o.id, elementId(o), a.score, a.method, on, a.run]) AS aligned
 }
 WITH e, names, descs, sites, roots, links, aligned,
      CASE WHEN e.P625 IS NOT NULL THEN ['place'] ELSE [] END
@@ -112,7 +112,8 @@ def _view(kg: str, r: dict[str, Any]) -> EntityView:
             by_lang.setdefault(lang, NameRef(key, lang, text))
         links.append(Linked(pid, tid, tkey, by_lang))
     aligned = tuple(
-        Aligned(a[0], a[1], a[2], a[3], a[4], tuple(_name(m) for m in a[5] if m[0] is not None))
+        Aligned(a[0], a[1], a[2], a[3], a[4], tuple(_name(m) for m in a[5] if m[0] is not None),
+                a[6])
         for a in r["aligned"] if a[2] is not None)
     literals = {k: tuple(v if isinstance(v, list) else [v])
                 for k, v in (r.get("literals") or {}).items() if v is not None}

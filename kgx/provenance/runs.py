@@ -215,6 +215,11 @@ _REVERT = {
 }
 
 
+_USERS = """
+MATCH (r:Run {id: $id})<-[:USED]-(u:Run) WHERE coalesce(u.status, '') <> 'reverted'
+RETURN u.id AS id ORDER BY u.startedAt
+"""
+
 _CHILDREN = """
 MATCH (r:Run {id: $id})<-[:PART_OF*1..2]-(c:Run)
 WHERE NOT c.kind IN ['job', 'job-step'] AND coalesce(c.status, '') <> 'reverted'
@@ -230,7 +235,9 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, i
     not the graph; a nightly job's runs are reverted one by one. A run still marked
     ``running`` is reverted if the process that ran it is gone (a kill; told from its
     ``owner``, host, pid and the process's start time), or with ``force`` where that cannot
-    be told (it ran on another host); a run reverted already is not reverted again.
+    be told (it ran on another host); a run reverted already is not reverted again. A run
+    whose output later runs used (``-[:USED]->`` it: an enrichment that derived names
+    through an alignment's SAME_AS edges) is reverted after them, or with ``force``.
     """
     run = require_run(graph, run_id)
     kind, status = run.get("kind"), run.get("status")
@@ -249,6 +256,12 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, i
     if status == "reverted":
         raise ConfigError(f"run {run_id} was reverted already ({run.get('revertedAt')}: "
                           f"{run.get('reverted')})")
+    users = [r["id"] for r in graph.read(_USERS, {"id": run_id})]
+    if users and not force:
+        raise ConfigError(
+            f"run {run_id}'s output was used by later runs that are not reverted: "
+            f"{', '.join(users)} (e.g. names derived through its SAME_AS edges). Revert "
+            f"those first, or add --force to keep what they wrote")
     if status == "running" and not force:
         alive = owner_alive(run.get("owner"))
         if alive is not False:

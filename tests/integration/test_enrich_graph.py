@@ -11,6 +11,7 @@ import pytest
 from kgx.enrich.coverage import masked_coverage
 from kgx.enrich.engine import MAX_TEXT, enrich
 from kgx.enrich.wikikge import normalize
+from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
 from kgx.provenance.runs import revert_run
@@ -123,7 +124,8 @@ def test_names_of_aligned_entities_are_used(graph: Graph) -> None:
                (b:Entity {kg: 'dbp_ja', id: 'ダグラス・アダムズ', hash: 'y'})
                -[:HAS_NAME]->(:Name {lang: 'ja', text: 'ダグラス・アダムズ', primary: true,
                                      status: 'original'}),
-               (b)-[:SAME_AS {score: 0.97, method: 'csls', run: 'align-test'}]->(a)""")
+               (b)-[:SAME_AS {score: 0.97, method: 'csls', run: 'align-test'}]->(a),
+               (:Activity:Run {id: 'align-test', kind: 'align', status: 'succeeded'})""")
     result = enrich(graph, ["ja"], what="names", sources=["aligned"], min_score=0.0)
     rows = graph.read("""
         MATCH (:Entity {kg: 'wikidata', id: 'Q42'})-[:HAS_NAME]->(n:Name {lang: 'ja'})
@@ -132,6 +134,14 @@ def test_names_of_aligned_entities_are_used(graph: Graph) -> None:
     assert rows == [{"text": "ダグラス・アダムズ", "status": "generated", "method": "aligned",
                      "kg": "dbp_ja"}]
     assert result.counts["names"] == 1
+    # the enrichment rests on the alignment: recorded, and reverting the alignment first
+    # would leave names derived through edges that are gone
+    assert graph.read("MATCH (:Run {id: $id})-[:USED]->(a:Run) RETURN a.id AS a",
+                      {"id": result.run_id}) == [{"a": "align-test"}]
+    with pytest.raises(ConfigError, match=f"used by later runs.*{result.run_id}"):
+        revert_run(graph, "align-test")
+    revert_run(graph, result.run_id)
+    assert revert_run(graph, "align-test")["sameAs"] == 1
 
 
 def test_masked_coverage_scores_every_source(loaded: Graph) -> None:

@@ -86,6 +86,7 @@ class Aligned:
     score: float | None
     method: str | None
     names: tuple[NameRef, ...] = ()
+    run: str | None = None  #: the alignment run whose SAME_AS edge this is
 
 
 @dataclass(frozen=True, slots=True)

@@ -276,7 +276,7 @@ class AlignedSource(Source):
                 if n.lang == lang and not n.generated:
                     yield self.candidate(view, lang, n.text, derived_from=[n.key], kg=a.kg,
                                          id=a.id, alignScore=a.score, method=a.method,
-                                         primary=n.primary)
+                                         primary=n.primary, alignRun=a.run)
 
 
 def standard_forms(lang: str, text: str) -> list[str]:
