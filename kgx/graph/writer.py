@@ -44,22 +44,41 @@ FOREACH (_ IN CASE WHEN state = 'new' THEN [1] ELSE [] END | SET e += r.literals
 RETURN r.id AS id, state
 """
 
-# For changed entities: drop original parts that the new record no longer has.
+# For changed entities: drop original parts that the new record no longer has. One that a
+# generated name or description was derived from is kept for that provenance, out of the
+# entity: its edge to the entity goes, its label becomes :Superseded (with the load run that
+# superseded it, and the entity's kg and id); reverting the last run that derived from it
+# deletes it.
 _PRUNE = """
 UNWIND $rows AS r
 MATCH (e:Entity {kg: $kg, id: r.id})
 CALL (e, r) {
-  MATCH (e)-[:HAS_NAME]->(n:Name) WHERE n.run IS NULL AND NOT n.lang + '|' + n.text IN r.nameKeys
-  DETACH DELETE n
+  MATCH (e)-[h:HAS_NAME]->(n:Name) WHERE n.run IS NULL AND NOT n.lang + '|' + n.text IN r.nameKeys
+  CALL (e, n, h) {
+    WITH * WHERE EXISTS { (n)<-[:WAS_DERIVED_FROM]-() }
+    DELETE h
+    REMOVE n:Name SET n:Superseded, n.supersededBy = $run, n.kg = e.kg, n.id = e.id
+  }
+  CALL (n) { WITH n WHERE n:Name DETACH DELETE n }
 }
 CALL (e, r) {
-  MATCH (e)-[:HAS_DESCRIPTION]->(d:Description)
+  MATCH (e)-[h:HAS_DESCRIPTION]->(d:Description)
   WHERE d.run IS NULL AND NOT d.lang + '|' + d.text IN r.descKeys
-  DETACH DELETE d
+  CALL (e, d, h) {
+    WITH * WHERE EXISTS { (d)<-[:WAS_DERIVED_FROM]-() }
+    DELETE h
+    REMOVE d:Description SET d:Superseded, d.supersededBy = $run, d.kg = e.kg, d.id = e.id
+  }
+  CALL (d) { WITH d WHERE d:Description DETACH DELETE d }
 }
 CALL (e, r) {
-  MATCH (e)-[:HAS_SITELINK]->(s:Sitelink) WHERE NOT s.site + '|' + s.title IN r.siteKeys
-  DETACH DELETE s
+  MATCH (e)-[h:HAS_SITELINK]->(s:Sitelink) WHERE NOT s.site + '|' + s.title IN r.siteKeys
+  CALL (e, s, h) {
+    WITH * WHERE EXISTS { (s)<-[:WAS_DERIVED_FROM]-() }
+    DELETE h
+    REMOVE s:Sitelink SET s:Superseded, s.supersededBy = $run, s.kg = e.kg, s.id = e.id
+  }
+  CALL (s) { WITH s WHERE s:Sitelink DETACH DELETE s }
 }
 CALL (e) {
   MATCH (e)-[st]->(:Entity) WHERE type(st) =~ $statementType

@@ -194,7 +194,8 @@ CALL (n) {
   OPTIONAL MATCH (owner:Entity)-[:HAS_NAME|HAS_SITELINK|HAS_DESCRIPTION]->(src)
   RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
     method: d.method, score: d.score,
-    kind: CASE WHEN src:Name THEN 'name' WHEN src:Sitelink THEN 'sitelink'
+    kind: CASE WHEN src:Name THEN 'name'
+               WHEN src:Sitelink OR (src:Superseded AND src.site IS NOT NULL) THEN 'sitelink'
                WHEN src:Entity THEN 'entity' ELSE 'other' END,
     kg: coalesce(owner.kg, src.kg), id: coalesce(owner.id, src.id),
     lang: src.lang, text: src.text, primary: src.primary, site: src.site, title: src.title

@@ -188,14 +188,21 @@ def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list
 
 #: What a run can leave in the graph, and how revert finds it (all by the run's id):
 #: nodes with WAS_GENERATED_BY to the run (generated names and descriptions, with their
-#: WAS_DERIVED_FROM edges), relationships carrying ``run`` (PREDICTED, SAME_AS), and
+#: WAS_DERIVED_FROM edges, and a :Superseded original that only they still derived from), relationships carrying ``run`` (PREDICTED, SAME_AS), and
 #: original names an audit flagged (``flaggedBy``; their previous status is restored).
 #: Each reads an index (hinted: on a nearly empty label the planner may prefer a scan, which
 #: on a large graph would read every name or edge to revert one run).
 _REVERT = {
     "nodes": """
         MATCH (run:Run {id: $id})<-[:WAS_GENERATED_BY]-(n) USING INDEX SEEK run:Run(id)
-        CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
+        CALL (n) {
+          OPTIONAL MATCH (n)-[:WAS_DERIVED_FROM]->(old:Superseded)
+          WITH n, collect(DISTINCT old) AS olds
+          DETACH DELETE n
+          WITH olds UNWIND olds AS old
+          WITH old WHERE NOT EXISTS { ()-[:WAS_DERIVED_FROM]->(old) }
+          DETACH DELETE old
+        } IN TRANSACTIONS OF 5000 ROWS
         RETURN count(*) AS n""",
     "predicted": """
         MATCH ()-[r:PREDICTED]->() USING INDEX SEEK r:PREDICTED(run) WHERE r.run = $id

@@ -19,6 +19,7 @@ from kgx.errors import SourceError
 from kgx.graph.connection import Graph
 from kgx.graph.schema import graph_stats
 from kgx.ingest.load import load_wikidata
+from kgx.provenance.runs import RunRecorder, revert_run
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"
@@ -171,6 +172,44 @@ def test_newer_revision_replaces_originals_and_keeps_generated(
     before = _snapshot(graph)
     assert load_wikidata(graph, tmp_path / "q42-old.json").counts["older"] == 1
     assert _snapshot(graph) == before
+
+
+def test_a_newer_revision_keeps_the_sources_of_generated_names(
+        graph: Graph, shared_data: Path, tmp_path: Path) -> None:
+    """A generated name derived from an original the newer revision drops keeps that
+    derivation (the original, out of the entity, as :Superseded); reverting the run that
+    derived from it removes it."""
+    src = shared_data / "wikidata" / "Q42-2018.json"
+    _older_q42(src, tmp_path / "q42-old.json")
+    load_wikidata(graph, tmp_path / "q42-old.json")
+    with RunRecorder(graph, "enrich", {"test": True}) as run:
+        graph.write("""
+            MATCH (e:Entity {id: 'Q42'}), (r:Run {id: $run})
+            MATCH (e)-[:HAS_NAME]->(old:Name {lang: 'de', text: 'Douglas Noel Adams (alt)'})
+            MATCH (e)-[:HAS_SITELINK]->(site:Sitelink {site: 'enwiki'})
+            CREATE (e)-[:HAS_NAME]->(n:Name {lang: 'xx', text: 'Duglas', status: 'generated',
+                                            run: $run})-[:WAS_GENERATED_BY]->(r),
+                   (n)-[:WAS_DERIVED_FROM {method: 'transfer', score: 0.5}]->(old),
+                   (n)-[:WAS_DERIVED_FROM {method: 'sitelink', score: 0.9}]->(site)""",
+                    {"run": run.id})
+    result = load_wikidata(graph, src)
+    assert result.counts["changed"] == 1
+    rows = graph.read("""
+        MATCH (:Name {text: 'Duglas'})-[:WAS_DERIVED_FROM]->(s)
+        RETURN labels(s) AS labels, s.text AS text, s.supersededBy AS by, s.kg AS kg,
+               s.id AS id, EXISTS { (:Entity)-->(s) } AS attached ORDER BY text""")
+    assert rows == [
+        {"labels": ["Superseded"], "text": "Douglas Noel Adams (alt)", "by": result.run_id,
+         "kg": "wikidata", "id": "Q42", "attached": False},
+        {"labels": ["Sitelink"], "text": None, "by": None, "kg": None, "id": None,
+         "attached": True}]
+    de = graph.read("MATCH (:Entity {id: 'Q42'})-[:HAS_NAME]->(n:Name {lang: 'de'}) "
+                    "RETURN n.text AS t")
+    assert "Douglas Noel Adams (alt)" not in {r["t"] for r in de}
+    revert_run(graph, run.id)
+    assert graph.read("MATCH (s:Superseded) RETURN count(s) AS n")[0]["n"] == 0
+    assert graph.read("MATCH (n) WHERE NOT n:Run AND NOT (n)--() RETURN count(n) AS n"
+                      )[0]["n"] == 0
 
 
 def _bad_dump(tmp_path: Path, shared_data: Path) -> Path:
