@@ -188,8 +188,9 @@ def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list
 
 #: What a run can leave in the graph, and how revert finds it (all by the run's id):
 #: nodes with WAS_GENERATED_BY to the run (generated names and descriptions, with their
-#: WAS_DERIVED_FROM edges, and a :Superseded original that only they still derived from), relationships carrying ``run`` (PREDICTED, SAME_AS), and
-#: original names an audit flagged (``flaggedBy``; their previous status is restored).
+#: WAS_DERIVED_FROM edges, and a :Superseded original that only they still derived from),
+#: relationships carrying ``run`` (PREDICTED, SAME_AS), and original names an audit flagged
+#: (``flaggedBy``; their previous status is restored).
 #: Each reads an index (hinted: on a nearly empty label the planner may prefer a scan, which
 #: on a large graph would read every name or edge to revert one run).
 _REVERT = {
