@@ -133,7 +133,7 @@ def test_names_of_aligned_entities_are_used(graph: Graph) -> None:
         RETURN n.text AS text, n.status AS status, d.method AS method, o.kg AS kg""")
     assert rows == [{"text": "ダグラス・アダムズ", "status": "generated", "method": "aligned",
                      "kg": "dbp_ja"}]
-    assert result.counts["names"] == 1
+    assert result.counts["names"] == 1 and result.run_id
     # the enrichment rests on the alignment: recorded, and reverting the alignment first
     # would leave names derived through edges that are gone
     assert graph.read("MATCH (:Run {id: $id})-[:USED]->(a:Run) RETURN a.id AS a",
