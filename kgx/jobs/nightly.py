@@ -142,6 +142,14 @@ RETURN collect(r.id) AS runs
 """
 
 
+# A prediction with this model that is still in effect (not reverted).
+_PREDICTED_WITH = """
+MATCH (p:Run {kind: 'predict'})-[:USED]->(:Run {id: $model})
+WHERE p.status = 'succeeded'
+RETURN p.id AS id LIMIT 1
+"""
+
+
 class _Nightly:
     def __init__(self, graph: Graph, job: JobConfig, ledger: Ledger, state: JsonFile) -> None:
         self.g = graph
@@ -151,6 +159,14 @@ class _Nightly:
         self.steps: dict[str, Callable[[Counter[str], bool], tuple[str, str]]] = {
             "load": self.load, "train": self.train, "predict": self.predict,
             "align": self.align, "enrich": self.enrich, "audit": self.audit}
+
+    def _standing(self, run_id: str | None) -> bool:
+        """Whether ``run_id`` (one this job recorded as done) is still in effect: a run
+        reverted by hand since then is done again, not taken as done."""
+        if not run_id:
+            return False
+        rows = self.g.read("MATCH (r:Run {id: $id}) RETURN r.status AS status", {"id": run_id})
+        return bool(rows) and rows[0]["status"] != "reverted"
 
     @property
     def changed(self) -> int:
@@ -216,7 +232,8 @@ class _Nightly:
         if not self.job.predict_relations:
             raise ConfigError(f"[job.{self.job.name}] predict_relations is not set (e.g. "
                               "[\"P31\"]), or remove 'predict' from steps")
-        if self.state.data.get("lastPredicted") == model:
+        if self.state.data.get("lastPredicted") == model and self.g.read(_PREDICTED_WITH, {
+                "model": model}):
             return "skipped", f"model {model} has predicted already"
         from kgx.embed.prediction import predict
 
@@ -238,7 +255,7 @@ class _Nightly:
                 f"step {step} is not available: {module}.{func} is not part of this kgx "
                 f"({e}); remove '{step}' from [job.{self.job.name}] steps") from e
         done = self.state.data.setdefault("done", {})
-        if self.changed == 0 and done.get(step):
+        if self.changed == 0 and self._standing(done.get(step)):
             return "skipped", f"nothing new since run {done[step]}"
         result = fn(self.g, **kwargs)
         run_id = getattr(result, "run_id", None) or "?"
@@ -259,8 +276,8 @@ class _Nightly:
     def enrich(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         kwargs: dict[str, Any] = {"kg": self.job.kg, "show_progress": False, **self.job.enrich}
         ids = self._new_ids()
-        if ids is not None and "ids" not in kwargs and self.state.data.get("done", {}).get(
-                "enrich"):
+        if ids is not None and "ids" not in kwargs and self._standing(
+                self.state.data.get("done", {}).get("enrich")):
             kwargs["ids"] = ids  # enriched before: only what this load brought
         status, note = self._optional("enrich", "kgx.enrich.engine", "enrich", kwargs)
         if "ids" in kwargs:
@@ -282,9 +299,10 @@ class _Nightly:
             if lang in finished:
                 continue
             # the first audit of a language looks at all of it; later ones only at the
-            # entities that loads since then (this job's or anyone's) created or changed
+            # entities that loads since then (this job's or anyone's) created or changed (all
+            # of it again if that audit was reverted)
             scope = None
-            if audited.get(lang):
+            if self._standing(audited.get(lang)):
                 scope = self.g.read(_LOADS_SINCE, {"audit": audited[lang]})[0]["runs"]
                 if not scope:
                     continue

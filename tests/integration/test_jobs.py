@@ -23,7 +23,7 @@ from kgx.jobs.config import load_job_config
 from kgx.jobs.ledger import Ledger
 from kgx.jobs.lock import lock_holder
 from kgx.jobs.nightly import PAUSE_ENV, run_job
-from kgx.provenance.runs import RunRecorder, job_step, require_run
+from kgx.provenance.runs import RunRecorder, job_step, require_run, revert_run
 
 ROOT = Path(__file__).resolve().parents[2]
 DUMP = ROOT / "tests" / "data" / "dump-head-2017.json"
@@ -431,3 +431,24 @@ def test_enrich_step_then_only_the_changed_entities(
     assert third.steps[1].status == "succeeded" and third.steps[1].counts["entities"] == 1
     runs = graph.query("run_history", kind="enrich")
     assert len(runs) == 2 and runs[0]["job"] == third.job_id
+
+
+def test_a_run_reverted_by_hand_is_done_again(graph: Graph, job_home: Config,
+                                              tmp_path: Path) -> None:
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "2017.json").write_bytes(DUMP.read_bytes())
+    job = load_job_config("nightly", write_config(tmp_path / "kgx.toml", dumps))
+    assert run_job(job_home, job, graph=graph).ok
+    after_first = snapshot(graph)
+    [de] = [a["id"] for a in graph.query("run_history", kind="audit")
+            if _config(graph, a["id"])["lang"] == "de"]
+    revert_run(graph, de)
+    again = run_job(job_home, job, graph=graph)
+    # nothing was loaded, but the de audit is gone: it is done again, over all of de
+    assert [(s.name, s.status) for s in again.steps] == [
+        ("load", "skipped"), ("audit", "succeeded")]
+    [redone] = graph.query("run_history", kind="audit", job=again.job_id)
+    assert _config(graph, redone["id"])["lang"] == "de"
+    assert "loadedBy" not in _config(graph, redone["id"])
+    assert snapshot(graph) == after_first
