@@ -54,6 +54,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from kgx.errors import BadRecord, ExportError, SourceError
+from kgx.ingest.records import ITEM_OR_PROPERTY
 
 __all__ = [
     "Gold",
@@ -183,6 +184,8 @@ def _records(
         for lineno, raw_bytes in enumerate(fh, start=1):
             where = f"{path}:{lineno}"
             try:
+                if lineno == 1:
+                    raw_bytes = raw_bytes.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
                 try:
                     raw = raw_bytes.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -201,6 +204,9 @@ def _records(
                 qid = obj.get("wikidata_id")
                 if not isinstance(qid, str) or not qid:
                     raise BadRecord("missing or empty 'wikidata_id'", where=where, raw=line)
+                if not ITEM_OR_PROPERTY.match(qid):
+                    raise BadRecord(f"wikidata_id {qid!r} is not a Wikidata id (Q42)",
+                                    where=where, raw=line)
                 if qid in seen:
                     raise BadRecord(
                         f"duplicate wikidata_id {qid} (first on line {seen[qid]})",

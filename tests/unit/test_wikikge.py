@@ -291,6 +291,7 @@ GOOD_GOLD = '{"wikidata_id": "Q1", "correct_values": ["A"], "incorrect_values": 
         (load_wikidata_names, '{"wikidata_id": "Q2", "values": ["A\\ud800"]}',
          "not JSON"),  # a lone surrogate: no writer takes it
         (load_gold, '{"wikidata_id": "Q2", "correct_values": "A"}', "correct_values"),
+        (load_gold, '{"wikidata_id": " Q2", "correct_values": ["A"]}', "not a Wikidata id"),
         (load_gold, '["Q2"]', "not a JSON object"),
         (load_gold, GOOD_GOLD, "duplicate wikidata_id Q1 (first on line 1)"),
         (load_predictions, '{"wikidata_id": "Q2", "values": [["1", "A", true]]}', "score"),
@@ -321,6 +322,12 @@ def test_malformed_line_names_file_and_line(
     bad: list[BadRecord] = []
     assert list(loader(path, on_bad=bad.append)) == ["Q1"]
     assert [b.where for b in bad] == [f"{path}:3"]
+
+
+def test_a_byte_order_mark_is_not_a_bad_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "gold.json"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD_GOLD.encode() + b"\n")
+    assert list(load_gold(path)) == ["Q1"]
 
 
 def test_missing_file_is_source_error(tmp_path: Path) -> None:
