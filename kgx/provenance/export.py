@@ -12,8 +12,10 @@
   source's ``kgx:method`` and ``kgx:score``; for flagged names ``kgx:flaggedBy``,
   ``kgx:reason`` and ``kgx:auditScore``. Rejected names are only reified, never asserted.
 - Runs are ``prov:Activity`` with ``prov:startedAtTime`` / ``prov:endedAtTime``,
-  ``kgx:kind``, ``kgx:status``, ``kgx:config`` and ``kgx:counts`` (JSON), and ``prov:used``
-  for the runs they used (a prediction uses its model's training run).
+  ``kgx:kind``, ``kgx:status``, ``kgx:config`` and ``kgx:counts`` (JSON), and
+  ``prov:wasInformedBy`` the runs whose output they used (a prediction its model's
+  training; an enrichment the alignments behind its ``aligned`` names): ``prov:used``
+  takes an entity, and a run is an activity.
 - Predicted links and alignments are reified only (they are proposals, not facts):
   ``rdf:predicate`` ``wdt:P27`` (or ``urn:kgx:prop:<kg>:<pid>``) resp. ``owl:sameAs``, with
   ``kgx:score``, ``kgx:rank`` / ``kgx:method`` and ``prov:wasGeneratedBy`` the run.
@@ -50,6 +52,7 @@ import logging
 import os
 import re
 import tempfile
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -167,10 +170,14 @@ _WIKI = re.compile(r"^([a-z_]+)wiki\Z")
 
 
 def _sitelink_iri(site: str, title: str) -> str:
+    """The page's IRI as Wikidata's RDF writes it (MediaWiki's wfUrlencode: ``/`` kept,
+    ``'`` encoded), so that the export joins with Wikidata's own RDF."""
     m = _WIKI.match(site or "")
-    page = quote((title or "").replace(" ", "_"), safe="_()'!,:;@$*-.~")
+    page = quote((title or "").replace(" ", "_"), safe="_()!,:;@$*/~-.")
     if m and m[1] not in {"commons", "species", "meta", "wikidata", "mediawiki"}:
-        return f"https://{m[1].replace('_', '-')}.wikipedia.org/wiki/{page}"
+        # be_x_oldwiki predates its domain's rename (kgx.ingest.rdf reads it back)
+        host = "be-tarask" if m[1] == "be_x_old" else m[1].replace("_", "-")
+        return f"https://{host}.wikipedia.org/wiki/{page}"
     return f"{KGX_BASE}sitelink:{quote(site or '', safe='')}:{page}"
 
 
@@ -238,11 +245,15 @@ RETURN id, t.kg AS tkg, t.id AS tid, p.pid AS pid, p.score AS score, p.rank AS r
        p.run AS run
 """
 
+# An alignment is written from its start entity; exporting one graph (``$incoming``), also
+# those that point into it from another graph.
 _SAME_AS = """
 UNWIND $ids AS id
-MATCH (a:Entity {kg: $kg, id: id})-[s:SAME_AS]->(b:Entity)
-WHERE $run IS NULL OR s.run = $run
-RETURN id, b.kg AS bkg, b.id AS bid, s.score AS score, s.method AS method, s.run AS run
+MATCH (a:Entity {kg: $kg, id: id})-[s:SAME_AS]-(b:Entity)
+WHERE ($run IS NULL OR s.run = $run) AND (startNode(s) = a OR ($incoming AND b.kg <> $kg))
+WITH startNode(s) AS x, endNode(s) AS y, s
+RETURN x.kg AS akg, x.id AS id, y.kg AS bkg, y.id AS bid, s.score AS score,
+       s.method AS method, s.run AS run
 """
 
 _RUNS = """
@@ -365,8 +376,8 @@ class _RdfWriter:
                           ("endedAt", PROV.endedAtTime)):
             if row[key]:
                 g.add((r, prop, Literal(row[key], datatype=XSD.dateTime)))
-        for used in row["used"]:
-            g.add((r, PROV.used, URIRef(_run_iri(used))))
+        for used in row["used"]:  # a run that used another's output: activity to activity
+            g.add((r, PROV.wasInformedBy, URIRef(_run_iri(used))))
         self.counts["runs"] += 1
 
     def term(self, kg: str, row: dict[str, Any], kind: str) -> None:
@@ -435,6 +446,7 @@ class _RdfWriter:
         self.counts["derivations"] += 1
 
     def link(self, kg: str, row: dict[str, Any], kind: str) -> None:
+        kg = row.get("akg") or kg
         h = URIRef(entity_iri(kg, row["id"]))
         if kind == "predicted":
             t = URIRef(entity_iri(row["tkg"], row["tid"]))
@@ -510,7 +522,7 @@ def export_rdf(graph: Graph, out: str | Path, *, fmt: str = "turtle",
                 for row in graph.read(_PREDICTED, params):
                     w.link(page_kg, row, "predicted")
             if "same_as" in parts:
-                for row in graph.read(_SAME_AS, params):
+                for row in graph.read(_SAME_AS, params | {"incoming": kg is not None}):
                     w.link(page_kg, row, "same_as")
             w.flush()
     result.counts, result.skipped = w.counts, w.skipped
@@ -544,6 +556,16 @@ RETURN id, n.lang AS lang, n.text AS text,
        AS kind
 """
 
+# The load that last wrote each entity: which languages the graph holds all terms of.
+_QS_LOADS = """
+UNWIND $ids AS id
+MATCH (e:Entity {kg: $kg, id: id})
+OPTIONAL MATCH (r:Run {id: e.loadedBy})
+RETURN id, r.id AS run, r.config AS config
+"""
+#: Loaders that read Wikidata itself (every term of a loaded language), unlike CoDEx or DBP15K.
+_WIKIDATA_LOADERS = ("wikidata-json", "rdf-", "sparql")
+
 _QS_LANG = re.compile(r"^[a-z_-]+\Z")
 _QS_ITEM = re.compile(r"^[PQL][0-9]+\Z")
 #: QuickStatements' own reading of a v1 line (quickstatements.php, importDataFromV1).
@@ -567,28 +589,56 @@ class QSCommand:
         return f'{self.item}\t{self.kind}{self.lang}\t"{self.text}"{summary}'
 
 
-def _qs_refusal(text: str) -> str | None:
-    """Why QuickStatements or Wikidata cannot take ``text`` (None if it can)."""
+def _qs_refusal(text: str, kind: str = "L") -> str | None:
+    """Why QuickStatements or Wikidata cannot take ``text`` as a ``kind`` term (None if it
+    can)."""
     if not text:
         return "empty"
     if len(text) > MAX_TERM_LENGTH:
         return "too-long"
     if any(c in text for c in "\t\n\r") or "/*" in text or "*/" in text:
         return "not-expressible-in-qs"
+    if kind == "A" and "|" in text:  # wbsetaliases splits its value at |
+        return "not-expressible-in-qs"
     return None
 
 
+def _known_languages(config: str | None) -> frozenset[str] | None | bool:
+    """The languages whose terms a load kept all of: None for every language, False when
+    not known (no load, or a load not from Wikidata: CoDEx, DBP15K)."""
+    try:
+        cfg = json.loads(config) if config else None
+    except ValueError:
+        cfg = None
+    if not isinstance(cfg, dict) or not str(cfg.get("loader", "")).startswith(
+            _WIKIDATA_LOADERS):
+        return False
+    langs = cfg.get("languages")
+    return None if langs is None else frozenset(langs)
+
+
 def _plan_entity(item: str, generated: list[dict[str, Any]],
-                 existing: dict[tuple[str, str], list[str]], skipped: Counter[str]
-                 ) -> list[QSCommand]:
-    """The commands for one entity: labels first, then descriptions, then aliases."""
+                 existing: dict[tuple[str, str], list[str]], skipped: Counter[str],
+                 known: frozenset[str] | None | bool = None) -> list[QSCommand]:
+    """The commands for one entity: labels first, then descriptions, then aliases.
+
+    ``known``: the languages whose terms the graph holds for it (see
+    :func:`_known_languages`); other languages are skipped. Texts are compared and written
+    in NFC, as Wikidata stores them.
+    """
     out: list[QSCommand] = []
     by_lang: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for g in generated:
-        by_lang[g["lang"]].append(g)
+        by_lang[g["lang"]].append({**g, "text": unicodedata.normalize("NFC", g["text"])})
+    existing = {k: [unicodedata.normalize("NFC", t) for t in v] for k, v in existing.items()}
     for lang, rows in sorted(by_lang.items()):
         if not _QS_LANG.match(lang):
             skipped["bad-language-code"] += len(rows)
+            continue
+        if known is False or (isinstance(known, frozenset) and lang not in known):
+            # the graph does not hold this entity's terms in lang: a label or description
+            # there on Wikidata would be replaced
+            skipped["language-not-loaded"] += len(rows)
             continue
         label = next(iter(existing.get((lang, "L"), [])), None)
         aliases = set(existing.get((lang, "A"), []))
@@ -601,12 +651,13 @@ def _plan_entity(item: str, generated: list[dict[str, Any]],
         names.sort(key=lambda r: (not r["primary"], -(r["score"] or 0.0), r["text"]))
         for r in names:
             text = r["text"].strip()
-            why = _qs_refusal(text)
+            as_label = bool(r["primary"]) and label is None
+            why = _qs_refusal(text, "L" if as_label else "A")
             if why:
                 skipped[why] += 1
                 continue
             summary = f"kgx run {r['run']}"
-            if r["primary"] and label is None:
+            if as_label:
                 if description is not None and text == description:
                     skipped["label-equals-description"] += 1
                     continue
@@ -664,11 +715,14 @@ def export_quickstatements(graph: Graph, out: str | Path, *, min_score: float | 
             for r in graph.read(_QS_EXISTING, {"kg": kg, "ids": sorted(by_item),
                                                "langs": sorted({r["lang"] for r in rows})}):
                 existing[r["id"]][(r["lang"], r["kind"])].append(r["text"])
+            loads = {r["id"]: _known_languages(r["config"])
+                     for r in graph.read(_QS_LOADS, {"kg": kg, "ids": sorted(by_item)})}
             for item in sorted(by_item):
                 if not _QS_ITEM.match(item):
                     result.skipped["not-a-wikidata-id"] += len(by_item[item])
                     continue
-                for cmd in _plan_entity(item, by_item[item], existing[item], result.skipped):
+                for cmd in _plan_entity(item, by_item[item], existing[item], result.skipped,
+                                        loads.get(item, False)):
                     f.write(cmd.line() + "\n")
                     result.counts[cmd.kind] += 1
     log.debug(result.summary())

@@ -239,6 +239,42 @@ def test_rdf_of_one_run(session_graph: Graph, seeded: dict[str, Any], tmp_path: 
 
 # -- QuickStatements -------------------------------------------------------------------------
 
+def test_rdf_of_one_graph_has_the_alignments_into_it(session_graph: Graph,
+                                                      seeded: dict[str, Any],
+                                                      tmp_path: Path) -> None:
+    """Alignments are written from their start entity; exporting the graph they point into
+    has them too, in their direction; exporting every graph has each once."""
+    def same_as(**kw: Any) -> list[tuple[Node | None, Node | None]]:
+        out = tmp_path / "x.nt"
+        export_rdf(session_graph, out, fmt="nt", what="same_as", **kw)
+        rdf = RdfGraph().parse(out, format="nt")
+        return sorted((rdf.value(s, RDF.subject), rdf.value(s, RDF.object))
+                      for s in _statements(rdf, OWL.sameAs))
+
+    everything = same_as()
+    assert len(everything) == 2
+    assert same_as(kg="dbp_sw") == same_as(kg="wikidata") == everything
+    assert all(str(a).startswith(entity_iri("wikidata", "")) for a, _ in everything)
+
+
+def test_runs_that_used_other_runs_are_informed_by_them(session_graph: Graph,
+                                                        seeded: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    session_graph.write("MATCH (p:Run {id: $p}), (a:Run {id: $a}) MERGE (p)-[:USED]->(a)",
+                        {"p": seeded["predict"], "a": seeded["align"]})
+    try:
+        out = tmp_path / "runs.nt"
+        export_rdf(session_graph, out, fmt="nt", what="same_as")
+        rdf = RdfGraph().parse(out, format="nt")
+        predict, align = (URIRef(next(str(r) for r in rdf.subjects(RDF.type, PROV.Activity)
+                                      if str(r).endswith(seeded[k]))) for k in ("predict", "align"))
+        assert (predict, PROV.wasInformedBy, align) in rdf
+        assert not list(rdf.triples((None, PROV.used, None)))  # prov:used takes an entity
+    finally:
+        session_graph.write("MATCH (:Run {id: $p})-[u:USED]->(:Run {id: $a}) DELETE u",
+                            {"p": seeded["predict"], "a": seeded["align"]})
+
+
 def test_quickstatements_round_trip_and_refusals(session_graph: Graph, seeded: dict[str, Any],
                                                  tmp_path: Path) -> None:
     out = tmp_path / "sw.qs"
@@ -312,3 +348,24 @@ def test_export_commands(session_graph: Graph, seeded: dict[str, Any], tmp_path:
     assert "wrote" in out and "skipped" in out
     assert cli.main(["export", "csv", "suspect_names", "--out", str(table)]) == 2  # no lang
     assert cli.main(["export", "rdf", "--out", str(tmp_path / "no" / "x.ttl")]) != 0
+
+
+def test_quickstatements_only_where_the_graph_holds_the_language(graph: Graph,
+                                                                 tmp_path: Path) -> None:
+    """A label or description is written only in a language whose terms the entity's load
+    kept: elsewhere Wikidata may have one, which QuickStatements would replace."""
+    load_wikidata(graph, DUMP, languages={"en", "sw"})
+    stub = graph.read("MATCH (e:Entity {kg: 'wikidata'}) WHERE e.hash IS NULL "
+                      "RETURN e.id AS id ORDER BY id LIMIT 1")[0]["id"]
+    with RunRecorder(graph, "enrich", {}) as run:
+        graph.write("""
+            UNWIND [['Q13', 'sw', 'Jina'], ['Q13', 'yo', 'Orúkọ'], ['Q13', 'de', 'Name'],
+                    [$stub, 'sw', 'Kitu']] AS t
+            MATCH (e:Entity {kg: 'wikidata', id: t[0]}), (r:Run {id: $run})
+            CREATE (e)-[:HAS_NAME]->(:Name {lang: t[1], text: t[2], primary: true, score: 0.9,
+                                            status: 'generated', run: $run})
+                   -[:WAS_GENERATED_BY]->(r)""", {"run": run.id, "stub": stub})
+    result = export_quickstatements(graph, tmp_path / "x.qs")
+    assert [(c.item, c.kind, c.lang) for c in read_quickstatements(result.path)] == [
+        ("Q13", "L", "sw")]
+    assert result.skipped == {"language-not-loaded": 3}

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from kgx.errors import ExportError
+from kgx.ingest.rdf import site_id
 from kgx.provenance.export import (
     QSCommand,
+    _known_languages,
     _plan_entity,
     _sitelink_iri,
     entity_iri,
@@ -81,6 +83,13 @@ def test_iris() -> None:
     assert _sitelink_iri("zh_min_nanwiki", "Tâi Pak") == (
         "https://zh-min-nan.wikipedia.org/wiki/T%C3%A2i_Pak")
     assert _sitelink_iri("enwikivoyage", "Rome").startswith("urn:kgx:sitelink:enwikivoyage:")
+    # as Wikidata's RDF writes them (and kgx's RDF reader reads them back)
+    assert _sitelink_iri("enwiki", "AC/DC") == "https://en.wikipedia.org/wiki/AC/DC"
+    assert _sitelink_iri("enwiki", "Ender's Game") == (
+        "https://en.wikipedia.org/wiki/Ender%27s_Game")
+    assert _sitelink_iri("be_x_oldwiki", "Мінск") == (
+        "https://be-tarask.wikipedia.org/wiki/%D0%9C%D1%96%D0%BD%D1%81%D0%BA")
+    assert site_id("https://be-tarask.wikipedia.org/") == "be_x_oldwiki"
 
 
 def test_ntriples_lines_parse_back_exactly() -> None:
@@ -94,3 +103,34 @@ def test_ntriples_lines_parse_back_exactly() -> None:
     text = "".join(_nt_line((s, p, o)) for o in objects)
     parsed = Graph().parse(data=text, format="nt")
     assert set(parsed.objects(s, p)) == set(objects)
+
+
+def test_plan_aliases_nfc_and_known_languages() -> None:
+    skipped: Counter[str] = Counter()
+    existing = {("de", "L"): ["Caf\u00e9"]}  # Wikidata stores NFC
+    rows = [_row("name", "de", "Cafe\u0301"),  # the same label, decomposed
+            _row("name", "de", "Kaffee\u0301haus", primary=False),
+            _row("name", "de", "AC|DC", primary=False),  # wbsetaliases splits at |
+            _row("name", "fr", "AC|DC"),  # a label may hold |
+            _row("name", "yo", "Kafe")]
+    cmds = _plan_entity("Q1", rows, existing, skipped, frozenset({"de", "fr"}))
+    assert [(c.kind, c.lang, c.text) for c in cmds] == [
+        ("A", "de", "Kaffe\u00e9haus"), ("L", "fr", "AC|DC")]
+    assert skipped == {"already-a-label-or-alias": 1, "not-expressible-in-qs": 1,
+                       "language-not-loaded": 1}
+    nothing: Counter[str] = Counter()
+    assert _plan_entity("Q1", rows, {}, nothing, False) == []  # no Wikidata load
+    assert nothing == {"language-not-loaded": 5}
+
+
+@pytest.mark.parametrize(("config", "known"), [
+    ('{"loader": "wikidata-json", "languages": null}', None),
+    ('{"loader": "wikidata-json-bulk", "languages": ["de", "en"]}', frozenset({"de", "en"})),
+    ('{"loader": "rdf-nt", "languages": ["sw"]}', frozenset({"sw"})),
+    ('{"loader": "sparql", "languages": null}', None),
+    ('{"loader": "codex-s"}', False),
+    (None, False),
+    ("not json", False),
+])
+def test_known_languages_from_the_load(config: str | None, known: object) -> None:
+    assert _known_languages(config) == known
