@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -467,6 +468,12 @@ class _Trainer:
             loop.optimizer.state[first] = {}
         if loop.lr_scheduler is not None and state.get("lr_scheduler") is not None:
             loop.lr_scheduler.load_state_dict(state["lr_scheduler"])
+            if loop.lr_scheduler.last_epoch < int(state["epoch"]):
+                # PyKEEN steps the schedule after kgx's end-of-epoch checkpoint: take the
+                # step the killed run took after saving, as it took it
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # step(epoch=) is deprecated in torch
+                    loop.lr_scheduler.step(epoch=int(state["epoch"]))
         loop.losses_per_epochs = list(state["losses"])
         loop._epoch = int(state["epoch"])
         self.history = list(state["history"])

@@ -42,12 +42,14 @@ class Killed(Exception):
 
 
 # sLCWA with Adam; LCWA (1-vs-all, reciprocal relations) with plain SGD, which keeps no
-# optimiser state at all
+# optimiser state at all; and a learning-rate schedule (PyKEEN steps it after kgx's
+# checkpoint of the epoch)
 LOOPS = [{}, {"model": "DistMult", "training_loop": "lcwa", "loss": "crossentropy",
-              "inverse_triples": True, "optimizer": "SGD", "optimizer_kwargs": {"lr": 1.0}}]
+              "inverse_triples": True, "optimizer": "SGD", "optimizer_kwargs": {"lr": 1.0}},
+         {"lr_scheduler": "ExponentialLR", "lr_scheduler_kwargs": {"gamma": 0.5}}]
 
 
-@pytest.mark.parametrize("loop", LOOPS, ids=["slcwa-adam", "lcwa-sgd"])
+@pytest.mark.parametrize("loop", LOOPS, ids=["slcwa-adam", "lcwa-sgd", "lr-schedule"])
 def test_interrupted_and_resumed_equals_uninterrupted(
         small: TripleExport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         loop: dict) -> None:
