@@ -247,7 +247,9 @@ def export_triples(graph: Graph, kg: str, *, relations: Iterable[str] | None = N
 
     ``split``: ``graph`` uses the edges' ``split`` property (edges without one are left
     out), ``random`` splits by ``ratios`` with ``seed``, ``auto`` uses the graph's split
-    when any exported edge has one. Duplicate triples within a split count once.
+    when any exported edge has one. Duplicate triples within a split count once; a triple
+    in several splits stays in the first of train, valid, test (``cross_split_duplicates``
+    counts them): evaluating on training facts would leak.
     """
     if split not in {"auto", "graph", "random"}:
         raise ConfigError(f"split must be auto, graph or random, got {split!r}")
@@ -277,6 +279,13 @@ def export_triples(graph: Graph, kg: str, *, relations: Iterable[str] | None = N
     counts["cross_split_duplicates"] = len(
         (triples["train"] & triples["valid"]) | (triples["train"] & triples["test"])
         | (triples["valid"] & triples["test"]))
+    if counts["cross_split_duplicates"]:
+        # a training fact is no test of what the model learnt: such triples stay in the
+        # earliest split only (train, then valid)
+        triples["valid"] = triples["valid"] - triples["train"]
+        triples["test"] = triples["test"] - triples["train"] - triples["valid"]
+        log.warning("%s: %d triples in more than one split are kept in the first of train, "
+                    "valid, test only", kg, counts["cross_split_duplicates"])
     out = TripleExport.from_labeled(kg, triples, split_source=source, relations=rels,
                                     counts=dict(counts))
     out.seconds = time.perf_counter() - t0

@@ -10,8 +10,10 @@ score of at least ``min_score`` (the model's raw score) are kept.
 Written back, each prediction is ``(:Entity)-[:PREDICTED {pid, score, rank, run}]->(:Entity)``
 (``rank`` 1 is the best answer to its query), made by a ``:Run`` of kind ``predict`` whose
 config names the model's training run, linked to it by ``(:Run)-[:USED]->(:Run)``.
-Predicting again with the same model, graph state and options reuses that run and writes
-nothing new (idempotent); :func:`revert_predictions` removes exactly one run's edges.
+Predicting again with the same model, graph state (the known facts of the queries, a
+digest of them in the run's config) and options reuses that run and writes nothing new
+(idempotent); once the graph changed, it is a new run, and the earlier run's edges stay
+until it is reverted; :func:`revert_predictions` removes exactly one run's edges.
 
 Example::
 
@@ -169,7 +171,11 @@ def predict(
                   "minScore": min_score, "relations": rels,
                   "fingerprint": stored.meta.get("fingerprint"), "queries": len(pairs),
                   "queriesDigest": hashlib.sha256(
-                      json.dumps(sorted(pairs)).encode()).hexdigest()[:16]}
+                      json.dumps(sorted(pairs)).encode()).hexdigest()[:16],
+                  # the graph's state as the queries see it: the facts they filter out
+                  "knownDigest": hashlib.sha256(json.dumps(
+                      [sorted(known.get(q, ())) for q in sorted(pairs)]).encode()
+                  ).hexdigest()[:16]}
         _write(graph, result, kg, config)
     return result
 
@@ -179,7 +185,7 @@ def _queries(relation: str | None, entities: Iterable[str] | None,
     if queries is not None:
         if relation is not None or entities is not None:
             raise ConfigError("give queries, or a relation (with or without entities), not both")
-        out = [(str(e), str(r)) for e, r in queries]
+        out = list(dict.fromkeys((str(e), str(r)) for e, r in queries))  # each once
         if not out:
             raise ConfigError("no queries given")
         return out
@@ -240,10 +246,15 @@ def _write(graph: Graph, result: PredictionResult, kg: str, config: dict[str, An
     with RunRecorder(graph, "predict", config, run_id=run_id) as run:
         result.run_id = run.id
         result.reused_run = run.resumed
-        graph.write("""
+        used = graph.write("""
             MATCH (p:Run {id: $run}) MATCH (m:Run {id: $model})
             MERGE (p)-[:USED]->(m)
+            RETURN count(*) AS n
             """, {"run": run.id, "model": result.model_run})
+        if not used or not used[0]["n"]:
+            log.warning("the model's training run %s is not in this graph (trained on another "
+                        "database?): run %s names it in its config only, without a USED edge",
+                        result.model_run, run.id)
         rows = [{"h": p.head, "t": p.tail, "pid": p.relation, "score": p.score, "rank": p.rank}
                 for p in result.predictions]
         written = 0

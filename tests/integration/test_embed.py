@@ -208,6 +208,20 @@ def test_predictions_are_written_with_provenance_and_reverted_exactly(
     again = predict(codex, trained, relation="P27", entities=heads, k=3)  # idempotent
     assert again.run_id == first.run_id and again.reused_run
     assert _count(codex, "MATCH ()-[p:PREDICTED]->() RETURN count(p) AS n") == 30
+    # once a prediction became a fact, predicting again is a new run, which leaves it out
+    # (it reused the first run, leaving the fact predicted and a fourth edge for its query)
+    h, t = first.predictions[0].head, first.predictions[0].tail
+    codex.write("MATCH (h:Entity {kg: 'codex_s', id: $h}), (t:Entity {kg: 'codex_s', id: $t}) "
+                "CREATE (h)-[:P27 {rank: 'normal', test: true}]->(t)", {"h": h, "t": t})
+    changed = predict(codex, trained, relation="P27", entities=heads, k=3)
+    assert changed.run_id != first.run_id and not changed.reused_run
+    assert (h, t) not in {(p.head, p.tail) for p in changed.predictions}
+    assert len([p for p in changed.predictions if p.head == h]) == 3
+    assert changed.run_id and revert_predictions(codex, changed.run_id) == 30
+    codex.write("MATCH ()-[r:P27 {test: true}]->() DELETE r")
+    # a query given twice is asked once
+    twice = predict(codex, trained, queries=[(heads[0], "P27")] * 2, k=2, write=False)
+    assert twice.queries == 1 and len(twice.predictions) == 2
 
     # every entity that lacks the relation, one answer each
     rest = predict(codex, trained, relation="P27", k=1)

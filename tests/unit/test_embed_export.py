@@ -56,6 +56,20 @@ def test_export_uses_the_graph_split_and_leaves_unsplit_edges_out() -> None:
         assert not write and "P27" not in cypher and params["kg"] == "codex_x"
 
 
+def test_a_triple_in_several_splits_stays_in_the_first_only() -> None:
+    """A training fact in the test split would be evaluated as if the model had to guess it."""
+    heads: dict[str, list[list[Any]]] = {
+        "Q1": [["P27", "Q2", "train"], ["P27", "Q2", "test"], ["P27", "Q3", "valid"],
+               ["P27", "Q3", "test"], ["P27", "Q4", "test"]],
+        "Q2": [["P27", "Q3", "train"]],
+    }
+    ex = export_triples(Graph(RecordingRunner(_pages(heads))), "x")
+    assert ex.labeled("train") == [("Q1", "P27", "Q2"), ("Q2", "P27", "Q3")]
+    assert ex.labeled("valid") == [("Q1", "P27", "Q3")]
+    assert ex.labeled("test") == [("Q1", "P27", "Q4")]
+    assert ex.counts["cross_split_duplicates"] == 2
+
+
 def test_relation_filter_is_a_parameter_and_random_split_without_a_graph_split() -> None:
     heads = {f"Q{i}": [["P1", f"Q{(i + d) % 40}", None] for d in (1, 7, 13)]
              + [["P2", f"Q{(i + 3) % 40}", None]] for i in range(40)}
