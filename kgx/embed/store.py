@@ -129,7 +129,9 @@ class StoredModel:
         cfg = self.config
         export = export or self.export()
         factory = export.factory("train", inverse_triples=cfg.inverse_triples)
-        return build_model(cfg, factory, resolve_device(device or cfg.device))
+        # a model trained on a GPU is used on this machine's GPU if it has one, else the CPU
+        stored = "auto" if str(cfg.device).startswith("cuda") else cfg.device
+        return build_model(cfg, factory, resolve_device(device or stored))
 
     def load_model(self, export: TripleExport | None = None, *,
                    device: torch.device | str | None = None) -> Model:

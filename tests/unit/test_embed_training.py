@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,20 @@ def test_predictions_skip_known_facts_and_self(small: TripleExport, tmp_path: Pa
         predict(None, trained, relation="P27", entities=["Q0"])
     with pytest.raises(ConfigError, match="knows no relation"):
         predict(None, trained, relation="P9999", entities=heads[:1])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without a GPU")
+def test_a_model_trained_on_a_gpu_is_used_on_the_cpu(small: TripleExport,
+                                                    tmp_path: Path) -> None:
+    """Its stored device is cuda; without a GPU, evaluate and predict load it on the CPU."""
+    store = ModelStore(tmp_path)
+    trained = train(None, TrainConfig.from_mapping({**TINY, "epochs": 1}), export=small,
+                    store=store, run_id="gpu")
+    config = tmp_path / "gpu" / "config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), "device": "cuda"}))
+    stored = store.get("gpu")
+    assert stored.config.device == "cuda"
+    model = stored.load_model()
+    assert model.device.type == "cpu"
+    a, b = trained.model.state_dict(), model.state_dict()
+    assert all(torch.equal(a[k].cpu(), b[k]) for k in a)
