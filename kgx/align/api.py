@@ -60,6 +60,7 @@ import torch
 from kgx.align.data import PairData, read_pair
 from kgx.align.names import NameVectors
 from kgx.align.search import (
+    block_rank_metrics,
     csls,
     mutual_best,
     rank_metrics,
@@ -69,6 +70,7 @@ from kgx.align.search import (
 from kgx.align.structure import adjacency, propagate, train_pykeen
 from kgx.errors import ConfigError, folder_name
 from kgx.graph.connection import Graph
+from kgx.procs import owner_alive
 
 __all__ = ["AlignConfig", "AlignmentResult", "align_graphs", "evaluate_alignment",
            "write_same_as", "resolve_conflicts"]
@@ -352,6 +354,9 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
         if run.get("status") in ("succeeded", "reverted"):
             raise ConfigError(f"alignment run {resume} is {run.get('status')}; nothing to "
                               "resume")
+        if run.get("status") == "running" and owner_alive(run.get("owner")):
+            raise ConfigError(f"alignment run {resume} is still running (owner "
+                              f"{run.get('owner')}); wait for it, or stop it first")
         if json.loads(run.get("config") or "{}") != _normal(run_config):
             raise ConfigError(f"alignment run {resume} had other options or seeds; resume it "
                               "with the same ones (kgx runs show RUN lists them)")
@@ -360,6 +365,9 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
     for run in list_runs(graph, kind="align", limit=20):
         if run.get("status") in ("succeeded", "reverted"):
             continue
+        if run.get("status") == "running" and owner_alive(
+                require_run(graph, str(run["id"])).get("owner")):
+            continue  # another process is at it
         if json.loads(run.get("config") or "{}") == wanted:
             return str(run["id"])
     log.info("no unfinished alignment run with this configuration; starting a new one")
@@ -452,6 +460,7 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
             t2 = time.perf_counter()
             result.written = write_same_as(graph, result)
             seconds["write"] = time.perf_counter() - t2
+        run.counts.clear()  # a resumed run: these are the totals, not what is added
         run.counts.update({"seeds": len(seed_idx), "pseudoSeeds": len(pseudo),
                            "matches": len(matches), "sameAs": result.written})
         run.save(nameWeight=weight, nameWeightCurve=json.dumps(curve),
@@ -546,18 +555,29 @@ def evaluate_alignment(graph: Graph, run: str | AlignmentResult,
     test = [p for p in channels.data.index_pairs(gold, source="gold") if p not in seed_set]
     if not test:
         raise ConfigError("no test pairs: every gold pair is a seed")
+    seeded = {a for a, _ in seeds} | {b for _, b in seeds}
+    clash = [p for p in test if p[0] in seeded or p[1] in seeded]
+    if clash:
+        a, b = clash[0]
+        raise ConfigError(
+            f"{len(clash)} gold pairs share an entity with a seed pair of another counterpart "
+            f"(e.g. {channels.data.ids[a]} - {channels.data.ids[b]}): the seeds and the "
+            "gold disagree; take both from one file (--seeds FILE --seed-fraction F)")
     rows = np.array([a for a, _ in test])
     cols = np.array([b for _, b in test])
     free_rows, free_cols = _free(channels.data, seeds)
     row_at = {int(e): i for i, e in enumerate(free_rows)}
     col_at = {int(e): i for i, e in enumerate(free_cols)}
     out: dict[str, dict[str, Any]] = {}
-    weights = {"structure": 0.0}
+    # the structure channel alone, unless names steered its bootstrapping
+    weights = {"structure": 0.0} if not (cfg.names and cfg.rounds) else {}
     if cfg.names:
         weights["fused"] = float(summary["nameWeight"])
     for channel, w in weights.items():
-        out[f"{channel}/csls"] = rank_metrics(
-            csls(channels.fused(rows, cols, w), cfg.csls_k)).as_dict()
+        # block by block: the test × test matrix need not fit in memory
+        out[f"{channel}/csls"] = block_rank_metrics(
+            ((part, scores) for part, scores, _ in channels.csls_blocks(rows, cols, w)),
+            len(rows)).as_dict()
         if max(len(free_rows), len(free_cols)) > SINKHORN_MAX:
             continue
         p = sinkhorn(channels.fused(free_rows, free_cols, w), temperature=cfg.temperature,

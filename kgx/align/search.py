@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import torch
 
 __all__ = ["normalize", "csls", "mutual_best", "row_blocks", "sinkhorn",
-           "rank_metrics", "RankMetrics"]
+           "rank_metrics", "block_rank_metrics", "RankMetrics"]
 
 
 def normalize(x: torch.Tensor) -> torch.Tensor:
@@ -131,11 +131,18 @@ def rank_metrics(scores: torch.Tensor, gold: torch.Tensor | None = None) -> Rank
     (0.3333, 1.0, 0.6111)
     """
     n = scores.shape[0]
+    return block_rank_metrics(((rows, scores[rows]) for rows in row_blocks(n, 4096)), n, gold)
+
+
+def block_rank_metrics(score_blocks: Iterable[tuple[slice, torch.Tensor]], n: int,
+                       gold: torch.Tensor | None = None) -> RankMetrics:
+    """:func:`rank_metrics` of a score matrix given as ``(rows, scores)`` blocks that cover
+    its ``n`` rows (one block in memory at a time)."""
     if gold is None:
         gold = torch.arange(n)
     ranks = torch.empty(n, dtype=torch.long)
-    for rows in row_blocks(n, 4096):
-        block = scores[rows].float()
+    for rows, scores in score_blocks:
+        block = scores.float()
         g = gold[rows].to(block.device)
         target = block.gather(1, g[:, None])
         counts = (block >= target).sum(dim=1)

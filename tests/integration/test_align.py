@@ -15,6 +15,7 @@ from kgx.cli import main
 from kgx.config import Config
 from kgx.enrich.sources import candidates, get_sources
 from kgx.enrich.views import read_views
+from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.benchmarks import read_gold_pairs, split_gold
 from kgx.ingest.load import load_dbp15k
@@ -211,3 +212,34 @@ def test_kill_9_and_resume_give_the_uninterrupted_result(
     runs = graph.read("MATCH (r:Run {kind: 'align'}) RETURN r.id AS id, r.resumedAt AS at")
     assert {r["id"] for r in runs} == {result.run_id, killed}
     assert [r["at"] is not None for r in runs if r["id"] == killed] == [True]
+
+
+def test_resume_counts_clashes_and_a_blocked_evaluation(
+        graph: Graph, pair_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: a resumed run added its counts to the stored ones; --resume took a
+    run another process was still at; gold that disagrees with the seeds was a KeyError;
+    the evaluation built the whole test x test matrix at once."""
+    import kgx.align.api as api
+
+    load_dbp15k(graph, pair_dir, show_progress=False)
+    gold = read_gold_pairs(pair_dir)
+    seeds, _test = split_gold(gold, 0.3)
+    cfg = AlignConfig(names=False, dim=128, rounds=0)
+    first = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False)
+    counts = json.loads(require_run(graph, first.run_id)["counts"])
+    graph.write("MATCH (r:Run {id: $id}) SET r.status = 'running'", {"id": first.run_id})
+    with pytest.raises(ConfigError, match="still running"):  # this process owns it
+        align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False,
+                     resume=first.run_id)
+    graph.write("MATCH (r:Run {id: $id}) SET r.status = 'failed'", {"id": first.run_id})
+    again = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False,
+                         resume=first.run_id)
+    assert again.run_id == first.run_id
+    assert json.loads(require_run(graph, first.run_id)["counts"]) == counts
+
+    dense = evaluate_alignment(graph, first, gold)
+    monkeypatch.setattr(api, "DENSE_MAX", 1000)  # rows x cols above it: block by block
+    assert evaluate_alignment(graph, first, gold) == dense
+    clash = (seeds[0][0], gold[len(seeds)][1])  # a seed's entity with a test counterpart
+    with pytest.raises(ConfigError, match="seeds and the gold disagree"):
+        evaluate_alignment(graph, first, [*gold[:len(seeds)], clash, *gold[len(seeds) + 1:]])
