@@ -146,6 +146,10 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
     """The rows to write for one entity and language, from its groups (best first)."""
     names_here = [n for n in view.names if n.lang == lang]
     existing = {normalise(n.text) for n in names_here}
+    # an alias is the label to write when it wins (aliases in L promoted to label)
+    aliases = {normalise(n.text) for n in names_here if not n.primary}
+    # names someone rejected are not proposed again (the next best is)
+    existing |= {normalise(text) for lg, text in view.rejected if lg == lang}
     has_label = any(n.primary for n in names_here)
     descs_here = [d for d in view.descriptions if d.lang == lang]
     desc_keys = {normalise(d.text) for d in descs_here}
@@ -153,7 +157,9 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
     new_label: str | None = None
     if NAME in kinds and not has_label:
         for g in groups:
-            if g.kind != NAME or g.score < min_score or g.key in existing or g.key in desc_keys:
+            promoted = new_label is None and g.key in aliases
+            if g.kind != NAME or g.score < min_score or g.key in desc_keys or (
+                    g.key in existing and not promoted):
                 continue
             if len(g.text) > MAX_TEXT or not g.text.strip() or _foreign_forms(g.text, lang):
                 continue
@@ -209,7 +215,9 @@ _WRITE_NAMES = """
 UNWIND $rows AS r
 MATCH (e) WHERE elementId(e) = r.entity
 MATCH (run:Run {id: $run})
+// the same text there already (as the label, for a label: an alias may be promoted)
 OPTIONAL MATCH (e)-[:HAS_NAME]->(x:Name {lang: r.lang, text: r.text})
+WHERE NOT r.primary OR x.primary
 WITH e, run, r, count(x) AS already WHERE already = 0
 CREATE (e)-[:HAS_NAME]->(n:Name {lang: r.lang, text: r.text, primary: r.primary,
                                  status: 'generated', run: $run, score: r.score,

@@ -50,6 +50,10 @@ CALL (e) {
   RETURN collect([elementId(n), n.lang, n.text, n.primary, n.run IS NOT NULL]) AS names
 }
 CALL (e) {
+  OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name {status: 'rejected'}) WHERE n.lang IN $langs
+  RETURN collect([n.lang, n.text]) AS rejected
+}
+CALL (e) {
   OPTIONAL MATCH (e)-[:HAS_DESCRIPTION]->(d:Description)
   RETURN collect([elementId(d), d.lang, d.text, d.run IS NOT NULL]) AS descs
 }
@@ -120,7 +124,8 @@ def _view(kg: str, r: dict[str, Any]) -> EntityView:
     categories = category_of(r["roots"]) | frozenset(r.get("signs") or ())
     return EntityView(kg, r["id"], r["key"], names, descs, sites, categories,
                       tuple(t.id for t in links if t.pid == "P31"), tuple(links), literals,
-                      aligned)
+                      aligned, tuple((x[0], x[1]) for x in r.get("rejected") or ()
+                                     if x[0] is not None))
 
 
 def read_views(graph: Graph, ids: Sequence[str], langs: Sequence[str], *,

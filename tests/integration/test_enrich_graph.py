@@ -68,11 +68,12 @@ def test_enrich_writes_generated_names_with_provenance_and_reverts_exactly(
         MATCH (e)-[:HAS_NAME]->(o:Name {lang: n.lang, primary: true})
         WHERE o <> n RETURN e.id AS id, n.lang AS lang""")
     assert clash == []
-    # nothing generated duplicates a name the entity has
+    # nothing generated duplicates a name the entity has (a label may be an alias promoted)
     for g in gen:
         same = graph.read("""
             MATCH (e:Entity {id: $id})-[:HAS_NAME]->(o:Name {lang: $lang})
-            WHERE o.run IS NULL RETURN o.text AS t""", {"id": g["id"], "lang": g["lang"]})
+            WHERE o.run IS NULL AND (o.primary OR NOT $primary)
+            RETURN o.text AS t""", {"id": g["id"], "lang": g["lang"], "primary": g["primary"]})
         assert normalize(g["text"]) not in {normalize(s["t"]) for s in same}
     # originals untouched
     assert graph.read("MATCH (n:Name) WHERE n.run IS NULL RETURN n.lang + '|' + n.text AS k, "
@@ -85,6 +86,34 @@ def test_enrich_writes_generated_names_with_provenance_and_reverts_exactly(
 
     revert_run(graph, result.run_id)
     assert _state(graph) == before
+
+
+def test_an_alias_is_promoted_and_a_rejected_name_not_proposed_again(graph: Graph) -> None:
+    """Found in review: an entity without a label but with an alias equal to the best
+    candidate got a worse label written; a label someone rejected was proposed again, and
+    the write skipped it but wrote the aliases: aliases without a label."""
+    graph.write("""
+        CREATE (e:Entity {kg: 'wikidata', id: 'Q1726', hash: 'x'}),
+               (e)-[:HAS_NAME]->(:Name {lang: 'en', text: 'Munich', primary: true,
+                                        status: 'original'}),
+               (e)-[:HAS_NAME]->(:Name {lang: 'de', text: 'München', primary: false,
+                                        status: 'original'}),
+               (e)-[:HAS_SITELINK]->(:Sitelink {site: 'dewiki', title: 'München', lang: 'de'})
+        """)
+    first = enrich(graph, ["de"], what="names", sources=["sitelink", "alias"], min_score=0.0,
+                   learn_sample=1)
+    rows = graph.read("""MATCH (:Entity {id: 'Q1726'})-[:HAS_NAME]->(n:Name {lang: 'de'})
+                         RETURN n.text AS text, n.primary AS primary, n.status AS status
+                         ORDER BY status, text""")
+    assert rows == [{"text": "München", "primary": True, "status": "generated"},
+                    {"text": "München", "primary": False, "status": "original"}]
+    assert first.run_id
+    # someone rejects it: a rerun proposes nothing in its place, and no alias alone
+    graph.write("MATCH (n:Name {lang: 'de', status: 'generated'}) SET n.status = 'rejected'")
+    again = enrich(graph, ["de"], what="names", sources=["sitelink", "alias"], min_score=0.0,
+                   learn_sample=1)
+    assert again.counts["names"] == 0 and again.run_id
+    revert_run(graph, again.run_id)
 
 
 def test_descriptions_from_statements_on_codex(graph: Graph, shared_data: Path) -> None:

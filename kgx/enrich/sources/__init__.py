@@ -104,6 +104,9 @@ class EntityView:
     links: tuple[Linked, ...] = ()
     literals: Mapping[str, Sequence[str]] = field(default_factory=dict)
     aligned: tuple[Aligned, ...] = ()
+    #: ``(lang, text)`` of names someone marked ``rejected``: no source sees them, and they
+    #: are not proposed again
+    rejected: tuple[tuple[str, str], ...] = ()
     # labels() computed once (a view is asked by every source; replace() starts it afresh)
     _labels: dict[str, NameRef] = field(init=False, default_factory=dict, compare=False,
                                         repr=False)
