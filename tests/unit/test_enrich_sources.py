@@ -122,6 +122,13 @@ def test_disambiguation_is_removed(title: str) -> None:
     assert stripped == title.split(" (")[0]
 
 
+@pytest.mark.parametrize(("title", "name"), [
+    ("塩化鉄(III)", "塩化鉄(III)"), ("Iron(III) chloride", "Iron(III) chloride"),
+    ("Iron(III)", "Iron(III)"), ("水星（天体）", "水星"), ("长城（消歧义）", "长城")])
+def test_a_bracket_without_a_space_is_part_of_the_name(title: str, name: str) -> None:
+    assert strip_disambiguation(title) == name
+
+
 def test_sitelink_titles_are_the_labels_of_real_entities() -> None:
     agree = total = 0
     for qid in ENTITIES:
@@ -218,7 +225,27 @@ def test_composition_matches_douglas_adams_real_labels(lang: str, given: str, fa
 
 def test_native_east_asian_names_put_the_family_name_first() -> None:
     assert compose_name("ja", "晋三", "安倍") == "安倍晋三"
-    assert compose_name("hu", "Ferenc", "Puskás") == "Puskás Ferenc"
+    assert compose_name("hu", "Ferenc", "Puskás", native=True) == "Puskás Ferenc"
+
+
+@pytest.mark.parametrize(("lang", "given", "family", "citizenship", "name"), [
+    ("zh", "乔治", "布什", "Q30", "乔治·布什"),       # short Han parts, but a US citizen
+    ("ko", "존", "케리", "Q30", "존 케리"),
+    ("ja", "由紀夫", "三島", "Q17", "三島由紀夫"),     # a three-character given name
+    ("zh", "在寅", "文", "Q884", "文在寅"),
+    ("hu", "Douglas", "Adams", "Q145", "Douglas Adams"),
+    ("hu", "Ferenc", "Puskás", "Q28", "Puskás Ferenc"),
+    ("vi", "Douglas", "Adams", None, None),          # order unknown: nothing proposed
+])
+def test_name_order_follows_citizenship(lang: str, given: str, family: str,
+                                        citizenship: str | None, name: str | None) -> None:
+    links = [Linked("P735", "Q1", "a", {lang: NameRef("a1", lang, given)}),
+             Linked("P734", "Q2", "b", {lang: NameRef("b1", lang, family)})]
+    if citizenship:
+        links.append(Linked("P27", citizenship, "c", {}))
+    view = EntityView("wikidata", "Qx", "x", categories=frozenset({"person"}),
+                      links=tuple(links))
+    assert texts("composition", view, lang) == ([name] if name else [])
 
 
 def test_composition_needs_one_given_and_one_family_name() -> None:

@@ -28,7 +28,6 @@ __all__ = [
     "wiki_site",
     "name_scripts",
     "writes_in",
-    "FAMILY_FIRST",
 ]
 
 _DATA = Path(__file__).with_name("fallbacks.json")
@@ -123,7 +122,3 @@ def main_script(lang: str) -> str | None:
         return next(iter(expected))
     return Counter(sorted(expected)).most_common(1)[0][0]
 
-
-#: Languages that put the family name first (native names): Chinese, Japanese, Korean,
-#: Vietnamese, Hungarian, Mongolian.
-FAMILY_FIRST = frozenset({"zh", "ja", "ko", "vi", "hu", "mn", "wuu", "yue", "gan", "lzh"})

@@ -16,7 +16,6 @@ from typing import Any
 from kgx.enrich.scripts import han_standard
 from kgx.enrich.sources import Candidate, EntityView, Source, register
 from kgx.enrich.sources.languages import (
-    FAMILY_FIRST,
     fallback_chain,
     main_script,
     name_scripts,
@@ -41,12 +40,15 @@ __all__ = [
 #: Entity categories whose names travel across languages (decided from P31 / P279).
 TRAVELLING = frozenset({"person", "place", "organisation", "work"})
 
-_DISAMBIGUATION = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+# A space before a half-width bracket (``Paris (Texas)``; ``Iron(III)`` is a name), none
+# needed before a full-width one (``水星（天体）``)
+_DISAMBIGUATION = re.compile(r"(?:\s+\([^()（）]*\)|\s*（[^()（）]*）)\s*$")
 
 
 def strip_disambiguation(title: str) -> str:
     """A Wikipedia title without its trailing disambiguation: ``Paris (Texas)`` →
-    ``Paris``; ``Mercurio (astronomía)`` → ``Mercurio``; ``水星 (天体)`` → ``水星``."""
+    ``Paris``; ``Mercurio (astronomía)`` → ``Mercurio``; ``水星 (天体)`` → ``水星``;
+    ``塩化鉄(III)`` and ``Iron(III) chloride`` stay as they are."""
     t = title.replace("_", " ").strip()
     stripped = _DISAMBIGUATION.sub("", t)
     return stripped or t
@@ -217,22 +219,38 @@ class TransliterationSource(Source):
 
 
 _NATIVE_FAMILY_FIRST = frozenset({"Hani", "Hang", "Hira"})
+_CJK = frozenset({"zh", "ja", "ko", "yue", "wuu", "lzh", "gan"})
+#: Countries of citizenship (P27) whose people's names these languages write family name
+#: first: China, Taiwan, the Republic of China (1912-49), Hong Kong, Macau, the Qing dynasty,
+#: Japan, the Empire of Japan, South and North Korea, Joseon, the Korean Empire; Hungary;
+#: Vietnam.
+NATIVE_ORDER: dict[str, frozenset[str]] = {
+    **{lang: frozenset({"Q148", "Q865", "Q13426199", "Q8646", "Q14773", "Q8733", "Q17",
+                        "Q188712", "Q884", "Q423", "Q28179", "Q28233"}) for lang in _CJK},
+    "hu": frozenset({"Q28"}),
+    "vi": frozenset({"Q881"}),
+}
 
 
-def compose_name(lang: str, given: str, family: str) -> str:
-    """A person's name from a given and a family name, in ``lang``'s order.
+def compose_name(lang: str, given: str, family: str, *,
+                 native: bool | None = None) -> str | None:
+    """A person's name from a given and a family name, in ``lang``'s order; None when the
+    order cannot be told.
 
-    Chinese, Japanese and Korean put a native family name first, without a space
-    (``安倍晋三``); a native name is written in Han or Hangul and its parts are short (a
-    family name of one or two characters, a given name of at most two). Transcribed foreign
-    names keep the given name first: ``ダグラス・アダムズ``, ``道格拉斯·亚当斯``,
-    ``더글러스 애덤스``. Hungarian and Vietnamese put the family name first; other
-    languages the given name."""
+    ``native``: whether the person is of a country whose names ``lang`` writes family name
+    first (:data:`NATIVE_ORDER`, from their citizenship), None if not known. Chinese,
+    Japanese and Korean write such names family name first without a space (``安倍晋三``,
+    ``三島由紀夫``), transcribed foreign names given name first (``ダグラス・アダムズ``,
+    ``乔治·布什``, ``존 케리``); not knowing, a name in Han or Hangul with short parts (a
+    family name of one or two characters, a given name of at most two) is taken as native.
+    Hungarian and Vietnamese write their own people's names family name first and others'
+    given name first; not knowing, no name is composed. Other languages: given name first."""
     base = lang.split("-")[0]
-    scripts = name_scripts(given + family)
-    if base in ("zh", "ja", "ko", "yue", "wuu", "lzh"):
-        native = (bool(scripts) and scripts <= _NATIVE_FAMILY_FIRST
-                  and len(family) <= 2 and len(given) <= 2)
+    if base in _CJK:
+        if native is None:
+            scripts = name_scripts(given + family)
+            native = (bool(scripts) and scripts <= _NATIVE_FAMILY_FIRST
+                      and len(family) <= 2 and len(given) <= 2)
         if native:
             return f"{family}{given}"
         if base == "ja":
@@ -240,8 +258,10 @@ def compose_name(lang: str, given: str, family: str) -> str:
         if base == "ko":
             return f"{given} {family}"
         return f"{given}·{family}"
-    if base in FAMILY_FIRST:
-        return f"{family} {given}"
+    if base in NATIVE_ORDER:
+        if native is None:
+            return None
+        return f"{family} {given}" if native else f"{given} {family}"
     return f"{given} {family}"
 
 
@@ -260,7 +280,13 @@ class CompositionSource(Source):
         g, f = given[0].labels.get(lang), family[0].labels.get(lang)
         if g is None or f is None:
             return
-        text = compose_name(lang, g.text, f.text)
+        base = lang.split("-")[0]
+        citizenship = {t.id for t in view.targets("P27")}
+        native = (bool(citizenship & NATIVE_ORDER[base]) if citizenship and base in NATIVE_ORDER
+                  else None)
+        text = compose_name(lang, g.text, f.text, native=native)
+        if text is None:
+            return
         yield self.candidate(view, lang, text, derived_from=[g.key, f.key], given=given[0].id,
                              family=family[0].id)
 
