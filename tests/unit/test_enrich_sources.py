@@ -110,6 +110,18 @@ def test_variants_share_the_base_language() -> None:
     assert {"zh-hans", "zh-hant", "zh-tw"} <= variants("zh-cn")
     assert all(v.startswith("de") for v in variants("de-ch"))
     assert wiki_site("zh-min-nan") == "zh_min_nanwiki" and wiki_site("yue") == "zh_yuewiki"
+    # a variant reads its language's Wikipedia (zh_hkwiki, pt_brwiki do not exist)
+    assert [wiki_site(x) for x in ("zh-hk", "zh-hans", "pt-br", "de-ch", "es-419")] == [
+        "zhwiki", "zhwiki", "ptwiki", "dewiki", "eswiki"]
+    assert [wiki_site(x) for x in ("nds-nl", "roa-tara", "be-tarask")] == [
+        "nds_nlwiki", "roa_tarawiki", "be_x_oldwiki"]
+
+
+def test_a_chinese_variant_gets_zhwikis_title_in_its_standard() -> None:
+    view = EntityView("wikidata", "Q1", "x", sitelinks=(SiteRef("s", "zhwiki", "台湾 (岛屿)"),))
+    assert texts("sitelink", view, "zh-hk") == ["台灣"]
+    assert texts("sitelink", view, "zh-cn") == ["台湾"]
+    assert texts("sitelink", view, "zh") == ["台湾"]
 
 
 # -- sitelinks ---------------------------------------------------------------------------

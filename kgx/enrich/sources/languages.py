@@ -16,6 +16,7 @@ the file says where it came from.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from functools import cache, lru_cache
 from pathlib import Path
@@ -82,9 +83,21 @@ def variants(lang: str, known: frozenset[str] | None = None) -> set[str]:
 
 def wiki_site(lang: str) -> str:
     """The site id of ``lang``'s Wikipedia in Wikidata sitelinks: ``de`` → ``dewiki``,
-    ``zh-min-nan`` → ``zh_min_nanwiki``."""
+    ``zh-min-nan`` → ``zh_min_nanwiki``; a regional or script variant has its language's
+    (``zh-hk``, ``zh-hans`` → ``zhwiki``, ``pt-br`` → ``ptwiki``, ``de-ch`` → ``dewiki``)."""
     lang = lang.lower()
-    return _WIKI_SITES.get(lang, lang.replace("-", "_") + "wiki")
+    if lang in _WIKI_SITES:
+        return _WIKI_SITES[lang]
+    base, _, rest = lang.partition("-")
+    if rest and lang not in _OWN_WIKIS and _VARIANT_TAG.match(rest.split("-")[0]):
+        return wiki_site(base)
+    return lang.replace("-", "_") + "wiki"
+
+
+#: A region (``ch``, ``419``), a script (``hans``) or a register: a variant, not a wiki.
+_VARIANT_TAG = re.compile(r"^(?:[a-z]{2}|[0-9]{3}|[a-z]{4}|formal|informal)\Z")
+#: Wikipedias of their own whose code looks like a variant's.
+_OWN_WIKIS = frozenset({"nds-nl", "roa-tara"})
 
 
 # Wikipedias whose site id is not the language code (Wikidata's sitelink site ids).

@@ -61,12 +61,19 @@ class SitelinkSource(Source):
 
     def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
         site = wiki_site(lang)
+        # a Chinese variant reads zh.wikipedia, whose titles come in either standard
+        std = han_standard(lang) if site == "zhwiki" and lang.lower() != "zh" else None
+        convert = {"Hans": "Traditional-Simplified", "Hant": "Simplified-Traditional"}.get(
+            std or "")
         for s in view.sitelinks:
             if s.site == site and s.title.strip():
                 text = strip_disambiguation(s.title)
+                stripped = text != s.title.strip()
+                if convert:
+                    text = transform(text, convert)
                 yield self.candidate(view, lang, text, derived_from=[s.key], site=s.site,
-                                     title=s.title,
-                                     tier="stripped" if text != s.title.strip() else None)
+                                     title=s.title, converted=convert,
+                                     tier="stripped" if stripped else None)
 
 
 @register
