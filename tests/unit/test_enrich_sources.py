@@ -327,6 +327,17 @@ def test_descriptions_follow_wikidata_style() -> None:
                        links=(city, country))
     assert texts("statements", place, "de") == ["Stadt in Deutschland"]  # German keeps case
     assert texts("statements", place, "xx") == []  # no template, no description
+    # found in review: a country is not "in" itself; a death year that cannot be read
+    # (a century) must not read as "still alive"
+    state = Linked("P31", "Q6256", "s", {"en": NameRef("s-en", "en", "country")})
+    germany = EntityView("wikidata", "Q183", "e", categories=frozenset({"place"}),
+                         links=(state, Linked("P17", "Q183", "g", {
+                             "en": NameRef("g-en", "en", "Germany")})))
+    assert texts("statements", germany, "en") == ["country"]
+    coarse = EntityView("wikidata", "Q9", "e", categories=frozenset({"person"}), links=(occ,),
+                        literals={"P569": ["+1750-01-01T00:00:00Z/9"],
+                                  "P570": ["+1800-00-00T00:00:00Z/7"]})
+    assert texts("statements", coarse, "en") == ["politician"]
 
 
 # -- remote back ends degrade ----------------------------------------------------------------

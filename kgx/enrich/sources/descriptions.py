@@ -92,6 +92,8 @@ class DescriptionSource(Source):
 
         def label(pid: str) -> NameRef | None:
             for t in view.targets(pid):
+                if t.id == view.id:  # Germany's country (P17) is Germany
+                    continue
                 n = t.labels.get(lang)
                 if n is not None:
                     return n
@@ -102,7 +104,10 @@ class DescriptionSource(Source):
         occupation = label("P106")
         if "person" in view.categories and occupation is not None:
             born, died = _first_year(view, "P569"), _first_year(view, "P570")
-            years = tpl.years.format(born=born, died=died or "") if born else ""
+            # a death date without a usable year (BCE, a century) must not read as "alive"
+            dead_unknown = died is None and bool(view.literals.get("P570"))
+            years = (tpl.years.format(born=born, died=died or "")
+                     if born and not dead_unknown else "")
             text = tpl.person.format(occupation=occupation.text, years=years)
             used = [occupation]
         else:
