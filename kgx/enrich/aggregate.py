@@ -48,8 +48,29 @@ SHRINK = 5.0
 
 
 def normalise(text: str) -> str:
-    """The key that decides whether two names are the same name."""
-    return " ".join(normalize(unicodedata.normalize("NFKC", text)).split())
+    """The key that decides whether two names are the same name: WikiKGE's normalisation
+    (lower case, letters, digits and spaces) after NFKC, but keeping the vowel signs and
+    other marks of scripts where they spell the word (Devanagari कमला is not कमल, Thai
+    กิน is not กน); optional pointing and accents (Arabic harakat, Hebrew niqqud,
+    combining diacritics) still do not count."""
+    t = unicodedata.normalize("NFKC", text)
+    if not t.isascii():
+        return " ".join("".join(ch for ch in t.lower() if ch == " " or ch.isalnum()
+                                or _spelling_mark(ch)).split())
+    return " ".join(normalize(t).split())
+
+
+def _spelling_mark(ch: str) -> bool:
+    if not unicodedata.category(ch).startswith("M"):
+        return False
+    cp = ord(ch)
+    return not any(lo <= cp <= hi for lo, hi in _OPTIONAL_MARKS)
+
+
+#: Combining diacritics, Hebrew points, Arabic harakat and Quranic marks, Syriac points.
+_OPTIONAL_MARKS = ((0x0300, 0x036F), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F),
+                   (0x0670, 0x0670), (0x06D6, 0x06ED), (0x0730, 0x074A), (0x1AB0, 0x1AFF),
+                   (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F))
 
 
 @dataclass

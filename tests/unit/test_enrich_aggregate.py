@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from kgx.enrich.aggregate import Reliability, aggregate, group_candidates, learn, normalise
 from kgx.enrich.sources import Candidate, EntityView, NameRef, SiteRef, get_sources
 
@@ -107,3 +109,15 @@ def test_a_sources_tiers_are_weighed_apart() -> None:
     assert groups["Berlin"] > 0.6 > 0.1 > groups["Berlino"]
     # a tier never seen borrows the source's precision over its tiers
     assert 0.05 < rel.precision("transfer:new", "de") < 0.7
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("कमला", "कमल", False),     # a Devanagari vowel sign spells another name
+    ("กิน", "กน", False),        # a Thai vowel mark too
+    ("مُحَمَّد", "محمد", True),    # Arabic harakat are optional pointing
+    ("Москва́", "Москва", True),  # a stress mark
+    ("Café", "cafe\u0301", True),
+    ("ダグラス・アダムズ", "ダグラスアダムズ", True),
+])
+def test_the_grouping_key_keeps_marks_that_spell_the_word(a: str, b: str, same: bool) -> None:
+    assert (normalise(a) == normalise(b)) is same
