@@ -239,7 +239,14 @@ def learn(views: Sequence[EntityView], lang: str, sources: Sequence[Source],
             per_mask[s.mask].append(s)
         all_groups: list[Group] = []
         for mask, group_sources in per_mask.items():
-            masked = [v.masked(lang, names=mask) for v in scored]
+            mask_gold = gold
+            if mask == "label":
+                # only the label is hidden: the visible aliases are no gold to find (a source
+                # that reads them would be right by construction); the label is
+                mask_gold = {v.id: [n.text for n in v.originals(lang) if n.primary]
+                             for v in scored}
+            on = [v for v in scored if mask_gold[v.id]]
+            masked = [v.masked(lang, names=mask) for v in on]
             cands: list[Candidate] = []
             for s in group_sources:
                 cands.extend(s.propose_many(masked, lang))
@@ -247,7 +254,7 @@ def learn(views: Sequence[EntityView], lang: str, sources: Sequence[Source],
             hits: Counter[str] = Counter()
             totals: Counter[str] = Counter()
             for g in groups:
-                ok = matches(g, gold[g.entity])
+                ok = matches(g, mask_gold[g.entity])
                 for name in g.witnesses:
                     totals[name] += 1
                     hits[name] += int(ok)

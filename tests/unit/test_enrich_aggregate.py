@@ -121,3 +121,16 @@ def test_a_sources_tiers_are_weighed_apart() -> None:
 ])
 def test_the_grouping_key_keeps_marks_that_spell_the_word(a: str, b: str, same: bool) -> None:
     assert (normalise(a) == normalise(b)) is same
+
+
+def test_a_source_that_reads_aliases_is_measured_against_the_hidden_label() -> None:
+    """Found in review: with only the label hidden, the aliases were still gold, so the
+    alias source, which proposes exactly them, scored 100 %."""
+    views = [EntityView("wikidata", f"Q{i}", f"e{i}", names=(
+        NameRef(f"l{i}", "de", f"Label {i}", True), NameRef(f"a{i}", "de", f"Alias {i}", False),
+        NameRef(f"b{i}", "de", f"Alias B {i}", False))) for i in range(3)]
+    views.append(EntityView("wikidata", "Q9", "e9", names=(
+        NameRef("l9", "de", "Same", True), NameRef("a9", "de", "same", False))))
+    row = next(r for r in learn(views, "de", get_sources(["alias"])).table()
+               if r["source"] == "alias")
+    assert (row["hits"], row["total"]) == (1, 7)
