@@ -220,12 +220,19 @@ def expected_scripts(lang: str) -> frozenset[str] | None:
     the entity's primary name). A script subtag overrides the table: ``sr-latn`` → Latn,
     ``zh-hant`` → Hani."""
     tags = _subtags(lang)
+    if "-".join(tags[:2]) in _WIKIMEDIA_SCRIPT_CODES:
+        return frozenset({_WIKIMEDIA_SCRIPT_CODES["-".join(tags[:2])]})
     for tag in tags[1:]:
         if tag in ("hans", "hant"):
             return frozenset({"Hani"})
         if len(tag) == 4 and tag in _SCRIPT_SUBTAGS:
             return frozenset({_SCRIPT_SUBTAGS[tag]})
     return _LANG_SCRIPTS.get(tags[0])
+
+
+#: Wikimedia codes that name a script without a script subtag: Serbian in Latin (``sr-el``,
+#: ekavian Latin) and Cyrillic (``sr-ec``).
+_WIKIMEDIA_SCRIPT_CODES = {"sr-el": "Latn", "sr-ec": "Cyrl"}
 
 
 # --------------------------------------------------------------------------- Han forms

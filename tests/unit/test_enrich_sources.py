@@ -360,3 +360,12 @@ def test_a_failing_back_end_gives_no_candidates_and_no_error(name: str) -> None:
     source = SOURCES[name]()
     source.backend = _DeadBackend()  # type: ignore[attr-defined]
     assert list(source.propose_many([view_of("Q23", drop="ja")], "ja")) == []
+
+
+def test_serbian_latin_gets_no_cyrillic_name() -> None:
+    """sr-el is Serbian in Latin script: srwiki's Cyrillic title and the sr label are no
+    names for it (the script table took sr-el for sr, which allows both)."""
+    view = EntityView("wikidata", "Q3711", "x", names=(NameRef("n", "sr", "Београд", True),),
+                      sitelinks=(SiteRef("s", "srwiki", "Београд"),))
+    assert texts("sitelink", view, "sr-el") == [] and texts("variant", view, "sr-el") == []
+    assert texts("sitelink", view, "sr-ec") == ["Београд"]

@@ -71,6 +71,9 @@ class SitelinkSource(Source):
                 stripped = text != s.title.strip()
                 if convert:
                     text = transform(text, convert)
+                elif site != f"{lang.lower().replace('-', '_')}wiki" and not writes_in(lang,
+                                                                                  text):
+                    continue  # a variant in another script than its Wikipedia (sr-el)
                 yield self.candidate(view, lang, text, derived_from=[s.key], site=s.site,
                                      title=s.title, converted=convert,
                                      tier="stripped" if stripped else None)
