@@ -212,9 +212,17 @@ def matches(group: Group, gold: Sequence[str]) -> bool:
         return True
     for c in group.candidates:
         parts = [normalise(p[1]) for p in c.evidence.get("parts", ())]
-        if parts and any(all(p and p in g for p in parts) for g in golds):
+        if parts and any(all(p and _contains(g, p) for p in parts) for g in golds):
             return True
     return False
+
+
+def _contains(text: str, part: str) -> bool:
+    """Whether ``part`` is in ``text`` as whole words ("art" is not in "martial artist");
+    in scripts written without spaces (Chinese, Japanese, Thai) anywhere."""
+    if " " in text or part.isascii() or " " in part:
+        return f" {part} " in f" {text} "
+    return part in text
 
 
 def learn(views: Sequence[EntityView], lang: str, sources: Sequence[Source],

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from kgx.enrich.aggregate import Reliability, aggregate, group_candidates, learn, normalise
+from kgx.enrich.aggregate import (
+    Group,
+    Reliability,
+    aggregate,
+    group_candidates,
+    learn,
+    normalise,
+)
 from kgx.enrich.sources import Candidate, EntityView, NameRef, SiteRef, get_sources
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -134,3 +141,16 @@ def test_a_source_that_reads_aliases_is_measured_against_the_hidden_label() -> N
     row = next(r for r in learn(views, "de", get_sources(["alias"])).table()
                if r["source"] == "alias")
     assert (row["hits"], row["total"]) == (1, 7)
+
+
+def test_a_description_is_right_when_its_labels_are_whole_words_of_the_gold() -> None:
+    from kgx.enrich.aggregate import matches
+
+    def group(*parts: str) -> Group:
+        c = Candidate("Q1", "en", " ".join(parts), "description", "statements",
+                      {"parts": [["en", p] for p in parts]}, ())
+        return Group("Q1", "en", "description", normalise(c.text), c.text, [c])
+
+    assert not matches(group("art"), ["martial artist"])  # was right: a substring
+    assert matches(group("artist"), ["American martial artist"])
+    assert matches(group("城市"), ["中国的城市"])  # no spaces in Chinese: anywhere
