@@ -223,3 +223,17 @@ def test_precision_task_gains_from_standard_forms(graph: Graph, shared_data: Pat
     assert "standard forms added" in capsys.readouterr().out
     assert scores[True].p > scores[False].p + 3  # gold simplified names Wikidata lacked
     assert scores[True].r == scores[False].r  # adding names flags nothing more or less
+
+
+def test_the_learning_sample_is_drawn_across_the_graph(graph: Graph) -> None:
+    """Found in review: the sample came from the first ids in id order only (on Wikidata
+    one narrow slice: Q100000000 to Q1000149xx)."""
+    from kgx.enrich.engine import _sample_ids
+
+    graph.write("""
+        UNWIND range(1, 12000) AS i
+        CREATE (:Entity {kg: 'many', id: 'Q' + i})-[:HAS_NAME]->
+               (:Name {lang: 'de', text: 'n' + i, primary: true, status: 'original'})""")
+    first = sorted(f"Q{i}" for i in range(1, 12001))[:10_000]  # what was read before
+    ids = _sample_ids(graph, "many", "de", 200, seed=0)
+    assert len(ids) == 200 and len(set(ids) - set(first)) > 10
