@@ -77,7 +77,9 @@ def test_expected_scripts_cover_many_languages_and_subtags() -> None:
     assert expected_scripts("ko") == frozenset({"Hang"})
     assert expected_scripts("ar") == expected_scripts("fa") == frozenset({"Arab"})
     assert expected_scripts("sr") == frozenset({"Cyrl", "Latn"})
-    assert expected_scripts("sr-el") == frozenset({"Cyrl", "Latn"})
+    # Wikimedia's sr-el is Serbian in Latin (ekavian Latin), sr-ec in Cyrillic
+    assert expected_scripts("sr-el") == frozenset({"Latn"})
+    assert expected_scripts("sr-ec") == frozenset({"Cyrl"})
     assert expected_scripts("sr-Latn") == frozenset({"Latn"})
     assert expected_scripts("zh-hant") == frozenset({"Hani"})
     assert expected_scripts("xx") is None
