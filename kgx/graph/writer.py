@@ -48,38 +48,26 @@ RETURN r.id AS id, state
 # generated name or description was derived from is kept for that provenance, out of the
 # entity: its edge to the entity goes, its label becomes :Superseded (with the load run that
 # superseded it, and the entity's kg and id); reverting the last run that derived from it
-# deletes it.
+# deletes it. One such part per kind (constants only: nothing from data is formatted in).
+_PRUNE_PART = """
+CALL (e, r) {
+  MATCH (e)-[h:%(rel)s]->(x:%(label)s) WHERE %(gone)s
+  CALL (e, x, h) {
+    WITH * WHERE EXISTS { (x)<-[:WAS_DERIVED_FROM]-() }
+    DELETE h
+    REMOVE x:%(label)s SET x:Superseded, x.supersededBy = $run, x.kg = e.kg, x.id = e.id
+  }
+  CALL (x) { WITH x WHERE x:%(label)s DETACH DELETE x }
+}"""
 _PRUNE = """
 UNWIND $rows AS r
-MATCH (e:Entity {kg: $kg, id: r.id})
-CALL (e, r) {
-  MATCH (e)-[h:HAS_NAME]->(n:Name) WHERE n.run IS NULL AND NOT n.lang + '|' + n.text IN r.nameKeys
-  CALL (e, n, h) {
-    WITH * WHERE EXISTS { (n)<-[:WAS_DERIVED_FROM]-() }
-    DELETE h
-    REMOVE n:Name SET n:Superseded, n.supersededBy = $run, n.kg = e.kg, n.id = e.id
-  }
-  CALL (n) { WITH n WHERE n:Name DETACH DELETE n }
-}
-CALL (e, r) {
-  MATCH (e)-[h:HAS_DESCRIPTION]->(d:Description)
-  WHERE d.run IS NULL AND NOT d.lang + '|' + d.text IN r.descKeys
-  CALL (e, d, h) {
-    WITH * WHERE EXISTS { (d)<-[:WAS_DERIVED_FROM]-() }
-    DELETE h
-    REMOVE d:Description SET d:Superseded, d.supersededBy = $run, d.kg = e.kg, d.id = e.id
-  }
-  CALL (d) { WITH d WHERE d:Description DETACH DELETE d }
-}
-CALL (e, r) {
-  MATCH (e)-[h:HAS_SITELINK]->(s:Sitelink) WHERE NOT s.site + '|' + s.title IN r.siteKeys
-  CALL (e, s, h) {
-    WITH * WHERE EXISTS { (s)<-[:WAS_DERIVED_FROM]-() }
-    DELETE h
-    REMOVE s:Sitelink SET s:Superseded, s.supersededBy = $run, s.kg = e.kg, s.id = e.id
-  }
-  CALL (s) { WITH s WHERE s:Sitelink DETACH DELETE s }
-}
+MATCH (e:Entity {kg: $kg, id: r.id})""" + "".join(_PRUNE_PART % part for part in (
+    {"rel": "HAS_NAME", "label": "Name",
+     "gone": "x.run IS NULL AND NOT x.lang + '|' + x.text IN r.nameKeys"},
+    {"rel": "HAS_DESCRIPTION", "label": "Description",
+     "gone": "x.run IS NULL AND NOT x.lang + '|' + x.text IN r.descKeys"},
+    {"rel": "HAS_SITELINK", "label": "Sitelink",
+     "gone": "NOT x.site + '|' + x.title IN r.siteKeys"})) + """
 CALL (e) {
   MATCH (e)-[st]->(:Entity) WHERE type(st) =~ $statementType
   DELETE st
