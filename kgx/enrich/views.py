@@ -46,12 +46,9 @@ _VIEWS = """
 UNWIND $ids AS id
 MATCH (e:Entity {kg: $kg, id: id})
 CALL (e) {
-  OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name) WHERE n.status <> 'rejected'
-  RETURN collect([elementId(n), n.lang, n.text, n.primary, n.run IS NOT NULL]) AS names
-}
-CALL (e) {
-  OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name {status: 'rejected'}) WHERE n.lang IN $langs
-  RETURN collect([n.lang, n.text]) AS rejected
+  OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name)
+  RETURN collect([elementId(n), n.lang, n.text, n.primary, n.run IS NOT NULL, n.status])
+         AS names
 }
 CALL (e) {
   OPTIONAL MATCH (e)-[:HAS_DESCRIPTION]->(d:Description)
@@ -102,7 +99,10 @@ def _name(row: Sequence[Any]) -> NameRef:
 
 
 def _view(kg: str, r: dict[str, Any]) -> EntityView:
-    names = tuple(_name(n) for n in r["names"] if n[0] is not None)
+    # a rejected name is no evidence for any source; it is only kept from being proposed
+    names = tuple(_name(n) for n in r["names"] if n[0] is not None and n[5] is not None
+                  and n[5] != "rejected")
+    rejected = tuple((n[1], n[2]) for n in r["names"] if n[5] == "rejected")
     descs = tuple(NameRef(d[0], d[1], d[2], True, bool(d[3]))
                   for d in r["descs"] if d[0] is not None)
     sites = tuple(SiteRef(s[0], s[1], s[2]) for s in r["sites"] if s[0] is not None)
@@ -124,8 +124,7 @@ def _view(kg: str, r: dict[str, Any]) -> EntityView:
     categories = category_of(r["roots"]) | frozenset(r.get("signs") or ())
     return EntityView(kg, r["id"], r["key"], names, descs, sites, categories,
                       tuple(t.id for t in links if t.pid == "P31"), tuple(links), literals,
-                      aligned, tuple((x[0], x[1]) for x in r.get("rejected") or ()
-                                     if x[0] is not None))
+                      aligned, rejected)
 
 
 def read_views(graph: Graph, ids: Sequence[str], langs: Sequence[str], *,
