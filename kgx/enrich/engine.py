@@ -228,6 +228,14 @@ def _row(view: EntityView, g: Group, rel: Reliability, *, primary: bool) -> dict
 
 # ----------------------------------------------------------------------------- writing
 
+# A written row's USED edges to the runs it rests on (the alignment behind an aligned name).
+_USED = """CALL (r) {
+  UNWIND r.used AS u
+  MATCH (run:Run {id: $run}), (other:Run {id: u})
+  MERGE (run)-[:USED]->(other)
+}
+"""
+
 _WRITE_NAMES = """
 UNWIND $rows AS r
 MATCH (e) WHERE elementId(e) = r.entity
@@ -245,12 +253,7 @@ CALL (n, r) {
   MATCH (s) WHERE elementId(s) = d.key
   CREATE (n)-[:WAS_DERIVED_FROM {method: d.method, score: d.score}]->(s)
 }
-CALL (r) {
-  UNWIND r.used AS u
-  MATCH (run:Run {id: $run}), (other:Run {id: u})
-  MERGE (run)-[:USED]->(other)
-}
-RETURN count(n) AS created
+""" + _USED + """RETURN count(n) AS created
 """
 
 _WRITE_DESCS = """
@@ -269,12 +272,7 @@ CALL (d, r) {
   MATCH (s) WHERE elementId(s) = x.key
   CREATE (d)-[:WAS_DERIVED_FROM {method: x.method, score: x.score}]->(s)
 }
-CALL (r) {
-  UNWIND r.used AS u
-  MATCH (run:Run {id: $run}), (other:Run {id: u})
-  MERGE (run)-[:USED]->(other)
-}
-RETURN count(d) AS created
+""" + _USED + """RETURN count(d) AS created
 """
 
 
