@@ -556,12 +556,17 @@ RETURN id, n.lang AS lang, n.text AS text,
        AS kind
 """
 
-# The load that last wrote each entity: which languages the graph holds all terms of.
-_QS_LOADS = """
+# The load that last wrote each entity (which languages the graph holds all terms of), and
+# the configuration of those loads not read yet.
+_QS_LOADED_BY = """
 UNWIND $ids AS id
 MATCH (e:Entity {kg: $kg, id: id})
-OPTIONAL MATCH (r:Run {id: e.loadedBy})
-RETURN id, r.id AS run, r.config AS config
+RETURN id, e.loadedBy AS run
+"""
+_QS_LOAD_CONFIGS = """
+UNWIND $runs AS id
+MATCH (r:Run {id: id})
+RETURN id, r.config AS config
 """
 #: Loaders that read Wikidata itself (every term of a loaded language), unlike CoDEx or DBP15K.
 _WIKIDATA_LOADERS = ("wikidata-json", "rdf-", "sparql")
@@ -701,6 +706,7 @@ def export_quickstatements(graph: Graph, out: str | Path, *, min_score: float | 
 
         require_run(graph, run)
     result = ExportResult(Path(out))
+    known_by_run: dict[str | None, frozenset[str] | None | bool] = {None: False}
     with _atomic_text(out) as f:
         for _kg, ids in _entity_pages(graph, [kg], page_size):
             rows = graph.read(_QS_GENERATED, {"kg": kg, "ids": ids, "run": run,
@@ -715,14 +721,18 @@ def export_quickstatements(graph: Graph, out: str | Path, *, min_score: float | 
             for r in graph.read(_QS_EXISTING, {"kg": kg, "ids": sorted(by_item),
                                                "langs": sorted({r["lang"] for r in rows})}):
                 existing[r["id"]][(r["lang"], r["kind"])].append(r["text"])
-            loads = {r["id"]: _known_languages(r["config"])
-                     for r in graph.read(_QS_LOADS, {"kg": kg, "ids": sorted(by_item)})}
+            loaded_by = {r["id"]: r["run"] for r in graph.read(
+                _QS_LOADED_BY, {"kg": kg, "ids": sorted(by_item)})}
+            new_runs = sorted(set(loaded_by.values()) - set(known_by_run))
+            known_by_run.update({r: False for r in new_runs})  # a run no longer there
+            known_by_run.update({r["id"]: _known_languages(r["config"]) for r in graph.read(
+                _QS_LOAD_CONFIGS, {"runs": new_runs})} if new_runs else {})
             for item in sorted(by_item):
                 if not _QS_ITEM.match(item):
                     result.skipped["not-a-wikidata-id"] += len(by_item[item])
                     continue
                 for cmd in _plan_entity(item, by_item[item], existing[item], result.skipped,
-                                        loads.get(item, False)):
+                                        known_by_run[loaded_by.get(item)]):
                     f.write(cmd.line() + "\n")
                     result.counts[cmd.kind] += 1
     log.debug(result.summary())
