@@ -366,8 +366,7 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
     for run in list_runs(graph, kind="align", limit=20):
         if run.get("status") in ("succeeded", "reverted"):
             continue
-        if run.get("status") == "running" and owner_alive(
-                require_run(graph, str(run["id"])).get("owner")):
+        if run.get("status") == "running" and owner_alive(run.get("owner")):
             continue  # another process is at it
         if json.loads(run.get("config") or "{}") == wanted:
             return str(run["id"])

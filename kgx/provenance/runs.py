@@ -181,7 +181,7 @@ def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list
         """
         MATCH (r:Run) WHERE $kind IS NULL OR r.kind = $kind
         RETURN r {.id, .kind, .status, startedAt: toString(r.startedAt),
-                  endedAt: toString(r.endedAt), .counts, .config, .error} AS run
+                  endedAt: toString(r.endedAt), .counts, .config, .error, .owner} AS run
         ORDER BY r.startedAt DESC LIMIT $limit
         """, {"kind": kind, "limit": limit})]
 
