@@ -50,7 +50,7 @@ from types import TracebackType
 
 from kgx.errors import ServerError
 from kgx.graph.server import HOST, find_java, free_port, need_tool, port_is_free
-from kgx.procs import start_time
+from kgx.procs import owner_alive, owner_token
 
 __all__ = ["FusekiServer", "FUSEKI_VERSION"]
 
@@ -172,14 +172,12 @@ class FusekiServer:
         for state_file in self.home.glob("state-*.json"):
             try:
                 state = json.loads(state_file.read_text())
-                pid, owner = int(state["pid"]), int(state["owner"])
+                pid = int(state["pid"])
             except (OSError, ValueError, KeyError, TypeError):
                 state_file.unlink(missing_ok=True)
                 continue
-            owner_alive = state.get("ownerStart") is not None and \
-                start_time(owner) == state["ownerStart"]
-            if owner_alive:
-                continue  # another live kgx process's server: not ours to stop
+            if owner_alive(state.get("owner")) is not False:
+                continue  # a live (or unknown) kgx process's server: not ours to stop
             if self._is_ours(pid):
                 log.warning("stopping Fuseki pid %s, left running by a kgx process that "
                             "is gone", pid)
@@ -253,7 +251,7 @@ class FusekiServer:
         self._state_file = self.home / f"state-{self._proc.pid}.json"
         self._state_file.write_text(json.dumps({
             "pid": self._proc.pid, "port": port, "dataset": dataset,
-            "owner": os.getpid(), "ownerStart": start_time(os.getpid())}))
+            "owner": owner_token()}))
         # Stopped when this object is collected or at interpreter exit, if nobody else does
         # (weakref.finalize runs at exit; the callback holds the process, not self).
         self._finalizer = weakref.finalize(self, _stop_process, self._proc, 10.0,

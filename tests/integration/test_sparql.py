@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -495,3 +497,19 @@ def test_user_queries_are_wrapped_for_paging() -> None:
     with pytest.raises(ConfigError, match="no credentials") as e:  # logged, stored on the run
         list(iter_sparql_chunks("http://me:s3cret@127.0.0.1:1/sparql", ids=["Q42"]))
     assert "s3cret" not in str(e.value)
+
+
+def test_stray_state_of_a_gone_owner_is_cleared_a_live_ones_kept(tmp_path: Path) -> None:
+    from kgx.ingest.fuseki import FusekiServer
+    from kgx.procs import owner_token, start_time
+
+    proc = subprocess.Popen(["sleep", "30"])
+    dead = owner_token().rsplit(":", 2)[0] + f":{proc.pid}:{start_time(proc.pid)}"
+    proc.kill()
+    proc.wait()
+    server = FusekiServer(tmp_path)
+    (tmp_path / "state-1.json").write_text(json.dumps({"pid": proc.pid, "owner": dead}))
+    (tmp_path / "state-2.json").write_text(json.dumps({"pid": os.getpid(),
+                                                       "owner": owner_token()}))
+    assert server.stop_strays() == 0  # neither pid is a Fuseki of this home
+    assert sorted(p.name for p in tmp_path.glob("state-*.json")) == ["state-2.json"]
