@@ -440,10 +440,11 @@ class _DbpEntities:
     bad: list[Row]
 
 
-def _graph_language(path: Path) -> str:
-    """The most frequent language of an ``ent_ids`` file's URIs (ties: the first seen)."""
+def _graph_language(path: Path, lines: Iterable[tuple[int, str]] | None = None) -> str:
+    """The most frequent language of an ``ent_ids`` file's URIs (ties: the first seen);
+    ``lines``: the file's lines, when read already."""
     langs: Counter[str] = Counter()
-    for _no, line in _read_lines(path, None):
+    for _no, line in lines if lines is not None else _read_lines(path, None):
         fields = line.split("\t")
         if len(fields) == 2:
             lang = dbp15k_language(fields[1].strip())
@@ -460,12 +461,13 @@ def _read_entities(pair_dir: Path, which: int) -> _DbpEntities:
         raise ValueError(f"which must be 1 or 2, not {which!r}")
     name = f"ent_ids_{which}"
     path = pair_dir / name
-    lang = _graph_language(path)
+    bad: list[Row] = []
+    lines = list(_read_lines(path, lambda no, why, raw: bad.append(
+        _row(name, no, None, why, raw))))
+    lang = _graph_language(path, lines)
     by_num: dict[int, str] = {}
     first_num: dict[str, int] = {}
-    bad: list[Row] = []
-    for no, line in _read_lines(path, lambda no, why, raw: bad.append(
-            _row(name, no, None, why, raw))):
+    for no, line in lines:
         if not line.strip():
             continue
         fields = line.split("\t")
@@ -496,6 +498,7 @@ def _read_entities(pair_dir: Path, which: int) -> _DbpEntities:
         by_num[num] = eid
         first_num[eid] = num
     order = sorted((n, e) for e, n in first_num.items())
+    bad.sort(key=lambda row: row["line"])  # the lines that are not UTF-8 came first
     return _DbpEntities(lang, by_num, order, bad)
 
 
