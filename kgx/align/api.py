@@ -13,8 +13,7 @@ The steps of :func:`align_graphs`:
    and the structure channel is computed again. Pseudo-seeds are chosen afresh each round
    from the current scores, must be mutual nearest neighbours, and never change the human
    seeds. That is a weak guard against error drift: a wrong pseudo-seed's shared label
-   flows back into its own features, so it tends to stay a mutual best match (a review's
-   synthetic test: of 100 planted wrong pairs, 32 stayed, against none without them).
+   flows back into its own features, so it tends to stay a mutual best match.
 4. **Matching**: fused scores between the remaining entities, made one-to-one by Sinkhorn
    normalisation (``matching="sinkhorn"``: the score of a pair is then the probability of
    the match, in [0, 1]) or CSLS (``"csls"``), with conflicts (one entity matched by several)
