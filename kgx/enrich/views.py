@@ -2,8 +2,8 @@
 
 One query per page gives each entity its names (every language), descriptions, the
 sitelinks to the target languages' Wikipedias, its P31 classes and its categories (person,
-place, organisation, work: from the classes P31 reaches through P279, and from statements
-only such entities have: coordinates P625 for places; headquarters, founder, industry or
+place, organisation, work, event: from the classes P31 reaches through P279, and from
+statements only such entities have: coordinates P625 for places other than events; headquarters, founder, industry or
 parent organisation for organisations; author, director, composer, performer, producer or
 publication date for works), the targets of the statements the
 sources read (P31, P106, P27, P17, P131, P735, P734) with their labels in the target
@@ -39,6 +39,10 @@ CATEGORY_ROOTS: dict[str, str] = {
     "Q386724": "work", "Q17537576": "work", "Q7725634": "work", "Q11424": "work",
     "Q482994": "work", "Q7366": "work", "Q5398426": "work", "Q571": "work",
     "Q3305213": "work", "Q7889": "work", "Q47461344": "work",
+    # events: their names are translated, not carried over; coordinates do not make one a
+    # place (a battle has P625)
+    "Q1190554": "event", "Q1656682": "event", "Q178561": "event", "Q198": "event",
+    "Q350604": "event", "Q8065": "event", "Q40231": "event", "Q13406554": "event",
 }
 
 
@@ -90,8 +94,12 @@ RETURN e.id AS id, elementId(e) AS key, names, descs, sites, roots, signs, links
 """
 
 
-def category_of(roots: Iterable[str]) -> frozenset[str]:
-    return frozenset(CATEGORY_ROOTS[r] for r in roots if r in CATEGORY_ROOTS)
+def category_of(roots: Iterable[str], signs: Iterable[str] = ()) -> frozenset[str]:
+    """The categories of an entity whose classes reach ``roots`` and whose statements give
+    ``signs``; an event's coordinates are where it happened, not a sign of a place."""
+    by_class = frozenset(CATEGORY_ROOTS[r] for r in roots if r in CATEGORY_ROOTS)
+    by_sign = frozenset(signs) - ({"place"} if "event" in by_class else set())
+    return by_class | by_sign
 
 
 def _name(row: Sequence[Any]) -> NameRef:
@@ -121,7 +129,7 @@ def _view(kg: str, r: dict[str, Any]) -> EntityView:
         for a in r["aligned"] if a[2] is not None)
     literals = {k: tuple(v if isinstance(v, list) else [v])
                 for k, v in (r.get("literals") or {}).items() if v is not None}
-    categories = category_of(r["roots"]) | frozenset(r.get("signs") or ())
+    categories = category_of(r["roots"], r.get("signs") or ())
     return EntityView(kg, r["id"], r["key"], names, descs, sites, categories,
                       tuple(t.id for t in links if t.pid == "P31"), tuple(links), literals,
                       aligned, rejected)

@@ -22,6 +22,7 @@ from kgx.enrich.sources import (
 )
 from kgx.enrich.sources.languages import fallback_chain, fallback_snapshot, variants, wiki_site
 from kgx.enrich.sources.names import compose_name, strip_disambiguation
+from kgx.enrich.views import category_of
 from kgx.enrich.wikikge import normalize
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -203,6 +204,16 @@ def test_transfer_only_for_names_that_travel_and_only_in_the_same_script() -> No
     assert got and normalize(got[0]) == normalize(ENTITIES["Q255"]["labels"]["de"]["value"])
     assert all(set(scripts_in(t)) - {"Zyyy"} <= {"Latn"} for t in got)
     assert texts("transfer", view_of("Q144", frozenset(), drop="de"), "de") == []  # dog
+
+
+def test_an_event_with_coordinates_is_not_a_place() -> None:
+    # a battle (Q178561) has P625, which alone would make it a place whose name travels
+    assert category_of(["Q178561"], ["place"]) == {"event"}
+    assert category_of(["Q515"], ["place"]) == {"place"}  # a city
+    assert category_of([], ["place", "work"]) == {"place", "work"}
+    battle = view_of("Q255", category_of(["Q178561"], ["place"]), drop="de")
+    assert texts("transfer", battle, "de") == []
+    assert texts("transliteration", battle, "ru") == []
 
 
 def test_transliteration_writes_the_target_script() -> None:

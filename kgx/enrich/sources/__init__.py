@@ -99,7 +99,7 @@ class EntityView:
     names: tuple[NameRef, ...] = ()
     descriptions: tuple[NameRef, ...] = ()
     sitelinks: tuple[SiteRef, ...] = ()
-    categories: frozenset[str] = frozenset()  # person | place | organisation | work
+    categories: frozenset[str] = frozenset()  # person | place | organisation | work | event
     classes: tuple[str, ...] = ()  # direct P31 ids
     links: tuple[Linked, ...] = ()
     literals: Mapping[str, Sequence[str]] = field(default_factory=dict)
