@@ -3,11 +3,11 @@
 One query per page gives each entity its names (every language), descriptions, the
 sitelinks to the target languages' Wikipedias, its P31 classes and its categories (person,
 place, organisation, work, event: from the classes P31 reaches through P279, and from
-statements only such entities have: coordinates P625 for places other than events; headquarters, founder, industry or
-parent organisation for organisations; author, director, composer, performer, producer or
-publication date for works), the targets of the statements the
-sources read (P31, P106, P27, P17, P131, P735, P734) with their labels in the target
-languages, its date literals, and the entities aligned with it by ``SAME_AS``.
+statements only such entities have: coordinates P625 for places other than events;
+headquarters, founder, industry or parent organisation for organisations; author,
+director, composer, performer, producer or publication date for works), the targets of
+the statements the sources read (P31, P106, P27, P17, P131, P735, P734) with their labels
+in the target languages, its date literals, and the entities aligned with it by ``SAME_AS``.
 """
 
 from __future__ import annotations

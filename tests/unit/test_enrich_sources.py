@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+import kgx.enrich.sources.descriptions  # noqa: F401 - registers the source
+import kgx.enrich.sources.remote  # noqa: F401 - registers the sources
 from kgx.enrich.scripts import expected_scripts, scripts_in
 from kgx.enrich.sources import (
     SOURCES,
@@ -349,6 +351,14 @@ def test_descriptions_follow_wikidata_style() -> None:
                         literals={"P569": ["+1750-01-01T00:00:00Z/9"],
                                   "P570": ["+1800-00-00T00:00:00Z/7"]})
     assert texts("statements", coarse, "en") == ["politician"]
+    # French elides "de" before a vowel (not before y or h)
+    for country_fr, want in (("Allemagne", "ville d'Allemagne"), ("Italie", "ville d'Italie"),
+                             ("France", "ville de France"), ("Hongrie", "ville de Hongrie"),
+                             ("Yémen", "ville de Yémen")):
+        place_fr = EntityView("wikidata", "Qc", "e", categories=frozenset({"place"}), links=(
+            Linked("P31", "Q515", "c", {"fr": NameRef("c-fr", "fr", "ville")}),
+            Linked("P17", "Qx", "d", {"fr": NameRef("d-fr", "fr", country_fr)})))
+        assert texts("statements", place_fr, "fr") == [want]
 
 
 # -- remote back ends degrade ----------------------------------------------------------------

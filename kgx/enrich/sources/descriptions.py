@@ -34,13 +34,14 @@ class Template:
     place: str  # {cls} {place}
     other: str  # {cls} {year}
     years: str = "({born}–{died})"
+    elide: str = ""  # the word before {place} that elides before a vowel (fr ``de`` → ``d'``)
 
 
 #: Templates per language (base code); ``{years}`` and ``{year}`` vanish when unknown.
 TEMPLATES: dict[str, Template] = {
     "en": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
     "de": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
-    "fr": Template("{occupation} {years}", "{cls} de {place}", "{cls} {year}"),
+    "fr": Template("{occupation} {years}", "{cls} de {place}", "{cls} {year}", elide="de"),
     "es": Template("{occupation} {years}", "{cls} de {place}", "{cls} {year}"),
     "it": Template("{occupation} {years}", "{cls} in {place}", "{cls} {year}"),
     "pt": Template("{occupation} {years}", "{cls} em {place}", "{cls} {year}"),
@@ -58,6 +59,8 @@ TEMPLATES: dict[str, Template] = {
     "ar": Template("{occupation} {years}", "{cls} في {place}", "{cls} {year}"),
 }
 
+# a vowel, not ``y`` or ``h`` (``du Yémen``, ``de Hongrie``)
+_VOWEL_START = re.compile(r"[AEIOUÀÂÉÈÊËÎÏÔÛÜaeiouàâéèêëîïôûü]")
 _YEAR = re.compile(r"^\+(\d{1,4})-\d\d-\d\dT[^/]*/(\d+)\Z")
 
 
@@ -117,6 +120,9 @@ class DescriptionSource(Source):
             place = label("P131") or label("P17")
             if "place" in view.categories and place is not None and place.text != cls.text:
                 text = tpl.place.format(cls=cls.text, place=place.text)
+                if tpl.elide and _VOWEL_START.match(place.text):
+                    text = text.replace(f" {tpl.elide} {place.text}",
+                                        f" {tpl.elide[:-1]}'{place.text}")
                 used = [cls, place]
             else:
                 year = _first_year(view, "P571")
