@@ -6,8 +6,9 @@ place, organisation, work, event: from the classes P31 reaches through P279, and
 statements only such entities have: coordinates P625 for places other than events;
 headquarters, founder, industry or parent organisation for organisations; author,
 director, composer, performer, producer or publication date for works), the targets of
-the statements the sources read (P31, P106, P27, P17, P131, P735, P734) with their labels
-in the target languages, its date literals, and the entities aligned with it by ``SAME_AS``.
+the statements the sources read (P31, P106, P27, P17, P131, P735, P734, P21) with their
+labels in the target languages (and an occupation's female forms, P2521), its date
+literals, and the entities aligned with it by ``SAME_AS``.
 """
 
 from __future__ import annotations
@@ -67,14 +68,15 @@ CALL (e) {
   RETURN collect(DISTINCT r.id) AS roots
 }
 CALL (e) {
-  OPTIONAL MATCH (e)-[st:P31|P106|P27|P17|P131|P735|P734]->(t:Entity)
+  OPTIONAL MATCH (e)-[st:P31|P106|P27|P17|P131|P735|P734|P21]->(t:Entity)
   WITH st, t ORDER BY type(st), coalesce(st.rank, 'normal') = 'preferred' DESC, t.id
   CALL (t) {
     OPTIONAL MATCH (t)-[:HAS_NAME]->(l:Name {primary: true})
     WHERE l.lang IN $langs AND l.run IS NULL
     RETURN collect([elementId(l), l.lang, l.text]) AS tl
   }
-  RETURN collect([type(st), t.id, elementId(t), tl]) AS links
+  RETURN collect([type(st), t.id, elementId(t), tl,
+                  CASE type(st) WHEN 'P106' THEN t.P2521 END]) AS links
 }
 CALL (e) {
   OPTIONAL MATCH (e)-[a:SAME_AS]-(o:Entity)
@@ -102,6 +104,17 @@ def category_of(roots: Iterable[str], signs: Iterable[str] = ()) -> frozenset[st
     return by_class | by_sign
 
 
+def _by_language(value: Any) -> dict[str, str]:
+    """Monolingual text literals (``Schriftstellerin@de``, one or a list) by language, the
+    first in sorted order where a language has several."""
+    out: dict[str, str] = {}
+    for v in sorted(value if isinstance(value, list) else [value] if value else []):
+        text, _, lang = str(v).rpartition("@")
+        if text and lang:
+            out.setdefault(lang, text)
+    return out
+
+
 def _name(row: Sequence[Any]) -> NameRef:
     return NameRef(row[0], row[1], row[2], bool(row[3]), bool(row[4]))
 
@@ -115,14 +128,14 @@ def _view(kg: str, r: dict[str, Any]) -> EntityView:
                   for d in r["descs"] if d[0] is not None)
     sites = tuple(SiteRef(s[0], s[1], s[2]) for s in r["sites"] if s[0] is not None)
     links = []
-    for pid, tid, tkey, labels in r["links"]:
+    for pid, tid, tkey, labels, female in r["links"]:
         if pid is None:
             continue
         by_lang: dict[str, NameRef] = {}
         for key, lang, text in sorted((x for x in labels if x[0] is not None),
                                       key=lambda x: x[0]):
             by_lang.setdefault(lang, NameRef(key, lang, text))
-        links.append(Linked(pid, tid, tkey, by_lang))
+        links.append(Linked(pid, tid, tkey, by_lang, _by_language(female)))
     aligned = tuple(
         Aligned(a[0], a[1], a[2], a[3], a[4], tuple(_name(m) for m in a[5] if m[0] is not None),
                 a[6])

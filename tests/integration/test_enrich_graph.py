@@ -116,6 +116,36 @@ def test_an_alias_is_promoted_and_a_rejected_name_not_proposed_again(graph: Grap
     revert_run(graph, again.run_id)
 
 
+def test_a_womans_description_takes_the_female_form(loaded: Graph) -> None:
+    """The dump's monarch (Q116) has female forms of its label (P2521, ``Monarchin@de``);
+    a queen gets ``Monarchin`` derived from Q116, a king ``Monarch`` from its label, and in
+    French, where Q116 has no female form, the queen gets no description."""
+    loaded.write("""
+        MATCH (m:Entity {kg: 'wikidata', id: 'Q116'})
+        MERGE (f:Entity {kg: 'wikidata', id: 'Q6581072'}) ON CREATE SET f.hash = 'x'
+        MERGE (h:Entity {kg: 'wikidata', id: 'Q5'}) ON CREATE SET h.hash = 'x'
+        CREATE (q:Entity {kg: 'wikidata', id: 'Q900000001', hash: 'x'}),
+               (k:Entity {kg: 'wikidata', id: 'Q900000002', hash: 'x'}),
+               (q)-[:P21 {rank: 'normal'}]->(f), (q)-[:P106 {rank: 'normal'}]->(m),
+               (q)-[:P31 {rank: 'normal'}]->(h), (k)-[:P106 {rank: 'normal'}]->(m),
+               (k)-[:P31 {rank: 'normal'}]->(h)
+        """)
+    result = enrich(loaded, ["de", "fr"], what="descriptions", sources=["statements"],
+                    min_score=0.0, learn_sample=1)
+    rows = loaded.read("""
+        MATCH (e:Entity)-[:HAS_DESCRIPTION]->(d:Description {status: 'generated'})
+        WHERE e.id IN ['Q900000001', 'Q900000002']
+        RETURN e.id AS id, d.lang AS lang, d.text AS text,
+               [(d)-[:WAS_DERIVED_FROM]->(s) | coalesce(s.id, s.text)] AS from
+        ORDER BY id, lang""")
+    assert rows == [
+        {"id": "Q900000001", "lang": "de", "text": "Monarchin", "from": ["Q116"]},
+        {"id": "Q900000002", "lang": "de", "text": "Monarch", "from": ["Monarch"]},
+        {"id": "Q900000002", "lang": "fr", "text": "monarque", "from": ["monarque"]}]
+    assert result.run_id
+    revert_run(loaded, result.run_id)
+
+
 def test_descriptions_from_statements_on_codex(graph: Graph, shared_data: Path) -> None:
     from kgx.ingest.load import load_codex
 

@@ -351,6 +351,23 @@ def test_descriptions_follow_wikidata_style() -> None:
                         literals={"P569": ["+1750-01-01T00:00:00Z/9"],
                                   "P570": ["+1800-00-00T00:00:00Z/7"]})
     assert texts("statements", coarse, "en") == ["politician"]
+    # a woman's occupation in its female form (P2521); where the language marks gender on
+    # occupations and there is none, no description (the male form would be wrong)
+    writer = Linked("P106", "Q36180", "w", {lg: NameRef(f"w-{lg}", lg, t) for lg, t in (
+        ("de", "Schriftsteller"), ("fr", "écrivain"), ("en", "writer"), ("ja", "著作家"))},
+        female={"de": "Schriftstellerin"})
+    she = Linked("P21", "Q6581072", "f")
+    woman = EntityView("wikidata", "Qw", "e", categories=frozenset({"person"}),
+                       links=(writer, she))
+    assert texts("statements", woman, "de") == ["Schriftstellerin"]
+    assert list(SOURCES["statements"]().propose(woman, "de"))[0].derived_from == ("w",)
+    assert texts("statements", woman, "fr") == []  # écrivain is a man's
+    assert texts("statements", woman, "en") == ["writer"]
+    assert texts("statements", woman, "ja") == ["著作家"]
+    man = EntityView("wikidata", "Qm", "e", categories=frozenset({"person"}), links=(
+        writer, Linked("P21", "Q6581097", "m")))
+    assert texts("statements", man, "de") == ["Schriftsteller"]
+    assert texts("statements", man, "fr") == ["écrivain"]
     # French elides "de" before a vowel (not before y or h)
     for country_fr, want in (("Allemagne", "ville d'Allemagne"), ("Italie", "ville d'Italie"),
                              ("France", "ville de France"), ("Hongrie", "ville de Hongrie"),

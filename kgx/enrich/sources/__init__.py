@@ -74,6 +74,8 @@ class Linked:
     id: str
     key: str
     labels: Mapping[str, NameRef] = field(default_factory=dict)
+    #: the target's female form of its label per language (P2521; read for occupations)
+    female: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ graph kgx has
 the classes (P31), occupation (P106), citizenship (P27), country (P17), location (P131)
 and dates (P569, P570, P571):
 
-* people: ``{occupation} ({born}–{died})`` (en ``writer (1952–2001)``);
+* people: ``{occupation} ({born}–{died})`` (en ``writer (1952–2001)``; a woman's
+  occupation in its female form, P2521, where the language marks gender);
 * places: ``{class} in {place}`` (en ``city in Germany``, ja ``ドイツの都市``);
 * anything else: its class, with the year of inception when known (``company (1998)``).
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 from kgx.enrich.sources import DESCRIPTION, Candidate, EntityView, NameRef, Source, register
 
-__all__ = ["DescriptionSource", "TEMPLATES", "Template", "year_of"]
+__all__ = ["DescriptionSource", "FEMALE", "GENDERED", "TEMPLATES", "Template", "year_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,11 @@ TEMPLATES: dict[str, Template] = {
 
 # a vowel, not ``y`` or ``h`` (``du Yémen``, ``de Hongrie``)
 _VOWEL_START = re.compile(r"[AEIOUÀÂÉÈÊËÎÏÔÛÜaeiouàâéèêëîïôûü]")
+#: Gender values (P21) that take an occupation's female form: female, trans woman.
+FEMALE = frozenset({"Q6581072", "Q1052281"})
+#: Languages whose occupation nouns mark gender (German ``Schriftstellerin``, French
+#: ``écrivaine``): a woman gets no description from a male form in them.
+GENDERED = frozenset({"de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "ar"})
 _YEAR = re.compile(r"^\+(\d{1,4})-\d\d-\d\dT[^/]*/(\d+)\Z")
 
 
@@ -71,6 +77,23 @@ def year_of(value: str) -> str | None:
     if not m or int(m[2]) < 9:
         return None
     return str(int(m[1]))
+
+
+def _occupation(view: EntityView, lang: str) -> NameRef | None:
+    """The label of the person's first occupation with one in ``lang``; for a woman, the
+    occupation's female form (P2521), and where the language marks gender on occupations
+    and that form is missing, no occupation (``Schriftsteller`` would be wrong for her)."""
+    female = any(t.id in FEMALE for t in view.targets("P21"))
+    for t in view.targets("P106"):
+        form = t.female.get(lang) or t.female.get(lang.split("-")[0])
+        if female and form:
+            return NameRef(t.key, lang, form)
+        if female and lang.split("-")[0] in GENDERED:
+            continue
+        n = t.labels.get(lang)
+        if n is not None:
+            return n
+    return None
 
 
 def _first_year(view: EntityView, pid: str) -> str | None:
@@ -104,7 +127,7 @@ class DescriptionSource(Source):
 
         used: list[NameRef] = []
         text: str | None = None
-        occupation = label("P106")
+        occupation = _occupation(view, lang)
         if "person" in view.categories and occupation is not None:
             born, died = _first_year(view, "P569"), _first_year(view, "P570")
             # a death date without a usable year (BCE, a century) must not read as "alive"
