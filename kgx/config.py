@@ -226,6 +226,10 @@ def load_config(
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         put(overrides, "argument")
     cfg = Config(**values, source=source)
+    if cfg.neo4j_uri is not None and "@" in cfg.neo4j_uri:
+        # the driver would repeat the whole URI, password and all, in its own error
+        raise ConfigError(f"neo4j_uri (from {source['neo4j_uri']}) holds '@': credentials do "
+                          "not go in the URI; set NEO4J_USERNAME and NEO4J_PASSWORD")
     if cfg.batch_size < 1 or cfg.workers < 1:
         raise ConfigError("batch_size and workers must be at least 1")
     return cfg

@@ -48,16 +48,25 @@ Answer = tuple[int, Any, bytes]
 def without_credentials(text: str) -> str:
     """``text`` with the ``user:password@`` of any URL in it replaced by ``***@``.
 
+    A password may hold ``@``, ``/``, ``?`` or ``#`` unencoded: where a ``user:`` comes
+    before an ``@`` further on, everything up to the last ``@`` of the word goes (a URL
+    with a port and an ``@`` in its query loses more than it must, never a secret).
+
     >>> without_credentials("bolt://neo4j:p@ss@db:7687 and http://h/x?u=a@b")
     'bolt://***@db:7687 and http://h/x?u=a@b'
+    >>> without_credentials("bolt://neo4j:pa/ss#x?y@db:7687")
+    'bolt://***@db:7687'
     """
-    return re.sub(r"(?<=://)[^/?#\s]*@", "***@", text)
+    return _CREDENTIALS.sub("***@", text)
+
+
+_CREDENTIALS = re.compile(r"(?<=://)(?:[^/?#\s]*@|[^\s:/]*:[^\s]*@)")
 
 
 def refuse_credentials(url: str, what: str, hint: str) -> None:
     """A :class:`ConfigError` if ``url`` holds ``user:password@``: kgx would log it, store
     it on runs, and (urllib failing to parse some passwords) send it to DNS as a host."""
-    if "@" in urllib.parse.urlsplit(url).netloc:
+    if without_credentials(url) != url:
         raise ConfigError(f"{what}: no credentials in the URL ({without_credentials(url)!r}); "
                           f"{hint}")
 

@@ -267,16 +267,23 @@ def connect(cfg: Config | None = None, *, start: bool = True) -> Graph:
                               "NEO4J_PASSWORD (or KGX_NEO4J_PASSWORD, or [neo4j] password in "
                               "kgx.toml)")
         uri, auth = cfg.neo4j_uri, (cfg.neo4j_username, cfg.neo4j_password)
-    driver = neo4j.GraphDatabase.driver(uri, auth=auth, max_transaction_retry_time=60.0,
-                                        notifications_min_severity="OFF")
+    shown = without_credentials(uri)
+    try:
+        driver = neo4j.GraphDatabase.driver(uri, auth=auth, max_transaction_retry_time=60.0,
+                                            notifications_min_severity="OFF")
+    except (neo4j_errors.ConfigurationError, ValueError) as e:
+        # the driver's message repeats the URI as given
+        raise ConfigError(f"Neo4j URI {shown!r} is not usable: "
+                          f"{without_credentials(str(e)).replace(uri, shown)}") from None
     try:
         driver.verify_connectivity()
     except neo4j_errors.AuthError as e:
         driver.close()
-        raise ConfigError(f"Neo4j at {uri} refused the credentials of user "
+        raise ConfigError(f"Neo4j at {shown} refused the credentials of user "
                           f"{cfg.neo4j_username!r}: check NEO4J_USERNAME / NEO4J_PASSWORD") from e
     except (neo4j_errors.ServiceUnavailable, OSError, ValueError) as e:
         driver.close()
-        raise GraphError(f"cannot reach Neo4j at {uri}: {e}", retryable=True) from e
+        raise GraphError(f"cannot reach Neo4j at {shown}: {without_credentials(str(e))}",
+                         retryable=True) from e
     return Graph(DriverRunner(driver, cfg.neo4j_database), uri=uri,
                  database=cfg.neo4j_database, cfg=cfg)
