@@ -12,11 +12,12 @@ pipeline order, under a file lock (:mod:`kgx.jobs.lock`), with a ledger
   outside the job (``kgx enrich`` in another shell) is not the job's;
 * **only what is new**: the load step skips a source it already loaded (same path, size,
   mtime and checksum) and otherwise loads by ``lastrevid`` (unchanged entities are not
-  touched); training is due when the data changed and the model is older than
-  ``retrain_days``; prediction runs for a model not yet predicted with; alignment,
-  enrichment and audit run when the load brought new or changed entities (or never ran);
-  the audit of a language looks at the whole language the first time, then only at the
-  entities written by the job's loads since that language's last audit (``loadedBy``);
+  touched); training is due when loads since the last training created or changed
+  entities and the model is older than ``retrain_days``; prediction runs for a model not
+  yet predicted with; alignment, enrichment and audit run when a load ran since their last
+  successful run began (or they never ran): enrichment, and the audit of a language, look
+  at everything the first time, then only at the entities that such loads wrote
+  (``loadedBy``), so a night whose step failed is made up the next night;
 * **resume**: steps the ledger records as done are skipped; the interrupted step resumes —
   the load from its checkpoint, the training from its last epoch, and the steps that
   write generated data (predict, align, enrich, audit) by reverting the interrupted run's
@@ -35,6 +36,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -118,17 +120,26 @@ MERGE (s)-[:PART_OF]->(j)
 # The ids of the entities one load created or changed (the (loadedBy, kg, id) index: what
 # the load touched, not the whole graph).
 _LOADED_IDS = """
+UNWIND $runs AS run
 MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
-WHERE e.loadedBy = $run AND e.kg = $kg AND e.id IS NOT NULL
+WHERE e.loadedBy = run AND e.kg = $kg AND e.id IS NOT NULL
 RETURN e.id AS id
 """
 
-# Load runs that may have written entities since an audit began: every entity they created
-# or changed carries their id in ``loadedBy`` (a failed load committed some batches too).
+# Load runs that may have written entities since a run (an audit, an enrichment) began:
+# every entity they created or changed carries their id in ``loadedBy`` (a failed load
+# committed some batches too).
 _LOADS_SINCE = """
-MATCH (a:Run {id: $audit})
+MATCH (a:Run {id: $since})
 MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
 RETURN collect(l.id) AS runs
+"""
+
+# What loads since a run began created or changed (their counts, JSON text).
+_LOAD_COUNTS_SINCE = """
+MATCH (a:Run {id: $since})
+MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
+RETURN l.counts AS counts
 """
 
 # The runs this job's step made (tagged when created, see job_step) that a kill left running,
@@ -168,10 +179,6 @@ class _Nightly:
         rows = self.g.read("MATCH (r:Run {id: $id}) RETURN r.status AS status", {"id": run_id})
         return bool(rows) and rows[0]["status"] != "reverted"
 
-    @property
-    def changed(self) -> int:
-        return int(self.ledger.context.get("changed", 0))
-
     # -- steps ---------------------------------------------------------------------------
 
     def load(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
@@ -194,9 +201,7 @@ class _Nightly:
         changed = int(c.get("new", 0)) + int(c.get("changed", 0))
         self.ledger.context.update(changed=changed, loadRun=result.run_id)
         self.ledger.save()
-        self.state.data.update(lastSource=fp, lastLoad=result.run_id,
-                               pendingChanges=int(self.state.data.get("pendingChanges", 0))
-                               + changed)
+        self.state.data.update(lastSource=fp, lastLoad=result.run_id)
         self.state.save()
         return "succeeded", f"{source.name}: {c['new']} new, {c['changed']} changed, " \
                             f"{c['same']} unchanged"
@@ -208,9 +213,13 @@ class _Nightly:
         from kgx.embed.training import train
 
         last = self.state.data.get("lastTrain")
-        pending = int(self.state.data.get("pendingChanges", 0))
-        if not interrupted and last is not None:
+        if not interrupted and last is not None and self._standing(last["run"]):
             age = (datetime.now(UTC) - datetime.fromisoformat(last["at"])).total_seconds()
+            # what loads since that training began wrote (read from their runs, so a load
+            # whose step was killed after it finished still counts)
+            pending = sum(int(c.get("new", 0)) + int(c.get("changed", 0)) for c in (
+                json.loads(r["counts"] or "{}")
+                for r in self.g.read(_LOAD_COUNTS_SINCE, {"since": last["run"]})))
             if pending == 0:
                 return "skipped", f"no data changed since model {last['run']}"
             if age < self.job.retrain_days * 86400:
@@ -218,8 +227,7 @@ class _Nightly:
                                    f"retrain after {self.job.retrain_days} days")
         trained = train(self.g, self.job.train_config, resume=interrupted, show_progress=False)
         counts["epochs"] = trained.epochs_done
-        self.state.data.update(lastTrain={"run": trained.run_id, "at": _now()},
-                               pendingChanges=0)
+        self.state.data["lastTrain"] = {"run": trained.run_id, "at": _now()}
         self.state.save()
         self.ledger.context["trained"] = trained.run_id
         self.ledger.save()
@@ -246,8 +254,8 @@ class _Nightly:
         self.state.save()
         return "succeeded", f"{counts['predicted']} links with model {model}"
 
-    def _optional(self, step: str, module: str, func: str,
-                  kwargs: dict[str, Any]) -> tuple[str, str]:
+    def _optional(self, step: str, module: str, func: str, kwargs: dict[str, Any], *,
+                  scoped: bool = False) -> tuple[str, str]:
         try:
             fn = getattr(__import__(module, fromlist=[func]), func)
         except (ImportError, AttributeError) as e:
@@ -255,31 +263,29 @@ class _Nightly:
                 f"step {step} is not available: {module}.{func} is not part of this kgx "
                 f"({e}); remove '{step}' from [job.{self.job.name}] steps") from e
         done = self.state.data.setdefault("done", {})
-        if self.changed == 0 and self._standing(done.get(step)):
-            return "skipped", f"nothing new since run {done[step]}"
+        # done before: only if a load (this job's or anyone's) may have written since that
+        # run began, and then, for a step that takes ids, only over what such loads wrote;
+        # a failed step leaves its last good run in place, so nothing is passed over
+        if self._standing(done.get(step)):
+            loads = self.g.read(_LOADS_SINCE, {"since": done[step]})[0]["runs"]
+            if not loads:
+                return "skipped", f"nothing new since run {done[step]}"
+            if scoped and "ids" not in kwargs:
+                kwargs["ids"] = [r["id"] for r in self.g.read(
+                    _LOADED_IDS, {"kg": self.job.kg, "runs": loads})]
         result = fn(self.g, **kwargs)
         run_id = getattr(result, "run_id", None) or "?"
         done[step] = run_id
         self.state.save()
         return "succeeded", f"run {run_id}"
 
-    def _new_ids(self) -> list[str] | None:
-        """Ids of the entities this job's load created or changed (None: no load ran)."""
-        load_run = self.ledger.context.get("loadRun")
-        if not load_run or self.changed == 0:
-            return None
-        return [r["id"] for r in self.g.read(_LOADED_IDS, {"kg": self.job.kg, "run": load_run})]
-
     def align(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         return self._optional("align", "kgx.align.api", "align_graphs", dict(self.job.align))
 
     def enrich(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         kwargs: dict[str, Any] = {"kg": self.job.kg, "show_progress": False, **self.job.enrich}
-        ids = self._new_ids()
-        if ids is not None and "ids" not in kwargs and self._standing(
-                self.state.data.get("done", {}).get("enrich")):
-            kwargs["ids"] = ids  # enriched before: only what this load brought
-        status, note = self._optional("enrich", "kgx.enrich.engine", "enrich", kwargs)
+        status, note = self._optional("enrich", "kgx.enrich.engine", "enrich", kwargs,
+                                      scoped=True)
         if "ids" in kwargs:
             counts["entities"] = len(kwargs["ids"])
         return status, note
@@ -303,7 +309,7 @@ class _Nightly:
             # of it again if that audit was reverted)
             scope = None
             if self._standing(audited.get(lang)):
-                scope = self.g.read(_LOADS_SINCE, {"audit": audited[lang]})[0]["runs"]
+                scope = self.g.read(_LOADS_SINCE, {"since": audited[lang]})[0]["runs"]
                 if not scope:
                     continue
             result = audit_graph(self.g, lang, kg=self.job.kg, loaded_by=scope)

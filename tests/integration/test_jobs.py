@@ -433,6 +433,37 @@ def test_enrich_step_then_only_the_changed_entities(
     assert len(runs) == 2 and runs[0]["job"] == third.job_id
 
 
+def test_a_failed_enrich_is_made_up_the_next_night(
+        graph: Graph, job_home: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        newer_revision: Callable[..., dict[str, Any]]) -> None:
+    """Found in review: a night whose enrich failed left the entities its load wrote out of
+    every later enrichment (the next night's load brought nothing new, so enrich was
+    skipped; later ones took only their own load's entities)."""
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "2017.json").write_bytes(DUMP.read_bytes())
+    config = tmp_path / "kgx.toml"
+    config.write_text(f'[job.nightly]\nsteps = ["load", "enrich"]\nsource = "{dumps}"\n'
+                      '[job.nightly.enrich]\nlangs = ["sw"]\n', encoding="utf-8")
+    job = load_job_config("nightly", config)
+    assert run_job(job_home, job, graph=graph).ok
+    newer_revision(dumps / "2018.json", lambda e: e["descriptions"].pop("en", None),
+                   pick=lambda e: "sw" not in e["labels"])
+
+    def down(*a: Any, **k: Any) -> None:
+        raise RuntimeError("back end down")
+
+    monkeypatch.setattr("kgx.enrich.engine.enrich", down)
+    failed = run_job(job_home, job, graph=graph)
+    assert [s.status for s in failed.steps] == ["succeeded", "failed"]
+    monkeypatch.undo()
+    made_up = run_job(job_home, job, graph=graph)
+    assert [s.status for s in made_up.steps] == ["skipped", "succeeded"], made_up.failure()
+    assert made_up.steps[1].counts["entities"] == 1
+    # and then nothing is left to do
+    assert [s.status for s in run_job(job_home, job, graph=graph).steps] == ["skipped"] * 2
+
+
 def test_a_run_reverted_by_hand_is_done_again(graph: Graph, job_home: Config,
                                               tmp_path: Path) -> None:
     dumps = tmp_path / "dumps"
