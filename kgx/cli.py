@@ -15,7 +15,7 @@ from importlib import import_module
 from typing import Any
 
 from kgx._version import __version__
-from kgx.config import Config, load_config
+from kgx.config import Config, load_config, positive_int
 from kgx.errors import ConfigError, KGXError
 
 log = logging.getLogger("kgx")
@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["list", "show", "revert"], nargs="?", default="list")
     s.add_argument("run", nargs="?")
     s.add_argument("--kind")
-    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--limit", type=positive_int, default=50)
     s.add_argument("--json", action="store_true")
     s.add_argument("--force", action="store_true",
                    help="revert: also a run still marked running whose process cannot be "

@@ -31,10 +31,13 @@ Example::
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import math
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -42,7 +45,8 @@ from typing import Any
 from kgx.errors import ConfigError
 from kgx.http import without_credentials
 
-__all__ = ["Config", "load_config", "default_home"]
+__all__ = ["Config", "LANGUAGE_CODE", "default_home", "language_code", "language_list",
+           "language_arg", "languages_arg", "load_config"]
 
 
 def default_home() -> Path:
@@ -142,6 +146,83 @@ def comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+#: A Wikidata language code: lowercase, a 2–3 letter language and optional subtags (``de``,
+#: ``zh-hans``, ``be-tarask``, ``sr-el``, ``nds-nl``, ``roa-tara``, ``zh-min-nan``).
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{1,8})*\Z")
+
+
+def language_code(value: str) -> str:
+    """``value`` as a Wikidata language code (lower-cased: ``zh-Hans`` → ``zh-hans``), or
+    a :class:`ConfigError` (``en_US``, ``en;de``, ``simple``: a site, not a language)."""
+    code = value.strip().lower()
+    if not LANGUAGE_CODE.match(code):
+        hint = f" (Wikidata writes {code.replace('_', '-')!r})" if "_" in code else ""
+        raise ConfigError(f"not a Wikidata language code: {value!r}{hint}; e.g. de, zh-hans, "
+                          "pt-br, be-tarask")
+    return code
+
+
+def language_list(value: str | Iterable[str], what: str = "languages") -> list[str]:
+    """Language codes from ``"en, DE,ja"`` or a list: checked, lower-cased, repeats dropped;
+    an empty list is an error (it would mean "all" to some commands and "none" to others)."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    codes = [language_code(item) for item in items if item.strip()]
+    if not codes:
+        prefix = f"{what}: " if what else ""
+        raise ConfigError(f"{prefix}no language code given (e.g. en,de,ja)")
+    return list(dict.fromkeys(codes))
+
+
+def languages_arg(value: str) -> list[str]:
+    """:func:`language_list` as an argparse ``type=``: a bad code is a usage error."""
+    try:
+        return language_list(value, "")
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def language_arg(value: str) -> str:
+    """:func:`language_code` as an argparse ``type=``."""
+    try:
+        return language_code(value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def number_arg(kind: type[int] | type[float], *, low: float | None = None,
+               high: float | None = None, above: float | None = None) -> Callable[[str], Any]:
+    """An argparse ``type=`` for a finite number of ``kind`` within bounds (``low`` and
+    ``high`` inclusive, ``above`` exclusive): ``--sample -1`` or ``--min-score nan`` is a
+    usage error before anything runs, not a surprise after."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not {'a whole number' if kind is int else 'a number'}: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+        if low is not None and value < low or above is not None and value <= above:
+            bound = f"at least {low:g}" if low is not None else f"above {above:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}"
+                                             + (f" and at most {high:g}" if high is not None
+                                                else ""))
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be at most "
+                                             f"{high:g}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+#: Common argument types: a count of at least 1 / 0, a score in [0, 1], any finite number.
+positive_int = number_arg(int, low=1)
+count_int = number_arg(int, low=0)
+unit_float = number_arg(float, low=0.0, high=1.0)
+finite_float = number_arg(float)
+
+
 def parse_bool(value: Any) -> bool:
     """``True``/``"yes"``/``"1"``/``"on"`` → True, the opposites → False, else ValueError."""
     if isinstance(value, bool):
@@ -176,6 +257,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise ConfigError(f"config file not found: {path}") from e
+    except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
+        raise ConfigError(f"cannot read config file {path}: {e}") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
     valid = {f.name for f in fields(Config)} - {"source"}

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from kgx.config import Config, comma_list
+from kgx.config import Config, count_int, languages_arg, number_arg, positive_int, unit_float
 from kgx.errors import ConfigError
 
 
@@ -87,27 +87,28 @@ def register(sub: Any) -> None:
     a.add_argument("--kg2", required=True, help="graph to align to (e.g. dbp_en)")
     a.add_argument("--seeds", required=True,
                    help="seed pairs: id1<TAB>id2 lines (or a DBP15K ref_ent_ids file)")
-    a.add_argument("--seed-fraction", type=float, default=1.0, metavar="F",
+    a.add_argument("--seed-fraction", type=number_arg(float, above=0.0, high=1.0),
+                   default=1.0, metavar="F",
                    help="use the first F of the pairs in --seeds as seeds (0.3: DBP15K's "
                         "standard split of ref_ent_ids; evaluate on the rest with --gold)")
     a.add_argument("--gold", help="also evaluate on these gold pairs (the non-seeds)")
     a.add_argument("--method", default="propagation", choices=["propagation", "pykeen"])
-    a.add_argument("--dim", type=int, default=1024)
-    a.add_argument("--layers", type=int, default=2)
-    a.add_argument("--rounds", type=int, default=3, help="bootstrapping rounds (0: none)")
+    a.add_argument("--dim", type=positive_int, default=1024)
+    a.add_argument("--layers", type=positive_int, default=2)
+    a.add_argument("--rounds", type=count_int, default=3, help="bootstrapping rounds (0: none)")
     a.add_argument("--no-names", action="store_true", help="structure channel only")
-    a.add_argument("--name-languages", type=comma_list,
+    a.add_argument("--name-languages", type=languages_arg,
                    help="names of these languages only (default all)")
-    a.add_argument("--name-weight", type=float, default=None,
+    a.add_argument("--name-weight", type=unit_float, default=None,
                    help="weight of the name channel (default: learned on held-out seeds)")
     a.add_argument("--matching", default="sinkhorn", choices=["sinkhorn", "csls"])
-    a.add_argument("--min-score", type=float, default=0.5,
+    a.add_argument("--min-score", type=unit_float, default=0.5,
                    help="write SAME_AS for matches scoring at least this (default 0.5)")
     a.add_argument("--no-write", action="store_true", help="do not write SAME_AS edges")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--device", default="auto", help="auto, cpu or cuda")
     a.add_argument("--pykeen-model", default="RotatE")
-    a.add_argument("--pykeen-epochs", type=int, default=100)
+    a.add_argument("--pykeen-epochs", type=positive_int, default=100)
     a.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN",
                    help="continue a killed run (RUN, or the newest unfinished one with the "
                         "same options) after its last bootstrapping round")

@@ -15,7 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from kgx.config import Config, comma_list
+from kgx.config import Config, comma_list, count_int, finite_float, number_arg, positive_int
 from kgx.errors import ConfigError
 
 _PREFIX = "setting_"  # argparse dests of training settings
@@ -83,7 +83,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
             shown = f" (default {default})" if isinstance(default, int | float | str) else ""
             g.add_argument(flag, dest=dest, default=None, metavar=f.name.split("_")[-1].upper(),
                            help=(_HELP.get(f.name) or "") + shown)
-    g.add_argument("--lr", dest=f"{_PREFIX}lr", type=float, default=None, metavar="LR",
+    g.add_argument("--lr", dest=f"{_PREFIX}lr", type=number_arg(float, above=0.0),
+                   default=None, metavar="LR",
                    help="the optimizer's learning rate (optimizer_kwargs.lr)")
 
 
@@ -327,7 +328,7 @@ def register(sub: Any) -> None:
                    help="continue a killed run: RUN, or the newest unfinished one with this "
                         "configuration")
     t.add_argument("--evaluate", action="store_true", help="evaluate on valid and test after")
-    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    t.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     t.add_argument("--json", action="store_true")
     _add_train_options(t)
     t.set_defaults(func=cmd_train)
@@ -341,7 +342,7 @@ def register(sub: Any) -> None:
     e.add_argument("--splits", type=comma_list, default="valid,test")
     e.add_argument("--no-graph", action="store_true",
                    help="do not connect to Neo4j (metrics stay in the model directory)")
-    e.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    e.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
 
@@ -355,11 +356,11 @@ def register(sub: Any) -> None:
                    help="an explicit query (repeat), instead of --relation")
     p.add_argument("--direction", choices=["tail", "head"], default="tail",
                    help="predict tails (ENTITY, REL, ?) or heads (?, REL, ENTITY)")
-    p.add_argument("-k", type=int, default=10, help="answers per query (default 10)")
-    p.add_argument("--min-score", type=float, default=None, help="keep scores >= this")
+    p.add_argument("-k", type=positive_int, default=10, help="answers per query (default 10)")
+    p.add_argument("--min-score", type=finite_float, default=None, help="keep scores >= this")
     p.add_argument("--dry-run", action="store_true", help="show, do not write")
-    p.add_argument("--show", type=int, default=20, help="rows to print (default 20)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--show", type=count_int, default=20, help="rows to print (default 20)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
 

@@ -289,6 +289,8 @@ def load_train_config(path: str | Path | None = None,
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as e:
             raise ConfigError(f"training config not found: {path}") from e
+        except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
+            raise ConfigError(f"cannot read training config {path}: {e}") from e
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{path}: not valid TOML: {e}") from e
     cfg = TrainConfig.from_mapping(data, origin=origin)

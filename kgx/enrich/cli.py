@@ -6,7 +6,16 @@ import argparse
 import json
 from typing import Any
 
-from kgx.config import Config, comma_list
+from kgx.config import (
+    Config,
+    comma_list,
+    count_int,
+    finite_float,
+    language_arg,
+    languages_arg,
+    positive_int,
+    unit_float,
+)
 
 
 def cmd_eval_wikikge(args: argparse.Namespace, cfg: Config) -> int:
@@ -20,9 +29,11 @@ def cmd_eval_wikikge(args: argparse.Namespace, cfg: Config) -> int:
     gold = load_gold(args.gold)
     predictions = load_predictions(args.predictions)
     if args.task == "coverage":
-        scores = score_coverage(gold, predictions, min_score=args.min_score or 2)
+        scores = score_coverage(gold, predictions, min_score=2 if args.min_score is None
+                                else args.min_score)
     else:
-        scores = score_precision(gold, predictions, min_score=args.min_score or 1)
+        scores = score_precision(gold, predictions, min_score=1 if args.min_score is None
+                                 else args.min_score)
     if args.json:
         print(json.dumps(scores.as_dict(), indent=2))
     else:
@@ -111,9 +122,10 @@ def cmd_enrich(args: argparse.Namespace, cfg: Config) -> int:
 
     sources = args.sources or None
     ids = None
-    if args.ids:
-        with open(args.ids, encoding="utf-8") as f:
-            ids = f.read().replace(",", " ").split()
+    if args.ids is not None:
+        from kgx.ingest.records import read_id_file
+
+        ids = read_id_file(args.ids, wikidata=False)
     with connect(cfg) as g:
         result = enrich(g, args.lang, what=args.what, sources=sources, kg=args.kg, ids=ids,
                         min_score=DEFAULT_MIN_SCORE if args.min_score is None
@@ -142,19 +154,20 @@ def cmd_enrich(args: argparse.Namespace, cfg: Config) -> int:
 def register(sub: Any) -> None:
     e = sub.add_parser("enrich", help="generate missing names and descriptions, with "
                        "provenance (revertable)")
-    e.add_argument("--lang", required=True, help="target language(s), comma-separated")
+    e.add_argument("--lang", required=True, type=languages_arg,
+                   help="target language(s), comma-separated")
     e.add_argument("--what", default="names,descriptions",
                    help="names and/or descriptions (default both)")
-    e.add_argument("--min-score", type=float, default=None,
+    e.add_argument("--min-score", type=unit_float, default=None,
                    help="write groups whose confidence is at least this (0..1, default 0.6)")
     e.add_argument("--sources", type=comma_list,
                    help="only these sources (kgx ls sources), comma-separated")
     e.add_argument("--kg", default="wikidata")
     e.add_argument("--ids", help="only these entities (a file of ids)")
-    e.add_argument("--learn-sample", type=int, default=300,
+    e.add_argument("--learn-sample", type=positive_int, default=300,
                    help="entities per language to learn source reliability on (default 300)")
     e.add_argument("--dry-run", action="store_true", help="show what would be written")
-    e.add_argument("--show", type=int, default=20, help="rows to print (default 20)")
+    e.add_argument("--show", type=count_int, default=20, help="rows to print (default 20)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_enrich)
 
@@ -164,7 +177,7 @@ def register(sub: Any) -> None:
     w.add_argument("task", choices=["coverage", "precision"])
     w.add_argument("--gold", required=True, help="gold/<lang>.json")
     w.add_argument("--predictions", required=True, help="predictions in the benchmark format")
-    w.add_argument("--min-score", type=float, default=None,
+    w.add_argument("--min-score", type=finite_float, default=None,
                    help="keep predictions scored at least this (default: 2 for coverage, "
                         "1 for precision, as published for M-NTA)")
     w.add_argument("--json", action="store_true")
@@ -172,11 +185,11 @@ def register(sub: Any) -> None:
 
     m = kinds.add_parser("masked", help="masked coverage: hide the names of a sample of "
                          "entities in a language, regenerate them, score per source")
-    m.add_argument("--lang", required=True, type=comma_list,
+    m.add_argument("--lang", required=True, type=languages_arg,
                    help="language(s), comma-separated")
     m.add_argument("--kg", default="wikidata")
-    m.add_argument("--sample", type=int, default=200, help="test entities (default 200)")
-    m.add_argument("--learn-sample", type=int, default=300,
+    m.add_argument("--sample", type=positive_int, default=200, help="test entities (default 200)")
+    m.add_argument("--learn-sample", type=positive_int, default=300,
                    help="other entities to learn source reliability on (default 300)")
     m.add_argument("--sources", type=comma_list, help="only these sources, comma-separated")
     m.add_argument("--seed", type=int, default=0)
@@ -185,7 +198,7 @@ def register(sub: Any) -> None:
 
     wa = kinds.add_parser("wikikge-audit", help="the precision task run by kgx: load the "
                           "names into a graph, audit them, write predictions")
-    wa.add_argument("--lang", required=True)
+    wa.add_argument("--lang", required=True, type=language_arg)
     wa.add_argument("--names", required=True, help="wikikge10/wikidata/<lang>.json")
     wa.add_argument("--out", required=True, help="predictions file (benchmark format)")
     wa.add_argument("--standard-forms", action="store_true",
@@ -194,6 +207,6 @@ def register(sub: Any) -> None:
     wa.set_defaults(func=cmd_eval_wikikge_audit)
 
     a = sub.add_parser("audit", help="flag doubtful existing names as suspect (never deleted)")
-    a.add_argument("--lang", required=True)
+    a.add_argument("--lang", required=True, type=language_arg)
     a.add_argument("--kg", default="wikidata")
     a.set_defaults(func=cmd_audit)

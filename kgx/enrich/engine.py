@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgx.config import language_list
 from kgx.enrich.aggregate import Group, Reliability, aggregate, learn, normalise
 from kgx.enrich.scripts import han_standard, han_variant
 from kgx.enrich.sources import DESCRIPTION, NAME, EntityView, Source, candidates, get_sources
@@ -77,14 +78,7 @@ def parse_what(what: Iterable[str] | str) -> tuple[str, ...]:
 
 
 def parse_langs(langs: Iterable[str] | str) -> list[str]:
-    items = langs.split(",") if isinstance(langs, str) else list(langs)
-    out = [lang.strip().lower() for lang in items if lang.strip()]
-    for lang in out:
-        if not lang.replace("-", "").isalnum() or len(lang) > 20:
-            raise ConfigError(f"not a language code: {lang!r} (e.g. de, zh-hant, pt-br)")
-    if not out:
-        raise ConfigError("--lang: which language(s)? e.g. --lang de,ja")
-    return list(dict.fromkeys(out))
+    return language_list(langs, "--lang")
 
 
 @dataclass

@@ -24,7 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kgx.config import language_code
 from kgx.enrich.audit import DEFAULT_MODEL, AuditContext, AuditModel, NameInput, audit_names
+from kgx.enrich.sources.languages import wiki_site
 from kgx.graph.connection import Graph
 from kgx.provenance.runs import RunRecorder
 
@@ -97,7 +99,8 @@ def audit_graph(graph: Graph, lang: str, *, kg: str = "wikidata",
     default) audits every entity; an empty list audits none.
     """
     model = model or DEFAULT_MODEL
-    site = lang.replace("-", "_") + "wiki"
+    lang = language_code(lang)
+    site = wiki_site(lang)  # be-tarask → be_x_oldwiki, de-ch → dewiki
     runs = None if loaded_by is None else sorted(set(loaded_by))
     config: dict[str, Any] = {"lang": lang, "kg": kg, "threshold": model.threshold,
                               "model": "default"}

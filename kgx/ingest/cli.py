@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
-from kgx.config import Config, comma_list
+from kgx.config import Config, count_int, languages_arg, positive_int
 from kgx.errors import ConfigError
-
-
-def _read_ids(path: str) -> frozenset[str]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"--ids: cannot read {path}: {e}") from e
-    return frozenset(t.strip() for t in re.split(r"[\s,]+", text) if t.strip())
+from kgx.ingest.records import read_id_file
 
 
 def cmd_load_wikidata(args: argparse.Namespace, cfg: Config) -> int:
@@ -24,13 +16,14 @@ def cmd_load_wikidata(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.ingest.load import load_wikidata
 
     languages = args.languages or None
-    ids = _read_ids(args.ids) if args.ids else None
+    ids = frozenset(read_id_file(args.ids)) if args.ids is not None else None
     if args.path != "-" and not Path(args.path).exists():
         raise ConfigError(f"no such file: {args.path}")
     if args.bulk:
         from kgx.ingest.load import bulk_load_wikidata
 
-        if ids or args.where or args.limit or args.resume:
+        # an empty --ids file or --limit 0 must not mean "everything"
+        if ids is not None or args.where or args.limit is not None or args.resume:
             raise ConfigError("--bulk takes the whole input: --ids, --where, --limit and "
                               "--resume are for the Bolt path")
         result = bulk_load_wikidata(cfg, args.path, kg=args.kg, languages=languages,
@@ -73,7 +66,7 @@ def cmd_load_sparql(args: argparse.Namespace, cfg: Config) -> int:
             query = Path(args.query).read_text(encoding="utf-8")
         except OSError as e:
             raise ConfigError(f"--query: cannot read {args.query}: {e}") from e
-    ids = sorted(_read_ids(args.ids)) if args.ids else None
+    ids = read_id_file(args.ids) if args.ids is not None else None
     languages = args.languages or None
     with connect(cfg) as g:
         result = load_sparql(g, args.endpoint, query=query, ids=ids, kg=args.kg,
@@ -107,7 +100,7 @@ def cmd_load_dbp15k(args: argparse.Namespace, cfg: Config) -> int:
 
 def _common(p: Any) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted load")
-    p.add_argument("--max-errors", type=int, default=None,
+    p.add_argument("--max-errors", type=count_int, default=None,
                    help="give up (exit non-zero) after this many bad records")
 
 
@@ -117,15 +110,15 @@ def register(sub: Any) -> None:
     w = kinds.add_parser("wikidata", help="a Wikidata JSON dump (plain, .gz, .bz2 or -)")
     w.add_argument("path")
     w.add_argument("--kg", default="wikidata", help="graph name (default wikidata)")
-    w.add_argument("--languages", type=comma_list,
+    w.add_argument("--languages", type=languages_arg,
                    help="keep names, descriptions, sitelinks of these only")
     w.add_argument("--ids", metavar="FILE", help="load only these entity ids")
     w.add_argument("--where", action="append", default=[], metavar="P31=Q5",
                    help="load only entities with this truthy statement (repeatable)")
-    w.add_argument("--limit", type=int, help="stop after this many entities")
+    w.add_argument("--limit", type=positive_int, help="stop after this many entities")
     w.add_argument("--all-ranks", action="store_true", help="keep non-truthy statements too")
     w.add_argument("--resume", action="store_true", help="continue an interrupted load")
-    w.add_argument("--max-errors", type=int, default=None,
+    w.add_argument("--max-errors", type=count_int, default=None,
                    help="give up (exit non-zero) after this many bad records")
     w.add_argument("--quarantine", metavar="FILE", help="where bad records go (JSON lines)")
     w.add_argument("--bulk", action="store_true",
@@ -139,7 +132,7 @@ def register(sub: Any) -> None:
     r.add_argument("path")
     r.add_argument("--format", choices=["turtle", "nt"], help="default: from the suffix")
     r.add_argument("--kg", default="wikidata")
-    r.add_argument("--languages", type=comma_list,
+    r.add_argument("--languages", type=languages_arg,
                    help="keep names, descriptions, sitelinks of these only")
     r.add_argument("--all-ranks", action="store_true")
     r.add_argument("--quarantine", metavar="FILE")
@@ -151,9 +144,9 @@ def register(sub: Any) -> None:
     q.add_argument("--query", metavar="FILE", help="a SELECT returning ?item")
     q.add_argument("--ids", metavar="FILE", help="entity ids, whitespace or comma separated")
     q.add_argument("--kg", default="wikidata")
-    q.add_argument("--languages", type=comma_list)
-    q.add_argument("--page-size", type=int, default=1000)
-    q.add_argument("--limit", type=int)
+    q.add_argument("--languages", type=languages_arg)
+    q.add_argument("--page-size", type=positive_int, default=1000)
+    q.add_argument("--limit", type=positive_int)
     q.add_argument("--contact", help="an e-mail or URL for the User-Agent (KGX_SPARQL_CONTACT)")
     _common(q)
     q.set_defaults(func=cmd_load_sparql)

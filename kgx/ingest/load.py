@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from kgx.config import Config
+from kgx.config import Config, language_list
 from kgx.errors import ConfigError, SourceError
 from kgx.graph.connection import Graph
 from kgx.ingest.loader import LoadResult, fingerprint, load_source
@@ -71,7 +71,7 @@ def load_wikidata(
     from kgx.ingest.wikidata_json import iter_parsed, site_language
 
     cfg = graph.cfg
-    langs = frozenset(languages) if languages else None
+    langs = frozenset(language_list(languages)) if languages is not None else None
     id_set = frozenset(ids) if ids is not None else None
     keeps = [k for k in (where_filter(where),
                          (lambda r: r.id in id_set) if id_set is not None else None) if k]
@@ -110,7 +110,7 @@ def load_rdf(graph: Graph, path: str | Path, *, kg: str = "wikidata", fmt: str |
     if not Path(path).exists():
         raise ConfigError(f"no such file: {path}")
     fmt = guess_format(path, fmt)
-    langs = frozenset(languages) if languages else None
+    langs = frozenset(language_list(languages)) if languages is not None else None
     options = {"format": fmt, "languages": sorted(langs) if langs else None,
                "allRanks": all_ranks}
 
@@ -230,7 +230,7 @@ def bulk_load_wikidata(
     quarantined = Quarantine(qpath)
     writer = CsvWriter(folder, kg=kg, run=run_id, site_lang=site_language,
                        compress=compress_csv)
-    langs = frozenset(languages) if languages else None
+    langs = frozenset(language_list(languages)) if languages is not None else None
     result = LoadResult(run_id, quarantine=qpath)
     counts = result.counts
     show = cfg.show_progress if show_progress is None else show_progress

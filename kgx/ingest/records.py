@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = ["EntityRecord", "Statement", "STATEMENT_TYPE", "ITEM_OR_PROPERTY", "PROPERTY_ID",
-           "OTHER_ENTITY_ID", "check_statement_type", "check_revision"]
+           "OTHER_ENTITY_ID", "check_statement_type", "check_revision", "read_id_file"]
 
 #: Relationship types built from data: Wikidata property ids (P31), or relation ids of
 #: benchmark graphs that have no property ids (R12). Nothing else is ever used as a type.
@@ -23,6 +23,37 @@ STATEMENT_TYPE = re.compile(r"^[PR][0-9]{1,9}\Z")
 #: ids, 2n + 1, stay below 2^56); properties as statement types: at most 9 (STATEMENT_TYPE).
 ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
 PROPERTY_ID = re.compile(r"^P[1-9][0-9]{0,8}\Z")
+def read_id_file(path: str, what: str = "--ids", *, wikidata: bool = True) -> list[str]:
+    """The ids in a file (separated by white space or commas), repeats dropped, as a
+    :class:`ConfigError` naming the file if it cannot be read. ``wikidata``: each must be a
+    Wikidata id, written as ``Q42``, ``q42``, ``wd:Q42`` or the entity IRI."""
+    from pathlib import Path
+
+    from kgx.errors import ConfigError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{what}: cannot read {path}: {e}") from e
+    out: dict[str, None] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        for token in re.split(r"[\s,]+", line):
+            if not token:
+                continue
+            eid = token
+            if wikidata:
+                eid = _ID_PREFIX.sub("", token)
+                eid = eid[:1].upper() + eid[1:]
+                if not _ENTITY_ID.match(eid):
+                    raise ConfigError(f"{path}:{n}: not a Wikidata id: {token[:60]!r} (Q42, "
+                                      "P31, wd:Q42 or http://www.wikidata.org/entity/Q42)")
+            out[eid] = None
+    return list(out)
+
+
+_ID_PREFIX = re.compile(r"^(?:wd:|https?://www\.wikidata\.org/(?:entity|wiki)/)")
+_ENTITY_ID = re.compile(r"^[QPLM][1-9][0-9]{0,14}\Z")
+
 #: Other entities a value may point to (lexemes, their forms and senses, entity schemas,
 #: media-info): kept as literal values, not as statement edges.
 OTHER_ENTITY_ID = re.compile(r"^(?:L[0-9]+(?:-[FS][0-9]+)?|E[0-9]+|M[0-9]+)\Z")

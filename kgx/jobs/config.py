@@ -21,18 +21,24 @@
 from __future__ import annotations
 
 import glob
+import math
 import os
+import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kgx.config import comma_list
+from kgx.config import comma_list, language_list
 from kgx.errors import ConfigError
 
 __all__ = ["JobConfig", "STEPS", "load_job_config", "config_path"]
 
 #: Every step a job knows, in the order they run.
+#: A dump's file name in a source folder (plain, .gz or .bz2 JSON; not ``….part``).
+_DUMP_NAME = re.compile(r"\.(?:nd)?jsonl?(?:\.gz|\.bz2)?\Z")
+
 STEPS = ("load", "train", "predict", "align", "enrich", "audit")
 
 
@@ -58,11 +64,12 @@ class JobConfig:
         if not self.source:
             raise ConfigError(f"[job.{self.name}] source is not set: name the dump (or a glob "
                               "or folder of dumps) to load in kgx.toml")
-        path = Path(self.source)
-        if path.is_dir():
-            candidates = [p for p in path.iterdir() if p.is_file() and ".json" in p.name]
-        elif any(c in self.source for c in "*?["):
-            candidates = [Path(p) for p in glob.glob(self.source) if Path(p).is_file()]
+        source = os.path.expanduser(self.source)
+        path = Path(source)
+        if path.is_dir():  # dumps only: not a partial download (``….json.gz.part``)
+            candidates = [p for p in path.iterdir() if p.is_file() and _DUMP_NAME.search(p.name)]
+        elif any(c in source for c in "*?["):
+            candidates = [Path(p) for p in glob.glob(source) if Path(p).is_file()]
         else:
             if not path.is_file():
                 raise ConfigError(f"[job.{self.name}] source {self.source} does not exist")
@@ -74,6 +81,24 @@ class JobConfig:
 
 
 _LISTS = {"steps", "languages", "predict_relations", "audit_langs"}
+
+
+def _number(v: Any) -> bool:
+    return type(v) in (int, float) and math.isfinite(v)
+
+
+#: Checks of the single-valued settings, and what each must be.
+_SCALARS: dict[str, Callable[[Any], bool]] = {
+    "source": lambda v: isinstance(v, str) and bool(v.strip()),
+    "kg": lambda v: isinstance(v, str) and bool(v.strip()),
+    "train_config": lambda v: isinstance(v, str) and bool(v.strip()),
+    "retrain_days": lambda v: _number(v) and v >= 0,
+    "predict_k": lambda v: type(v) is int and v >= 1,
+    "predict_min_score": _number,
+}
+_SCALAR_HELP = {"source": "a path, glob or folder", "kg": "a graph name",
+                "train_config": "a path", "retrain_days": "a number of days, at least 0",
+                "predict_k": "a whole number, at least 1", "predict_min_score": "a number"}
 
 
 def config_path(explicit: str | Path | None) -> Path | None:
@@ -93,6 +118,8 @@ def load_job_config(name: str, path: str | Path | None = None) -> JobConfig:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError as e:
             raise ConfigError(f"config file not found: {file}") from e
+        except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
+            raise ConfigError(f"cannot read config file {file}: {e}") from e
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{file}: not valid TOML: {e}") from e
         table = dict(data.get("job", {}).get(name, {}))
@@ -109,8 +136,17 @@ def load_job_config(name: str, path: str | Path | None = None) -> JobConfig:
             if not isinstance(value, list):
                 raise ConfigError(f"{file}: [job.{name}] {key} must be a list")
             value = tuple(str(v) for v in value)
+            if key in {"languages", "audit_langs"}:
+                try:
+                    value = tuple(language_list(value, key))
+                except ConfigError as e:
+                    raise ConfigError(f"{file}: [job.{name}] {e}") from None
         elif key in {"align", "enrich"} and not isinstance(value, dict):
             raise ConfigError(f"{file}: [job.{name}.{key}] must be a table")
+        elif key in _SCALARS and not _SCALARS[key](value):
+            # found in review: retrain_days = "7" failed only at night, in the train step
+            raise ConfigError(f"{file}: [job.{name}] {key} = {value!r}: "
+                              f"{_SCALAR_HELP[key]}")
         values[key] = value
     steps = values.get("steps", JobConfig.steps)
     bad = [s for s in steps if s not in STEPS]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kgx.config import Config
+from kgx.config import Config, languages_arg, unit_float
 
 
 def _connect(cfg: Config) -> Any:
@@ -65,10 +65,11 @@ def register(sub: Any) -> None:
     q = kinds.add_parser("quickstatements", aliases=["qs"],
                          help="generated labels, descriptions and aliases as QuickStatements v1")
     q.add_argument("--out", required=True, metavar="FILE")
-    q.add_argument("--min-score", type=float, default=None,
+    q.add_argument("--min-score", type=unit_float, default=None,
                    help="keep terms scored at least this (their own score or their best "
                         "source's)")
-    q.add_argument("--lang", help="only these languages (comma-separated)")
+    q.add_argument("--lang", type=languages_arg,
+                   help="only these languages (comma-separated)")
     q.add_argument("--run", help="only what this enrichment run generated")
     q.add_argument("--kg", default="wikidata")
     q.set_defaults(func=cmd_export_qs)

@@ -64,7 +64,7 @@ from urllib.parse import quote
 from rdflib import OWL, PROV, RDF, RDFS, SKOS, XSD, Literal, Namespace, URIRef
 from rdflib import Graph as RdfGraph
 
-from kgx.config import comma_list
+from kgx.config import language_list
 from kgx.errors import ConfigError, ExportError
 from kgx.graph.connection import Graph
 
@@ -699,8 +699,7 @@ def export_quickstatements(graph: Graph, out: str | Path, *, min_score: float | 
     (``WAS_DERIVED_FROM.score``); ``min_score`` keeps those scored at least that.
     ``langs``: languages to export (default all); ``run``: one enrichment run.
     """
-    lang_list = (comma_list(langs) if isinstance(langs, str)
-                 else list(langs) if langs is not None else None)
+    lang_list = language_list(langs, "--lang") if langs is not None else None
     if run is not None:
         from kgx.provenance.runs import require_run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kgx.config import Config, comma_list
+from kgx.config import Config, languages_arg
 
 
 def cmd_report(args: argparse.Namespace, cfg: Config) -> int:
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
                                       "training, alignment, runs")
     s.add_argument("--out", required=True, metavar="DIR", help="folder for index.html")
     s.add_argument("--kg", default="wikidata", help="the graph (default wikidata)")
-    s.add_argument("--langs", type=comma_list,
+    s.add_argument("--langs", type=languages_arg,
                    help="languages to show (default: those enriched and the 12 with most "
                         "labels)")
     s.add_argument("--models", metavar="DIR", help="model store (default $KGX_HOME/models)")

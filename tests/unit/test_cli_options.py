@@ -1,11 +1,16 @@
-"""kgx.config.comma_list: comma-separated option values (no database needed)."""
+"""Option values checked before any work: comma lists, language codes, numbers in range,
+id files (no database needed)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from kgx.cli import build_parser
-from kgx.config import comma_list
+from kgx.config import comma_list, language_list
+from kgx.errors import ConfigError
+from kgx.ingest.records import read_id_file
 
 
 @pytest.mark.parametrize(("value", "items"), [
@@ -34,3 +39,67 @@ def test_options_parse_comma_lists() -> None:
     # a string default goes through type= too
     assert p.parse_args(["evaluate"]).splits == ["valid", "test"]
     assert p.parse_args(["evaluate", "--splits", "test"]).splits == ["test"]
+
+
+@pytest.mark.parametrize(("value", "codes"), [
+    ("EN, de,,ja,de", ["en", "de", "ja"]), ("zh-Hans", ["zh-hans"]),
+    ("be-tarask,sr-el,nds-nl,roa-tara,zh-min-nan,mul", [
+        "be-tarask", "sr-el", "nds-nl", "roa-tara", "zh-min-nan", "mul"])])
+def test_language_codes_are_lower_cased_and_deduplicated(value: str, codes: list[str]) -> None:
+    assert language_list(value) == codes
+
+
+@pytest.mark.parametrize("value", ["en_US", "en;de", "simple", "zh--hans", "../x", "", " , "])
+def test_bad_language_codes_are_refused(value: str) -> None:
+    """Found in review: ``--languages EN`` loaded entities without names, ``--languages ''``
+    meant every language to load and none to export."""
+    with pytest.raises(ConfigError):
+        language_list(value)
+
+
+@pytest.mark.parametrize("argv", [
+    ["load", "wikidata", "x.json", "--languages", "EN_us"],
+    ["load", "wikidata", "x.json", "--languages", ","],
+    ["load", "wikidata", "x.json", "--max-errors", "-1"],
+    ["load", "wikidata", "x.json", "--limit", "0"],
+    ["load", "sparql", "--endpoint", "http://127.0.0.1:1/q", "--ids", "f", "--page-size", "0"],
+    ["enrich", "--lang", "en;de"], ["enrich", "--lang", "de", "--min-score", "nan"],
+    ["enrich", "--lang", "de", "--learn-sample", "-1"],
+    ["audit", "--lang", "simple"], ["eval", "masked", "--lang", "de", "--sample", "-1"],
+    ["eval", "wikikge", "coverage", "--gold", "g", "--predictions", "p", "--min-score", "inf"],
+    ["align", "--kg1", "a", "--kg2", "b", "--seeds", "s", "--seed-fraction", "1.5"],
+    ["align", "--kg1", "a", "--kg2", "b", "--seeds", "s", "--min-score", "2"],
+    ["train", "--lr", "nan"], ["train", "--threads", "-1"], ["predict", "-k", "0"],
+    ["export", "quickstatements", "--out", "o", "--min-score", "-0.1"],
+    ["report", "--out", "o", "--langs", ""], ["runs", "list", "--limit", "0"],
+])
+def test_bad_option_values_are_usage_errors_before_any_work(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(argv)
+    assert stop.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_edge_values_that_are_valid_still_parse() -> None:
+    p = build_parser()
+    assert p.parse_args(["enrich", "--lang", "DE", "--min-score", "0"]).min_score == 0.0
+    assert p.parse_args(["enrich", "--lang", "DE"]).lang == ["de"]
+    assert p.parse_args(["audit", "--lang", "zh-Hant"]).lang == "zh-hant"
+    assert p.parse_args(["load", "wikidata", "x", "--max-errors", "0"]).max_errors == 0
+    w = p.parse_args(["eval", "wikikge", "coverage", "--gold", "g", "--predictions", "p",
+                      "--min-score", "0"])
+    assert w.min_score == 0.0  # was replaced by the default (`or 2`)
+
+
+def test_id_files_take_wikidata_spellings_and_name_the_bad_line(tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("Q42\nwd:Q1, q5 Q42\nhttp://www.wikidata.org/entity/P31\n", "utf-8")
+    assert read_id_file(str(ids)) == ["Q42", "Q1", "Q5", "P31"]
+    ids.write_text("Q1\nQ2 foo\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"ids.txt:2: not a Wikidata id: 'foo'"):
+        read_id_file(str(ids))
+    assert read_id_file(str(ids), wikidata=False) == ["Q1", "Q2", "foo"]
+    for bad in (tmp_path, tmp_path / "missing"):
+        with pytest.raises(ConfigError, match="cannot read"):
+            read_id_file(str(bad))

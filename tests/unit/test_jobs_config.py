@@ -44,6 +44,25 @@ def test_settings_are_read_checked_and_paths_made_absolute(tmp_path: Path) -> No
         load_job_config("nightly", _toml(tmp_path, '[job.nightly]\nsteps = ["lode"]\n'))
 
 
+@pytest.mark.parametrize("line", [
+    'retrain_days = "7"', "retrain_days = -1", "predict_k = 0", 'predict_k = "10"',
+    'predict_min_score = "x"', "source = 3", 'languages = ["EN_us"]', "audit_langs = []",
+    "kg = ''"])
+def test_wrong_typed_settings_fail_when_read_not_at_night(tmp_path: Path, line: str) -> None:
+    """Found in review: ``retrain_days = "7"`` loaded, and the train step failed at night."""
+    with pytest.raises(ConfigError, match=r"\[job\.nightly\]"):
+        load_job_config("nightly", _toml(tmp_path, f"[job.nightly]\n{line}\n"))
+
+
+def test_a_partial_download_is_not_a_dump(tmp_path: Path) -> None:
+    dump = tmp_path / "a.json.gz"
+    dump.write_text("[]")
+    part = tmp_path / "b.json.gz.part"
+    part.write_text("[")
+    os.utime(part, (time.time() + 100, time.time() + 100))  # newer, but not finished
+    assert JobConfig(source=str(tmp_path)).resolve_source() == dump
+
+
 def test_the_newest_dump_of_a_glob_or_folder_is_loaded(tmp_path: Path) -> None:
     old, new = tmp_path / "a.json", tmp_path / "b.json"
     old.write_text("[]")
