@@ -25,6 +25,7 @@ import html
 import io
 import json
 import logging
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -44,13 +45,15 @@ MAX_LANGS = 30
 
 _TOTAL = "MATCH (e:Entity {kg: $kg}) WHERE e.hash IS NOT NULL RETURN count(e) AS n"
 
+# Every query reads the graph ``$kg`` only: ``--kg dbp_zh`` must not show Wikidata's names.
 _GENERATED_LANGS = """
-MATCH (n:Name) WHERE n.status IN ['generated', 'rejected']
+MATCH (:Entity {kg: $kg})-[:HAS_NAME]->(n:Name) WHERE n.status IN ['generated', 'rejected']
 RETURN DISTINCT n.lang AS lang
 """
 
 _TOP_LANGS = """
-MATCH (n:Name {primary: true}) WHERE n.status IN ['original', 'suspect']
+MATCH (:Entity {kg: $kg})-[:HAS_NAME]->(n:Name {primary: true})
+WHERE n.status IN ['original', 'suspect']
 RETURN n.lang AS lang, count(*) AS n ORDER BY n DESC, lang LIMIT $limit
 """
 
@@ -72,8 +75,8 @@ RETURN lang, before, after, descBefore, descAfter
 """
 
 _SOURCES = """
-MATCH (n)-[d:WAS_DERIVED_FROM]->()
-WHERE (n:Name OR n:Description) AND n.status IN ['generated', 'rejected']
+MATCH (:Entity {kg: $kg})-[:HAS_NAME|HAS_DESCRIPTION]->(n)-[d:WAS_DERIVED_FROM]->()
+WHERE n.status IN ['generated', 'rejected']
 RETURN coalesce(d.method, '(none)') AS source, count(DISTINCT n) AS candidates,
        count(DISTINCT CASE WHEN n.status = 'generated' THEN n END) AS kept,
        avg(d.score) AS meanScore
@@ -86,7 +89,7 @@ RETURN r.id AS id, r.reliability AS reliability ORDER BY r.startedAt DESC LIMIT 
 """
 
 _AUDIT = """
-MATCH (n:Name {status: 'suspect'})
+MATCH (:Entity {kg: $kg})-[:HAS_NAME]->(n:Name {status: 'suspect'})
 RETURN n.lang AS lang, coalesce(n.reasons, []) AS reasons
 """
 
@@ -98,9 +101,20 @@ RETURN r.id AS id, r.status AS status, r.counts AS counts, r.config AS config,
 ORDER BY r.startedAt DESC LIMIT 20
 """
 
+# Scores of edges from or into graph $kg: how many there are, and a sample to plot.
 _EDGE_SCORES = """
-MATCH ()-[p:%(type)s]->() WHERE p.score IS NOT NULL
-RETURN p.run AS run, p.score AS score LIMIT $limit
+CALL () {
+  MATCH (a:Entity)-[p:%(type)s]->(b:Entity)
+  WHERE p.score IS NOT NULL AND (a.kg = $kg OR b.kg = $kg)
+  RETURN count(p) AS total
+}
+CALL () {
+  MATCH (a:Entity)-[p:%(type)s]->(b:Entity)
+  WHERE p.score IS NOT NULL AND (a.kg = $kg OR b.kg = $kg)
+  WITH p LIMIT $limit
+  RETURN collect([p.run, p.score]) AS sample
+}
+RETURN total, sample
 """
 
 
@@ -122,8 +136,8 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     data: dict[str, Any] = {"kg": kg}
     total = graph.read(_TOTAL, {"kg": kg})[0]["n"]
     if langs is None:
-        chosen = [r["lang"] for r in graph.read(_GENERATED_LANGS)]
-        chosen += [r["lang"] for r in graph.read(_TOP_LANGS, {"limit": 12})]
+        chosen = [r["lang"] for r in graph.read(_GENERATED_LANGS, {"kg": kg})]
+        chosen += [r["lang"] for r in graph.read(_TOP_LANGS, {"kg": kg, "limit": 12})]
         langs = list(dict.fromkeys(chosen))
     langs = sorted(langs)[:MAX_LANGS]
     coverage = graph.read(_COVERAGE, {"kg": kg, "langs": langs}) if langs else []
@@ -131,13 +145,13 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
 
     enrich_runs = list_runs(graph, kind="enrich", limit=1000)
     precision, measured_on, measured_by = _precision(graph, enrich_runs)
-    data["sources"] = {"rows": graph.read(_SOURCES), "precision": precision,
+    data["sources"] = {"rows": graph.read(_SOURCES, {"kg": kg}), "precision": precision,
                        "measuredOn": measured_on, "measuredBy": measured_by,
                        "enrichRuns": len(enrich_runs)}
 
     by_lang: Counter[str] = Counter()
     by_reason: Counter[str] = Counter()
-    for row in graph.read(_AUDIT):
+    for row in graph.read(_AUDIT, {"kg": kg}):
         by_lang[row["lang"]] += 1
         for reason in row["reasons"] or ["(none)"]:
             by_reason[reason] += 1
@@ -153,11 +167,22 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
         "rounds": {r["id"]: rc for r in align_runs if (rc := _rounds(r))},
         "metrics": [{"run": r["id"], "status": r["status"], **_align_metrics(r)}
                     for r in align_runs],
-        "sameAs": graph.read(_EDGE_SCORES % {"type": "SAME_AS"}, {"limit": 200_000}),
-        "predicted": graph.read(_EDGE_SCORES % {"type": "PREDICTED"}, {"limit": 200_000}),
+        "sameAs": _edge_scores(graph, "SAME_AS", kg),
+        "predicted": _edge_scores(graph, "PREDICTED", kg),
     }
     data["runs"] = list_runs(graph, limit=runs_limit)
     return data
+
+
+def _edge_scores(graph: Graph, rel_type: str, kg: str,
+                 limit: int = 200_000) -> dict[str, Any]:
+    """``{"total": edges, "rows": [{run, score}]}``: a sample of at most ``limit`` finite
+    scores (an infinite one would stop the histogram)."""
+    assert rel_type in ("SAME_AS", "PREDICTED")  # a fixed type, never from data
+    row = graph.read(_EDGE_SCORES % {"type": rel_type}, {"kg": kg, "limit": limit})[0]
+    rows = [{"run": run, "score": float(score)} for run, score in row["sample"]
+            if isinstance(score, (int, float)) and math.isfinite(score)]
+    return {"total": row["total"], "rows": rows}
 
 
 def _precision(graph: Graph, enrich_runs: list[dict[str, Any]]
@@ -487,7 +512,7 @@ def _alignment_html(al: dict[str, Any]) -> str:
                                                                   k))))
     for key, title in (("sameAs", "SAME_AS (alignment) scores"),
                        ("predicted", "PREDICTED (link prediction) scores")):
-        rows = al[key]
+        rows, total = al[key]["rows"], al[key]["total"]
         if not rows:
             parts.append(_empty(f"{title}: no data yet"))
             continue
@@ -499,7 +524,8 @@ def _alignment_html(al: dict[str, Any]) -> str:
         ax.set_xlabel("score")
         ax.set_ylabel("edges")
         ax.legend(fontsize=7)
-        ax.set_title(f"{title}: {len(rows)} edges")
+        shown = f"{total} edges" if total == len(rows) else f"{len(rows)} of {total} edges"
+        ax.set_title(f"{title}: {shown}")
         parts.append(_img(_png(fig), title))
     return "".join(parts)
 

@@ -144,6 +144,29 @@ def test_alignment_weight_curve_and_rounds(graph: Graph, tmp_path: Path) -> None
     assert len(_pngs(page.images["alignment"])) == 3
 
 
+def test_a_report_shows_only_its_graph_and_survives_an_infinite_score(
+        graph: Graph, tmp_path: Path) -> None:
+    """Found in review: sources, audit and languages were read from every graph (``--kg
+    dbp_zh`` showed Wikidata's suspect names); one infinite score dropped the whole
+    alignment section; the histogram's title counted the sample as all edges."""
+    seed_enrichment(graph)
+    this = collect(graph, models=tmp_path / "none")
+    assert this["sources"]["rows"] and this["audit"]["byLang"]
+    predicted = this["alignment"]["predicted"]
+    assert predicted["total"] == len(predicted["rows"]) > 0
+    other = collect(graph, kg="codex_s", models=tmp_path / "none")
+    assert other["sources"]["rows"] == [] and other["audit"]["byLang"] == {}
+    assert other["coverage"]["rows"] == []
+    assert other["alignment"]["predicted"] == {"total": 0, "rows": []}
+    graph.write("MATCH ()-[p:PREDICTED]->() WITH p LIMIT 1 SET p.score = $inf",
+                {"inf": float("inf")})
+    data = collect(graph, models=tmp_path / "none")["alignment"]["predicted"]
+    assert data["total"] == predicted["total"] and len(data["rows"]) == data["total"] - 1
+    page = _parse(write_report(graph, tmp_path / "r", models=tmp_path / "none"))
+    assert "could not be drawn" not in " ".join(page.sections["alignment"])
+    assert len(_pngs(page.images["alignment"])) == 2  # SAME_AS and PREDICTED scores
+
+
 def test_precision_from_run_counts_when_no_reliability(graph: Graph) -> None:
     seed = seed_enrichment(graph)
     graph.write("MATCH (r:Run {id: $id}) SET r.counts = $counts",
