@@ -14,7 +14,8 @@ CALL (lang) {
   MATCH (e:Entity {kg: $kg})-[:HAS_NAME]->(n:Name {lang: lang})
   WITH e, collect(n.status) AS statuses
   RETURN count(e) AS named,
-         count(CASE WHEN any(s IN statuses WHERE s <> 'generated') THEN e END) AS namedBefore,
+         count(CASE WHEN any(s IN statuses WHERE s IN ['original', 'suspect']) THEN e END)
+           AS namedBefore,
          count(CASE WHEN any(s IN statuses WHERE s <> 'rejected') THEN e END) AS namedAfter,
          count(CASE WHEN 'generated' IN statuses THEN e END) AS generated
 }
@@ -22,7 +23,7 @@ CALL (lang) {
   MATCH (e:Entity {kg: $kg})-[:HAS_DESCRIPTION]->(d:Description {lang: lang})
   WITH e, collect(d.status) AS statuses
   RETURN count(e) AS described,
-         count(CASE WHEN any(s IN statuses WHERE s <> 'generated') THEN e END)
+         count(CASE WHEN any(s IN statuses WHERE s IN ['original', 'suspect']) THEN e END)
            AS describedBefore,
          count(CASE WHEN any(s IN statuses WHERE s <> 'rejected') THEN e END) AS describedAfter
 }

@@ -8,6 +8,7 @@
 MATCH (e:Entity {kg: $kg}) WHERE e.hash IS NOT NULL
   AND ($class = '*' OR EXISTS { (e)-[:P31]->(:Entity {kg: $kg, id: $class}) })
   AND NOT EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
-OPTIONAL MATCH (e)-[:HAS_NAME]->(en:Name {lang: 'en', primary: true})
-RETURN e.id AS id, en.text AS english
+RETURN e.id AS id,
+       head([(e)-[:HAS_NAME]->(en:Name {lang: 'en', primary: true})
+             WHERE en.status <> 'rejected' | en.text]) AS english
 ORDER BY e.id LIMIT $limit

@@ -11,9 +11,12 @@
 MATCH (h:Entity {kg: $kg})-[p:PREDICTED]->(t:Entity)
 WHERE ($pid = '*' OR p.pid = $pid) AND p.score >= $min_score AND p.rank <= $max_rank
   AND ($run = '*' OR p.run = $run)
-OPTIONAL MATCH (h)-[:HAS_NAME]->(hn:Name {lang: 'en', primary: true})
-OPTIONAL MATCH (t)-[:HAS_NAME]->(tn:Name {lang: 'en', primary: true})
 OPTIONAL MATCH (:Run {id: p.run})-[:USED]->(m:Run)
-RETURN h.id AS head, hn.text AS headLabel, p.pid AS pid, t.id AS tail, tn.text AS tailLabel,
-       p.score AS score, p.rank AS rank, p.run AS run, m.id AS model
+RETURN h.id AS head, p.pid AS pid, t.id AS tail, p.score AS score, p.rank AS rank,
+       p.run AS run, m.id AS model,
+       // one label each, even where a generated label stands beside a rejected one
+       head([(h)-[:HAS_NAME]->(n:Name {lang: 'en', primary: true})
+             WHERE n.status <> 'rejected' | n.text]) AS headLabel,
+       head([(t)-[:HAS_NAME]->(n:Name {lang: 'en', primary: true})
+             WHERE n.status <> 'rejected' | n.text]) AS tailLabel
 ORDER BY score DESC, head, tail LIMIT $limit

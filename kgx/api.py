@@ -268,7 +268,7 @@ class KG:
             >>> [(n["text"], n["status"]) for n in kg.names("Q13", "sw")]
             [('Triskaidekaphobia', 'generated')]
             >>> kg.names("Q13", "sw")[0]["sources"][0]["method"]
-            'label-transfer'
+            'transfer'
         """
         rows = self.graph.query("entity_names", id=entity, kg=kg, lang=lang or "*")
         keys = ("text", "lang", "primary", "status") + (("run", "sources") if provenance

@@ -146,6 +146,15 @@ def test_coverage_before_and_after_enrichment(enriched: dict[str, Any]) -> None:
     assert rows[GAP]["describedAfter"] == rows[GAP]["describedBefore"] + 1
     assert rows["en"]["namedAfter"] == rows["en"]["namedBefore"] == 49
     assert rows[GAP]["namedAfterPct"] > rows[GAP]["namedBeforePct"]
+    # found in review: a rejected name counted as one the source had
+    g.write("MATCH (n:Name {lang: $lang, status: 'generated'}) SET n.status = 'rejected'",
+            {"lang": GAP})
+    try:
+        again = g.query("coverage_by_language", langs=[GAP])[0]
+        assert again["namedBefore"] == again["namedAfter"] == rows[GAP]["namedBefore"]
+    finally:
+        g.write("MATCH (n:Name {lang: $lang, status: 'rejected'}) SET n.status = 'generated'",
+                {"lang": GAP})
 
 
 def test_missing_names_by_type_adds_up_to_an_independent_count(
@@ -260,6 +269,22 @@ def test_alignment_pairs_and_conflicts(enriched: dict[str, Any]) -> None:
         ("wikidata", "Q22", "dbp_en", 2)]
     assert [c["id"] for c in conflicts[0]["candidates"]] == ["Scotland", "Scottish_people"]
     assert g.query("alignment_conflicts", min_score=0.5) == []
+    # found in review: a second alignment run aligning the same pairs again made every
+    # pair a "conflict" with itself
+    with RunRecorder(g, "align", {"fixture": "again"}) as again:
+        g.write(ALIGN, {"kg": "wikidata", "otherKg": "dbp_en", "method": "fixture",
+                        "run": again.id, "rows": [{"a": "Q22", "b": "Scotland", "score": 0.95},
+                                                  {"a": "Q1", "b": "Universe", "score": 0.8}]})
+    try:
+        twice = g.query("alignment_conflicts")
+        assert [(r["id"], r["count"]) for r in twice] == [("Q22", 2)]
+        assert twice[0]["candidates"][0] == {
+            "id": "Scotland", "score": 0.95, "method": "fixture",
+            "runs": sorted([enriched["align"], again.id])}
+        assert g.query("alignment_conflicts", min_score=0.5) == []
+    finally:
+        g.write("MATCH ()-[s:SAME_AS {run: $run}]->() DELETE s", {"run": again.id})
+        g.write("MATCH (r:Run {id: $run}) DETACH DELETE r", {"run": again.id})
 
 
 def test_run_history_filters(enriched: dict[str, Any]) -> None:
