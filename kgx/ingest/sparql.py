@@ -78,6 +78,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kgx._version import __version__
+from kgx.config import language_list
 from kgx.errors import ConfigError, SourceError
 from kgx.http import (
     Answer,
@@ -502,7 +503,9 @@ def iter_sparql_chunks(
     sleep: Callable[[float], Any] = time.sleep,
     stats: dict[str, Any] | None = None,
 ) -> Iterator[_Chunk]:
-    """Yield ``(last_line, records, bad, skipped, counts)`` per ``chunk_size`` entities.
+    """Yield ``(last_line, records, bad, skipped, counts)`` per ``chunk_size`` entities;
+    bad arguments (endpoint, languages, sizes, a query that cannot be paged) are a
+    :class:`ConfigError` from the call itself, before any request.
 
     Exactly one of ``query`` (a SELECT returning ``?item``, read ``page_size`` rows at a
     time) and ``ids`` is given. Entities are fetched ``batch_size`` per query. ``last_line``
@@ -523,7 +526,16 @@ def iter_sparql_chunks(
     client = _Client(endpoint, user_agent=user_agent or default_user_agent(contact),
                      timeout=timeout, max_retries=max_retries, sleep=sleep, max_wait=max_wait)
     stats = stats if stats is not None else {}
-    reader = _Reader(endpoint, langs)
+    # the checks above and the client are made now, the requests only when iterated
+    return _chunks(client, reader=_Reader(endpoint, langs), query=query, id_list=id_list,
+                   langs=langs, page_size=page_size, batch_size=batch_size,
+                   chunk_size=chunk_size, start_line=start_line, stats=stats)
+
+
+def _chunks(client: _Client, *, reader: _Reader, query: str | None,
+            id_list: list[str] | None, langs: frozenset[str] | None, page_size: int,
+            batch_size: int, chunk_size: int, start_line: int,
+            stats: dict[str, Any]) -> Iterator[_Chunk]:
     batches = 0
 
     def positions() -> Iterator[tuple[int, Any]]:
@@ -632,7 +644,7 @@ def load_sparql(
     if (query is None) == (ids is None):
         raise ConfigError("give exactly one of query= (a SELECT returning ?item) and ids=")
     id_list = _normalise_ids(ids) if ids is not None else None
-    langs = sorted({lang.lower() for lang in languages}) if languages else None
+    langs = sorted(language_list(languages)) if languages is not None else None
     source: dict[str, Any] = {"endpoint": endpoint}
     if query is not None:
         source["query"] = query
@@ -650,6 +662,7 @@ def load_sparql(
             user_agent=user_agent, contact=contact, timeout=timeout,
             max_retries=max_retries, sleep=sleep)
 
+    chunks(0)  # bad arguments fail here, before a load run is opened
     return load_source(
         graph, chunks, kind="sparql", kg=kg, source=source, options=options, resume=resume,
         max_errors=max_errors, quarantine=quarantine, show_progress=show_progress,

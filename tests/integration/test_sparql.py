@@ -499,6 +499,19 @@ def test_user_queries_are_wrapped_for_paging() -> None:
     assert "s3cret" not in str(e.value)
 
 
+def test_bad_arguments_fail_before_a_load_run_is_opened(graph: Graph) -> None:
+    """Found in review: the checks ran when the first chunk was read, after the load's run
+    was opened, so a typo left a failed run behind."""
+    for kwargs in ({"page_size": 0}, {"languages": ["en;de"]},
+                   {"query": "SELECT ?x WHERE { ?x ?p ?o }", "ids": None}):
+        args: dict[str, Any] = {"ids": ["Q42"], **kwargs}
+        with pytest.raises(ConfigError):
+            load_sparql(graph, "http://127.0.0.1:1/sparql", **args)
+    with pytest.raises(ConfigError, match="scheme|http"):
+        load_sparql(graph, "ftp://127.0.0.1:1/sparql", ids=["Q42"])
+    assert graph.read("MATCH (r:Run) RETURN count(r) AS n")[0]["n"] == 0
+
+
 def test_stray_state_of_a_gone_owner_is_cleared_a_live_ones_kept(tmp_path: Path) -> None:
     from kgx.ingest.fuseki import FusekiServer
     from kgx.procs import owner_token, start_time
