@@ -119,6 +119,8 @@ def _atomic_text(path: str | Path) -> Iterator[IO[str]]:
     path = Path(path)
     if path.parent and not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.is_dir():  # checked now: os.replace would fail only after the whole export
+        raise ExportError(f"cannot write {path}: it is a folder; name a file")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from kgx._version import __version__
+from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.provenance.runs import list_runs
 
@@ -611,6 +612,8 @@ def write_report(graph: Graph, out: str | Path, *, kg: str = "wikidata",
     (default: ``$KGX_HOME/models``).
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"cannot write the report into {out}: it is a file; name a folder")
     out.mkdir(parents=True, exist_ok=True)
     page = render(collect(graph, kg=kg, langs=langs, models=models), title=title)
     path = out / "index.html"

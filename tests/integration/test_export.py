@@ -348,6 +348,13 @@ def test_export_commands(session_graph: Graph, seeded: dict[str, Any], tmp_path:
     assert "wrote" in out and "skipped" in out
     assert cli.main(["export", "csv", "suspect_names", "--out", str(table)]) == 2  # no lang
     assert cli.main(["export", "rdf", "--out", str(tmp_path / "no" / "x.ttl")]) != 0
+    # a folder as --out: refused before the export, not after it (and no temp file left)
+    for what in (["rdf"], ["quickstatements"], ["csv", "suspect_names", "-p", "lang=ja"]):
+        capsys.readouterr()
+        assert cli.main(["export", *what, "--out", str(tmp_path)]) != 0
+        assert "it is a folder" in capsys.readouterr().err
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert cli.main(["report", "--out", str(ttl)]) == 2  # a file, not a folder
 
 
 def test_quickstatements_only_where_the_graph_holds_the_language(graph: Graph,
