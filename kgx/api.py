@@ -103,7 +103,8 @@ class KG:
     def close(self) -> None:
         if self._graph is not None and self._owned:
             self._graph.close()
-        self._graph = None
+        # a connection opened after this (by using the KG again) is this KG's to close
+        self._graph, self._owned = None, True
 
     def __enter__(self) -> KG:
         return self
@@ -267,8 +268,8 @@ class KG:
 
             >>> [(n["text"], n["status"]) for n in kg.names("Q13", "sw")]
             [('Triskaidekaphobia', 'generated')]
-            >>> kg.names("Q13", "sw")[0]["sources"][0]["method"]
-            'transfer'
+            >>> kg.names("Q13", "sw")[0]["sources"][0]["method"]  # the source's name
+            'label-transfer'
         """
         rows = self.graph.query("entity_names", id=entity, kg=kg, lang=lang or "*")
         keys = ("text", "lang", "primary", "status") + (("run", "sources") if provenance

@@ -18,6 +18,7 @@ import errno
 import fcntl
 import json
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -76,6 +77,10 @@ def lock_holder(home: Path, name: str) -> dict[str, Any] | None:
     return None
 
 
+#: Seconds a job tries again for a lock held by a probe (a holder without a pid).
+PROBE_GRACE = 1.0
+
+
 class JobLock:
     """Hold job ``name``'s lock for the duration of a ``with`` block."""
 
@@ -89,10 +94,15 @@ class JobLock:
         if self.path in _HELD:  # this very process: opening the file again would unlock it
             self._refuse(_HELD[self.path])
         f = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
-        if not _try_lock(f):
+        # `kgx job status` (lock_holder) takes the lock for an instant to probe it: a job
+        # starting in that instant tries again for a moment before it gives up
+        deadline = time.monotonic() + PROBE_GRACE
+        while not _try_lock(f):
             holder = _read_holder(f)
-            f.close()
-            self._refuse(holder)
+            if holder.get("pid") is not None or time.monotonic() >= deadline:
+                f.close()
+                self._refuse(holder)
+            time.sleep(0.02)
         self._f = f
         record = {"pid": os.getpid(),
                   "startedAt": datetime.now(UTC).isoformat(timespec="seconds")}

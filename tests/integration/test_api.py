@@ -129,3 +129,16 @@ def test_align_and_enrich_delegate(prepared: dict[str, Any], neo4j_server: Confi
             kg.align("dbp_zh", "dbp_en", [])
         with pytest.raises(KGXError, match="enrichment is not available"):
             kg.enrich(["sw"])
+
+
+def test_a_kg_used_again_after_close_closes_what_it_opened(graph: Graph) -> None:
+    """Found in review: a KG made with from_graph, closed and used again opened its own
+    connection, which no later close() closed."""
+    kg = KG.from_graph(graph)
+    kg.close()
+    opened = kg.graph
+    assert opened is not graph and opened.read("RETURN 1 AS n") == [{"n": 1}]
+    kg.close()
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error for a closed one
+        opened.read("RETURN 1 AS n")
+    assert graph.read("RETURN 1 AS n") == [{"n": 1}]  # the wrapped one stays open

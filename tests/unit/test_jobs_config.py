@@ -76,6 +76,26 @@ def test_the_newest_dump_of_a_glob_or_folder_is_loaded(tmp_path: Path) -> None:
         JobConfig(source=str(tmp_path / "*.gz")).resolve_source()
 
 
+def test_a_job_starting_while_status_probes_the_lock_still_runs(tmp_path: Path) -> None:
+    """Found in review: `kgx job status` takes the lock for an instant to probe it, and a
+    job starting in that instant was refused ("pid unknown")."""
+    with JobLock(tmp_path, "nightly"):  # makes the lock file, left empty on exit
+        pass
+    probe = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, time\n"
+         f"f = open({str(tmp_path / 'jobs' / 'nightly.lock')!r}, 'a+')\n"
+         "fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+         "print('probing', flush=True); time.sleep(0.3)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert probe.stdout is not None and probe.stdout.readline().strip() == "probing"
+        with JobLock(tmp_path, "nightly"):
+            assert lock_holder(tmp_path, "nightly")["pid"] == os.getpid()  # type: ignore[index]
+    finally:
+        probe.kill()
+        probe.wait()
+
+
 def test_the_lock_names_its_holder_and_dies_with_it(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
