@@ -18,6 +18,9 @@ from kgx._version import __version__
 from kgx.config import Config, load_config, positive_int
 from kgx.errors import ConfigError, KGXError
 
+#: The kinds of run kgx records (``kgx runs list --kind``).
+RUN_KINDS = ("load", "train", "predict", "align", "enrich", "audit", "job", "job-step")
+
 log = logging.getLogger("kgx")
 
 Handler = Callable[[argparse.Namespace, Config], int]
@@ -160,12 +163,12 @@ def cmd_config(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_runs(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.provenance.runs import list_runs, require_run
 
+    if args.action in ("show", "revert") and not args.run:
+        raise ConfigError(f"kgx runs {args.action} RUN: which run? (`kgx runs list`)")
     with _connect(cfg) as g:
         if args.action == "revert":
             from kgx.provenance.runs import revert_run
 
-            if not args.run:
-                raise ConfigError("kgx runs revert RUN: which run? (`kgx runs list`)")
             removed = revert_run(g, args.run, force=args.force)
             print(f"reverted {args.run}: " + ", ".join(f"{v} {k}" for k, v in removed.items()))
             return 0
@@ -244,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("runs", help="list, show or revert runs (loads, trainings, enrichments)")
     s.add_argument("action", choices=["list", "show", "revert"], nargs="?", default="list")
     s.add_argument("run", nargs="?")
-    s.add_argument("--kind")
+    s.add_argument("--kind", choices=RUN_KINDS)
     s.add_argument("--limit", type=positive_int, default=50)
     s.add_argument("--json", action="store_true")
     s.add_argument("--force", action="store_true",

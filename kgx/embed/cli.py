@@ -131,6 +131,15 @@ def _prepare(args: argparse.Namespace) -> None:
         torch.set_num_threads(n)
 
 
+def _splits(value: str) -> list[str]:
+    """``--splits``: some of train, valid, test (an empty list would evaluate nothing)."""
+    splits = comma_list(value)
+    bad = [s for s in splits if s not in ("train", "valid", "test")]
+    if bad or not splits:
+        raise argparse.ArgumentTypeError(f"splits are train, valid and test, not {value!r}")
+    return list(dict.fromkeys(splits))
+
+
 def _store(cfg: Config) -> Any:
     from kgx.embed.store import ModelStore
 
@@ -339,7 +348,7 @@ def register(sub: Any) -> None:
                    help="training run id (default: newest), or 'alignment'")
     e.add_argument("--gold", help="alignment: gold pairs (id1<TAB>id2, or DBP15K ref_ent_ids)")
     e.add_argument("--align-run", help="alignment: the align run (default: newest)")
-    e.add_argument("--splits", type=comma_list, default="valid,test")
+    e.add_argument("--splits", type=_splits, default="valid,test")
     e.add_argument("--no-graph", action="store_true",
                    help="do not connect to Neo4j (metrics stay in the model directory)")
     e.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")

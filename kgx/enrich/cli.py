@@ -16,6 +16,7 @@ from kgx.config import (
     positive_int,
     unit_float,
 )
+from kgx.errors import ConfigError
 
 
 def cmd_eval_wikikge(args: argparse.Namespace, cfg: Config) -> int:
@@ -117,10 +118,14 @@ def cmd_eval_masked(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def cmd_enrich(args: argparse.Namespace, cfg: Config) -> int:
-    from kgx.enrich.engine import DEFAULT_MIN_SCORE, enrich
+    from kgx.enrich.engine import DEFAULT_MIN_SCORE, enrich, parse_what
+    from kgx.enrich.sources import get_sources
     from kgx.graph.connection import connect
 
     sources = args.sources or None
+    # checked before the server starts (enrich() checks them again, for API callers)
+    if not get_sources(sources, kinds=parse_what(args.what), cfg=cfg):
+        raise ConfigError(f"no enabled source generates {args.what}")
     ids = None
     if args.ids is not None:
         from kgx.ingest.records import read_id_file

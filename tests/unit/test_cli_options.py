@@ -72,6 +72,8 @@ def test_bad_language_codes_are_refused(value: str) -> None:
     ["train", "--lr", "nan"], ["train", "--threads", "-1"], ["predict", "-k", "0"],
     ["export", "quickstatements", "--out", "o", "--min-score", "-0.1"],
     ["report", "--out", "o", "--langs", ""], ["runs", "list", "--limit", "0"],
+    ["runs", "list", "--kind", "enrch"], ["evaluate", "--splits", ""],
+    ["evaluate", "--splits", "tset"],
 ])
 def test_bad_option_values_are_usage_errors_before_any_work(
         argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,3 +105,34 @@ def test_id_files_take_wikidata_spellings_and_name_the_bad_line(tmp_path: Path) 
     for bad in (tmp_path, tmp_path / "missing"):
         with pytest.raises(ConfigError, match="cannot read"):
             read_id_file(str(bad))
+
+
+def test_runs_kind_choices_are_every_kind_kgx_records() -> None:
+    import re
+
+    from kgx.cli import RUN_KINDS
+
+    root = Path(__file__).resolve().parents[2] / "kgx"
+    made = {m for path in root.rglob("*.py") for m in re.findall(
+        r'RunRecorder\(\s*[\w.]+,\s*"([\w-]+)"', path.read_text(encoding="utf-8"))}
+    assert made and made == set(RUN_KINDS)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["enrich", "--lang", "de", "--what", "nmes"], "--what takes names"),
+    (["enrich", "--lang", "de", "--sources", "sitelnk"], "unknown source"),
+    (["enrich", "--lang", "de", "--sources", "sitelink", "--what", "descriptions"],
+     "no enabled source generates descriptions"),
+    (["runs", "show"], "which run"), (["runs", "revert"], "which run"),
+])
+def test_enrich_settings_are_checked_before_connecting(
+        argv: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing listens on port 1: a check made after connecting would say so instead."""
+    from kgx import cli
+
+    for var, value in (("NEO4J_URI", "bolt://127.0.0.1:1"), ("NEO4J_PASSWORD", "x"),
+                       ("KGX_HOME", str(tmp_path))):
+        monkeypatch.setenv(var, value)
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
