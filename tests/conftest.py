@@ -86,15 +86,31 @@ def shared_data() -> Path:
     return shared_data_dir()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_outside_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The developer's settings never reach the tests: no ``KGX_*`` variable (an LLM or MT
+    URL and key would send test data to a paid service) and no ``./kgx.toml`` (its Neo4j
+    would be wiped by the ``graph`` fixture); ``KGX_CONFIG`` names an empty file. Kept:
+    ``KGX_TEST_*`` and ``KGX_SHARED_DATA``; ``NEO4J_*`` only as :func:`test_config` says."""
+    empty = tmp_path_factory.mktemp("config") / "kgx.toml"
+    empty.write_text("# the tests' config: nothing set\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith("KGX_") and not key.startswith(("KGX_TEST_", "KGX_SHARED_")):
+                mp.delenv(key)
+        mp.setenv("KGX_CONFIG", str(empty))
+        yield empty
+
+
 @pytest.fixture(scope="session")
-def test_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+def test_config(no_outside_settings: Path) -> Config:
     home = Path(os.environ.get("KGX_TEST_HOME", ROOT / ".kgx-test"))
     overrides = {"home": home, "show_progress": False, "batch_size": 1000, "workers": 1}
+    # the tests' own local server, unless NEO4J_URI names one on purpose (with NEO4J_*)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "KGX_"))}
     if os.environ.get("NEO4J_URI"):
-        return load_config(overrides)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NEO4J_", "KGX_"))}  # the tests' own server, nothing else
-    return load_config(overrides, env=env)
+        env.update({k: v for k, v in os.environ.items() if k.startswith("NEO4J_")})
+    return load_config(overrides, config_file=no_outside_settings, env=env)
 
 
 @pytest.fixture(scope="session")

@@ -96,3 +96,17 @@ def test_backend_settings_from_env_and_toml_keys_masked(tmp_path: Path) -> None:
     assert load_config({"llm_url": ""}, env={}).llm_url is None
     with pytest.raises(ConfigError, match="unknown setting 'llm.modle'"):
         load_config(config_file=_toml(tmp_path, '[llm]\nmodle = "x"\n'), env={})
+
+
+def test_the_tests_see_no_outside_settings(no_outside_settings: Path) -> None:
+    """Found in review: a developer's KGX_LLM_URL/KEY or ./kgx.toml reached the tests (test
+    data sent to a paid service; a configured Neo4j wiped by the graph fixture)."""
+    import os
+
+    leaked = [k for k in os.environ if k.startswith("KGX_") and k != "KGX_CONFIG"
+              and not k.startswith(("KGX_TEST_", "KGX_SHARED_"))]
+    assert leaked == []
+    assert os.environ["KGX_CONFIG"] == str(no_outside_settings)
+    cfg = load_config()
+    assert cfg.llm_url is None and cfg.mt_url is None and cfg.llm_key is None
+    assert cfg.source.get("neo4j_uri") in (None, "NEO4J_* env")
