@@ -112,6 +112,7 @@ __all__ = [
     "parse_lines",
     "iter_parsed",
     "site_language",
+    "SITE_LANGUAGES",
     "RAW_LIMIT",
 ]
 
@@ -432,16 +433,26 @@ def _entities_of_document(doc: Any) -> Iterator[Any]:
 # Parsing one entity
 
 
+#: Wikimedia sites whose prefix is not the Wikidata language code of their language (the
+#: codes Wikidata's labels use): Cantonese, Min Nan, Classical Chinese, Taraškievica
+#: Belarusian, Samogitian, Aromanian, Võro, Alemannic.
+SITE_LANGUAGES = {"zh_yue": "yue", "zh_min_nan": "nan", "zh_classical": "lzh",
+                  "be_x_old": "be-tarask", "bat_smg": "sgs", "roa_rup": "rup",
+                  "fiu_vro": "vro", "als": "gsw"}
+
+
 @lru_cache(maxsize=8192)  # about a thousand sites, asked for every sitelink
 def site_language(site: str) -> str | None:
-    """Return the language of a Wikimedia site id, or None for a project without one.
+    """Return the Wikidata language code of a Wikimedia site id, or None for a project
+    without one: ``--languages yue`` keeps zh_yuewiki, as it keeps the ``yue`` labels.
 
     >>> site_language("zh_yuewiki"), site_language("dewikivoyage"), site_language("commonswiki")
-    ('zh-yue', 'de', None)
+    ('yue', 'de', None)
     """
     for suffix in _SITE_SUFFIXES:
         if site.endswith(suffix):
-            code = site[: -len(suffix)].replace("_", "-")
+            prefix = site[: -len(suffix)]
+            code = SITE_LANGUAGES.get(prefix) or prefix.replace("_", "-")
             if code in _PROJECT_SITES or not _LANGUAGE_CODE.match(code):
                 return None
             return code

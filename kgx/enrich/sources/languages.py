@@ -22,6 +22,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from kgx.enrich.scripts import COMMON, INHERITED, expected_scripts, scripts_in
+from kgx.ingest.wikidata_json import SITE_LANGUAGES
 
 __all__ = [
     "fallback_chain",
@@ -101,9 +102,8 @@ _OWN_WIKIS = frozenset({"nds-nl", "roa-tara"})
 
 
 # Wikipedias whose site id is not the language code (Wikidata's sitelink site ids).
-_WIKI_SITES = {"yue": "zh_yuewiki", "nan": "zh_min_nanwiki", "lzh": "zh_classicalwiki",
-               "nb": "nowiki", "be-tarask": "be_x_oldwiki", "sgs": "bat_smgwiki",
-               "rup": "roa_rupwiki", "vro": "fiu_vrowiki", "gsw": "alswiki"}
+_WIKI_SITES = {code: f"{prefix}wiki" for prefix, code in SITE_LANGUAGES.items()} | {
+    "nb": "nowiki"}
 
 
 @lru_cache(maxsize=200_000)
