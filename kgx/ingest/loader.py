@@ -104,6 +104,17 @@ class Quarantine:
             self._f.close()
             self._f = None
 
+    def size(self) -> int:
+        """Bytes in the file so far (0 when there is none)."""
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def truncate(self, size: int) -> None:
+        """Drop what was written after ``size`` bytes: rows of a batch that never
+        committed, which the resumed load reads and writes again."""
+        if self.path.exists() and self.path.stat().st_size > size:
+            with open(self.path, "r+b") as f:
+                f.truncate(size)
+
 
 @dataclass
 class LoadResult:
@@ -190,6 +201,12 @@ def load_chunks(
     with RunRecorder(graph, "load", {**config, "kg": kg, "loader": kind}, **run_kwargs) as run:
         qpath = quarantine_path or checkpoint.path.parent.parent / "quarantine" / f"{run.id}.jsonl"
         quarantine = Quarantine(qpath)
+        if state is not None:
+            # what the checkpointed lines gave, not what the Run held when the load stopped
+            # (a batch read but never committed counted there, and its bad rows were kept)
+            run.counts.clear()
+            run.counts.update(state.get("counts") or {})
+            quarantine.truncate(int(state.get("quarantineBytes", quarantine.size())))
         result = LoadResult(run.id, run.counts, qpath, resumed_from_line=start_line)
         bar = _progress(show_progress, total_lines, f"load {kind}")
         if bar is not None and start_line:
@@ -197,7 +214,6 @@ def load_chunks(
         last = start_line
         try:
             for last_line, records, bad, skipped, counts in make_chunks(start_line):
-                quarantine.add(bad)
                 # the reader's counts are what it read; the writer's, what it wrote
                 run.counts.update({f"read_{k}" if k in _WRITER_KEYS else k: v
                                    for k, v in counts.items()})
@@ -210,7 +226,9 @@ def load_chunks(
                     written = write_records(graph, part, kg=kg, run=run.id, site_lang=site_lang)
                     run.counts.update(written)
                 run.counts["written"] += len(records)
-                checkpoint.write(run=run.id, line=last_line, counts=dict(run.counts))
+                quarantine.add(bad)  # after the commit: a resume reads this batch again
+                checkpoint.write(run=run.id, line=last_line, counts=dict(run.counts),
+                                 quarantineBytes=quarantine.size())
                 run.save(lastLine=last_line)
                 if bar is not None:
                     bar.update(last_line - last)
