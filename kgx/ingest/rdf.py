@@ -1037,7 +1037,18 @@ def _nt_chunks(
         while kept_size > RECENT_TRIPLES and kept:
             kept_size -= len(kept.popitem(last=False)[1])
 
-    for line_no, raw in open_text_lines(path):
+    lines = open_text_lines(path)
+    while True:
+        try:
+            line_no, raw = next(lines)
+        except StopIteration:
+            break
+        except SourceError:
+            # a damaged input (a truncated .gz): the entities complete before the block
+            # being read still load; that block may lack its last lines and does not
+            if builder.size or builder.bad:
+                yield builder.take(block.first_line - 1)
+            raise
         if line_no <= start_line:
             continue
         last_line = line_no

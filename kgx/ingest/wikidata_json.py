@@ -929,11 +929,19 @@ def _parse_in_pool(
                                    initializer=_exit_with_parent, initargs=(os.getpid(),))
     pending: deque[tuple[int, Future[Any]]] = deque()
     try:
-        for chunk in chunks:
-            pending.append((chunk[-1][1], executor.submit(work, chunk)))
-            if len(pending) >= 2 * workers:
+        try:
+            for chunk in chunks:
+                pending.append((chunk[-1][1], executor.submit(work, chunk)))
+                if len(pending) >= 2 * workers:
+                    last, future = pending.popleft()
+                    yield (last, *future.result())
+        except SourceError:
+            # a damaged input: the chunks already handed to the workers (the last of them
+            # everything complete before the damage) are loaded before the error stops it
+            while pending:
                 last, future = pending.popleft()
                 yield (last, *future.result())
+            raise
         while pending:
             last, future = pending.popleft()
             yield (last, *future.result())

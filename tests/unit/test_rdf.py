@@ -854,3 +854,23 @@ def test_q42_rdf_against_json() -> None:
     assert js.literals["P2048"] == ["+1.96 Q11573"] and rdf.literals["P2048"] == ["+1.96"]
     for pid in ("P1442", "P18", "P1559", "P373", "P214"):  # commons, monolingual, strings
         assert rdf.literals[pid] == js.literals[pid], pid
+
+
+def test_truncated_nt_gz_yields_every_entity_complete_before_the_damage(
+        tmp_path: Path, combined_nt: Path) -> None:
+    """Found in review: a truncated .nt.gz dropped the finished entities of the batch being
+    built (up to chunk_size - 1 of them); only the block cut short may be lost."""
+    data = combined_nt.read_bytes()
+    whole = gzip.compress(data)
+    path = tmp_path / "cut.nt.gz"
+    path.write_bytes(whole[: len(whole) * 9 // 10])
+    got: list[tuple] = []
+    with pytest.raises(SourceError, match=r"after line (\d+)") as err:
+        for chunk in iter_rdf_chunks(path, chunk_size=1000):
+            got.append(chunk)
+    complete = int(re.search(r"after line (\d+)", str(err.value))[1])  # type: ignore[index]
+    ids = [r.id for c in got for r in c[1]]
+    # every entity whose block (read uncut, one per chunk) ends before the damage
+    ended = [r.id for c in chunks(combined_nt, chunk_size=1) for r in c[1] if c[0] < complete]
+    assert len(ended) >= 3 and ids == ended
+    assert got[-1][0] < complete
