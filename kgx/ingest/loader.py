@@ -207,6 +207,10 @@ def load_chunks(
             run.counts.clear()
             run.counts.update(state.get("counts") or {})
             quarantine.truncate(int(state.get("quarantineBytes", quarantine.size())))
+        # counts and quarantine size as of the checkpointed line: a reader that cannot
+        # resume mid-file (Turtle) keeps line 0 until its last batch, and a resume reads
+        # from there again, so what it counted after line 0 must not be kept
+        at_line = (start_line, dict(run.counts), quarantine.size())
         result = LoadResult(run.id, run.counts, qpath, resumed_from_line=start_line)
         bar = _progress(show_progress, total_lines, f"load {kind}")
         if bar is not None and start_line:
@@ -227,8 +231,10 @@ def load_chunks(
                     run.counts.update(written)
                 run.counts["written"] += len(records)
                 quarantine.add(bad)  # after the commit: a resume reads this batch again
-                checkpoint.write(run=run.id, line=last_line, counts=dict(run.counts),
-                                 quarantineBytes=quarantine.size())
+                if last_line > at_line[0]:
+                    at_line = (last_line, dict(run.counts), quarantine.size())
+                checkpoint.write(run=run.id, line=at_line[0], counts=at_line[1],
+                                 quarantineBytes=at_line[2])
                 run.save(lastLine=last_line)
                 if bar is not None:
                     bar.update(last_line - last)
