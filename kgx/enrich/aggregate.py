@@ -39,8 +39,8 @@ from typing import Any
 from kgx.enrich.sources import DESCRIPTION, NAME, Candidate, EntityView, Source
 from kgx.enrich.wikikge import normalize
 
-__all__ = ["Group", "Reliability", "normalise", "group_candidates", "aggregate", "learn",
-           "matches"]
+__all__ = ["Group", "Reliability", "normalise", "spelling_mark", "group_candidates",
+           "aggregate", "learn", "matches"]
 
 #: How many observations the pooled estimate counts for when shrinking (a smoothing
 #: constant of the estimator, the same for every source and language).
@@ -56,11 +56,13 @@ def normalise(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)
     if not t.isascii():
         return " ".join("".join(ch for ch in t.lower() if ch == " " or ch.isalnum()
-                                or _spelling_mark(ch)).split())
+                                or spelling_mark(ch)).split())
     return " ".join(normalize(t).split())
 
 
-def _spelling_mark(ch: str) -> bool:
+def spelling_mark(ch: str) -> bool:
+    """Whether ``ch`` is a combining mark that spells the word (an Indic vowel sign), not
+    optional pointing or an accent."""
     if not unicodedata.category(ch).startswith("M"):
         return False
     cp = ord(ch)

@@ -102,6 +102,30 @@ def test_han_standards_and_variants_from_national_charsets() -> None:
     assert han_variant("羿", "ja") is None  # rare in Japan, but Japanese (JIS X 0212)
     assert han_variant("a", "zh") is None
     assert strip_marks("Maizière Семёновна") == "Maiziere Семеновна"
+    # found in review: characters of Big5 outside GB 2312 that simplified Chinese writes as
+    # they are (common in given names) are no traditional forms; standard kanji are no old
+    # forms (遙 is the old form of 遥, not the other way round; 酢, 疎 are standard)
+    assert [han_variant(c, "zh") for c in "瑄玥琍"] == [None, None, None]
+    assert han_variant("遥", "ja") is None and han_variant("遙", "ja") == "old-kanji-form"
+    assert han_variant("酢", "ja") is None and han_variant("疎", "ja") is None
+    # ordinal indicators and unit signs are no scripts of their own
+    assert {script_of(c) for c in "ªºµℓ"} == {"Zyyy"}
+
+
+def test_names_equal_only_without_spelling_marks_are_no_duplicates() -> None:
+    """Found in review: the WikiKGE key drops vowel signs, so the Hindi alias कमला (Kamala)
+    was a duplicate of the label कमल (Kamal) by a hard rule; an NFD copy of a label (the
+    same name) was only a spelling variant."""
+    hi = audit("hi", "कमल", "कमला")
+    assert "duplicate-of-label" not in hi["कमला"].reasons
+    th = audit("th", "กิน", "กน")
+    assert "duplicate-of-label" not in th["กน"].reasons
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Müller")
+    de = {v.text: v for v in audit_names("de", [NameInput("Müller", primary=True),
+                                                 NameInput(nfd)])}
+    assert "duplicate-of-label" in de[nfd].reasons
 
 
 # --------------------------------------------------------------------------- signals
