@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgx.enrich.scripts import script_of
 from kgx.enrich.sources import DESCRIPTION, NAME, Candidate, EntityView, Source
 from kgx.enrich.wikikge import normalize
 
@@ -70,9 +71,11 @@ def spelling_mark(ch: str) -> bool:
 
 
 #: Combining diacritics, Hebrew points, Arabic harakat and Quranic marks, Syriac points.
+#: Variation selectors (emoji style, ideographic variants) choose a glyph, not a letter.
 _OPTIONAL_MARKS = ((0x0300, 0x036F), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F),
                    (0x0670, 0x0670), (0x06D6, 0x06ED), (0x0730, 0x074A), (0x1AB0, 0x1AFF),
-                   (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F))
+                   (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F), (0x180B, 0x180D),
+                   (0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
 
 
 @dataclass
@@ -221,10 +224,15 @@ def matches(group: Group, gold: Sequence[str]) -> bool:
 
 def _contains(text: str, part: str) -> bool:
     """Whether ``part`` is in ``text`` as whole words ("art" is not in "martial artist");
-    in scripts written without spaces (Chinese, Japanese, Thai) anywhere."""
-    if " " in text or part.isascii() or " " in part:
+    in text written without spaces (Chinese, Japanese, Thai) anywhere, Latin parts too
+    (``nba`` in ``美国nba球员``)."""
+    if " " in text or " " in part or not any(script_of(ch) in _UNSPACED for ch in text):
         return f" {part} " in f" {text} "
     return part in text
+
+
+#: Scripts written without spaces between words.
+_UNSPACED = frozenset({"Hani", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 
 
 def learn(views: Sequence[EntityView], lang: str, sources: Sequence[Source],

@@ -853,6 +853,9 @@ def fit_model(
         for primary, feats, wrong in rows:
             parts[primary][0].append(feats)
             parts[primary][1].append(wrong)
+    empty = [name for role, name in ((True, "label"), (False, "alias")) if not parts[role][0]]
+    if empty:  # the fit would fail deep in numpy
+        raise ValueError(f"no {' or '.join(empty)} examples to fit the audit model on")
     weights = {role: _fit_logistic(*parts[role], l2=l2) for role in (True, False)}
     model = AuditModel(
         label=weights[True], alias=weights[False], threshold=0.5, trained_on=tuple(examples)

@@ -244,7 +244,9 @@ def load_chunks(
                     raise SourceError(
                         f"more than {max_errors} bad records (--max-errors); stopped after "
                         f"line {last_line}. Everything valid before that is loaded; see "
-                        f"{qpath} for the reasons, fix the input and rerun with --resume.")
+                        f"{qpath} for the reasons. To go on past them: the same command "
+                        f"with --resume and a higher --max-errors; a fixed input is a new "
+                        f"file: load it again (entities already loaded are not rewritten).")
                 if limit is not None and run.counts["written"] >= limit:
                     break
         finally:

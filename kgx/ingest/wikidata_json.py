@@ -306,8 +306,9 @@ def _damaged(name: str, kind: str, line_no: int, detail: str) -> SourceError:
     what = "cannot be read" if kind == "plain" else "compressed data is truncated or corrupt"
     return SourceError(
         f"{name}: {what} after line {line_no} ({detail}); "
-        f"the {line_no} complete lines before it were read. Re-download or repair the file, "
-        f"then resume after line {line_no}."
+        f"the {line_no} complete lines before it were read. Re-download or repair the file "
+        f"and load it again (a new file starts from its first line; entities already "
+        f"loaded are not rewritten)."
     )
 
 

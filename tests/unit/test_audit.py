@@ -405,3 +405,11 @@ def test_verdicts_do_not_depend_on_the_order_of_aliases(bench_run: tuple) -> Non
                          for n, v in zip(order, audit_names(lang, order), strict=True)}
                         for order in (names, shuffled)]
             assert verdicts[0] == verdicts[1], (lang, qid)
+
+
+def test_fitting_without_labels_or_aliases_says_so() -> None:
+    from kgx.enrich.audit import fit_model
+
+    feats = dict.fromkeys(FEATURES, 0.0)
+    with pytest.raises(ValueError, match="no label examples"):
+        fit_model({"de": [(False, feats, 0), (False, feats, 1)]})

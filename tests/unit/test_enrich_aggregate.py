@@ -125,6 +125,8 @@ def test_a_sources_tiers_are_weighed_apart() -> None:
     ("Москва́", "Москва", True),  # a stress mark
     ("Café", "cafe\u0301", True),
     ("ダグラス・アダムズ", "ダグラスアダムズ", True),
+    ("葛\U000E0100城", "葛城", True),  # an ideographic variation selector picks a glyph
+    ("❤\ufe0f", "", True),            # as does the emoji-style selector
 ])
 def test_the_grouping_key_keeps_marks_that_spell_the_word(a: str, b: str, same: bool) -> None:
     assert (normalise(a) == normalise(b)) is same
@@ -154,3 +156,6 @@ def test_a_description_is_right_when_its_labels_are_whole_words_of_the_gold() ->
     assert not matches(group("art"), ["martial artist"])  # was right: a substring
     assert matches(group("artist"), ["American martial artist"])
     assert matches(group("城市"), ["中国的城市"])  # no spaces in Chinese: anywhere
+    # found in review: a Latin part of Chinese text was held to whole words there
+    assert matches(group("nba"), ["美国nba球员"])
+    assert not matches(group("art"), ["artist"])  # one Latin word: still whole words
