@@ -123,10 +123,12 @@ class LoadResult:
     quarantine: Path | None = None
     seconds: float = 0.0
     resumed_from_line: int = 0
+    written_before: int = 0  #: entities a resumed load had written before this invocation
 
     def summary(self) -> str:
         c = self.counts
-        rate = c["written"] / self.seconds if self.seconds else 0.0
+        # this invocation's rate: a resumed load's seconds do not cover what came before
+        rate = (c["written"] - self.written_before) / self.seconds if self.seconds else 0.0
         parts = [f"run {self.run_id}: {c['entities']} entities read",
                  f"{c['new']} new, {c['changed']} changed, {c['same']} unchanged",
                  f"{c['statements']} statements, {c['names']} names, "
@@ -211,7 +213,8 @@ def load_chunks(
         # resume mid-file (Turtle) keeps line 0 until its last batch, and a resume reads
         # from there again, so what it counted after line 0 must not be kept
         at_line = (start_line, dict(run.counts), quarantine.size())
-        result = LoadResult(run.id, run.counts, qpath, resumed_from_line=start_line)
+        result = LoadResult(run.id, run.counts, qpath, resumed_from_line=start_line,
+                            written_before=run.counts["written"])
         bar = _progress(show_progress, total_lines, f"load {kind}")
         if bar is not None and start_line:
             bar.update(start_line)

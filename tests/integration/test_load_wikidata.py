@@ -289,6 +289,8 @@ def test_a_load_stopped_while_writing_resumes_to_the_same_counts_and_quarantine(
     assert calls == 3 and resumed.run_id
     assert q.read_text("utf-8").splitlines() == expected_rows
     assert resumed.counts == reference.counts
+    # its rate covers what this invocation wrote, in the seconds it took
+    assert 0 < resumed.written_before < resumed.counts["written"]
 
 
 def _replicated_dump(tmp_path: Path, copies: int) -> Path:
