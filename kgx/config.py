@@ -197,10 +197,11 @@ def number_arg(kind: type[int] | type[float], *, low: float | None = None,
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
-        except ValueError:
+            finite = math.isfinite(value)
+        except (ValueError, OverflowError):
             raise argparse.ArgumentTypeError(
                 f"not {'a whole number' if kind is int else 'a number'}: {text!r}") from None
-        if not math.isfinite(value):
+        if not finite:
             raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
         if low is not None and value < low or above is not None and value <= above:
             bound = f"at least {low:g}" if low is not None else f"above {above:g}"

@@ -352,10 +352,12 @@ def analyse_names(
         for j in range(i + 1, len(names)):
             d = _twin(names[i].text, names[j].text, lang)
             twins[i][j], twins[j][i] = d, -d
-    desc = normalize(context.descriptions.get(lang, "")) if context else ""
+    # the context is keyed as the names are (found in review: a Hindi name never matched
+    # its own sitelink title, whose vowel signs normalize dropped)
+    desc = _key(context.descriptions.get(lang, "")) if context else ""
     title = _strip_disambiguation(context.sitelink_title) if context else ""
     other_labels = (
-        {normalize(t) for code, t in context.labels.items() if code != lang and t}
+        {_key(t) for code, t in context.labels.items() if code != lang and t}
         if context
         else set()
     )
@@ -577,7 +579,7 @@ def _strip_disambiguation(title: str | None) -> str:
     for open_, close in (("(", ")"), ("（", "）")):
         if t.endswith(close) and open_ in t:
             t = t[: t.rindex(open_)].strip()
-    return normalize(t)
+    return _key(t)
 
 
 def _homoglyph_word(text: str) -> bool:

@@ -155,6 +155,9 @@ def load_job_config(name: str, path: str | Path | None = None) -> JobConfig:
                           f"{', '.join(STEPS)}")
     # steps run in pipeline order whatever order the file lists them in
     values["steps"] = tuple(s for s in STEPS if s in steps)
+    for key in ("source", "train_config"):  # ~ first: "~/dumps" is no relative path
+        if isinstance(values.get(key), str):
+            values[key] = os.path.expanduser(values[key])
     if file is not None and values.get("source") and not Path(values["source"]).is_absolute():
         values["source"] = str(file.resolve().parent / values["source"])
     if file is not None and values.get("train_config") and not Path(

@@ -407,6 +407,16 @@ def test_verdicts_do_not_depend_on_the_order_of_aliases(bench_run: tuple) -> Non
             assert verdicts[0] == verdicts[1], (lang, qid)
 
 
+def test_context_is_compared_in_the_names_key() -> None:
+    """Found in review of the key change: a Hindi name never matched its own sitelink
+    title (the title was keyed without its vowel signs)."""
+    from kgx.enrich.audit import AuditContext, analyse_names
+
+    ctx = AuditContext(sitelink_title="कमला हैरिस")
+    (a,) = analyse_names("hi", [NameInput("कमला हैरिस", True)], ctx)
+    assert a.rule == "keep"
+
+
 def test_fitting_without_labels_or_aliases_says_so() -> None:
     from kgx.enrich.audit import fit_model
 

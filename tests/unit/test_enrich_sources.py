@@ -362,6 +362,10 @@ def test_descriptions_follow_wikidata_style() -> None:
     assert texts("statements", woman, "de") == ["Schriftstellerin"]
     assert list(SOURCES["statements"]().propose(woman, "de"))[0].derived_from == ("w",)
     assert texts("statements", woman, "fr") == []  # écrivain is a man's
+    human = Linked("P31", "Q5", "h", {"fr": NameRef("h-fr", "fr", "être humain")})
+    classed = EntityView("wikidata", "Qw", "e", categories=frozenset({"person"}),
+                         links=(writer, she, human))
+    assert texts("statements", classed, "fr") == []  # nor her class instead
     assert texts("statements", woman, "en") == ["writer"]
     assert texts("statements", woman, "ja") == ["著作家"]
     man = EntityView("wikidata", "Qm", "e", categories=frozenset({"person"}), links=(

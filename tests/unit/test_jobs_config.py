@@ -54,6 +54,11 @@ def test_wrong_typed_settings_fail_when_read_not_at_night(tmp_path: Path, line: 
         load_job_config("nightly", _toml(tmp_path, f"[job.nightly]\n{line}\n"))
 
 
+def test_a_home_relative_source_is_not_made_relative_to_the_config(tmp_path: Path) -> None:
+    job = load_job_config("nightly", _toml(tmp_path, '[job.nightly]\nsource = "~/dumps"\n'))
+    assert job.source == os.path.expanduser("~/dumps")
+
+
 def test_a_partial_download_is_not_a_dump(tmp_path: Path) -> None:
     dump = tmp_path / "a.json.gz"
     dump.write_text("[]")

@@ -128,6 +128,8 @@ class DescriptionSource(Source):
         used: list[NameRef] = []
         text: str | None = None
         occupation = _occupation(view, lang)
+        if occupation is None and "person" in view.categories and view.targets("P106"):
+            return  # an occupation in a form that would be wrong for her: no class instead
         if "person" in view.categories and occupation is not None:
             born, died = _first_year(view, "P569"), _first_year(view, "P570")
             # a death date without a usable year (BCE, a century) must not read as "alive"
