@@ -6,7 +6,15 @@ import argparse
 import json
 from typing import Any
 
-from kgx.config import Config, count_int, languages_arg, number_arg, positive_int, unit_float
+from kgx.config import (
+    Config,
+    count_int,
+    finite_float,
+    languages_arg,
+    number_arg,
+    positive_int,
+    unit_float,
+)
 from kgx.errors import ConfigError
 
 
@@ -102,7 +110,7 @@ def register(sub: Any) -> None:
     a.add_argument("--name-weight", type=unit_float, default=None,
                    help="weight of the name channel (default: learned on held-out seeds)")
     a.add_argument("--matching", default="sinkhorn", choices=["sinkhorn", "csls"])
-    a.add_argument("--min-score", type=unit_float, default=0.5,
+    a.add_argument("--min-score", type=finite_float, default=0.5,  # CSLS may be negative
                    help="write SAME_AS for matches scoring at least this (default 0.5)")
     a.add_argument("--no-write", action="store_true", help="do not write SAME_AS edges")
     a.add_argument("--seed", type=int, default=0)

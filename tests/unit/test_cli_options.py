@@ -68,7 +68,7 @@ def test_bad_language_codes_are_refused(value: str) -> None:
     ["audit", "--lang", "simple"], ["eval", "masked", "--lang", "de", "--sample", "-1"],
     ["eval", "wikikge", "coverage", "--gold", "g", "--predictions", "p", "--min-score", "inf"],
     ["align", "--kg1", "a", "--kg2", "b", "--seeds", "s", "--seed-fraction", "1.5"],
-    ["align", "--kg1", "a", "--kg2", "b", "--seeds", "s", "--min-score", "2"],
+    ["align", "--kg1", "a", "--kg2", "b", "--seeds", "s", "--min-score", "nan"],
     ["train", "--lr", "nan"], ["train", "--threads", "-1"], ["predict", "-k", "0"],
     ["export", "quickstatements", "--out", "o", "--min-score", "-0.1"],
     ["report", "--out", "o", "--langs", ""], ["runs", "list", "--limit", "0"],
