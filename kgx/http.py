@@ -66,8 +66,8 @@ _CREDENTIALS = re.compile(r"(?<=://)(?:[^/?#\s]*@|[^\s:/]*:[^\s]*@)")
 def refuse_credentials(url: str, what: str, hint: str) -> None:
     """A :class:`ConfigError` if ``url`` holds ``user:password@``: kgx would log it, store
     it on runs, and (urllib failing to parse some passwords) send it to DNS as a host."""
-    if "@" in urllib.parse.urlsplit(url).netloc or (
-            "@" in url and without_credentials(url.split("?")[0]) != url.split("?")[0]):
+    base = url.split("?", 1)[0]  # an @ in the query (contact=me@x.org) is no credential
+    if without_credentials(base) != base:
         raise ConfigError(f"{what}: no credentials in the URL ({without_credentials(url)!r}); "
                           f"{hint}")
 

@@ -147,6 +147,36 @@ def cli_env(neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture()
+def stop_writes(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], Callable[[], int]]:
+    """``stop_writes(n)``: the loader's n-th batch write raises ``RuntimeError("stopped
+    while writing")`` (a write error or Ctrl-C mid-batch); returns an undo that puts the
+    real writer back and says how many writes were tried."""
+    import kgx.ingest.loader as loader
+
+    real = loader.write_records
+
+    def stop_at(n: int) -> Callable[[], int]:
+        calls = 0
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == n:
+                raise RuntimeError("stopped while writing")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(loader, "write_records", write)
+
+        def undo() -> int:
+            monkeypatch.setattr(loader, "write_records", real)
+            return calls
+
+        return undo
+
+    return stop_at
+
+
+@pytest.fixture()
 def graph(session_graph: Graph) -> Graph:
     """A clean database (every node and relationship deleted; the schema kept)."""
     session_graph.clear()

@@ -405,16 +405,21 @@ def test_train_and_predict_run_when_due_and_not_again(graph: Graph, job_home: Co
     assert snapshot(graph) == before
 
 
-def test_enrich_step_then_only_the_changed_entities(
-        graph: Graph, job_home: Config, tmp_path: Path,
-        newer_revision: Callable[..., dict[str, Any]]) -> None:
+def _enrich_job(tmp_path: Path) -> tuple[Path, Any]:
+    """A folder with the 2017 dump and a job that loads it and enriches Swahili names."""
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     (dumps / "2017.json").write_bytes(DUMP.read_bytes())
     config = tmp_path / "kgx.toml"
     config.write_text(f'[job.nightly]\nsteps = ["load", "enrich"]\nsource = "{dumps}"\n'
                       '[job.nightly.enrich]\nlangs = ["sw"]\n', encoding="utf-8")
-    job = load_job_config("nightly", config)
+    return dumps, load_job_config("nightly", config)
+
+
+def test_enrich_step_then_only_the_changed_entities(
+        graph: Graph, job_home: Config, tmp_path: Path,
+        newer_revision: Callable[..., dict[str, Any]]) -> None:
+    dumps, job = _enrich_job(tmp_path)
     first = run_job(job_home, job, graph=graph)
     assert first.ok, first.failure()
     generated = graph.query("coverage_by_language", langs=["sw"])[0]["generated"]
@@ -439,13 +444,7 @@ def test_a_failed_enrich_is_made_up_the_next_night(
     """Found in review: a night whose enrich failed left the entities its load wrote out of
     every later enrichment (the next night's load brought nothing new, so enrich was
     skipped; later ones took only their own load's entities)."""
-    dumps = tmp_path / "dumps"
-    dumps.mkdir()
-    (dumps / "2017.json").write_bytes(DUMP.read_bytes())
-    config = tmp_path / "kgx.toml"
-    config.write_text(f'[job.nightly]\nsteps = ["load", "enrich"]\nsource = "{dumps}"\n'
-                      '[job.nightly.enrich]\nlangs = ["sw"]\n', encoding="utf-8")
-    job = load_job_config("nightly", config)
+    dumps, job = _enrich_job(tmp_path)
     assert run_job(job_home, job, graph=graph).ok
     newer_revision(dumps / "2018.json", lambda e: e["descriptions"].pop("en", None),
                    pick=lambda e: "sw" not in e["labels"])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import rdflib
@@ -66,11 +66,10 @@ def test_ntriples_stream_equals_turtle(graph: Graph, shared_data: Path,
 
 def test_a_stopped_turtle_load_resumes_without_counting_twice(
         graph: Graph, neo4j_server: Config, shared_data: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        stop_writes: Callable[[int], Callable[[], int]]) -> None:
     """Found in review: Turtle is parsed whole, so every batch but the last checkpoints line
     0; a resume reads the file again under the same run and counted the batches committed
     before the stop twice."""
-    import kgx.ingest.loader as loader
     from kgx.config import replace
     from kgx.graph.connection import connect
 
@@ -78,23 +77,13 @@ def test_a_stopped_turtle_load_resumes_without_counting_twice(
     ttl = tmp_path / "five.ttl"  # Turtle files concatenated are one Turtle file
     ttl.write_bytes(b"\n".join((rdf / name).read_bytes() for name in (
         "small_dump_chunk.ttl", "Q42.ttl", "Q24628793.ttl", "Q37599471.ttl")))
-    real = loader.write_records
     with connect(replace(neo4j_server, batch_size=1), start=False) as small:
         reference = load_rdf(small, ttl)
         small.clear()
-        calls = 0
-
-        def stops_at_the_third_batch(*args: Any, **kwargs: Any) -> Any:
-            nonlocal calls
-            calls += 1
-            if calls == 3:
-                raise RuntimeError("stopped while writing")
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(loader, "write_records", stops_at_the_third_batch)
+        undo = stop_writes(3)
         with pytest.raises(RuntimeError, match="stopped while writing"):
             load_rdf(small, ttl)
-        monkeypatch.setattr(loader, "write_records", real)
+        calls = undo()
         resumed = load_rdf(small, ttl, resume=True)
     assert reference.counts["entities"] >= 5 and calls == 3
     for key in ("entities", "written", "bad", "triples", "names", "statements"):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -257,34 +258,23 @@ def test_max_errors_stops_with_a_clear_error_after_loading_valid_data(
 
 def test_a_load_stopped_while_writing_resumes_to_the_same_counts_and_quarantine(
         graph: Graph, neo4j_server: Config, tmp_path: Path, shared_data: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        stop_writes: Callable[[int], Callable[[], int]]) -> None:
     """Found in review: a batch read but not committed when the load stopped (a write
     error, Ctrl-C) was counted twice after --resume and its bad rows quarantined twice
     (which could also trip --max-errors)."""
-    import kgx.ingest.loader as loader
     from kgx.config import replace
     from kgx.graph.connection import connect
 
     path = _bad_dump(tmp_path, shared_data)
-    real = loader.write_records
+    q = tmp_path / "q.jsonl"
     with connect(replace(neo4j_server, batch_size=2), start=False) as small:
         reference = load_wikidata(small, path, quarantine=tmp_path / "reference.jsonl")
         expected_rows = (tmp_path / "reference.jsonl").read_text("utf-8").splitlines()
         small.clear()
-        calls = 0
-
-        def stops_at_the_third_batch(*args: Any, **kwargs: Any) -> Any:
-            nonlocal calls
-            calls += 1
-            if calls == 3:
-                raise RuntimeError("stopped while writing")
-            return real(*args, **kwargs)
-
-        q = tmp_path / "q.jsonl"
-        monkeypatch.setattr(loader, "write_records", stops_at_the_third_batch)
+        undo = stop_writes(3)
         with pytest.raises(RuntimeError, match="stopped while writing"):
             load_wikidata(small, path, quarantine=q)
-        monkeypatch.setattr(loader, "write_records", real)
+        calls = undo()
         resumed = load_wikidata(small, path, quarantine=q, resume=True, max_errors=2)
     assert calls == 3 and resumed.run_id
     assert q.read_text("utf-8").splitlines() == expected_rows
