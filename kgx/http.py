@@ -5,7 +5,8 @@ and the enrichment back ends (:mod:`kgx.enrich.backends`).
   HTTP date, as seconds to wait.
 - :func:`backoff_delay`: exponential backoff with jitter.
 - :func:`post`: one POST with ``urllib``; an HTTP error status is an answer
-  (``(status, headers, body)``), not an exception; optionally decodes a gzip body.
+  (``(status, headers, body)``), not an exception; optionally decodes a gzip body; an
+  answer larger than ``max_bytes`` (decoded) raises :class:`TooLarge`.
 - :func:`send_with_retries`: the retry loop around a ``send`` callable. It returns the
   first answer whose status is not retryable (success or refusal: the caller decides) and
   raises :class:`RetryError` when it gives up. The callers turn that into their own
@@ -16,7 +17,6 @@ and the enrichment back ends (:mod:`kgx.enrich.backends`).
 from __future__ import annotations
 
 import email.utils
-import gzip
 import http.client
 import logging
 import random
@@ -32,8 +32,8 @@ from typing import Any
 
 from kgx.errors import ConfigError
 
-__all__ = ["Answer", "RetryError", "backoff_delay", "excerpt", "post", "refuse_credentials",
-           "retry_after", "send_with_retries", "without_credentials"]
+__all__ = ["Answer", "RetryError", "TooLarge", "backoff_delay", "excerpt", "post",
+           "refuse_credentials", "retry_after", "send_with_retries", "without_credentials"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,28 @@ NETWORK_ERRORS = (OSError, http.client.HTTPException, EOFError, zlib.error)
 
 #: ``(status, headers, body)`` of one answer; headers may be None.
 Answer = tuple[int, Any, bytes]
+
+
+class TooLarge(Exception):
+    """An answer's body (after gzip decoding) is larger than the caller allows.
+
+    Not a network error: sending the same request again would get the same answer.
+    """
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """``body`` gzip-decoded (every member), refusing more than ``limit`` bytes of output
+    before producing them (a small compressed answer can decode to gigabytes)."""
+    out = bytearray()
+    while body:
+        d = zlib.decompressobj(wbits=31)
+        out += d.decompress(body, limit + 1 - len(out))
+        if len(out) > limit or d.unconsumed_tail:
+            raise TooLarge(f"the answer decodes to more than {limit:,} bytes")
+        if not d.eof:
+            raise EOFError("the gzip-compressed answer ends early")
+        body = d.unused_data
+    return bytes(out)
 
 
 def without_credentials(text: str) -> str:
@@ -120,21 +142,23 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
-         gunzip: bool = False) -> Answer:
+         gunzip: bool = False, max_bytes: int) -> Answer:
     """POST ``data``; ``(status, headers, body)``, HTTP error statuses included.
 
     Network failures raise (one of :data:`NETWORK_ERRORS`). With ``gunzip``, a body sent
-    with ``Content-Encoding: gzip`` is decoded (a truncated one raises too). A redirect is
-    not followed: it comes back as its 3xx status, the body saying where it points.
+    with ``Content-Encoding: gzip`` is decoded (a truncated one raises too). A body (an
+    error page's included) longer than ``max_bytes``, read or decoded, raises
+    :class:`TooLarge` without reading further. A redirect is not followed: it comes back
+    as its 3xx status, the body saying where it points.
     """
     req = urllib.request.Request(url, data=data, method="POST", headers=dict(headers))
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
-            status, reply_headers, body = resp.status, resp.headers, resp.read()
+            status, reply_headers, body = resp.status, resp.headers, resp.read(max_bytes + 1)
     except urllib.error.HTTPError as e:
         status, reply_headers = e.code, e.headers
         try:
-            body = e.read()
+            body = e.read(max_bytes + 1)
         except (OSError, http.client.HTTPException):
             body = b""
         if 300 <= status < 400:
@@ -143,9 +167,11 @@ def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
             return status, reply_headers, (
                 f"redirected to {target}; kgx does not follow redirects, use that URL"
             ).encode()
+    if len(body) > max_bytes:
+        raise TooLarge(f"the answer (HTTP {status}) is longer than {max_bytes:,} bytes")
     if gunzip and reply_headers is not None \
             and reply_headers.get("Content-Encoding", "").lower() == "gzip":
-        body = gzip.decompress(body)
+        body = _gunzip(body, max_bytes)
     return status, reply_headers, body
 
 

@@ -74,6 +74,7 @@ from kgx.errors import ConfigError, SourceError
 from kgx.http import (
     Answer,
     RetryError,
+    TooLarge,
     backoff_delay,
     excerpt,
     post,
@@ -215,6 +216,11 @@ class ResponseCache:
                 self._db = None
 
 
+#: The largest reply read from a back end: a batch of translations or one chat completion
+#: is a few kB.
+MAX_REPLY_BYTES = 8 * 1024 * 1024
+
+
 class _HTTPBackend:
     """JSON over HTTP POST with timeouts, retries, a rate limit, a cache and redaction."""
 
@@ -226,7 +232,8 @@ class _HTTPBackend:
                  max_wait: float = 60.0, rate: float | None = 2.0,
                  cache: str | Path | ResponseCache | None = None, max_failures: int = 3,
                  user_agent: str | None = None, sleep: Callable[[float], Any] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 max_reply_bytes: int = MAX_REPLY_BYTES) -> None:
         api_key = api_key.strip() if api_key else None  # e.g. a key file's line end
         if api_key and any(ord(c) < 32 or ord(c) == 127 for c in api_key):
             raise ConfigError(f"{self.kind}: the key ({self.key_env}) holds control "
@@ -250,6 +257,7 @@ class _HTTPBackend:
         self.user_agent = user_agent or f"kgx/{__version__} (enrichment back end)"
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self.max_reply_bytes = max_reply_bytes
         self.requests = 0  # HTTP attempts made, retries included
         self.cache_hits = 0
         self.disabled: str | None = None  # why, once the back end turned itself off
@@ -298,7 +306,8 @@ class _HTTPBackend:
 
     def _send(self, path: str, payload: dict[str, Any]) -> Answer:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        return post(self.url + path, data, self._headers(), self.timeout)
+        return post(self.url + path, data, self._headers(), self.timeout,
+                    max_bytes=self.max_reply_bytes)
 
     def _excerpt(self, body: bytes, n: int = 200) -> str:
         return excerpt(body, n, self.redact)
@@ -346,6 +355,9 @@ class _HTTPBackend:
                                 rng=self.rng),
                 sleep=self.sleep, timeout=self.timeout, before=self._before_attempt,
                 redact=self.redact, where=where, logger=log, log_level=logging.INFO)
+        except TooLarge as e:
+            raise BackendReplyError(f"{where}: {e}; not an answer to this request",
+                                    backend=self.kind) from None
         except RetryError as e:
             if e.wait is not None:
                 raise BackendUnavailable(

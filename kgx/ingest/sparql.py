@@ -78,11 +78,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kgx._version import __version__
-from kgx.config import language_list
+from kgx.config import LANGUAGE_CODE, language_list
 from kgx.errors import ConfigError, SourceError
 from kgx.http import (
     Answer,
     RetryError,
+    TooLarge,
     backoff_delay,
     excerpt,
     post,
@@ -158,7 +159,6 @@ _ABOUT_PREDICATES = (SCHEMA_ABOUT, SCHEMA_PART_OF, SCHEMA_NAME, SCHEMA_VERSION,
 _ID = re.compile(r"^[QPLEM][1-9][0-9]*\Z")
 _FETCHED = re.compile(r"^[QP][1-9][0-9]*\Z")
 _SKIPPED_KIND = {"L": "lexeme", "E": "entity schema", "M": "media-info"}
-_LANGUAGE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)\Z")
 _PROLOGUE_PART = re.compile(
     r"\s+|#[^\n]*(?:\n|$)|PREFIX\s+([A-Za-z][A-Za-z0-9_.-]*)?:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>",
     re.IGNORECASE)
@@ -167,6 +167,9 @@ _RETRY_STATUS = {429, 502, 503, 504}
 
 # One query at a time per endpoint, whatever the number of threads in this process.
 _LOCKS: dict[str, threading.Lock] = {}
+#: The largest answer (one page, decoded) read from an endpoint: a page of the default
+#: size is a few MB; a bigger answer is a query that ignores paging.
+MAX_PAGE_BYTES = 256 * 1024 * 1024
 _LOCKS_GUARD = threading.Lock()
 _WARNED: set[str] = set()
 
@@ -199,7 +202,7 @@ def entity_query(ids: list[str], languages: frozenset[str] | None = None) -> str
     lang_filter = ""
     if languages is not None:
         for lang in languages:
-            if not _LANGUAGE.match(lang):
+            if not LANGUAGE_CODE.match(lang):
                 raise ValueError(f"not a language code: {lang!r}")
         langs = ", ".join(f'"{lang}"' for lang in sorted(languages))
         lang_filter = (f"\n    FILTER(?p NOT IN ({_iri_list(_TERM_PREDICATES)}) "
@@ -256,7 +259,8 @@ class _Client:
 
     def __init__(self, endpoint: str, *, user_agent: str, timeout: float, max_retries: int,
                  sleep: Callable[[float], Any], max_wait: float, backoff_base: float = 1.0,
-                 backoff_cap: float = 60.0, rng: random.Random | None = None) -> None:
+                 backoff_cap: float = 60.0, rng: random.Random | None = None,
+                 max_bytes: int = MAX_PAGE_BYTES) -> None:
         parts = urllib.parse.urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"not an http(s) SPARQL endpoint URL: {endpoint!r}")
@@ -270,6 +274,7 @@ class _Client:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.rng = rng or random.Random()
+        self.max_bytes = max_bytes
         self.queries = 0
         with _LOCKS_GUARD:
             self.lock = _LOCKS.setdefault(parts.netloc.lower(), threading.Lock())
@@ -287,7 +292,7 @@ class _Client:
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "User-Agent": self.user_agent,
             "Accept-Encoding": "gzip",
-        }, self.timeout, gunzip=True)
+        }, self.timeout, gunzip=True, max_bytes=self.max_bytes)
 
     def _count(self) -> None:
         self.queries += 1
@@ -304,6 +309,9 @@ class _Client:
                                     cap=self.backoff_cap, rng=self.rng),
                     sleep=self.sleep, timeout=self.timeout, before=self._count, where=where,
                     logger=log, log_level=logging.WARNING)
+            except TooLarge as e:
+                raise SourceError(f"{where}: {e}; use a smaller page or batch size",
+                                  retryable=False) from None
             except RetryError as e:
                 if e.wait is not None:
                     raise SourceError(
@@ -502,6 +510,7 @@ def iter_sparql_chunks(
     max_wait: float = 600.0,
     sleep: Callable[[float], Any] = time.sleep,
     stats: dict[str, Any] | None = None,
+    max_bytes: int = MAX_PAGE_BYTES,
 ) -> Iterator[_Chunk]:
     """Yield ``(last_line, records, bad, skipped, counts)`` per ``chunk_size`` entities;
     bad arguments (endpoint, languages, sizes, a query that cannot be paged) are a
@@ -510,21 +519,20 @@ def iter_sparql_chunks(
     Exactly one of ``query`` (a SELECT returning ``?item``, read ``page_size`` rows at a
     time) and ``ids`` is given. Entities are fetched ``batch_size`` per query. ``last_line``
     is the number of entities fully handled; ``start_line`` skips that many. ``stats``, if
-    given, receives ``queries`` (HTTP requests made, retries included).
+    given, receives ``queries`` (HTTP requests made, retries included). An answer larger
+    than ``max_bytes`` is refused unread.
     """
     if (query is None) == (ids is None):
         raise ConfigError("give exactly one of query= (a SELECT returning ?item) and ids=")
     if page_size < 1 or batch_size < 1 or chunk_size < 1:
         raise ConfigError("page_size, batch_size and chunk_size must be at least 1")
-    langs = frozenset(lang.lower() for lang in languages) if languages else None
-    for lang in langs or ():
-        if not _LANGUAGE.match(lang):
-            raise ConfigError(f"not a Wikidata language code: {lang!r}")
+    langs = frozenset(language_list(languages)) if languages else None
     id_list = _normalise_ids(ids) if ids is not None else None
     if query is not None:
         item_page_query(query, 1, 0)  # fail early on a query that cannot be paged
     client = _Client(endpoint, user_agent=user_agent or default_user_agent(contact),
-                     timeout=timeout, max_retries=max_retries, sleep=sleep, max_wait=max_wait)
+                     timeout=timeout, max_retries=max_retries, sleep=sleep, max_wait=max_wait,
+                     max_bytes=max_bytes)
     stats = stats if stats is not None else {}
     # the checks above and the client are made now, the requests only when iterated
     return _chunks(client, reader=_Reader(endpoint, langs), query=query, id_list=id_list,

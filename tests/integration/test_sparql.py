@@ -412,6 +412,15 @@ def test_malformed_replies_name_the_page(body: bytes) -> None:
     assert not info.value.retryable and waits == [] and len(fake.requests) == 1
 
 
+def test_a_page_above_max_bytes_is_refused_unread_not_retried() -> None:
+    waits: list[float] = []
+    with FakeEndpoint([(200, {}, Q42_REPLY, 0.0)]) as fake:
+        with pytest.raises(SourceError, match=r"entity batch 1 .*longer than 100 bytes; use "
+                           "a smaller page") as info:
+            _load(fake.url, waits, max_bytes=100)
+    assert not info.value.retryable and waits == [] and len(fake.requests) == 1
+
+
 def test_a_rejected_query_is_not_retried() -> None:
     waits: list[float] = []
     with FakeEndpoint([(400, {"Content-Type": "text/plain"},

@@ -88,6 +88,8 @@ def _handler(state: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return self._send(401, {"error": {"message": "Incorrect API key"}})
             elif mode == "bad-json":
                 return self._send(200, b"<html>502 Bad Gateway</html>")
+            elif mode == "huge":
+                return self._send(200, {"translatedText": "x" * 5000})
             elif mode == "wrong-shape":
                 return self._send(200, {"result": "what?"})
             elif mode == "302":  # somewhere else: a client that follows sends its headers
@@ -290,6 +292,15 @@ def test_timeout_is_retried_then_unavailable(server: FakeServer) -> None:
         mt.translate(["x"], "en", "de")
     assert e.value.retryable
     assert mt.requests == 2 and len(server.requests) == 2
+
+
+def test_an_oversized_reply_is_refused_unread_and_not_retried(server: FakeServer) -> None:
+    server.script.append("huge")
+    mt = _mt(server, sleep=Sleeps(), max_reply_bytes=1000)
+    with pytest.raises(BackendReplyError, match="longer than 1,000 bytes") as e:
+        mt.translate(["x"], "en", "de")
+    assert not e.value.retryable and len(server.requests) == 1
+    assert mt.translate(["x"], "en", "de") == ["de:x"]  # the next reply is read
 
 
 def test_malformed_json_is_not_retried(server: FakeServer) -> None:

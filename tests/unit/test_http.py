@@ -1,9 +1,14 @@
 """The shared HTTP retry loop (:func:`kgx.http.send_with_retries`) with a scripted ``send``
-and a recording ``sleep``: no network, no real waiting."""
+and a recording ``sleep``: no network, no real waiting; and :func:`kgx.http.post`'s size
+limit against a loopback server."""
 
 from __future__ import annotations
 
 import email.utils
+import gzip
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import logging
 import random
 import time
@@ -13,7 +18,16 @@ from typing import Any
 
 import pytest
 
-from kgx.http import Answer, RetryError, backoff_delay, excerpt, retry_after, send_with_retries
+from kgx.http import (
+    Answer,
+    RetryError,
+    TooLarge,
+    backoff_delay,
+    excerpt,
+    post,
+    retry_after,
+    send_with_retries,
+)
 
 RETRY = frozenset({429, 502, 503, 504})
 
@@ -125,3 +139,51 @@ def test_helpers() -> None:
     assert any(w > min(10, 2 ** a) for a, w in enumerate(waits))  # jittered
     assert excerpt(b"a \n b" + b"c" * 400) == "a b" + "c" * 297
     assert excerpt("x y", redact=str.upper) == "X Y"
+
+
+# -- post's size limit -------------------------------------------------------------------
+
+@pytest.fixture
+def answers() -> Iterator[tuple[str, dict[str, tuple[int, bytes, bool]]]]:
+    """A loopback server answering each path with its ``(status, body, gzipped)``."""
+    table: dict[str, tuple[int, bytes, bool]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            status, body, gzipped = table[self.path]
+            self.send_response(status)
+            if gzipped:
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", table
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_post_refuses_a_body_or_a_gzip_bomb_above_max_bytes(
+        answers: tuple[str, dict[str, tuple[int, bytes, bool]]]) -> None:
+    url, table = answers
+    bomb = gzip.compress(b"0" * 10_000_000)  # ~10 kB that decode to 10 MB
+    table.update({"/ok": (200, gzip.compress(b"y" * 1000) + gzip.compress(b"z"), True),
+                  "/long": (200, b"x" * 1001, False), "/error": (500, b"e" * 5000, False),
+                  "/bomb": (200, bomb, True), "/cut": (200, bomb[:-20], True)})
+    status, _, body = post(url + "/ok", b"q", {}, 5, gunzip=True, max_bytes=1001)
+    assert (status, body) == (200, b"y" * 1000 + b"z")  # both gzip members, at the limit
+    for path in ("/long", "/error", "/bomb"):
+        with pytest.raises(TooLarge, match="1,000 bytes"):
+            post(url + path, b"q", {}, 5, gunzip=True, max_bytes=1000)
+    assert post(url + "/long", b"q", {}, 5, max_bytes=1001)[2] == b"x" * 1001
+    with pytest.raises(EOFError, match="ends early"):
+        post(url + "/cut", b"q", {}, 5, gunzip=True, max_bytes=20_000_000)
