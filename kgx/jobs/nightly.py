@@ -128,10 +128,11 @@ RETURN e.id AS id
 
 # Load runs that may have written entities since a run (an audit, an enrichment) began:
 # every entity they created or changed carries their id in ``loadedBy`` (a failed load
-# committed some batches too).
+# committed some batches too). With $kg, only those that wrote entities of that graph.
 _LOADS_SINCE = """
 MATCH (a:Run {id: $since})
 MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
+  AND ($kg IS NULL OR EXISTS { MATCH (e:Entity) WHERE e.loadedBy = l.id AND e.kg = $kg })
 RETURN collect(l.id) AS runs
 """
 
@@ -267,12 +268,14 @@ class _Nightly:
         # run began, and then, for a step that takes ids, only over what such loads wrote;
         # a failed step leaves its last good run in place, so nothing is passed over
         if self._standing(done.get(step)):
-            loads = self.g.read(_LOADS_SINCE, {"since": done[step]})[0]["runs"]
+            kg = kwargs.get("kg") if scoped else None
+            loads = self.g.read(_LOADS_SINCE, {"since": done[step], "kg": kg})[0]["runs"]
             if not loads:
-                return "skipped", f"nothing new since run {done[step]}"
+                return "skipped", f"nothing new since run {done[step]}" + (
+                    f" in graph {kg!r}" if kg else "")
             if scoped and "ids" not in kwargs:
                 kwargs["ids"] = [r["id"] for r in self.g.read(
-                    _LOADED_IDS, {"kg": self.job.kg, "runs": loads})]
+                    _LOADED_IDS, {"kg": kg, "runs": loads})]
         result = fn(self.g, **kwargs)
         run_id = getattr(result, "run_id", None) or "?"
         done[step] = run_id
@@ -309,7 +312,8 @@ class _Nightly:
             # of it again if that audit was reverted)
             scope = None
             if self._standing(audited.get(lang)):
-                scope = self.g.read(_LOADS_SINCE, {"since": audited[lang]})[0]["runs"]
+                scope = self.g.read(_LOADS_SINCE, {"since": audited[lang],
+                                                   "kg": self.job.kg})[0]["runs"]
                 if not scope:
                     continue
             result = audit_graph(self.g, lang, kg=self.job.kg, loaded_by=scope)

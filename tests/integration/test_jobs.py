@@ -427,6 +427,11 @@ def test_enrich_step_then_only_the_changed_entities(
     assert "entities" not in first.steps[1].counts  # the first run enriches the whole graph
 
     assert [s.status for s in run_job(job_home, job, graph=graph).steps] == ["skipped"] * 2
+    # a load into another graph is nothing new for this job's graph
+    load_wikidata(graph, DUMP, kg="other")
+    second = run_job(job_home, job, graph=graph)
+    assert [s.status for s in second.steps] == ["skipped"] * 2
+    assert "nothing new since run" in second.steps[1].note and "'wikidata'" in second.steps[1].note
     # a newer revision of one entity without a Swahili name: only it is offered to enrich
     newer_revision(dumps / "2018.json", lambda e: e["descriptions"].pop("en", None),
                    pick=lambda e: "sw" not in e["labels"])
