@@ -84,9 +84,11 @@ RETURN coalesce(d.method, '(none)') AS source, count(DISTINCT n) AS candidates,
 ORDER BY candidates DESC, source
 """
 
+# Runs are kept for graph $kg in Python (:func:`_about`): a run's graph is in its config.
 _RELIABILITY = """
 MATCH (r:Run {kind: 'enrich'}) WHERE r.reliability IS NOT NULL
-RETURN r.id AS id, r.reliability AS reliability ORDER BY r.startedAt DESC LIMIT 1
+RETURN r.id AS id, r.reliability AS reliability, r.config AS config
+ORDER BY r.startedAt DESC
 """
 
 _AUDIT = """
@@ -99,7 +101,7 @@ MATCH (r:Run {kind: 'align'})
 RETURN r.id AS id, r.status AS status, r.counts AS counts, r.config AS config,
        r.history AS history, r.metrics AS metrics, r.nameWeightCurve AS weightCurve,
        r.rounds AS rounds
-ORDER BY r.startedAt DESC LIMIT 20
+ORDER BY r.startedAt DESC
 """
 
 # Scores of edges from or into graph $kg: how many there are, and a sample to plot.
@@ -144,8 +146,11 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     coverage = graph.read(_COVERAGE, {"kg": kg, "langs": langs}) if langs else []
     data["coverage"] = {"total": total, "rows": coverage}
 
-    enrich_runs = list_runs(graph, kind="enrich", limit=1000)
-    precision, measured_on, measured_by = _precision(graph, enrich_runs)
+    def runs(kind: str | None, limit: int) -> list[dict[str, Any]]:
+        return [r for r in list_runs(graph, kind=kind, limit=_ALL_RUNS) if _about(r, kg)][:limit]
+
+    enrich_runs = runs("enrich", 1000)
+    precision, measured_on, measured_by = _precision(graph, enrich_runs, kg)
     data["sources"] = {"rows": graph.read(_SOURCES, {"kg": kg}), "precision": precision,
                        "measuredOn": measured_on, "measuredBy": measured_by,
                        "enrichRuns": len(enrich_runs)}
@@ -158,10 +163,10 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
             by_reason[reason] += 1
     data["audit"] = {"byLang": dict(by_lang.most_common()),
                      "byReason": dict(by_reason.most_common()),
-                     "runs": list_runs(graph, kind="audit", limit=20)}
+                     "runs": runs("audit", 20)}
 
     data["training"] = _training(graph, models)
-    align_runs = graph.read(_ALIGN_RUNS)
+    align_runs = [r for r in graph.read(_ALIGN_RUNS) if _about(r, kg)][:20]
     data["alignment"] = {
         "curves": {r["id"]: _curve(r) for r in align_runs if _curve(r)},
         "weightCurves": {r["id"]: c for r in align_runs if (c := _weight_curve(r))},
@@ -171,8 +176,20 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
         "sameAs": _edge_scores(graph, "SAME_AS", kg),
         "predicted": _edge_scores(graph, "PREDICTED", kg),
     }
-    data["runs"] = list_runs(graph, limit=runs_limit)
+    data["runs"] = runs(None, runs_limit)
     return data
+
+
+#: How many runs are read to find those of one graph (every run, in practice).
+_ALL_RUNS = 100_000
+
+
+def _about(run: dict[str, Any], kg: str) -> bool:
+    """Whether ``run`` concerns graph ``kg``: its config names it (``kg``, or ``kg1`` /
+    ``kg2`` of an alignment); a run whose config names no graph concerns every graph."""
+    config = _json(run.get("config"))
+    graphs = {config.get(key) for key in ("kg", "kg1", "kg2")} - {None}
+    return not graphs or kg in graphs
 
 
 def _edge_scores(graph: Graph, rel_type: str, kg: str,
@@ -186,13 +203,14 @@ def _edge_scores(graph: Graph, rel_type: str, kg: str,
     return {"total": row["total"], "rows": rows}
 
 
-def _precision(graph: Graph, enrich_runs: list[dict[str, Any]]
+def _precision(graph: Graph, enrich_runs: list[dict[str, Any]], kg: str
                ) -> tuple[dict[str, float], dict[str, int], str | None]:
-    """Each source's measured precision: from the newest enrichment run's reliability
-    (``{"sources": {"kind|lang|source": [hits, total]}}``, learned by hiding names the graph
-    has and regenerating them), pooled over kinds and languages; else from runs' counts
-    (``precision: {source: p}`` or ``precision:<source>``)."""
-    rows = graph.read(_RELIABILITY)
+    """Each source's measured precision: from the reliability of the newest enrichment
+    run of graph ``kg`` that has one (``{"sources": {"kind|lang|source": [hits, total]}}``,
+    learned by hiding names the graph has and regenerating them), pooled over kinds and
+    languages; else from ``enrich_runs``' counts (``precision: {source: p}`` or
+    ``precision:<source>``)."""
+    rows = [r for r in graph.read(_RELIABILITY) if _about(r, kg)][:1]
     if rows:
         hits: Counter[str] = Counter()
         totals: Counter[str] = Counter()

@@ -68,7 +68,7 @@ def seed_enrichment(graph: Graph) -> dict[str, Any]:
     # one generated name equal to the existing Swahili label (QuickStatements must skip it)
     rows.append({"id": "Q1", "kind": "name", "lang": "sw", "text": q1_sw, "primary": False,
                  "score": 0.6, "method": "translation", "source": "en"})
-    with RunRecorder(graph, "enrich", {"langs": ["sw", "yo"],
+    with RunRecorder(graph, "enrich", {"langs": ["sw", "yo"], "kg": "wikidata",
                                        "sources": ["translation", "label-transfer"]}) as enrich:
         graph.write("""
             UNWIND $rows AS row
@@ -110,7 +110,8 @@ def seed_enrichment(graph: Graph) -> dict[str, Any]:
             """, {"run": predict.id, "links": [["Q82", "Q1", 0.91, 1], ["Q82", "Q13", 0.4, 2],
                                                ["Q44", "Q282", 0.77, 1]]})
         predict.counts["predicted"] = 3
-    with RunRecorder(graph, "align", {"method": "test"}) as align:
+    with RunRecorder(graph, "align", {"method": "test", "kg1": "wikidata",
+                                      "kg2": "dbp_sw"}) as align:
         graph.write("""
             UNWIND $pairs AS p
             MATCH (a:Entity {kg: 'wikidata', id: p[0]})
