@@ -48,7 +48,7 @@ from kgx.graph.connection import Graph
 from kgx.provenance.runs import RunRecorder
 
 __all__ = ["enrich", "EnrichResult", "learn_reliability", "DEFAULT_MIN_SCORE", "MAX_TEXT",
-           "parse_what", "parse_langs", "select"]
+           "parse_what", "select"]
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,6 @@ def parse_what(what: Iterable[str] | str) -> tuple[str, ...]:
     if not out:
         raise ConfigError("--what: nothing to generate (names, descriptions)")
     return tuple(dict.fromkeys(out))
-
-
-def parse_langs(langs: Iterable[str] | str) -> list[str]:
-    return language_list(langs, "--lang")
 
 
 @dataclass
@@ -336,7 +332,7 @@ def enrich(graph: Graph, langs: Sequence[str] | str, *,
     :class:`EnrichResult`.
     """
     t0 = time.perf_counter()
-    lang_list = parse_langs(langs)
+    lang_list = language_list(langs, "--lang")
     kinds = parse_what(what)
     if not 0.0 <= min_score <= 1.0:
         raise ConfigError(f"--min-score is a confidence between 0 and 1, not {min_score}")

@@ -77,8 +77,22 @@ def lock_holder(home: Path, name: str) -> dict[str, Any] | None:
     return None
 
 
-#: Seconds a job tries again for a lock held by a probe (a holder without a pid).
+#: Seconds a job tries again for a lock held by a probe (a holder whose record names no
+#: live process: none, or a killed job's, which the kernel released but could not erase).
 PROBE_GRACE = 1.0
+
+
+def _alive(pid: Any) -> bool:
+    """Whether ``pid`` names a running process (one of another user's included)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class JobLock:
@@ -99,7 +113,7 @@ class JobLock:
         deadline = time.monotonic() + PROBE_GRACE
         while not _try_lock(f):
             holder = _read_holder(f)
-            if holder.get("pid") is not None or time.monotonic() >= deadline:
+            if _alive(holder.get("pid")) or time.monotonic() >= deadline:
                 f.close()
                 self._refuse(holder)
             time.sleep(0.02)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -81,11 +82,19 @@ def test_the_newest_dump_of_a_glob_or_folder_is_loaded(tmp_path: Path) -> None:
         JobConfig(source=str(tmp_path / "*.gz")).resolve_source()
 
 
-def test_a_job_starting_while_status_probes_the_lock_still_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("killed", [False, True])
+def test_a_job_starting_while_status_probes_the_lock_still_runs(tmp_path: Path,
+                                                                killed: bool) -> None:
     """Found in review: `kgx job status` takes the lock for an instant to probe it, and a
-    job starting in that instant was refused ("pid unknown")."""
+    job starting in that instant was refused ("pid unknown"); or, after a killed job whose
+    pid the lock file still names, refused at once as if that job were running."""
     with JobLock(tmp_path, "nightly"):  # makes the lock file, left empty on exit
         pass
+    if killed:
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (tmp_path / "jobs" / "nightly.lock").write_text(
+            json.dumps({"pid": dead.pid, "startedAt": "2026-11-24T00:00:00+00:00"}))
     probe = subprocess.Popen(
         [sys.executable, "-c", "import fcntl, time\n"
          f"f = open({str(tmp_path / 'jobs' / 'nightly.lock')!r}, 'a+')\n"
