@@ -227,7 +227,7 @@ def bulk_load_wikidata(
     run_id = new_run_id("load")
     folder = Path(cfg.home) / "import" / run_id
     qpath = Path(quarantine) if quarantine else Path(cfg.home) / "quarantine" / f"{run_id}.jsonl"
-    quarantined = Quarantine(qpath)
+    quarantined = Quarantine(qpath, run_id)
     writer = CsvWriter(folder, kg=kg, run=run_id, site_lang=site_language,
                        compress=compress_csv)
     langs = frozenset(language_list(languages)) if languages is not None else None

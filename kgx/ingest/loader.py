@@ -82,11 +82,16 @@ class Checkpoint:
 
 
 class Quarantine:
-    """Bad records kept aside as JSON lines: source, line, id, reason, raw text."""
+    """Bad records kept aside as JSON lines: run, source, line, id, reason, raw text.
 
-    def __init__(self, path: Path) -> None:
+    Each row names the load run that wrote it, so that several loads may share one file
+    (``--quarantine``) and a resumed load drops only its own rows of uncommitted batches.
+    """
+
+    def __init__(self, path: Path, run: str) -> None:
         self.path = path
-        self.count = 0
+        self.run = run
+        self.count = 0  # this run's rows in the file
         self._f: TextIO | None = None
 
     def add(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -94,7 +99,7 @@ class Quarantine:
             if self._f is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-            self._f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self._f.write(json.dumps({"run": self.run, **row}, ensure_ascii=False) + "\n")
             self.count += 1
         if self._f:
             self._f.flush()
@@ -104,16 +109,35 @@ class Quarantine:
             self._f.close()
             self._f = None
 
-    def size(self) -> int:
-        """Bytes in the file so far (0 when there is none)."""
-        return self.path.stat().st_size if self.path.exists() else 0
-
-    def truncate(self, size: int) -> None:
-        """Drop what was written after ``size`` bytes: rows of a batch that never
-        committed, which the resumed load reads and writes again."""
-        if self.path.exists() and self.path.stat().st_size > size:
-            with open(self.path, "r+b") as f:
-                f.truncate(size)
+    def keep_first(self, n: int) -> None:
+        """Keep this run's first ``n`` rows (those of committed batches) and drop its later
+        ones, which the resumed load reads and writes again; other runs' rows stay, and a
+        line cut short by a kill goes."""
+        self.count = n
+        if not self.path.exists():
+            return
+        kept: list[bytes] = []
+        ours = 0
+        changed = False
+        with open(self.path, "rb") as f:
+            for raw in f:
+                if not raw.endswith(b"\n"):
+                    changed = True
+                    continue
+                try:
+                    row = json.loads(raw)
+                except ValueError:
+                    row = None
+                if isinstance(row, dict) and row.get("run") == self.run:
+                    ours += 1
+                    if ours > n:
+                        changed = True
+                        continue
+                kept.append(raw)
+        if changed:
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_bytes(b"".join(kept))
+            os.replace(tmp, self.path)
 
 
 @dataclass
@@ -202,17 +226,17 @@ def load_chunks(
     t0 = time.perf_counter()
     with RunRecorder(graph, "load", {**config, "kg": kg, "loader": kind}, **run_kwargs) as run:
         qpath = quarantine_path or checkpoint.path.parent.parent / "quarantine" / f"{run.id}.jsonl"
-        quarantine = Quarantine(qpath)
+        quarantine = Quarantine(qpath, run.id)
         if state is not None:
             # what the checkpointed lines gave, not what the Run held when the load stopped
             # (a batch read but never committed counted there, and its bad rows were kept)
             run.counts.clear()
             run.counts.update(state.get("counts") or {})
-            quarantine.truncate(int(state.get("quarantineBytes", quarantine.size())))
-        # counts and quarantine size as of the checkpointed line: a reader that cannot
+            quarantine.keep_first(int(state.get("quarantined", 0)))
+        # counts and quarantine rows as of the checkpointed line: a reader that cannot
         # resume mid-file (Turtle) keeps line 0 until its last batch, and a resume reads
         # from there again, so what it counted after line 0 must not be kept
-        at_line = (start_line, dict(run.counts), quarantine.size())
+        at_line = (start_line, dict(run.counts), quarantine.count)
         result = LoadResult(run.id, run.counts, qpath, resumed_from_line=start_line,
                             written_before=run.counts["written"])
         bar = _progress(show_progress, total_lines, f"load {kind}")
@@ -235,9 +259,9 @@ def load_chunks(
                 run.counts["written"] += len(records)
                 quarantine.add(bad)  # after the commit: a resume reads this batch again
                 if last_line > at_line[0]:
-                    at_line = (last_line, dict(run.counts), quarantine.size())
+                    at_line = (last_line, dict(run.counts), quarantine.count)
                 checkpoint.write(run=run.id, line=at_line[0], counts=at_line[1],
-                                 quarantineBytes=at_line[2])
+                                 quarantined=at_line[2])
                 run.save(lastLine=last_line)
                 if bar is not None:
                     bar.update(last_line - last)

@@ -261,23 +261,36 @@ def test_a_load_stopped_while_writing_resumes_to_the_same_counts_and_quarantine(
         stop_writes: Callable[[int], Callable[[], int]]) -> None:
     """Found in review: a batch read but not committed when the load stopped (a write
     error, Ctrl-C) was counted twice after --resume and its bad rows quarantined twice
-    (which could also trip --max-errors)."""
+    (which could also trip --max-errors); and the resume cut the rows that another load
+    had added meanwhile to the same quarantine file."""
     from kgx.config import replace
     from kgx.graph.connection import connect
 
     path = _bad_dump(tmp_path, shared_data)
+    other = tmp_path / "other.json"
+    other.write_bytes(path.read_bytes())
     q = tmp_path / "q.jsonl"
+
+    def rows(file: Path) -> list[tuple[str, dict[str, Any]]]:
+        return [(r.pop("run"), r) for r in map(json.loads, file.read_text("utf-8").splitlines())]
+
     with connect(replace(neo4j_server, batch_size=2), start=False) as small:
         reference = load_wikidata(small, path, quarantine=tmp_path / "reference.jsonl")
-        expected_rows = (tmp_path / "reference.jsonl").read_text("utf-8").splitlines()
+        expected = [r for _, r in rows(tmp_path / "reference.jsonl")]
         small.clear()
         undo = stop_writes(3)
         with pytest.raises(RuntimeError, match="stopped while writing"):
             load_wikidata(small, path, quarantine=q)
         calls = undo()
+        meanwhile = load_wikidata(small, other, kg="other", quarantine=q)
         resumed = load_wikidata(small, path, quarantine=q, resume=True, max_errors=2)
     assert calls == 3 and resumed.run_id
-    assert q.read_text("utf-8").splitlines() == expected_rows
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for run, row in rows(q):
+        by_run.setdefault(run, []).append(row)
+    assert by_run.keys() == {resumed.run_id, meanwhile.run_id}
+    assert by_run[resumed.run_id] == expected
+    assert [r["line"] for r in by_run[meanwhile.run_id]] == [r["line"] for r in expected]
     assert resumed.counts == reference.counts
     # its rate covers what this invocation wrote, in the seconds it took
     assert 0 < resumed.written_before < resumed.counts["written"]
