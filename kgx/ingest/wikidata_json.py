@@ -60,7 +60,6 @@ import json
 import logging
 import multiprocessing
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -75,6 +74,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any, cast
 
+from kgx.config import LANGUAGE_CODE
 from kgx.errors import BadRecord, SourceError
 from kgx.ingest.records import (
     ITEM_OR_PROPERTY,
@@ -184,8 +184,6 @@ _PROJECT_SITES = frozenset(
         "beta",
     }
 )
-# "simple" (Simple English Wikipedia) is kept as a language code of its own.
-_LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z0-9]{1,9})*|simple)\Z")
 
 
 # --------------------------------------------------------------------------------------
@@ -439,7 +437,7 @@ def _entities_of_document(doc: Any) -> Iterator[Any]:
 #: Belarusian, Samogitian, Aromanian, Võro, Alemannic.
 SITE_LANGUAGES = {"zh_yue": "yue", "zh_min_nan": "nan", "zh_classical": "lzh",
                   "be_x_old": "be-tarask", "bat_smg": "sgs", "roa_rup": "rup",
-                  "fiu_vro": "vro", "als": "gsw"}
+                  "fiu_vro": "vro", "als": "gsw", "no": "nb", "simple": "en"}
 
 
 @lru_cache(maxsize=8192)  # about a thousand sites, asked for every sitelink
@@ -454,7 +452,7 @@ def site_language(site: str) -> str | None:
         if site.endswith(suffix):
             prefix = site[: -len(suffix)]
             code = SITE_LANGUAGES.get(prefix) or prefix.replace("_", "-")
-            if code in _PROJECT_SITES or not _LANGUAGE_CODE.match(code):
+            if code in _PROJECT_SITES or not LANGUAGE_CODE.match(code):
                 return None
             return code
     return None

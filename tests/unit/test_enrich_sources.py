@@ -118,6 +118,7 @@ def test_variants_share_the_base_language() -> None:
         "zhwiki", "zhwiki", "ptwiki", "dewiki", "eswiki"]
     assert [wiki_site(x) for x in ("nds-nl", "roa-tara", "be-tarask")] == [
         "nds_nlwiki", "roa_tarawiki", "be_x_oldwiki"]
+    assert (wiki_site("nb"), wiki_site("en")) == ("nowiki", "enwiki")  # not simplewiki
 
 
 def test_a_chinese_variant_gets_zhwikis_title_in_its_standard() -> None:

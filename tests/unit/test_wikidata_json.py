@@ -566,6 +566,9 @@ def test_language_filter_keeps_exact_languages_and_their_sitelinks(raw_entities)
         ("be_x_oldwiki", "be-tarask"),
         ("zh_min_nanwiki", "nan"),
         ("alswiki", "gsw"),
+        ("nowiki", "nb"),  # Bokmål: Wikidata's labels say nb
+        ("nowiktionary", "nb"),
+        ("simplewiki", "en"),  # Simple English is English: --languages en keeps it
         ("nds_nlwiki", "nds-nl"),
         ("dewikivoyage", "de"),
         ("frwiktionary", "fr"),

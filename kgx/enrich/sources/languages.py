@@ -101,9 +101,10 @@ _VARIANT_TAG = re.compile(r"^(?:[a-z]{2}|[0-9]{3}|[a-z]{4}|formal|informal)\Z")
 _OWN_WIKIS = frozenset({"nds-nl", "roa-tara"})
 
 
-# Wikipedias whose site id is not the language code (Wikidata's sitelink site ids).
-_WIKI_SITES = {code: f"{prefix}wiki" for prefix, code in SITE_LANGUAGES.items()} | {
-    "nb": "nowiki"}
+# Wikipedias whose site id is not the language code (Wikidata's sitelink site ids); Simple
+# English is English too, but not English's Wikipedia.
+_WIKI_SITES = {code: f"{prefix}wiki" for prefix, code in SITE_LANGUAGES.items()
+               if prefix != "simple"}
 
 
 @lru_cache(maxsize=200_000)
