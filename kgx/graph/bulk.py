@@ -5,7 +5,8 @@ the store files directly and builds indexes once at the end, which is what a ful
 needs. The CSV files use a header file per group (written last, once every literal
 property of the input is known), integer ``:ID`` spaces ``Entity`` / ``Name`` /
 ``Description`` / ``Sitelink`` (one graph, ``kg``, per import), the unit separator U+001F
-between array elements (literal values may hold ``;``), and multi-line fields only when a
+between array elements (literal values may hold ``;``; U+001E..U+001C when one holds that),
+and multi-line fields only when a
 text holds a line break (they stop the importer from reading its input in parallel). The
 graph is the same as the Bolt path's (a test compares them); the schema is applied when
 the server is back.
@@ -35,6 +36,8 @@ __all__ = ["CsvWriter", "write_part", "ARRAY_DELIMITER"]
 log = logging.getLogger(__name__)
 
 ARRAY_DELIMITER = "\x1f"
+#: Array delimiters to choose from, in order: the first that no literal value holds.
+_DELIMITERS = "\x1f\x1e\x1d\x1c"
 
 
 #: The CSV groups besides the entities, each a header file and one part file per process.
@@ -73,6 +76,12 @@ def _has_line_break(row: dict[str, Any]) -> bool:
     return any("\n" in t or "\r" in t for t in texts)
 
 
+def _delimiters_in(literals: dict[str, list[str]]) -> set[str]:
+    """Which of the candidate array delimiters the literal values hold (almost never any)."""
+    text = "".join(v for vals in literals.values() for v in vals)
+    return {c for c in _DELIMITERS if c in text}
+
+
 def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any = None,
                compress: bool = False) -> dict[str, Any]:
     """Append one chunk's rows to this process's part files; return what the main process
@@ -95,7 +104,7 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
                  for name in _PARTS}
     ents = open(base / f"entities-{tag}.jsonl", "ab")  # noqa: SIM115
     summary: dict[str, Any] = {"ids": [], "targets": set(), "literal_keys": set(),
-                               "counts": Counter(), "multiline": False}
+                               "counts": Counter(), "multiline": False, "delimiters": set()}
     counts = summary["counts"]
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
@@ -109,6 +118,8 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
             summary["literal_keys"].update(row["literals"])
             if not summary["multiline"]:
                 summary["multiline"] = _has_line_break(row)
+            if row["literals"]:
+                summary["delimiters"].update(_delimiters_in(row["literals"]))
             for nm in row["names"]:
                 i = _next_id()
                 w["names"].writerow([i, nm["lang"], nm["text"],
@@ -157,6 +168,8 @@ class CsvWriter:
         self.targets: set[str] = set()
         self.literal_keys: set[str] = set()
         self.multiline = False
+        self.taken: set[str] = set()  # candidate delimiters that literal values hold
+        self.delimiter = ARRAY_DELIMITER
         self.counts: Counter[str] = Counter(
             {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0, "statements": 0})
 
@@ -171,11 +184,17 @@ class CsvWriter:
         self.literal_keys |= summary["literal_keys"]
         self.counts.update(summary["counts"])
         self.multiline = self.multiline or summary["multiline"]
+        self.taken |= summary["delimiters"]
 
     def finish(self) -> list[str]:
         """Write headers and the entity file; return the importer's file arguments."""
         lit = sorted(self.literal_keys)
         column = {k: i for i, k in enumerate(lit)}
+        free = [c for c in _DELIMITERS if c not in self.taken]
+        if not free:
+            raise GraphError("literal values hold each of U+001C..U+001F, one of which the "
+                             "bulk path needs as array delimiter: load without --bulk")
+        self.delimiter = free[0]
         header = [":ID(Entity)", "kg", "id", ":LABEL", "kind", "lastrevid:long", "modified",
                   "datatype", "hash", "loadedBy"] + [f"{k}:string[]" for k in lit]
         with open(self.folder / "entities.csv", "w", newline="", encoding="utf-8") as out:
@@ -188,13 +207,8 @@ class CsvWriter:
                         label = "Entity;Property" if e["kind"] == "property" else "Entity"
                         values = [""] * len(lit)  # most entities have few of the columns
                         for k, vals in e["literals"].items():
-                            if not vals:
-                                continue
-                            if any(ARRAY_DELIMITER in v for v in vals):
-                                raise GraphError(f"entity {e['id']}: a value of {k} holds "
-                                                 "U+001F, which the bulk path uses as array "
-                                                 "delimiter")
-                            values[column[k]] = ARRAY_DELIMITER.join(vals)
+                            if vals:
+                                values[column[k]] = self.delimiter.join(vals)
                         w.writerow([node_id(e["id"]), self.kg, e["id"], label, e["kind"],
                                     e["lastrevid"] if e["lastrevid"] is not None else "",
                                     e["modified"] or "", e["datatype"] or "", e["hash"],
@@ -235,7 +249,7 @@ class CsvWriter:
             f"--relationships=HAS_DESCRIPTION={files('has_description')}",
             f"--relationships=HAS_SITELINK={files('has_sitelink')}",
             f"--relationships={files('statements')}",
-            "--array-delimiter=U+001F",
+            f"--array-delimiter=U+{ord(self.delimiter):04X}",
             "--id-type=integer",
             f"--multiline-fields={'true' if self.multiline else 'false'}",
             # beside the CSV (the importer's default is ./import.report, in the user's cwd)
