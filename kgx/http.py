@@ -63,7 +63,7 @@ def _gunzip(body: bytes, limit: int) -> bytes:
             raise TooLarge(f"the answer decodes to more than {limit:,} bytes")
         if not d.eof:
             raise EOFError("the gzip-compressed answer ends early")
-        body = d.unused_data
+        body = d.unused_data.lstrip(b"\0")  # zero padding after a member, as gzip allows
     return bytes(out)
 
 
@@ -155,6 +155,8 @@ def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
             status, reply_headers, body = resp.status, resp.headers, resp.read(max_bytes + 1)
+            if len(body) <= max_bytes and resp.length:  # read(n) does not raise on a cut
+                raise http.client.IncompleteRead(body, resp.length)
     except urllib.error.HTTPError as e:
         status, reply_headers = e.code, e.headers
         try:

@@ -10,6 +10,7 @@ duplicates nothing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -17,9 +18,10 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from kgx.errors import SourceError
 from kgx.graph.connection import Graph
@@ -85,59 +87,83 @@ class Quarantine:
     """Bad records kept aside as JSON lines: run, source, line, id, reason, raw text.
 
     Each row names the load run that wrote it, so that several loads may share one file
-    (``--quarantine``) and a resumed load drops only its own rows of uncommitted batches.
+    (``--quarantine``), at once or one after another: each batch's rows are one append
+    under an exclusive ``flock``, and a resumed load drops only its own rows of
+    uncommitted batches (and any line a kill cut short), rewriting the file in place.
     """
 
     def __init__(self, path: Path, run: str) -> None:
         self.path = path
         self.run = run
         self.count = 0  # this run's rows in the file
-        self._f: TextIO | None = None
+        self._fd: int | None = None
+
+    @contextmanager
+    def _locked(self) -> Iterator[int]:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield self._fd
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            if self._f is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-            self._f.write(json.dumps({"run": self.run, **row}, ensure_ascii=False) + "\n")
-            self.count += 1
-        if self._f:
-            self._f.flush()
+        lines = [json.dumps({"run": self.run, **row}, ensure_ascii=False) + "\n"
+                 for row in rows]
+        if not lines:
+            return
+        data = "".join(lines).encode("utf-8")
+        with self._locked() as fd:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # after a line a kill cut short (dropped on resume)
+            os.write(fd, data)
+        self.count += len(lines)
 
     def close(self) -> None:
-        if self._f:
-            self._f.close()
-            self._f = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def keep_first(self, n: int) -> None:
         """Keep this run's first ``n`` rows (those of committed batches) and drop its later
         ones, which the resumed load reads and writes again; other runs' rows stay, and a
-        line cut short by a kill goes."""
+        line a kill cut short goes."""
         self.count = n
         if not self.path.exists():
             return
-        kept: list[bytes] = []
-        ours = 0
-        changed = False
-        with open(self.path, "rb") as f:
-            for raw in f:
-                if not raw.endswith(b"\n"):
-                    changed = True
-                    continue
-                try:
-                    row = json.loads(raw)
-                except ValueError:
-                    row = None
-                if isinstance(row, dict) and row.get("run") == self.run:
-                    ours += 1
-                    if ours > n:
+        with self._locked() as fd:
+            kept: list[bytes] = []
+            ours = 0
+            changed = False
+            with open(fd, "rb", closefd=False) as f:
+                f.seek(0)
+                for raw in f:
+                    try:
+                        row = json.loads(raw) if raw.endswith(b"\n") else None
+                    except ValueError:
+                        row = None
+                    if not isinstance(row, dict):
                         changed = True
                         continue
-                kept.append(raw)
-        if changed:
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_bytes(b"".join(kept))
-            os.replace(tmp, self.path)
+                    if row.get("run") == self.run:
+                        ours += 1
+                        if ours > n:
+                            changed = True
+                            continue
+                    kept.append(raw)
+            if changed:
+                os.ftruncate(fd, 0)
+                os.write(fd, b"".join(kept))
+
+    def truncate(self, size: int) -> None:
+        """Cut the file at ``size`` bytes: how a load resumes from a checkpoint written
+        before quarantine rows named their run (it holds ``quarantineBytes``)."""
+        if self.path.exists() and self.path.stat().st_size > size:
+            with open(self.path, "r+b") as f:
+                f.truncate(size)
 
 
 @dataclass
@@ -232,7 +258,10 @@ def load_chunks(
             # (a batch read but never committed counted there, and its bad rows were kept)
             run.counts.clear()
             run.counts.update(state.get("counts") or {})
-            quarantine.keep_first(int(state.get("quarantined", 0)))
+            if "quarantined" not in state and "quarantineBytes" in state:
+                quarantine.truncate(int(state["quarantineBytes"]))
+            else:
+                quarantine.keep_first(int(state.get("quarantined", 0)))
         # counts and quarantine rows as of the checkpointed line: a reader that cannot
         # resume mid-file (Turtle) keeps line 0 until its last batch, and a resume reads
         # from there again, so what it counted after line 0 must not be kept

@@ -128,11 +128,21 @@ RETURN e.id AS id
 
 # Load runs that may have written entities since a run (an audit, an enrichment) began:
 # every entity they created or changed carries their id in ``loadedBy`` (a failed load
-# committed some batches too). With $kg, only those that wrote entities of that graph.
+# committed some batches too). _LOADS_SINCE_IN_KG: only those that wrote entities of graph
+# $kg (one entity each is enough; the (loadedBy, kg, id) index finds it).
 _LOADS_SINCE = """
 MATCH (a:Run {id: $since})
 MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
-  AND ($kg IS NULL OR EXISTS { MATCH (e:Entity) WHERE e.loadedBy = l.id AND e.kg = $kg })
+RETURN collect(l.id) AS runs
+"""
+_LOADS_SINCE_IN_KG = """
+MATCH (a:Run {id: $since})
+MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
+CALL (l) {
+  MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
+  WHERE e.loadedBy = l.id AND e.kg = $kg AND e.id IS NOT NULL
+  RETURN e.id AS one LIMIT 1
+}
 RETURN collect(l.id) AS runs
 """
 
@@ -255,6 +265,11 @@ class _Nightly:
         self.state.save()
         return "succeeded", f"{counts['predicted']} links with model {model}"
 
+    def _loads_since(self, run: str, kg: str | None) -> list[str]:
+        """The load runs since ``run`` began (with ``kg``: that wrote entities of graph kg)."""
+        query = _LOADS_SINCE if kg is None else _LOADS_SINCE_IN_KG
+        return list(self.g.read(query, {"since": run, "kg": kg})[0]["runs"])
+
     def _optional(self, step: str, module: str, func: str, kwargs: dict[str, Any], *,
                   scoped: bool = False) -> tuple[str, str]:
         try:
@@ -269,7 +284,7 @@ class _Nightly:
         # a failed step leaves its last good run in place, so nothing is passed over
         if self._standing(done.get(step)):
             kg = kwargs.get("kg") if scoped else None
-            loads = self.g.read(_LOADS_SINCE, {"since": done[step], "kg": kg})[0]["runs"]
+            loads = self._loads_since(done[step], kg)
             if not loads:
                 return "skipped", f"nothing new since run {done[step]}" + (
                     f" in graph {kg!r}" if kg else "")
@@ -312,8 +327,7 @@ class _Nightly:
             # of it again if that audit was reverted)
             scope = None
             if self._standing(audited.get(lang)):
-                scope = self.g.read(_LOADS_SINCE, {"since": audited[lang],
-                                                   "kg": self.job.kg})[0]["runs"]
+                scope = self._loads_since(audited[lang], self.job.kg)
                 if not scope:
                     continue
             result = audit_graph(self.g, lang, kg=self.job.kg, loaded_by=scope)

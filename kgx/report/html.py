@@ -7,6 +7,9 @@ per language and reason), ``training`` (loss and validation curves of the models
 model store), ``alignment`` (what alignment runs recorded: a per-epoch ``history``, the
 name-channel weight curve ``nameWeightCurve`` and bootstrapping ``rounds``, Hits@k/MRR;
 and the score of the ``SAME_AS`` and ``PREDICTED`` edges), ``runs`` (the run history).
+Coverage, sources (with the enrichment runs' measured precision), audit and the edge
+scores are of one graph (``kg``); models, alignment runs and the run history are the
+database's.
 
 Plots are PNGs drawn with matplotlib (Agg backend) and inlined as base64 ``data:`` URIs,
 so the page needs no network and no other file. A section with nothing to show says so.
@@ -84,7 +87,8 @@ RETURN coalesce(d.method, '(none)') AS source, count(DISTINCT n) AS candidates,
 ORDER BY candidates DESC, source
 """
 
-# Runs are kept for graph $kg in Python (:func:`_about`): a run's graph is in its config.
+# Enrichment runs are kept for graph $kg in Python (:func:`_about`): a run's graph is in
+# its config.
 _RELIABILITY = """
 MATCH (r:Run {kind: 'enrich'}) WHERE r.reliability IS NOT NULL
 RETURN r.id AS id, r.reliability AS reliability, r.config AS config
@@ -101,7 +105,7 @@ MATCH (r:Run {kind: 'align'})
 RETURN r.id AS id, r.status AS status, r.counts AS counts, r.config AS config,
        r.history AS history, r.metrics AS metrics, r.nameWeightCurve AS weightCurve,
        r.rounds AS rounds
-ORDER BY r.startedAt DESC
+ORDER BY r.startedAt DESC LIMIT 20
 """
 
 # Scores of edges from or into graph $kg: how many there are, and a sample to plot.
@@ -166,7 +170,7 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
                      "runs": runs("audit", 20)}
 
     data["training"] = _training(graph, models)
-    align_runs = [r for r in graph.read(_ALIGN_RUNS) if _about(r, kg)][:20]
+    align_runs = graph.read(_ALIGN_RUNS)  # alignments join graphs: all of them are shown
     data["alignment"] = {
         "curves": {r["id"]: _curve(r) for r in align_runs if _curve(r)},
         "weightCurves": {r["id"]: c for r in align_runs if (c := _weight_curve(r))},
@@ -176,7 +180,7 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
         "sameAs": _edge_scores(graph, "SAME_AS", kg),
         "predicted": _edge_scores(graph, "PREDICTED", kg),
     }
-    data["runs"] = runs(None, runs_limit)
+    data["runs"] = list_runs(graph, limit=runs_limit)  # the database's history
     return data
 
 

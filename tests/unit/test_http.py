@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import http.client
 import logging
 import random
 import threading
@@ -157,7 +158,8 @@ def answers() -> Iterator[tuple[str, dict[str, tuple[int, bytes, bool]]]]:
             self.send_response(status)
             if gzipped:
                 self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
+            # /cut-short promises more than it sends, then closes
+            self.send_header("Content-Length", str(len(body) + 100 * (self.path == "/cut-short")))
             self.end_headers()
             try:
                 self.wfile.write(body)
@@ -175,7 +177,9 @@ def test_post_refuses_a_body_or_a_gzip_bomb_above_max_bytes(
         answers: tuple[str, dict[str, tuple[int, bytes, bool]]]) -> None:
     url, table = answers
     bomb = gzip.compress(b"0" * 10_000_000)  # ~10 kB that decode to 10 MB
-    table.update({"/ok": (200, gzip.compress(b"y" * 1000) + gzip.compress(b"z"), True),
+    table.update({"/ok": (200, gzip.compress(b"y" * 1000) + b"\0\0" + gzip.compress(b"z"),
+                          True),
+                  "/cut-short": (200, b"x" * 40, False),
                   "/long": (200, b"x" * 1001, False), "/error": (500, b"e" * 5000, False),
                   "/bomb": (200, bomb, True), "/cut": (200, bomb[:-20], True)})
     status, _, body = post(url + "/ok", b"q", {}, 5, gunzip=True, max_bytes=1001)
@@ -186,3 +190,6 @@ def test_post_refuses_a_body_or_a_gzip_bomb_above_max_bytes(
     assert post(url + "/long", b"q", {}, 5, max_bytes=1001)[2] == b"x" * 1001
     with pytest.raises(EOFError, match="ends early"):
         post(url + "/cut", b"q", {}, 5, gunzip=True, max_bytes=20_000_000)
+    # a body cut short is a network error (retried), not a short answer
+    with pytest.raises(http.client.IncompleteRead):
+        post(url + "/cut-short", b"q", {}, 5, max_bytes=1000)
