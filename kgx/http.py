@@ -141,6 +141,20 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+def _read_at_most(resp: Any, limit: int, block: int = 1 << 20) -> bytes:
+    """Up to ``limit`` bytes of ``resp``, read a block at a time (``read(limit)`` would
+    allocate ``limit`` bytes at once when the answer has no length)."""
+    parts: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = resp.read(min(block, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
+
+
 def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
          gunzip: bool = False, max_bytes: int) -> Answer:
     """POST ``data``; ``(status, headers, body)``, HTTP error statuses included.
@@ -154,13 +168,14 @@ def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
     req = urllib.request.Request(url, data=data, method="POST", headers=dict(headers))
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
-            status, reply_headers, body = resp.status, resp.headers, resp.read(max_bytes + 1)
+            status, reply_headers = resp.status, resp.headers
+            body = _read_at_most(resp, max_bytes + 1)
             if len(body) <= max_bytes and resp.length:  # read(n) does not raise on a cut
                 raise http.client.IncompleteRead(body, resp.length)
     except urllib.error.HTTPError as e:
         status, reply_headers = e.code, e.headers
         try:
-            body = e.read(max_bytes + 1)
+            body = _read_at_most(e, max_bytes + 1)
         except (OSError, http.client.HTTPException):
             body = b""
         if 300 <= status < 400:

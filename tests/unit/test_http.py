@@ -180,6 +180,7 @@ def test_post_refuses_a_body_or_a_gzip_bomb_above_max_bytes(
     table.update({"/ok": (200, gzip.compress(b"y" * 1000) + b"\0\0" + gzip.compress(b"z"),
                           True),
                   "/cut-short": (200, b"x" * 40, False),
+                  "/big": (200, bytes(range(256)) * 12_000, False),  # ~3 MB: several blocks
                   "/long": (200, b"x" * 1001, False), "/error": (500, b"e" * 5000, False),
                   "/bomb": (200, bomb, True), "/cut": (200, bomb[:-20], True)})
     status, _, body = post(url + "/ok", b"q", {}, 5, gunzip=True, max_bytes=1001)
@@ -188,6 +189,9 @@ def test_post_refuses_a_body_or_a_gzip_bomb_above_max_bytes(
         with pytest.raises(TooLarge, match="1,000 bytes"):
             post(url + path, b"q", {}, 5, gunzip=True, max_bytes=1000)
     assert post(url + "/long", b"q", {}, 5, max_bytes=1001)[2] == b"x" * 1001
+    assert post(url + "/big", b"q", {}, 5, max_bytes=4_000_000)[2] == table["/big"][1]
+    with pytest.raises(TooLarge):
+        post(url + "/big", b"q", {}, 5, max_bytes=3_071_999)
     with pytest.raises(EOFError, match="ends early"):
         post(url + "/cut", b"q", {}, 5, gunzip=True, max_bytes=20_000_000)
     # a body cut short is a network error (retried), not a short answer
