@@ -223,8 +223,17 @@ def _read_entities(args: argparse.Namespace) -> list[str] | None:
             text = Path(args.entities_file).read_text(encoding="utf-8")
         except OSError as e:
             raise ConfigError(f"--entities-file: cannot read {args.entities_file}: {e}") from e
-        ents += [t for t in text.replace(",", " ").split() if t]
+        ents += text.split()  # ids may hold commas (dbp_en: Washington,_D.C.)
     return ents or None
+
+
+def _query(text: str) -> tuple[str, str]:
+    """``ENTITY:RELATION`` as a pair; the last ``:`` splits (ids such as dbp_en's
+    ``Crisis_Core:_Final_Fantasy_VII`` hold one, relation ids never do)."""
+    entity, sep, relation = text.rpartition(":")
+    if not sep or not entity or not relation:
+        raise ConfigError(f"--query expects ENTITY:RELATION (Q42:P27), got {text!r}")
+    return entity, relation
 
 
 def cmd_predict(args: argparse.Namespace, cfg: Config) -> int:
@@ -232,14 +241,7 @@ def cmd_predict(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.graph.connection import connect
 
     _prepare(args)
-    queries = None
-    if args.query:
-        queries = []
-        for q in args.query:
-            entity, sep, relation = q.partition(":")
-            if not sep or not entity or not relation:
-                raise ConfigError(f"--query expects ENTITY:RELATION (Q42:P27), got {q!r}")
-            queries.append((entity, relation))
+    queries = [_query(q) for q in args.query] if args.query else None
     with connect(cfg) as g:
         result = predict(g, args.run, relation=args.relation, entities=_read_entities(args),
                          queries=queries, direction=args.direction, k=args.k,
@@ -360,7 +362,7 @@ def register(sub: Any) -> None:
     p.add_argument("--relation", help="relation to predict (P27); alone: for every entity "
                                       "that lacks it")
     p.add_argument("--entity", action="append", help="query entity (repeat)")
-    p.add_argument("--entities-file", help="query entities, whitespace- or comma-separated")
+    p.add_argument("--entities-file", help="query entities, whitespace-separated")
     p.add_argument("--query", action="append", metavar="ENTITY:RELATION",
                    help="an explicit query (repeat), instead of --relation")
     p.add_argument("--direction", choices=["tail", "head"], default="tail",

@@ -127,6 +127,9 @@ class TrainConfig:
         for name, value in overrides.items():
             if value is None:
                 continue
+            if name == "early_stopping" and value is True and isinstance(data.get(name),
+                                                                         Mapping):
+                continue  # on: with the settings the file has
             if (name.endswith("_kwargs") or name == "early_stopping") and isinstance(
                     value, Mapping) and isinstance(data.get(name), Mapping):
                 data[name] = {**data[name], **value}

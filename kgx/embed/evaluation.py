@@ -121,6 +121,10 @@ def evaluate(
     t0 = time.perf_counter()
     result = Evaluation(stored.run_id)
     for split in splits:
+        if not len(export.mapped[split]):
+            log.warning("run %s: the %s split is empty (no %s triples among its relations): "
+                        "not evaluated", stored.run_id, split, split)
+            continue
         metrics = rank_metrics(net, export, split, batch_size=batch_size or cfg.eval_batch_size,
                                show_progress=show_progress)
         result.metrics[split] = {**metrics, "triples": float(len(export.mapped[split]))}

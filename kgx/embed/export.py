@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,7 +135,7 @@ class TripleExport:
         ents, rels = self.labels()
         return [(ents[h], rels[r], ents[t]) for h, r, t in self.mapped[split].tolist()]
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """sha256 of the sorted labelled triples of every split (order-independent)."""
         digest = hashlib.sha256()
@@ -232,7 +233,10 @@ def _write_map(path: Path, labels: Sequence[str]) -> None:
 
 def _read_map(path: Path) -> list[str]:
     labels = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+    # split on \n only: splitlines() (and text mode's newline translation) would also cut
+    # ids at \r, \x85, U+2028, ... which DBpedia titles may hold
+    text = path.read_bytes().decode("utf-8")
+    for n, line in enumerate(text.split("\n")[:-1] if text else []):
         index, _, label = line.partition("\t")
         if int(index) != n:
             raise ValueError(f"{path.name}:{n + 1}: id {index} out of order")

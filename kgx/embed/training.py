@@ -230,6 +230,12 @@ def train(
                                     split=cfg.split, ratios=cfg.split_ratios, seed=cfg.seed,
                                     batch_size=max(1000, settings.batch_size
                                                    if settings is not None else 5000))
+        if cfg.early_stopping is not None and not len(export.mapped["valid"]):
+            raise ConfigError(
+                f"graph {cfg.kg!r}" + (f" (relations {', '.join(cfg.relations)})"
+                                       if cfg.relations else "")
+                + " has no validation triples, which early stopping ranks: train with "
+                "--no-early-stopping, or with relations that have some")
         from kgx.provenance.runs import new_run_id
 
         stored = store.create(run_id or new_run_id("train"), cfg, export)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kgx.embed.cli import _train_overrides, register, registry
+from kgx.embed.cli import _query, _read_entities, _train_overrides, register, registry
 from kgx.embed.config import EarlyStopping, TrainConfig, load_train_config
 from kgx.errors import ConfigError
 
@@ -66,6 +66,10 @@ def test_toml_file_then_options_on_top(tmp_path: Path) -> None:
     off = load_train_config(path, _train_overrides(_parser().parse_args(
         ["train", "--no-early-stopping", "--model-kwargs", "{embedding_dim = 8}"])))
     assert off.early_stopping is None and off.model_kwargs["embedding_dim"] == 8
+    # --early-stopping turns it on with the file's settings (it reset them to defaults)
+    on = load_train_config(path, _train_overrides(_parser().parse_args(
+        ["train", "--early-stopping"])))
+    assert on.early_stopping == cfg.early_stopping and on.digest() == cfg.digest()
 
 
 def test_bad_settings_say_what_is_wrong(tmp_path: Path) -> None:
@@ -133,3 +137,17 @@ def test_one_vs_all_weighs_each_true_triple_once() -> None:
     got = OneVsAllLoss().process_lcwa_scores(scores, labels)
     assert torch.isclose(got, per_triple)
     assert "OneVsAllLoss" in {r["name"] for r in registry("losses")}
+
+
+def test_query_and_entity_ids_may_hold_colons_and_commas(tmp_path: Path) -> None:
+    """Found in review: dbp_en ids such as ``Crisis_Core:_Final_Fantasy_VII`` or
+    ``Washington,_D.C.`` were cut at the ':' of --query and the ',' of --entities-file."""
+    assert _query("Crisis_Core:_Final_Fantasy_VII:R2133") == (
+        "Crisis_Core:_Final_Fantasy_VII", "R2133")
+    assert _query("Q42:P27") == ("Q42", "P27")
+    with pytest.raises(ConfigError, match="ENTITY:RELATION"):
+        _query("Q42")
+    ids = tmp_path / "ids.txt"
+    ids.write_text("Washington,_D.C.\nQ42  Q1\n", encoding="utf-8")
+    args = _parser().parse_args(["predict", "--entities-file", str(ids), "--entity", "Q5"])
+    assert _read_entities(args) == ["Q5", "Washington,_D.C.", "Q42", "Q1"]

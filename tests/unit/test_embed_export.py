@@ -118,3 +118,15 @@ def test_id_maps_round_trip_beside_a_model(tmp_path: Path, shared_data: Path) ->
     (tmp_path / "entities.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(SourceError, match="damaged"):
         TripleExport.load(tmp_path)
+
+
+def test_ids_with_line_separators_round_trip(tmp_path: Path) -> None:
+    """Found in review: DBpedia titles may hold \\r, \\x85 or U+2028, which splitlines() (and
+    text mode) read as line ends: a finished model's directory then read as damaged."""
+    odd = ["a\rb", "c\x85d", "e\u2028f", "Washington,_D.C.", "Crisis_Core:_Final_Fantasy_VII"]
+    ex = TripleExport.from_labeled("dbp_en", {
+        "train": [(odd[0], "R1", odd[1]), (odd[2], "R1", odd[3]), (odd[4], "R2", odd[0])],
+        "valid": [], "test": []})
+    ex.save(tmp_path)
+    back = TripleExport.load(tmp_path)
+    assert back.entity_to_id == ex.entity_to_id and back.labeled("train") == ex.labeled("train")

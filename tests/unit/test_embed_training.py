@@ -147,3 +147,18 @@ def test_a_model_trained_on_a_gpu_is_used_on_the_cpu(small: TripleExport,
     assert model.device.type == "cpu"
     a, b = trained.model.state_dict(), model.state_dict()
     assert all(torch.equal(a[k].cpu(), b[k]) for k in a)
+
+
+def test_an_empty_validation_split_is_refused_for_early_stopping_and_not_evaluated(
+        small: TripleExport, tmp_path: Path) -> None:
+    """Found in review: early stopping on relations without validation triples (CoDEx-S
+    P40) failed at its first validation, and again on every --resume."""
+    empty = TripleExport.from_labeled("codex_s", {
+        "train": small.labeled("train")[:500], "valid": [], "test": []})
+    store = ModelStore(tmp_path)
+    with pytest.raises(ConfigError, match="no validation triples.*--no-early-stopping"):
+        train(None, TrainConfig.from_mapping({**TINY, "epochs": 1}), export=empty, store=store)
+    assert not any(tmp_path.iterdir())  # nothing was made
+    trained = train(None, TrainConfig.from_mapping({**TINY, "epochs": 1, "early_stopping": None}),
+                    export=empty, store=store)
+    assert evaluate(trained, store=store).metrics == {}  # both splits empty: skipped
