@@ -155,8 +155,9 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
     existing = {normalise(n.text) for n in names_here}
     # an alias is the label to write when it wins (aliases in L promoted to label)
     aliases = {normalise(n.text) for n in names_here if not n.primary}
-    # names someone rejected are not proposed again (the next best is)
-    existing |= {normalise(text) for lg, text in view.rejected if lg == lang}
+    # names someone rejected are not proposed again, not even as an alias promoted to label
+    # (the next best is)
+    rejected = {normalise(text) for lg, text in view.rejected if lg == lang}
     has_label = any(n.primary for n in names_here)
     descs_here = [d for d in view.descriptions if d.lang == lang]
     desc_keys = {normalise(d.text) for d in descs_here}
@@ -166,7 +167,7 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
         for g in groups:
             promoted = new_label is None and g.key in aliases
             if g.kind != NAME or g.score < min_score or g.key in desc_keys or (
-                    g.key in existing and not promoted):
+                    g.key in rejected) or (g.key in existing and not promoted):
                 continue
             if len(g.text) > MAX_TEXT or not g.text.strip() or _foreign_forms(g.text, lang):
                 continue
@@ -293,7 +294,8 @@ MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
 WHERE e.id > $after
   AND (e.hash IS NOT NULL OR EXISTS { (e)-[:HAS_NAME]->() })
   AND any(l IN $langs WHERE
-        ($names AND NOT EXISTS { (e)-[:HAS_NAME]->(:Name {lang: l, primary: true}) })
+        ($names AND NOT EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: l, primary: true})
+                              WHERE n.status <> 'rejected' })
      OR ($descs AND NOT EXISTS { (e)-[:HAS_DESCRIPTION]->(:Description {lang: l}) }))
 RETURN e.id AS id ORDER BY e.kg, e.id LIMIT $limit
 """

@@ -213,10 +213,12 @@ _REVERT = {
         MATCH ()-[r:SAME_AS]->() USING INDEX SEEK r:SAME_AS(run) WHERE r.run = $id
         CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS
         RETURN count(*) AS n""",
+    # a status someone set after the audit (rejected, say) is theirs: kept
     "flags": """
         MATCH (n:Name) USING INDEX SEEK n:Name(flaggedBy) WHERE n.flaggedBy = $id
         CALL (n) {
-          SET n.status = coalesce(n.statusBefore, 'original')
+          SET n.status = CASE n.status WHEN 'suspect' THEN coalesce(n.statusBefore, 'original')
+                                       ELSE n.status END
           REMOVE n.flaggedBy, n.statusBefore, n.reasons, n.auditScore
         } IN TRANSACTIONS OF 10000 ROWS
         RETURN count(*) AS n""",

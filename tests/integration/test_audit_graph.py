@@ -30,10 +30,15 @@ def test_audit_flags_without_changing_text_and_reverts(graph: Graph) -> None:
     assert len(suspects) == result.counts["suspect"]
     assert all(a["run"] == result.run_id for a in suspects)
     assert all(a["r"] is not None for a in suspects)
+    # a reviewer rejects one suspect name: reverting the audit keeps that decision
+    # (found in review: it was set back to original)
+    graph.write("MATCH (n:Name {lang: 'ja', text: $t}) SET n.status = 'rejected'",
+                {"t": suspects[0]["t"]})
     revert_run(graph, result.run_id)
-    restored = graph.read("MATCH (n:Name {lang: 'ja'}) RETURN n.text AS t, n.status AS s "
-                          "ORDER BY t")
-    assert restored == before
+    restored = graph.read("MATCH (n:Name {lang: 'ja'}) RETURN n.text AS t, n.status AS s, "
+                          "n.flaggedBy AS run ORDER BY t")
+    assert restored == [{**b, "run": None} | ({"s": "rejected"} if b["t"] == suspects[0]["t"]
+                                              else {}) for b in before]
 
 
 def test_audit_scoped_to_what_given_loads_wrote(

@@ -114,6 +114,17 @@ def test_an_alias_is_promoted_and_a_rejected_name_not_proposed_again(graph: Grap
                    learn_sample=1)
     assert again.counts["names"] == 0 and again.run_id
     revert_run(graph, again.run_id)
+    # with another alias, a run over the whole graph and one over its id both write that one
+    # as the label in its place (found in review: the whole-graph run took the rejected
+    # label for a label and read nothing; the --ids run promoted the rejected text again)
+    graph.write("MATCH (e:Entity {id: 'Q1726'}) CREATE (e)-[:HAS_NAME]->(:Name {lang: 'de', "
+                "text: 'Muenchen', primary: false, status: 'original'})")
+    for ids in (None, ["Q1726"]):
+        third = enrich(graph, ["de"], what="names", sources=["alias"], min_score=0.0,
+                       learn_sample=1, ids=ids)
+        assert third.counts["names"] == 1 and [
+            (r["text"], r["primary"]) for r in third.written] == [("Muenchen", True)]
+        revert_run(graph, third.run_id)
 
 
 def test_a_womans_description_takes_the_female_form(loaded: Graph) -> None:
