@@ -122,7 +122,7 @@ def test_an_alias_is_promoted_and_a_rejected_name_not_proposed_again(graph: Grap
     for ids in (None, ["Q1726"]):
         third = enrich(graph, ["de"], what="names", sources=["alias"], min_score=0.0,
                        learn_sample=1, ids=ids)
-        assert third.counts["names"] == 1 and [
+        assert third.counts["names"] == 1 and third.run_id and [
             (r["text"], r["primary"]) for r in third.written] == [("Muenchen", True)]
         revert_run(graph, third.run_id)
 
