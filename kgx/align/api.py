@@ -4,7 +4,8 @@ The steps of :func:`align_graphs`:
 
 1. Read both graphs (:func:`kgx.align.data.read_pair`) and the seed pairs.
 2. **Fusion weight** (when the name channel is on and no weight is given): hold out a
-   random ``validation_fraction`` of the seeds, propagate from the rest, and pick the weight
+   random ``validation_fraction`` of the seeds (at most ``WEIGHT_HELD_MAX``), propagate
+   from the rest, and pick the weight
    of the name channel that ranks the held-out pairs best. Learned on seeds only, never on
    test pairs.
 3. **Structure channel** (:mod:`kgx.align.structure`) from the seeds, then ``rounds`` of
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import time
@@ -82,6 +84,9 @@ log = logging.getLogger(__name__)
 SINKHORN_MAX = 16_000
 #: Score matrices up to this many cells are computed at once (4 bytes a cell).
 DENSE_MAX = 300_000_000
+#: At most this many seeds are held out to learn the name weight (their dense score
+#: matrix is scored ten times; a few thousand pairs choose one number well enough).
+WEIGHT_HELD_MAX = 5_000
 
 
 @dataclass
@@ -118,6 +123,19 @@ class AlignConfig:
             raise ConfigError("name_weight must be within [0, 1]")
         if not 0.0 < self.validation_fraction < 1.0:
             raise ConfigError("validation_fraction must be within (0, 1)")
+        for name in ("dim", "csls_k", "sinkhorn_iterations", "pykeen_epochs",
+                     "pykeen_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
+        for name in ("layers", "rounds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be a whole number of at least 0, not {value!r}")
+        for name in ("temperature", "pykeen_learning_rate"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                raise ConfigError(f"{name} must be a finite number above 0, not {value!r}")
 
 
 @dataclass
@@ -228,7 +246,7 @@ def _learn_weight(channels: _Channels, seeds: list[tuple[int, int]], cfg: AlignC
     rng = random.Random(cfg.seed)
     shuffled = list(seeds)
     rng.shuffle(shuffled)
-    k = max(1, int(len(shuffled) * cfg.validation_fraction))
+    k = min(max(1, int(len(shuffled) * cfg.validation_fraction)), WEIGHT_HELD_MAX)
     held, train = shuffled[:k], shuffled[k:]
     channels.structure(train)
     rows = np.array([a for a, _ in held])

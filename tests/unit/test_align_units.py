@@ -111,6 +111,34 @@ def test_config_errors_are_clear() -> None:
         AlignConfig(method="magic")
     with pytest.raises(ConfigError, match="matching"):
         AlignConfig(matching="greedy")
+    # found in review: csls_k=0 made every CSLS score NaN; a zero temperature divides by 0
+    for bad in ({"csls_k": 0}, {"dim": -1}, {"temperature": 0.0},
+                {"temperature": float("nan")}, {"rounds": -1}, {"csls_k": 2.5}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            AlignConfig(**bad)
+    assert AlignConfig(rounds=0, layers=0).rounds == 0
+
+
+def test_the_name_weight_holds_out_at_most_weight_held_max_seeds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: 20 % of 200 k seeds held out made ten dense 40 k x 40 k scorings."""
+    import kgx.align.api as api
+
+    seen: dict[str, int] = {}
+
+    class Channels:
+        def structure(self, train: list[tuple[int, int]]) -> None:
+            seen["train"] = len(train)
+
+        def fused(self, rows: np.ndarray, cols: np.ndarray, weight: float) -> torch.Tensor:
+            seen["held"] = len(rows)
+            return torch.eye(len(rows)) * weight
+
+    monkeypatch.setattr(api, "WEIGHT_HELD_MAX", 7)
+    seeds = [(i, 1000 + i) for i in range(100)]
+    weight, curve = api._learn_weight(cast(Any, Channels()), seeds,
+                                      AlignConfig(matching="csls", csls_k=3))
+    assert seen == {"train": 93, "held": 7} and len(curve) == 10 and weight == 0.1
 
 
 def test_blocked_scores_equal_the_dense_ones(monkeypatch: pytest.MonkeyPatch) -> None:
