@@ -212,7 +212,8 @@ def read_pairs(path: str | Path) -> list[tuple[str, str]]:
 
 def _all_integer_pairs(path: Path, sample: int = 1000) -> bool:
     with path.open(encoding="utf-8") as fh:
-        lines = [ln for _, ln in zip(range(sample), fh, strict=False) if ln.strip()]
+        lines = [ln for _, ln in zip(range(sample), fh, strict=False)
+                 if ln.strip() and not ln.startswith("#")]  # as read_pairs skips them
     return bool(lines) and all(
         len(f := ln.rstrip("\n").split("\t")) == 2 and f[0].strip().isdigit()
         and f[1].strip().isdigit() for ln in lines)

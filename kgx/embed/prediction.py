@@ -219,7 +219,8 @@ def _top_k(model: Model, export: Any, pairs: Sequence[tuple[str, str]],
                 scores = model.predict_t(ids)
             else:
                 scores = model.predict_h(ids.flip(1))  # (relation, tail) rows
-            scores = scores.float().clone()
+            # a NaN score (a diverged model) ranks last, never as a prediction
+            scores = torch.nan_to_num(scores.float(), nan=float("-inf"))
             for row, (e, r) in enumerate(part):
                 drop = [e2i[x] for x in known.get((e, r), ()) if x in e2i] + [e2i[e]]
                 scores[row, drop] = float("-inf")

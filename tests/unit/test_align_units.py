@@ -3,6 +3,7 @@ conflict resolution, name normalisation and label propagation on tiny graphs."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -230,3 +231,14 @@ def test_read_pair_arrays_do_not_depend_on_the_order_neo4j_returned_statements_i
     out["b"]["u"] = [["R3", "v", None]]  # another graph: another fingerprint
     assert read_pair(cast(Graph, _FakeGraph(out)), "a", "b").fingerprint() != one.fingerprint()
 
+
+
+def test_an_integer_pair_file_with_a_comment_is_still_integer_pairs(tmp_path: Path) -> None:
+    """Found in review: a '#' header made a DBP15K-style id file read as literal ids."""
+    from kgx.align.data import _all_integer_pairs
+
+    path = tmp_path / "ref_ent_ids"
+    path.write_text("# zh\ten\n0\t10500\n1\t10501\n", encoding="utf-8")
+    assert _all_integer_pairs(path)
+    path.write_text("# zh\ten\nQ1\tQ2\n", encoding="utf-8")
+    assert not _all_integer_pairs(path)

@@ -130,6 +130,22 @@ def test_predictions_skip_known_facts_and_self(small: TripleExport, tmp_path: Pa
         predict(None, trained, relation="P27", entities=["Q0"])
     with pytest.raises(ConfigError, match="knows no relation"):
         predict(None, trained, relation="P9999", entities=heads[:1])
+    # a diverged model's NaN scores are no predictions (NaN < min_score is False)
+
+    class Diverged:
+        device = trained.model.device
+
+        def eval(self) -> Diverged:
+            return self
+
+        def predict_t(self, ids: torch.Tensor) -> torch.Tensor:
+            scores = trained.model.predict_t(ids).clone()
+            scores[:, ::2] = float("nan")
+            return scores
+
+    nan = predict(None, trained, relation="P27", entities=heads[:3], k=5, min_score=-1e9,
+                  model=Diverged())  # type: ignore[arg-type]
+    assert len(nan.predictions) == 15 and all(p.score == p.score for p in nan.predictions)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without a GPU")
