@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 # One page of entities with names in $lang, in id order from $after: every entity of the
 # graph (_ALL), or those one load run created or changed (_LOADED, which seeks the
 # (loadedBy, kg, id) index: a nightly audit reads what its load touched, not the graph);
-# then what the audit reads of each (_READ).
+# then what the audit reads of each (_READ, in id order again: the next page starts after
+# the last id of this one).
 _ALL = """
 MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
 WHERE e.id > $after AND EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) }
@@ -70,7 +71,7 @@ CALL (e) {
   OPTIONAL MATCH (e)-[:HAS_DESCRIPTION]->(d:Description) WHERE d.run IS NULL
   RETURN collect([d.lang, d.text]) AS descs
 }
-RETURN e.id AS id, names, labels, title, descs
+RETURN e.id AS id, names, labels, title, descs ORDER BY id
 """
 _PAGE = _ALL + _READ
 _PAGE_LOADED = _LOADED + _READ
