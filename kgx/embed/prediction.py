@@ -220,7 +220,8 @@ def _top_k(model: Model, export: Any, pairs: Sequence[tuple[str, str]],
             else:
                 scores = model.predict_h(ids.flip(1))  # (relation, tail) rows
             # a NaN score (a diverged model) ranks last, never as a prediction
-            scores = torch.nan_to_num(scores.float(), nan=float("-inf"))
+            scores = scores.float()
+            scores = scores.masked_fill(scores.isnan(), float("-inf"))  # a new tensor
             for row, (e, r) in enumerate(part):
                 drop = [e2i[x] for x in known.get((e, r), ()) if x in e2i] + [e2i[e]]
                 scores[row, drop] = float("-inf")

@@ -130,3 +130,10 @@ def test_ids_with_line_separators_round_trip(tmp_path: Path) -> None:
     ex.save(tmp_path)
     back = TripleExport.load(tmp_path)
     assert back.entity_to_id == ex.entity_to_id and back.labeled("train") == ex.labeled("train")
+    # a map without its last line end still reads; one cut short is damaged, not a crash
+    entities = tmp_path / "entities.tsv"
+    entities.write_bytes(entities.read_bytes()[:-1])
+    assert TripleExport.load(tmp_path).entity_to_id == ex.entity_to_id
+    entities.write_bytes(entities.read_bytes().rsplit(b"\n", 1)[0] + b"\n")
+    with pytest.raises(SourceError, match="damaged"):
+        TripleExport.load(tmp_path)
