@@ -223,6 +223,13 @@ def test_masked_coverage_scores_every_source(loaded: Graph) -> None:
     # aggregation keeps what the reliable source says and drops the unreliable ones
     assert rows["aggregated (label)"]["p"] >= rows["transliteration"]["p"]
     assert rows["aggregated (all kept)"]["r"] >= rows["aggregated (label)"]["r"]
+    # a label someone rejected is no gold: its entity is not sampled
+    from kgx.enrich.coverage import entities_with_names
+
+    ids = entities_with_names(loaded, "ja")
+    loaded.write("MATCH (:Entity {kg: 'wikidata', id: $id})-[:HAS_NAME]->(n:Name {lang: 'ja', "
+                 "primary: true}) SET n.status = 'rejected'", {"id": ids[0]})
+    assert entities_with_names(loaded, "ja") == ids[1:]
 
 
 def test_cli_dry_run_writes_nothing(loaded: Graph, capsys: pytest.CaptureFixture[str]) -> None:
