@@ -117,7 +117,9 @@ def test_config_errors_are_clear() -> None:
                 {"temperature": float("nan")}, {"rounds": -1}, {"csls_k": 2.5}):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             AlignConfig(**bad)
-    assert AlignConfig(rounds=0, layers=0).rounds == 0
+    with pytest.raises(ConfigError, match="layers"):  # as kgx align --layers
+        AlignConfig(layers=0)
+    assert AlignConfig(rounds=0).rounds == 0
 
 
 def test_the_name_weight_holds_out_at_most_weight_held_max_seeds(
