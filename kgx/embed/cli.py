@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -220,10 +221,12 @@ def _read_entities(args: argparse.Namespace) -> list[str] | None:
     ents = list(args.entity or [])
     if args.entities_file:
         try:
-            text = Path(args.entities_file).read_text(encoding="utf-8")
+            text = Path(args.entities_file).read_bytes().decode("utf-8")
         except OSError as e:
             raise ConfigError(f"--entities-file: cannot read {args.entities_file}: {e}") from e
-        ents += text.split()  # ids may hold commas (dbp_en: Washington,_D.C.)
+        # ASCII whitespace only: ids may hold commas (dbp_en: Washington,_D.C.), no-break
+        # spaces or U+2028
+        ents += [t for t in re.split(r"[ \t\n\r\f\v]+", text) if t]
     return ents or None
 
 

@@ -148,6 +148,6 @@ def test_query_and_entity_ids_may_hold_colons_and_commas(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="ENTITY:RELATION"):
         _query("Q42")
     ids = tmp_path / "ids.txt"
-    ids.write_text("Washington,_D.C.\nQ42  Q1\n", encoding="utf-8")
+    ids.write_text("Washington,_D.C.\r\nQ42  Q1\nA\u00a0B\u2028C\n", encoding="utf-8")
     args = _parser().parse_args(["predict", "--entities-file", str(ids), "--entity", "Q5"])
-    assert _read_entities(args) == ["Q5", "Washington,_D.C.", "Q42", "Q1"]
+    assert _read_entities(args) == ["Q5", "Washington,_D.C.", "Q42", "Q1", "A\u00a0B\u2028C"]
