@@ -549,10 +549,13 @@ RETURN id, CASE type(rel) WHEN 'HAS_NAME' THEN 'name' ELSE 'description' END AS 
        n.lang AS lang, n.text AS text, n.primary AS primary, n.run AS run, score
 """
 
+# Terms Wikidata has: every original (one someone rejected here is still there, and a
+# label or description written over it would replace it), no generated one.
 _QS_EXISTING = """
 UNWIND $ids AS id
 MATCH (e:Entity {kg: $kg, id: id})-[rel:HAS_NAME|HAS_DESCRIPTION]->(n)
-WHERE n.lang IN $langs AND coalesce(n.status, 'original') IN ['original', 'suspect']
+WHERE n.lang IN $langs AND (coalesce(n.status, 'original') IN ['original', 'suspect']
+                            OR (n.status = 'rejected' AND n.run IS NULL))
 RETURN id, n.lang AS lang, n.text AS text,
        CASE WHEN type(rel) = 'HAS_DESCRIPTION' THEN 'D' WHEN n.primary THEN 'L' ELSE 'A' END
        AS kind

@@ -308,6 +308,17 @@ def test_quickstatements_round_trip_and_refusals(session_graph: Graph, seeded: d
     assert [(c.item, c.kind, c.text) for c in yo] == [("Q1", "L", "Àgbáyé")]
     assert not read_quickstatements(export_quickstatements(
         session_graph, tmp_path / "none.qs", run=seeded["predict"]).path)
+    # an original label rejected here is still Wikidata's: the new name stays an alias
+    # (found in review: it was written as the label, replacing Wikidata's)
+    rejected = """MATCH (:Entity {kg: 'wikidata', id: 'Q1'})-[:HAS_NAME]->(n:Name {lang: 'sw',
+                  primary: true}) WHERE n.run IS NULL SET n.status = $status"""
+    session_graph.write(rejected, {"status": "rejected"})
+    try:
+        sw = read_quickstatements(export_quickstatements(session_graph, tmp_path / "r.qs",
+                                                         langs="sw").path)
+        assert ("Q1", "A", "Ulimwengu mzima") in {(c.item, c.kind, c.text) for c in sw}
+    finally:
+        session_graph.write(rejected, {"status": "original"})
 
 
 # -- CSV and the command line ----------------------------------------------------------------
