@@ -123,13 +123,13 @@ class AlignConfig:
             raise ConfigError("name_weight must be within [0, 1]")
         if not 0.0 < self.validation_fraction < 1.0:
             raise ConfigError("validation_fraction must be within (0, 1)")
-        for name in ("dim", "layers", "csls_k", "sinkhorn_iterations", "pykeen_epochs",
-                     "pykeen_batch_size"):
+        for name, low in (("dim", 1), ("layers", 1), ("rounds", 0), ("csls_k", 1),
+                          ("sinkhorn_iterations", 1), ("pykeen_epochs", 1),
+                          ("pykeen_batch_size", 1)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}")
-        if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or self.rounds < 0:
-            raise ConfigError(f"rounds must be a whole number of at least 0, not {self.rounds!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"{name} must be a whole number of at least {low}, "
+                                  f"not {value!r}")
         for name in ("temperature", "pykeen_learning_rate"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:

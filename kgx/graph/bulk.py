@@ -31,11 +31,10 @@ from kgx.errors import GraphError
 from kgx.graph.writer import entity_row
 from kgx.ingest.records import EntityRecord, check_statement_type
 
-__all__ = ["CsvWriter", "write_part", "ARRAY_DELIMITER"]
+__all__ = ["CsvWriter", "write_part"]
 
 log = logging.getLogger(__name__)
 
-ARRAY_DELIMITER = "\x1f"
 #: Array delimiters to choose from, in order: the first that no literal value holds.
 _DELIMITERS = "\x1f\x1e\x1d\x1c"
 
@@ -169,7 +168,6 @@ class CsvWriter:
         self.literal_keys: set[str] = set()
         self.multiline = False
         self.taken: set[str] = set()  # candidate delimiters that literal values hold
-        self.delimiter = ARRAY_DELIMITER
         self.counts: Counter[str] = Counter(
             {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0, "statements": 0})
 
@@ -194,7 +192,7 @@ class CsvWriter:
         if not free:
             raise GraphError("literal values hold each of U+001C..U+001F, one of which the "
                              "bulk path needs as array delimiter: load without --bulk")
-        self.delimiter = free[0]
+        delimiter = free[0]
         header = [":ID(Entity)", "kg", "id", ":LABEL", "kind", "lastrevid:long", "modified",
                   "datatype", "hash", "loadedBy"] + [f"{k}:string[]" for k in lit]
         with open(self.folder / "entities.csv", "w", newline="", encoding="utf-8") as out:
@@ -208,7 +206,7 @@ class CsvWriter:
                         values = [""] * len(lit)  # most entities have few of the columns
                         for k, vals in e["literals"].items():
                             if vals:
-                                values[column[k]] = self.delimiter.join(vals)
+                                values[column[k]] = delimiter.join(vals)
                         w.writerow([node_id(e["id"]), self.kg, e["id"], label, e["kind"],
                                     e["lastrevid"] if e["lastrevid"] is not None else "",
                                     e["modified"] or "", e["datatype"] or "", e["hash"],
@@ -249,7 +247,7 @@ class CsvWriter:
             f"--relationships=HAS_DESCRIPTION={files('has_description')}",
             f"--relationships=HAS_SITELINK={files('has_sitelink')}",
             f"--relationships={files('statements')}",
-            f"--array-delimiter=U+{ord(self.delimiter):04X}",
+            f"--array-delimiter=U+{ord(delimiter):04X}",
             "--id-type=integer",
             f"--multiline-fields={'true' if self.multiline else 'false'}",
             # beside the CSV (the importer's default is ./import.report, in the user's cwd)

@@ -167,10 +167,10 @@ _RETRY_STATUS = {429, 502, 503, 504}
 
 # One query at a time per endpoint, whatever the number of threads in this process.
 _LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 #: The largest answer (one page, decoded) read from an endpoint: a page of the default
 #: size is a few MB; a bigger answer is a query that ignores paging.
 MAX_PAGE_BYTES = 256 * 1024 * 1024
-_LOCKS_GUARD = threading.Lock()
 _WARNED: set[str] = set()
 
 

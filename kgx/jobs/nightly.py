@@ -130,14 +130,12 @@ RETURN e.id AS id
 # every entity they created or changed carries their id in ``loadedBy`` (a failed load
 # committed some batches too). _LOADS_SINCE_IN_KG: only those that wrote entities of graph
 # $kg (one entity each is enough; the (loadedBy, kg, id) index finds it).
-_LOADS_SINCE = """
+_LOADS_AFTER = """
 MATCH (a:Run {id: $since})
 MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
-RETURN collect(l.id) AS runs
 """
-_LOADS_SINCE_IN_KG = """
-MATCH (a:Run {id: $since})
-MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
+_LOADS_SINCE = _LOADS_AFTER + "RETURN collect(l.id) AS runs"
+_LOADS_SINCE_IN_KG = _LOADS_AFTER + """
 CALL (l) {
   MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
   WHERE e.loadedBy = l.id AND e.kg = $kg AND e.id IS NOT NULL
@@ -147,11 +145,7 @@ RETURN collect(l.id) AS runs
 """
 
 # What loads since a run began created or changed (their counts, JSON text).
-_LOAD_COUNTS_SINCE = """
-MATCH (a:Run {id: $since})
-MATCH (l:Run {kind: 'load'}) WHERE coalesce(l.endedAt, datetime()) >= a.startedAt
-RETURN l.counts AS counts
-"""
+_LOAD_COUNTS_SINCE = _LOADS_AFTER + "RETURN l.counts AS counts"
 
 # The runs this job's step made (tagged when created, see job_step) that a kill left running,
 # and those marked so whose revert a second kill cut short (revert ends in 'reverted').

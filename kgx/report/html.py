@@ -87,12 +87,10 @@ RETURN coalesce(d.method, '(none)') AS source, count(DISTINCT n) AS candidates,
 ORDER BY candidates DESC, source
 """
 
-# Enrichment runs are kept for graph $kg in Python (:func:`_about`): a run's graph is in
-# its config.
+# The newest reliability among enrichment runs $ids (those of the report's graph).
 _RELIABILITY = """
-MATCH (r:Run {kind: 'enrich'}) WHERE r.reliability IS NOT NULL
-RETURN r.id AS id, r.reliability AS reliability, r.config AS config
-ORDER BY r.startedAt DESC
+MATCH (r:Run) WHERE r.id IN $ids AND r.reliability IS NOT NULL
+RETURN r.id AS id, r.reliability AS reliability ORDER BY r.startedAt DESC LIMIT 1
 """
 
 _AUDIT = """
@@ -150,11 +148,11 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     coverage = graph.read(_COVERAGE, {"kg": kg, "langs": langs}) if langs else []
     data["coverage"] = {"total": total, "rows": coverage}
 
-    def runs(kind: str | None, limit: int) -> list[dict[str, Any]]:
+    def runs(kind: str, limit: int) -> list[dict[str, Any]]:
         return [r for r in list_runs(graph, kind=kind, limit=_ALL_RUNS) if _about(r, kg)][:limit]
 
     enrich_runs = runs("enrich", 1000)
-    precision, measured_on, measured_by = _precision(graph, enrich_runs, kg)
+    precision, measured_on, measured_by = _precision(graph, enrich_runs)
     data["sources"] = {"rows": graph.read(_SOURCES, {"kg": kg}), "precision": precision,
                        "measuredOn": measured_on, "measuredBy": measured_by,
                        "enrichRuns": len(enrich_runs)}
@@ -207,14 +205,14 @@ def _edge_scores(graph: Graph, rel_type: str, kg: str,
     return {"total": row["total"], "rows": rows}
 
 
-def _precision(graph: Graph, enrich_runs: list[dict[str, Any]], kg: str
+def _precision(graph: Graph, enrich_runs: list[dict[str, Any]]
                ) -> tuple[dict[str, float], dict[str, int], str | None]:
-    """Each source's measured precision: from the reliability of the newest enrichment
-    run of graph ``kg`` that has one (``{"sources": {"kind|lang|source": [hits, total]}}``,
+    """Each source's measured precision: from the reliability of the newest of
+    ``enrich_runs`` that has one (``{"sources": {"kind|lang|source": [hits, total]}}``,
     learned by hiding names the graph has and regenerating them), pooled over kinds and
     languages; else from ``enrich_runs``' counts (``precision: {source: p}`` or
     ``precision:<source>``)."""
-    rows = [r for r in graph.read(_RELIABILITY) if _about(r, kg)][:1]
+    rows = graph.read(_RELIABILITY, {"ids": [r["id"] for r in enrich_runs]})
     if rows:
         hits: Counter[str] = Counter()
         totals: Counter[str] = Counter()
