@@ -152,6 +152,7 @@ class AlignmentResult:
     written: int = 0
     channels: _Channels | None = field(default=None, repr=False)
     matching: str = ""  # the matching used (Sinkhorn falls back to CSLS on large graphs)
+    reused_run: bool = False  # an earlier identical run, nothing computed or written
 
     @property
     def method(self) -> str:
@@ -172,7 +173,8 @@ class AlignmentResult:
                 "pseudoSeeds": len(self.pseudo), "nameWeight": self.name_weight,
                 "matches": len(self.matches), "written": self.written,
                 "rounds": self.rounds, "seconds": self.seconds,
-                "config": asdict(self.config), "fingerprint": self.data.fingerprint()}
+                "config": asdict(self.config), "matching": self.matching,
+                "fingerprint": self.data.fingerprint()}
 
 
 class _Channels:
@@ -374,8 +376,9 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
             raise ConfigError(f"alignment run {resume} is still running (owner "
                               f"{run.get('owner')}); wait for it, or stop it first")
         if json.loads(run.get("config") or "{}") != _normal(run_config):
-            raise ConfigError(f"alignment run {resume} had other options or seeds; resume it "
-                              "with the same ones (kgx runs show RUN lists them)")
+            raise ConfigError(f"alignment run {resume} had other options or seeds, or the "
+                              "graphs changed since; resume it with the same ones on the "
+                              "same graphs (kgx runs show RUN lists them)")
         return resume
     wanted = _normal(run_config)
     for run in list_runs(graph, kind="align", limit=20):
@@ -389,6 +392,43 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
     return None
 
 
+_SAME_RUN = """
+MATCH (r:Run {kind: 'align', config: $config}) WHERE r.status = 'succeeded'
+RETURN r.id AS id, r.counts AS counts ORDER BY r.startedAt DESC LIMIT 1
+"""
+
+
+def _same_run(graph: Graph, run_config: dict[str, Any], data: PairData
+              ) -> AlignmentResult | None:
+    """The newest succeeded (not reverted) run with this configuration on these graphs, as
+    its stored files give it back: aligning again would write a second set of the same
+    ``SAME_AS`` edges. ``None`` if there is none, or it predates ``matches.json``."""
+    text = json.dumps(run_config, default=str, sort_keys=True)  # as RunRecorder stores it
+    found = graph.read(_SAME_RUN, {"config": text})
+    if not found:
+        return None
+    run_id = str(found[0]["id"])
+    folder = _run_dir(graph, run_id)
+    try:
+        summary = json.loads((folder / "summary.json").read_text())
+        labels = json.loads((folder / "labels.json").read_text())
+        matches = json.loads((folder / "matches.json").read_text())
+    except FileNotFoundError:
+        return None
+    log.info("alignment run %s had the same options, seeds and graphs: nothing new to "
+             "write", run_id)
+    seeds = data.index_pairs([tuple(p) for p in labels["seeds"]], source="seeds")
+    pseudo = data.index_pairs([tuple(p) for p in labels["pseudo"]], source="pseudo-seeds")
+    pairs = data.index_pairs([(a, b) for a, b, _s in matches], source="matches")
+    written = json.loads(found[0]["counts"] or "{}").get("sameAs", 0)
+    return AlignmentResult(run_id, data, AlignConfig(**summary["config"]), seeds, pseudo,
+                           summary["nameWeight"],
+                           [(i, j, s) for (i, j), (_a, _b, s) in zip(pairs, matches,
+                                                                     strict=True)],
+                           summary["rounds"], {}, written, matching=summary.get("matching", ""),
+                           reused_run=True)
+
+
 def align_graphs(graph: Graph, kg1: str, kg2: str,
                  seeds: Sequence[tuple[str, str]] | str | Path, *,
                  config: AlignConfig | None = None, write: bool = True,
@@ -400,7 +440,9 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
     the first 30 % of the pairs as seeds (DBP15K's standard split: pass the whole gold file
     here and to :func:`evaluate_alignment`, which tests on the rest). ``resume=True`` continues
     the newest unfinished run with the same configuration after its last bootstrapping
-    round (or ``resume=RUN_ID``); the result is the same as an uninterrupted run's. See the
+    round (or ``resume=RUN_ID``); the result is the same as an uninterrupted run's. The same
+    options and seeds on unchanged graphs give back the earlier succeeded run
+    (``reused_run``) instead of writing its ``SAME_AS`` edges a second time. See the
     module doc."""
     from kgx.align.data import read_pairs
     from kgx.embed.training import resolve_device
@@ -423,16 +465,22 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
         raise ConfigError(f"unknown alignment option: {e}") from e
     progress = graph.cfg.show_progress if show_progress is None else show_progress
     device = resolve_device(cfg.device)
+    t0 = time.perf_counter()
+    data = read_pair(graph, kg1, kg2, name_languages=cfg.name_languages)
+    seconds = {"read": time.perf_counter() - t0}
+    # the graphs as read belong to the configuration: the same options on changed graphs
+    # are another alignment (and a run is resumed only on the graphs it started on)
     run_config = {"kg1": kg1, "kg2": kg2, **asdict(cfg), "seeds": len(seeds),
-                  "seedsSha256": seed_hash[:16]}
+                  "seedsSha256": seed_hash[:16], "graphs": data.fingerprint()}
+    if write and not resume:
+        done = _same_run(graph, run_config, data)
+        if done is not None:
+            return done
     run_id = _resumable(graph, run_config, resume)
     with RunRecorder(graph, "align", run_config, run_id=run_id) as run:
-        t0 = time.perf_counter()
-        data = read_pair(graph, kg1, kg2, name_languages=cfg.name_languages)
         seed_idx = data.index_pairs(seeds, source=source)
         if not seed_idx:
             raise ConfigError("no seed pairs: alignment needs some known pairs to learn from")
-        seconds = {"read": time.perf_counter() - t0}
         t1 = time.perf_counter()
         channels = _Channels(data, cfg, device)
         checkpoint = _Checkpoint(_run_dir(graph, run.id), data)
@@ -494,6 +542,8 @@ def _save(graph: Graph, result: AlignmentResult) -> None:
     atomic_write_json(folder / "labels.json", {
         "seeds": [[ids[i], ids[j]] for i, j in result.seeds],
         "pseudo": [[ids[i], ids[j]] for i, j in result.pseudo]})
+    atomic_write_json(folder / "matches.json", [[ids[i], ids[j], s]
+                                                for i, j, s in result.matches])
 
 
 def write_same_as(graph: Graph, result: AlignmentResult, *, min_score: float | None = None,

@@ -47,10 +47,11 @@ def cmd_align(args: argparse.Namespace, cfg: Config) -> int:
     if args.json:
         print(json.dumps({**summary, "evaluation": evaluation}, indent=2, default=str))
         return 0
+    how = ("same run as before: nothing new" if result.reused_run else
+           f"{result.seconds.get('train', 0):.1f} s to learn")
     print(f"run {result.run_id}: {summary['seeds']} seeds, {summary['pseudoSeeds']} "
           f"pseudo-seeds, name weight {result.name_weight:.1f}, {len(result.matches)} "
-          f"matches, {result.written} SAME_AS written "
-          f"({result.seconds.get('train', 0):.1f} s to learn)")
+          f"matches, {result.written} SAME_AS written ({how})")
     if evaluation:
         _table(evaluation)
     print(f"next: kgx evaluate alignment --gold FILE --align-run {result.run_id}")

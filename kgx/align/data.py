@@ -98,14 +98,15 @@ class PairData:
         return out
 
     def fingerprint(self) -> str:
-        """A hash of both graphs' entities, relations and triples (:func:`read_pair` numbers
-        relations in sorted order and sorts the triples, so it does not depend on the order
-        Neo4j returned them in)."""
+        """A hash of both graphs' entities, names, relations and triples (:func:`read_pair`
+        numbers relations in sorted order and sorts the triples, so it does not depend on
+        the order Neo4j returned them in)."""
         import hashlib
 
         h = hashlib.sha256()
         h.update("\n".join([self.kg1, self.kg2, str(self.n1), *self.ids,
                              *(f"{kg}|{r}" for kg, r in self.relations)]).encode())
+        h.update("\x1e".join("\x1f".join(names) for names in self.names).encode())
         h.update(np.ascontiguousarray(self.triples, dtype=np.int64).tobytes())
         return h.hexdigest()[:16]
 

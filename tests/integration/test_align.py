@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,37 @@ def test_resume_counts_clashes_and_a_blocked_evaluation(
     clash = (seeds[0][0], gold[len(seeds)][1])  # a seed's entity with a test counterpart
     with pytest.raises(ConfigError, match="seeds and the gold disagree"):
         evaluate_alignment(graph, first, [*gold[:len(seeds)], clash, *gold[len(seeds) + 1:]])
+
+
+def test_the_same_alignment_again_writes_nothing_new(graph: Graph, pair_dir: Path) -> None:
+    """Found in review: aligning again with the same options on unchanged graphs (a rerun,
+    a nightly job) wrote a second set of the same SAME_AS edges under a new run."""
+    load_dbp15k(graph, pair_dir, show_progress=False)
+    gold = read_gold_pairs(pair_dir)
+    seeds, _test = split_gold(gold, 0.3)
+    cfg = AlignConfig(names=False, dim=128, rounds=0)
+    first = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False)
+    edges = _edges(graph)
+    again = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False)
+    assert again.reused_run and again.run_id == first.run_id
+    assert _edges(graph) == edges
+    assert sorted(again.matches) == sorted(first.matches)
+    assert (again.seeds, again.pseudo, again.written) == (first.seeds, first.pseudo,
+                                                          first.written)
+    assert evaluate_alignment(graph, again, gold) == evaluate_alignment(graph, first, gold)
+    assert len(graph.read("MATCH (r:Run {kind: 'align'}) RETURN r.id")) == 1
+
+    # other options, changed graphs, or the run reverted: a new run
+    other = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=replace(cfg, dim=64),
+                         show_progress=False)
+    assert not other.reused_run and other.run_id != first.run_id
+    revert_run(graph, other.run_id)
+    renamed = graph.write("MATCH (:Entity {kg: 'dbp_zh', id: $id})-[:HAS_NAME]->(n:Name) "
+                          "SET n.text = n.text + '·' RETURN count(n) AS n",
+                          {"id": gold[-1][0]})  # a name the alignment reads changed
+    assert renamed[0]["n"] == 1
+    changed = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False)
+    assert not changed.reused_run and changed.run_id != first.run_id
+    revert_run(graph, changed.run_id)
+    revert_run(graph, first.run_id)
+    assert _edges(graph) == []
