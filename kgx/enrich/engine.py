@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -169,7 +170,7 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
             if g.kind != NAME or g.score < min_score or g.key in desc_keys or (
                     g.key in rejected) or (g.key in existing and not promoted):
                 continue
-            if len(g.text) > MAX_TEXT or not g.text.strip() or _foreign_forms(g.text, lang):
+            if not _fits(g.text) or _foreign_forms(g.text, lang):
                 continue
             primary = new_label is None
             if primary:
@@ -185,11 +186,22 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
         for g in groups:
             if g.kind != DESCRIPTION or g.score < min_score or g.key in labels:
                 continue
-            if len(g.text) > MAX_TEXT or not g.text.strip():
+            if not _fits(g.text):
                 continue
             rows.append(_row(view, g, reliability, primary=False))
             break
     return rows
+
+
+def _written(text: str) -> str:
+    """``text`` as it is written: stripped, in NFC (as Wikidata stores terms)."""
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def _fits(text: str) -> bool:
+    """Wikidata's length rule, on the text as written (NFC can lengthen a text: U+0958 is
+    two code points in NFC)."""
+    return 0 < len(_written(text)) <= MAX_TEXT
 
 
 def _foreign_forms(text: str, lang: str) -> bool:
@@ -209,7 +221,7 @@ def _row(view: EntityView, g: Group, rel: Reliability, *, primary: bool) -> dict
         for key in c.derived_from:
             derived[(key, c.source)] = p
     return {"entity": view.key, "id": view.id, "lang": g.lang, "kind": g.kind,
-            "text": g.text.strip(), "primary": primary, "score": round(g.score, 4),
+            "text": _written(g.text), "primary": primary, "score": round(g.score, 4),
             "sources": sorted(g.sources),
             "derived": [{"key": k, "method": m, "score": s} for (k, m), s in derived.items()],
             # runs whose output this rests on (the alignment behind an `aligned` name)

@@ -281,11 +281,56 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, i
                 f"run {run_id} is still running{where} (owner {run.get('owner') or 'unknown'})"
                 f". Wait for it to end, or stop it; if it was killed, `kgx runs revert "
                 f"{run_id} --force` removes what it wrote")
+    me = _claim_revert(graph, run_id, run.get("revertingBy"), force=force)
     removed = {}
-    for what, cypher in _REVERT.items():
-        rows = graph.runner.autocommit(" ".join(cypher.split()), {"id": run_id})
-        removed[what] = int(rows[0]["n"]) if rows else 0
-    graph.write("MATCH (r:Run {id: $id}) SET r.status = 'reverted', r.revertedAt = datetime($now),"
-                " r.reverted = $removed",
-                {"id": run_id, "now": _now(), "removed": json.dumps(removed)})
+    try:
+        for what, cypher in _REVERT.items():
+            rows = graph.runner.autocommit(" ".join(cypher.split()), {"id": run_id})
+            removed[what] = int(rows[0]["n"]) if rows else 0
+        graph.write("MATCH (r:Run {id: $id}) SET r.status = 'reverted', "
+                    "r.revertedAt = datetime($now), r.reverted = $removed REMOVE r.revertingBy",
+                    {"id": run_id, "now": _now(), "removed": json.dumps(removed)})
+    except BaseException:
+        try:  # another revert may take over at once (what was removed stays removed)
+            graph.write("MATCH (r:Run {id: $id}) WHERE r.revertingBy = $me "
+                        "REMOVE r.revertingBy", {"id": run_id, "me": me})
+        except KGXError:
+            log.warning("could not release the revert of run %s (the graph is unreachable); "
+                        "the next revert takes it over once this process is gone", run_id)
+        raise
     return removed
+
+
+# Who reverts a run: the first SET takes the run node's write lock, so what is read after it
+# is what other transactions committed, and only one of two concurrent reverts claims it.
+_CLAIM = """
+MATCH (r:Run {id: $id})
+SET r.revertLock = true
+REMOVE r.revertLock
+WITH r, r.status AS status, r.revertingBy AS holder
+SET r.revertingBy = CASE WHEN status <> 'reverted' AND
+                               (holder IS NULL OR holder = $seen) THEN $me ELSE holder END
+RETURN status, holder, r.revertingBy = $me AS mine
+"""
+
+
+def _claim_revert(graph: Graph, run_id: str, holder: object, *, force: bool) -> str:
+    """Mark run ``run_id`` as being reverted by this process (``revertingBy``, an owner
+    token), so that a second ``kgx runs revert`` of the same run at the same time is
+    refused instead of reverting it twice. A claim whose process is gone (a killed revert)
+    is taken over: reverting is idempotent, the new revert finishes what it left."""
+    me = owner_token()
+    if holder is not None and holder != me:
+        alive = owner_alive(holder)
+        if alive or (alive is None and not force):
+            raise ConfigError(
+                f"run {run_id} is being reverted by another process ({holder}); wait for it"
+                + ("" if alive else ", or add --force if that process is gone"))
+    rows = graph.write(_CLAIM, {"id": run_id, "me": me, "seen": holder})
+    if not rows or not rows[0]["mine"]:
+        status = rows[0]["status"] if rows else "gone"
+        raise ConfigError(f"run {run_id} was reverted by another process meanwhile"
+                          if status == "reverted" else
+                          f"run {run_id} is being reverted by another process "
+                          f"({rows[0]['holder'] if rows else '?'}); wait for it")
+    return me

@@ -155,3 +155,36 @@ def test_a_nightly_undo_cut_short_by_a_second_kill_is_finished(
     nightly._undo_partial("enrich", job.id)  # the next resume
     assert require_run(graph, run.id)["status"] == "reverted"
     assert _state(graph) == before
+
+
+def test_one_revert_at_a_time(graph: Graph) -> None:
+    """Found in review: two reverts of one run at the same time both went ahead. A revert
+    now claims the run (revertingBy, under the run node's write lock); a live claim refuses
+    a second revert, a killed revert's claim is taken over."""
+    from kgx.provenance.runs import _claim_revert
+
+    load_wikidata(graph, DUMP)
+    before = _state(graph)
+    with RunRecorder(graph, "enrich", {"test": True}) as run:
+        _generate(graph, run.id)
+    live = subprocess.Popen(["sleep", "60"])
+    try:
+        other = f"{socket.gethostname()}:{live.pid}:{start_time(live.pid)}"
+        claim = "MATCH (r:Run {id: $id}) SET r.revertingBy = $who"
+        graph.write(claim, {"id": run.id, "who": other})
+        with pytest.raises(ConfigError, match="being reverted by another process"):
+            revert_run(graph, run.id)
+        # claimed by another process between reading the run and claiming it
+        with pytest.raises(ConfigError, match="being reverted by another process"):
+            _claim_revert(graph, run.id, None, force=False)
+        assert graph.read("MATCH (r:Run {id: $id}) RETURN r.revertingBy AS who",
+                          {"id": run.id})[0]["who"] == other
+    finally:
+        live.kill()
+        live.wait()
+    graph.write(claim, {"id": run.id, "who": _dead_owner()})  # a killed revert's claim
+    assert revert_run(graph, run.id) == {"nodes": 2, "predicted": 1, "sameAs": 1, "flags": 1}
+    assert "revertingBy" not in require_run(graph, run.id)
+    assert _state(graph) == before
+    with pytest.raises(ConfigError, match="reverted already"):
+        revert_run(graph, run.id)

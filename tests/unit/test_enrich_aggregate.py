@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,23 @@ def test_a_description_is_right_when_its_labels_are_whole_words_of_the_gold() ->
     # found in review: a Latin part of Chinese text was held to whole words there
     assert matches(group("nba"), ["美国nba球员"])
     assert not matches(group("art"), ["artist"])  # one Latin word: still whole words
+
+
+def test_written_text_is_nfc_and_its_length_is_checked_as_written() -> None:
+    """Found in review: the 250-character rule was checked on the candidate's text, and the
+    text written was not NFC (Wikidata stores terms in NFC, which can lengthen a text:
+    U+0958 is two code points in NFC)."""
+    from kgx.enrich.engine import MAX_TEXT, select
+
+    view = EntityView("wikidata", "Q1", "e1", (NameRef("l:en", "en", "Thing"),))
+
+    def group(text: str, kind: str = "name") -> Group:
+        c = Candidate("Q1", "hi", text, kind, "sitelink")
+        return Group("e1", "hi", kind, normalise(text) or text, text, [c], score=1.0)
+
+    nfd = "\u0958\u093f"  # क़ि: U+0958 is two code points in NFC
+    too_long = "\u0958" * (MAX_TEXT // 2 + 1)  # fits before NFC, not after
+    rows = select(view, "hi", [group(too_long), group(" " + nfd + " ")], 0.1, ("name",),
+                  Reliability())
+    assert [r["text"] for r in rows] == [unicodedata.normalize("NFC", nfd)]
+    assert rows[0]["primary"]
