@@ -11,7 +11,8 @@ MATCH (e:Entity {kg: $kg}) WHERE e.hash IS NOT NULL
 WITH count(e) AS total
 UNWIND $langs AS lang
 CALL (lang) {
-  MATCH (e:Entity {kg: $kg})-[:HAS_NAME]->(n:Name {lang: lang})
+  MATCH (n:Name) WHERE n.lang = lang AND n.status IS NOT NULL  // the (lang, status) index
+  MATCH (e:Entity {kg: $kg})-[:HAS_NAME]->(n)
   WITH e, collect(n.status) AS statuses
   RETURN count(e) AS named,
          count(CASE WHEN any(s IN statuses WHERE s IN ['original', 'suspect']) THEN e END)
@@ -20,7 +21,8 @@ CALL (lang) {
          count(CASE WHEN 'generated' IN statuses THEN e END) AS generated
 }
 CALL (lang) {
-  MATCH (e:Entity {kg: $kg})-[:HAS_DESCRIPTION]->(d:Description {lang: lang})
+  MATCH (d:Description) WHERE d.lang = lang AND d.status IS NOT NULL
+  MATCH (e:Entity {kg: $kg})-[:HAS_DESCRIPTION]->(d)
   WITH e, collect(d.status) AS statuses
   RETURN count(e) AS described,
          count(CASE WHEN any(s IN statuses WHERE s IN ['original', 'suspect']) THEN e END)

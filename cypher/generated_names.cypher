@@ -5,7 +5,13 @@
 // @param kg: str = wikidata         the graph
 // @param min_score: float = 0.0     only those with at least this confidence
 // @param limit: int = 50
-MATCH (e:Entity {kg: $kg})-[:HAS_NAME|HAS_DESCRIPTION]->(n {lang: $lang, status: 'generated'})
+// (each label through its (lang, status) index, not every name of the graph's entities)
+CALL () {
+  MATCH (n:Name {lang: $lang, status: 'generated'}) RETURN n
+  UNION
+  MATCH (n:Description {lang: $lang, status: 'generated'}) RETURN n
+}
+MATCH (e:Entity {kg: $kg})-[:HAS_NAME|HAS_DESCRIPTION]->(n)
 WHERE n.score >= $min_score
 RETURN e.id AS id, labels(n)[0] AS kind, n.text AS text, n.primary AS primary,
        n.score AS score, n.run AS run,

@@ -6,13 +6,17 @@
 // @param lang: str                      the language code
 // @param kg: str = wikidata             the graph
 // @param limit: int = 50
+// A name someone rejected is no name; an entity with two P31 statements of one class (or
+// all ranks loaded) counts once in it.
 MATCH (e:Entity {kg: $kg}) WHERE e.hash IS NOT NULL
-WITH e, NOT EXISTS { (e)-[:HAS_NAME]->(:Name {lang: $lang}) } AS missing
+WITH e, NOT EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: $lang}) WHERE n.status <> 'rejected' }
+        AS missing
 OPTIONAL MATCH (e)-[:P31]->(c:Entity)
-WITH c, count(e) AS entities, sum(CASE WHEN missing THEN 1 ELSE 0 END) AS missing
+WITH c, count(DISTINCT e) AS entities, count(DISTINCT CASE WHEN missing THEN e END) AS missing
 WHERE missing > 0
-OPTIONAL MATCH (c)-[:HAS_NAME]->(cn:Name {lang: 'en', primary: true})
-WITH c, entities, missing, head(collect(cn.text)) AS classLabel
+WITH c, entities, missing,
+     head([(c)-[:HAS_NAME]->(cn:Name {lang: 'en', primary: true})
+           WHERE cn.status <> 'rejected' | cn.text]) AS classLabel
 RETURN coalesce(c.id, '(none)') AS class, classLabel, missing, entities,
        round(100.0 * missing / entities, 1) AS missingPct
 ORDER BY missing DESC, class LIMIT $limit

@@ -8,9 +8,19 @@
 // @param max_rank: int = 1000000        keep answers ranked at most this within their query
 // @param run: str = *                   a predict run id, or * for all
 // @param limit: int = 50
-MATCH (h:Entity {kg: $kg})-[p:PREDICTED]->(t:Entity)
-WHERE ($pid = '*' OR p.pid = $pid) AND p.score >= $min_score AND p.rank <= $max_rank
-  AND ($run = '*' OR p.run = $run)
+// One run's links through the run index, all runs' through the score index (best first,
+// stopping at $limit); the model and labels are looked up for the links shown only.
+CALL () {
+  WITH 1 AS one WHERE $run <> '*'
+  MATCH (h:Entity {kg: $kg})-[p:PREDICTED {run: $run}]->(t:Entity)
+  WHERE ($pid = '*' OR p.pid = $pid) AND p.score >= $min_score AND p.rank <= $max_rank
+  RETURN h, p, t ORDER BY p.score DESC, h.id, t.id LIMIT $limit
+  UNION
+  WITH 1 AS one WHERE $run = '*'
+  MATCH (h:Entity {kg: $kg})-[p:PREDICTED]->(t:Entity)
+  WHERE ($pid = '*' OR p.pid = $pid) AND p.score >= $min_score AND p.rank <= $max_rank
+  RETURN h, p, t ORDER BY p.score DESC, h.id, t.id LIMIT $limit
+}
 OPTIONAL MATCH (:Run {id: p.run})-[:USED]->(m:Run)
 RETURN h.id AS head, p.pid AS pid, t.id AS tail, p.score AS score, p.rank AS rank,
        p.run AS run, m.id AS model,
@@ -19,4 +29,4 @@ RETURN h.id AS head, p.pid AS pid, t.id AS tail, p.score AS score, p.rank AS ran
              WHERE n.status <> 'rejected' | n.text]) AS headLabel,
        head([(t)-[:HAS_NAME]->(n:Name {lang: 'en', primary: true})
              WHERE n.status <> 'rejected' | n.text]) AS tailLabel
-ORDER BY score DESC, head, tail LIMIT $limit
+ORDER BY score DESC, head, tail

@@ -308,6 +308,60 @@ def test_query_plan_uses_an_index(session_graph: Graph, name: str,
     params = q.bind({p.name: SAMPLE[p.name] for p in q.params if p.default is None})
     operators = Counter(plan_operators(session_graph, q.text, params))
     assert "AllNodesScan" not in operators, f"{name}: {dict(operators)}"
+    # found in review: coverage_by_language read every Name (once per language) and
+    # generated_names every name of the graph's entities, though (lang, status) is indexed
+    assert "NodeByLabelScan" not in operators, f"{name}: {dict(operators)}"
     assert any(op in operators or op.replace("Relationship", "DirectedRelationship") in operators
                or op.replace("Relationship", "UndirectedRelationship") in operators
                for op in INDEX_OPERATORS), f"{name} uses no index: {dict(operators)}"
+
+
+def test_rejected_names_and_repeated_statements(enriched: dict[str, Any]) -> None:
+    """Found in review: an entity whose only name in a language someone rejected was not a
+    gap; entities_named and alignment_pairs showed rejected names; an entity with two P31
+    statements of one class was counted twice in it; one run's pairs and links."""
+    g, entities = enriched["graph"], enriched["entities"]
+    # an entity with exactly one Swahili name, which is then rejected
+    one = sorted(i for i, e in entities.items()
+                 if len(e.get("labels", {}).get(GAP, {})) and not e.get("aliases", {}).get(GAP)
+                 and e.get("claims", {}).get("P31"))[0]
+    label = entities[one]["labels"][GAP]["value"]
+    cls = next(c["mainsnak"]["datavalue"]["value"]["id"] for c in entities[one]["claims"]["P31"]
+               if c["mainsnak"].get("datavalue"))
+    by_type = {r["class"]: r for r in g.query("missing_names_by_type", lang=GAP, limit=1000)}
+    reject = ("MATCH (:Entity {kg: 'wikidata', id: $id})-[:HAS_NAME]->(n:Name {lang: $lang}) "
+              "SET n.status = $status")
+    twice = ("MATCH (e:Entity {kg: 'wikidata', id: $id}), (c:Entity {kg: 'wikidata', id: $c}) "
+             "CREATE (e)-[:P31 {rank: 'normal', again: true}]->(c)")
+    g.write(reject, {"id": one, "lang": GAP, "status": "rejected"})
+    g.write(twice, {"id": one, "c": cls})
+    try:
+        gaps = {r["id"] for r in g.query("entities_missing_name", lang=GAP, limit=1000)}
+        assert one in gaps
+        assert one in {r["id"] for r in g.query("entities_missing_name", lang=GAP,
+                                                 **{"class": cls}, limit=1000)}
+        now = {r["class"]: r for r in g.query("missing_names_by_type", lang=GAP, limit=1000)}
+        of_class = sum(cls in {c["mainsnak"].get("datavalue", {}).get("value", {}).get("id")
+                               for c in e.get("claims", {}).get("P31", [])}
+                       for e in entities.values())
+        assert now[cls]["entities"] == of_class  # counted once, with two statements
+        assert now[cls]["missing"] == by_type.get(cls, {"missing": 0})["missing"] + 1
+        assert [r for r in g.query("entities_named", text=label, lang=GAP)
+                if r["id"] == one] == []
+    finally:
+        g.write(reject, {"id": one, "lang": GAP, "status": "original"})
+        g.write("MATCH ()-[s:P31 {again: true}]->() DELETE s")
+    # a rejected English label is not shown beside a pair
+    flip = ("MATCH (:Entity {kg: 'dbp_en', id: 'Scotland'})-[:HAS_NAME]->(n:Name) "
+            "SET n.status = $status")
+    g.write(flip, {"status": "rejected"})
+    try:
+        pairs = g.query("alignment_pairs", min_score=0.9)
+        assert [(r["otherId"], r["otherName"]) for r in pairs] == [("Scotland", None)]
+    finally:
+        g.write(flip, {"status": "original"})
+    assert len(g.query("alignment_pairs", run=enriched["align"])) == 3
+    assert g.query("alignment_pairs", run="no-such-run") == []
+    assert [r["tail"] for r in g.query("predicted_links", run=enriched["predict"],
+                                       pid="P31")] == ["Q5", "Q1"]
+    assert g.query("predicted_links", run="no-such-run") == []
