@@ -52,7 +52,8 @@ demo: install
 	@echo "  $(BIN)/kgx query suspect_names -p lang=ja"
 	@echo "  $(BIN)/kgx query alignment_pairs -p kg=dbp_zh -p limit=5"
 	@echo "  $(BIN)/kgx query run_history"
-	@echo "Undo any run with: $(BIN)/kgx runs revert RUN   Stop the server: $(BIN)/kgx neo4j stop"
+	@echo "Undo an enrichment, audit, alignment or prediction with: $(BIN)/kgx runs revert RUN"
+	@echo "Stop the server: $(BIN)/kgx neo4j stop"
 
 test: install
 	KGX_SHARED_DATA=$(SHARED) $(BIN)/python -m pytest $(PYTEST_ARGS)
