@@ -243,7 +243,11 @@ def train(
     run_config = {"model": cfg.model, "kg": cfg.kg, "modelDir": str(stored.path),
                   "configDigest": cfg.digest(), "fingerprint": export.fingerprint,
                   "train": cfg.as_dict()}
-    with _Recorder(graph, stored.run_id, run_config) as recorder:
+    from kgx.jobs.lock import JobLock
+
+    # one process per run: a second `--resume` of a run still training is refused (the
+    # kernel frees the lock when the holder dies, so a killed run resumes)
+    with JobLock(stored.path, "train"), _Recorder(graph, stored.run_id, run_config) as recorder:
         trained = _Trainer(stored, cfg, export, show_progress=show_progress).run()
         recorder.finish({"epochs": trained.epochs_done,
                          **{f"triples_{s}": int(len(export.mapped[s])) for s in SPLITS}},

@@ -156,6 +156,11 @@ def test_kill_9_and_resume_gives_the_uninterrupted_result(
     assert killed.meta["status"] == "running" and not killed.finished
     assert 3 <= killed.meta["epochsDone"] < 12
 
+    # a run another process is training (here: one holding its lock) is not resumed twice
+    from kgx.jobs.lock import JobLock, JobLockedError
+
+    with JobLock(store.root / "killed", "train"), pytest.raises(JobLockedError):
+        train(codex, None, resume="killed", store=store, show_progress=False)
     resumed = train(codex, None, resume="killed", store=store, show_progress=False)
     whole = train(None, settings, export=exported, store=store, run_id="whole")
     assert resumed.resumed and resumed.epochs_done == whole.epochs_done == 12
