@@ -190,12 +190,15 @@ def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list
 #: nodes with WAS_GENERATED_BY to the run (generated names and descriptions, with their
 #: WAS_DERIVED_FROM edges, and a :Superseded original that only they still derived from),
 #: relationships carrying ``run`` (PREDICTED, SAME_AS), and original names an audit flagged
-#: (``flaggedBy``; their previous status is restored).
+#: (``flaggedBy``; their previous status is restored). A generated name or description
+#: someone rejected is theirs, as a status someone set after an audit is: it stays, with
+#: its provenance, so that no later run proposes that text again.
 #: Each reads an index (hinted: on a nearly empty label the planner may prefer a scan, which
 #: on a large graph would read every name or edge to revert one run).
 _REVERT = {
     "nodes": """
         MATCH (run:Run {id: $id})<-[:WAS_GENERATED_BY]-(n) USING INDEX SEEK run:Run(id)
+        WHERE coalesce(n.status, '') <> 'rejected'
         CALL (n) {
           OPTIONAL MATCH (n)-[:WAS_DERIVED_FROM]->(old:Superseded)
           WITH n, collect(DISTINCT old) AS olds
@@ -225,6 +228,12 @@ _REVERT = {
 }
 
 
+_REJECTED_KEPT = """
+MATCH (run:Run {id: $id})<-[:WAS_GENERATED_BY]-(n) USING INDEX SEEK run:Run(id)
+WHERE n.status = 'rejected'
+RETURN count(n) AS n
+"""
+
 _USERS = """
 MATCH (r:Run {id: $id})<-[:USED]-(u:Run) WHERE coalesce(u.status, '') <> 'reverted'
 RETURN u.id AS id ORDER BY u.startedAt
@@ -247,7 +256,10 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, i
     ``owner``, host, pid and the process's start time), or with ``force`` where that cannot
     be told (it ran on another host); a run reverted already is not reverted again. A run
     whose output later runs used (``-[:USED]->`` it: an enrichment that derived names
-    through an alignment's SAME_AS edges) is reverted after them, or with ``force``.
+    through an alignment's SAME_AS edges) is reverted after them, or with ``force``. A
+    generated name or description someone rejected stays, with its provenance
+    (``rejectedKept`` counts them): the rejection is theirs, and it keeps later runs from
+    proposing that text again.
     """
     run = require_run(graph, run_id)
     kind, status = run.get("kind"), run.get("status")
@@ -287,6 +299,9 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, i
         for what, cypher in _REVERT.items():
             rows = graph.runner.autocommit(" ".join(cypher.split()), {"id": run_id})
             removed[what] = int(rows[0]["n"]) if rows else 0
+        kept = graph.read(_REJECTED_KEPT, {"id": run_id})[0]["n"]
+        if kept:
+            removed["rejectedKept"] = int(kept)
         graph.write("MATCH (r:Run {id: $id}) SET r.status = 'reverted', "
                     "r.revertedAt = datetime($now), r.reverted = $removed REMOVE r.revertingBy",
                     {"id": run_id, "now": _now(), "removed": json.dumps(removed)})

@@ -125,6 +125,19 @@ def test_an_alias_is_promoted_and_a_rejected_name_not_proposed_again(graph: Grap
         assert third.counts["names"] == 1 and third.run_id and [
             (r["text"], r["primary"]) for r in third.written] == [("Muenchen", True)]
         revert_run(graph, third.run_id)
+    # reverting the run that proposed the rejected name keeps the rejection, with its
+    # provenance (found in review: the revert deleted it, and the next run proposed it again)
+    assert revert_run(graph, first.run_id) == {"nodes": 0, "predicted": 0, "sameAs": 0,
+                                               "flags": 0, "rejectedKept": 1}
+    kept = graph.read("""MATCH (:Entity {id: 'Q1726'})-[:HAS_NAME]->(n:Name {lang: 'de',
+                                                                         status: 'rejected'})
+                         -[:WAS_GENERATED_BY]->(r:Run)
+                         RETURN n.text AS text, r.id AS run, r.status AS status""")
+    assert kept == [{"text": "München", "run": first.run_id, "status": "reverted"}]
+    fourth = enrich(graph, ["de"], what="names", sources=["sitelink", "alias"], min_score=0.0,
+                    learn_sample=1)
+    assert [(r["text"], r["primary"]) for r in fourth.written] == [("Muenchen", True)]
+    revert_run(graph, fourth.run_id)
 
 
 def test_a_womans_description_takes_the_female_form(loaded: Graph) -> None:
