@@ -252,7 +252,7 @@ def _learn_weight(channels: _Channels, seeds: list[tuple[int, int]], cfg: AlignC
     rows = np.array([a for a, _ in held])
     cols = np.array([b for _, b in held])
     curve: dict[str, float] = {}
-    for w in range(10):
+    for w in range(11):  # 0.0 (structure alone) to 1.0 (names alone)
         curve[f"{w / 10:.1f}"] = rank_metrics(_score(channels.fused(rows, cols, w / 10),
                                                      cfg)).hits1
     best = max(curve, key=lambda w: (curve[w], -float(w)))

@@ -141,7 +141,28 @@ def test_the_name_weight_holds_out_at_most_weight_held_max_seeds(
     seeds = [(i, 1000 + i) for i in range(100)]
     weight, curve = api._learn_weight(cast(Any, Channels()), seeds,
                                       AlignConfig(matching="csls", csls_k=3))
-    assert seen == {"train": 93, "held": 7} and len(curve) == 10 and weight == 0.1
+    assert seen == {"train": 93, "held": 7} and len(curve) == 11 and weight == 0.1
+
+
+def test_the_name_weight_can_be_names_alone() -> None:
+    """Found in review: the weight search stopped at 0.9, so a graph whose structure says
+    nothing (few or no statements) could never be aligned by its names alone."""
+    import kgx.align.api as api
+
+    noise = torch.randn(20, 20, generator=torch.Generator().manual_seed(0)) * 100
+
+    class Channels:
+        def structure(self, train: list[tuple[int, int]]) -> None:
+            pass
+
+        def fused(self, rows: np.ndarray, cols: np.ndarray, weight: float) -> torch.Tensor:
+            n = len(rows)
+            return (1 - weight) * noise[:n, :n] + weight * torch.eye(n)
+
+    seeds = [(i, 1000 + i) for i in range(100)]
+    weight, curve = api._learn_weight(cast(Any, Channels()), seeds,
+                                      AlignConfig(matching="csls", csls_k=3))
+    assert weight == 1.0 and curve["1.0"] == 1.0 > curve["0.9"]
 
 
 def test_blocked_scores_equal_the_dense_ones(monkeypatch: pytest.MonkeyPatch) -> None:
