@@ -193,12 +193,23 @@ def _statement_rows(records: Sequence[EntityRecord]) -> list[dict[str, Any]]:
     return rows
 
 
+def _not_older(rec: EntityRecord, than: EntityRecord) -> bool:
+    """``rec`` replaces ``than`` (as _UPSERT decides against a stored entity: no revision
+    on the stored side is the oldest, none on the incoming side the newest)."""
+    return (than.lastrevid if than.lastrevid is not None else -1) <= (
+        rec.lastrevid if rec.lastrevid is not None else 1 << 63)
+
+
 def write_records(graph: Graph, records: Sequence[EntityRecord], *, kg: str, run: str,
                   site_lang: Any = None) -> Counter[str]:
     """Write one batch in one transaction; returns counts (new, changed, same, older, ...)."""
     if not records:
         return Counter()
-    by_id = {r.id: r for r in records}  # a later duplicate in one batch wins
+    by_id: dict[str, EntityRecord] = {}
+    for r in records:  # a duplicate in one batch: as if written one after the other
+        prev = by_id.get(r.id)
+        if prev is None or _not_older(r, prev):
+            by_id[r.id] = r
     rows = [entity_row(r, site_lang) for r in by_id.values()]
     row_of = {row["id"]: row for row in rows}
     base = {"kg": kg, "run": run, "statementType": STATEMENT_TYPE.pattern}

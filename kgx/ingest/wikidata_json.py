@@ -54,7 +54,6 @@ snak type) is dropped and reported as a *problem*; the rest of the entity is kep
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import json
 import logging
@@ -94,16 +93,62 @@ except ImportError:  # pragma: no cover - exercised only without orjson
     _loads = json.loads
     _JSON_ERRORS = (ValueError,)
 
-_igzip: Any
+_inflate: Any  # a zlib-like module: python-isal's (faster) or the standard library's
 try:
-    from isal import igzip as _igzip
+    from isal import isal_zlib as _inflate
     from isal.isal_zlib import IsalError
 
     _isal_error = cast(type[Exception], IsalError)  # its stubs type it as an instance
     _DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (EOFError, OSError, zlib.error, _isal_error)
 except ImportError:  # pragma: no cover - exercised only without python-isal
-    _igzip = None
+    _inflate = zlib
     _DECOMPRESS_ERRORS = (EOFError, OSError, zlib.error)
+
+
+class _Gunzip(io.RawIOBase):
+    """The members of a gzip stream, one after another (zero padding between them allowed),
+    decompressed as they are read. A stream cut short gives every byte decompressed before
+    the cut, then :class:`EOFError` (isal's igzip reader dropped the last block's output:
+    complete lines before the damage were lost)."""
+
+    def __init__(self, raw: IO[bytes], *, owns: bool, chunk: int = 1 << 20) -> None:
+        self._raw, self._owns, self._chunk = raw, owns, chunk
+        self._d: Any = _inflate.decompressobj(31)
+        self._input = b""  # compressed bytes not fed yet
+        self._started = False  # the current member has input
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while True:
+            if self._d.eof:  # a member ended: the next one, or the end
+                self._input = self._d.unused_data + self._input
+                self._d, self._started = _inflate.decompressobj(31), False
+            if not self._input:
+                self._input = self._d.unconsumed_tail or self._raw.read(self._chunk)
+                if not self._input:
+                    if self._started:
+                        raise EOFError("Compressed file ended before the end-of-stream "
+                                       "marker was reached")
+                    return 0
+            if not self._started:
+                self._input = self._input.lstrip(b"\0")
+                if not self._input:
+                    continue
+            self._started = True
+            data, self._input = self._input, b""
+            out = self._d.decompress(data, len(view))
+            self._input = self._d.unconsumed_tail
+            if out:
+                view[:len(out)] = out
+                return len(out)
+
+    def close(self) -> None:
+        if not self.closed and self._owns:  # stdin stays open
+            self._raw.close()
+        super().close()
 
 __all__ = [
     "open_text_lines",
@@ -250,13 +295,9 @@ def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None
             stream = proc.stdout
             how = argv[0]
         elif kind == "gzip":
-            target = source if source is not None else str(path)
-            if _igzip is not None:
-                stream = _igzip.open(target, "rb")
-                how = "isal.igzip"
-            else:
-                stream = gzip.open(target, "rb")
-                how = "gzip"
+            raw = source if source is not None else open(path, "rb")  # noqa: SIM115
+            stream = io.BufferedReader(_Gunzip(raw, owns=source is None), _READ_BUFFER)
+            how = f"{_inflate.__name__}"
         elif kind == "bz2":
             stream = bz2.open(source if source is not None else str(path), "rb")
             how = "bz2"

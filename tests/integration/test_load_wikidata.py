@@ -390,3 +390,28 @@ def test_a_neo4j_restart_during_a_load_loses_nothing(
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert _snapshot(graph) == reference
+
+
+def test_an_older_revision_later_in_one_batch_does_not_win(
+        graph: Graph, shared_data: Path, tmp_path: Path, neo4j_server: Config) -> None:
+    """Found in review: two revisions of one entity in one batch: the later line won, even
+    an older revision, so the graph depended on the batch size (across batches the older
+    one is skipped)."""
+    src = shared_data / "wikidata" / "Q42-2018.json"
+    newer = _older_q42(src, tmp_path / "old.json")
+    only_new = tmp_path / "new.json"
+    only_new.write_text(json.dumps(newer))
+    load_wikidata(graph, only_new)
+    expected = _snapshot(graph)
+    graph.clear()
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps(newer) + "\n" + (tmp_path / "old.json").read_text() + "\n")
+    from kgx.config import replace
+    from kgx.graph.connection import connect
+
+    for batch in (1, 100):  # across batches, and within one
+        graph.clear()
+        with connect(replace(neo4j_server, batch_size=batch, workers=1), start=False) as g:
+            result = load_wikidata(g, both)
+        assert _snapshot(graph) == expected, batch
+        assert result.counts["older"] == (1 if batch == 1 else 0)
