@@ -31,7 +31,7 @@ from kgx.ingest.records import EntityRecord
 __all__ = ["load_wikidata", "bulk_load_wikidata", "load_rdf", "load_codex", "load_dbp15k",
            "where_filter"]
 
-_WHERE = re.compile(r"^(P[0-9]+)=([QP][0-9]+)\Z")
+_WHERE = re.compile(r"^(P[1-9][0-9]*)=([QP][1-9][0-9]*)\Z")  # ids as Wikidata writes them
 
 
 def where_filter(clauses: Iterable[str]) -> Callable[[EntityRecord], bool] | None:

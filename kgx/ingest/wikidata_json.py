@@ -374,15 +374,40 @@ def _is_entity_line(line: bytes) -> bool:
     return isinstance(data, dict) and not _is_entities_document(data)
 
 
+#: Non-blank lines looked at after a first line that is no one-line entity, to tell damaged
+#: NDJSON (some of them are entities) from a document spread over lines.
+LOOKAHEAD = 20
+
+_ENTITY_TYPES = frozenset({"item", "property", "lexeme", "mediainfo"})
+
+
+def _looks_like_entity_line(line: bytes) -> bool:
+    """A one-line object with an entity's ``type`` (a line of a pretty-printed document can
+    be a one-line object too: an alias, a statement, an entity-id value)."""
+    try:
+        data = _loads(line)
+    except _JSON_ERRORS:
+        return False
+    return isinstance(data, dict) and data.get("type") in _ENTITY_TYPES
+
+
 def _next_is_entity_line(lines: Iterator[tuple[int, bytes]], peeked: list[tuple[int, bytes]],
                          stats: MutableMapping[str, Any]) -> bool:
-    """Whether the next non-blank line is a one-line entity (the lines read are kept in
-    ``peeked``): then a first line that is not is damaged NDJSON, not a document."""
+    """Whether one of the next :data:`LOOKAHEAD` non-blank lines is a one-line entity (the
+    lines read are kept in ``peeked``): then a first line that is not is damaged NDJSON,
+    not a document. The next line is enough when it is any one-line object."""
+    looked = 0
     for n, line in lines:
         stats["lines"] = n
         peeked.append((n, line))
-        if line.strip():
-            return _is_entity_line(_entity_line(line) or b"")
+        if not line.strip():
+            continue
+        raw = _entity_line(line) or b""
+        if _is_entity_line(raw) if not looked else _looks_like_entity_line(raw):
+            return True
+        looked += 1
+        if looked >= LOOKAHEAD:
+            return False
     return False
 
 
@@ -607,7 +632,8 @@ def _literal(value_type: Any, value: Any) -> str:
 def _select_rank(statements: list[Any], all_ranks: bool) -> list[Any]:
     if all_ranks:
         return statements
-    ranks = [s.get("rank", "normal") for s in statements]
+    # a statement that is no object has no rank: it goes on, to be reported on its own
+    ranks = [s.get("rank", "normal") if isinstance(s, dict) else None for s in statements]
     wanted = "preferred" if "preferred" in ranks else "normal"
     # an unknown rank goes on, to be reported as a problem (not silently dropped)
     return [s for s, r in zip(statements, ranks, strict=True) if r == wanted or r not in _RANKS]
@@ -830,7 +856,7 @@ def parse_lines(
                                 raw=_raw_text(raw)) from e
         except BadRecord as e:
             counts["bad"] += 1
-            eid = raw.get("id") if isinstance(raw, dict) else None
+            eid = raw.get("id") if isinstance(raw, dict) else _peek_id(raw)
             bad.append(_row(where, line_no, eid if isinstance(eid, str) else None, e.reason, raw))
             continue
         if record is None:

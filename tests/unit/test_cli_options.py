@@ -136,3 +136,14 @@ def test_enrich_settings_are_checked_before_connecting(
         monkeypatch.setenv(var, value)
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_where_takes_ids_as_wikidata_writes_them() -> None:
+    """Found in review: ``--where P031=Q05`` was taken, then matched nothing (no reader
+    gives zero-padded ids), silently filtering every entity out."""
+    from kgx.ingest.load import where_filter
+
+    assert where_filter(["P31=Q5", " P279=P10 "]) is not None
+    for bad in ("P031=Q5", "P31=Q05", "P0=Q5", "P31=Q0", "P31=L5"):
+        with pytest.raises(ConfigError, match="--where expects"):
+            where_filter([bad])

@@ -780,3 +780,39 @@ def test_a_truncated_file_yields_the_same_entities_with_two_workers(tmp_path):
 
     one = read(1)
     assert len(one) > 20 and read(2) == one
+
+
+def test_a_statement_that_is_no_object_drops_only_itself():
+    """Found in review: a statement that was no JSON object (``"P31": [1, {...}]``) dropped
+    its whole entity, and a bad entity's quarantine row had no id even where the line
+    names one."""
+    good = {"mainsnak": {"snaktype": "value", "property": "P31", "datavalue": {
+        "type": "wikibase-entityid", "value": {"id": "Q5"}}}, "rank": "normal"}
+    batch = [("f", 1, json.dumps({"type": "item", "id": "Q1",
+                                  "claims": {"P31": [1, good]}}).encode()),
+             ("f", 2, json.dumps({"type": "item", "id": "Q2", "labels": 5}).encode())]
+    records, bad, _skipped, counts = wj.parse_lines(batch)
+    assert [(r.id, [(s.pid, s.target) for s in r.statements]) for r in records] == [
+        ("Q1", [("P31", "Q5")])]
+    assert [(b["line"], b["id"]) for b in bad] == [(1, "Q1"), (2, "Q2")]
+    assert "malformed statement" in bad[0]["reason"] and counts["bad"] == 1
+
+
+def test_ndjson_whose_first_lines_are_damaged_is_still_ndjson(tmp_path):
+    """Found in review: NDJSON whose first two lines were damaged was taken for one broken
+    JSON document, and nothing of it was loaded. A pretty-printed document, whose lines
+    can be one-line objects too (an alias), stays a document."""
+    good = [json.dumps({"type": "item", "id": f"Q{i}"}) for i in (3, 4)]
+    path = tmp_path / "damaged.ndjson"
+    path.write_text('{"type":"item","id":"Q1"\n{"type":"item","id":"Q2"\n' + "\n".join(good)
+                    + "\n", encoding="utf-8")
+    records, bad, _skipped, _counts, _ = parse_all(path, workers=1)
+    assert [r.id for r in records] == ["Q3", "Q4"]
+    assert [(b["line"], b["reason"].startswith("not JSON")) for b in bad] == [(1, True),
+                                                                            (2, True)]
+    doc = tmp_path / "doc.json"
+    doc.write_text(json.dumps({"type": "item", "id": "Q9", "labels": {}, "aliases": {
+        "en": [{"language": "en", "value": "a"}, {"language": "en", "value": "b"}]}},
+        indent=2), encoding="utf-8")
+    records, bad, *_ = parse_all(doc, workers=1)
+    assert [r.id for r in records] == ["Q9"] and bad == []
