@@ -184,6 +184,16 @@ class _Nightly:
         rows = self.g.read("MATCH (r:Run {id: $id}) RETURN r.status AS status", {"id": run_id})
         return bool(rows) and rows[0]["status"] != "reverted"
 
+    def _model_kept(self, run_id: str) -> bool:
+        """Whether training run ``run_id``'s finished model is still on disk (a deleted
+        model folder is trained again, not taken as done)."""
+        from kgx.embed.store import ModelStore
+
+        try:
+            return ModelStore.default(self.g.cfg).get(run_id).finished
+        except ConfigError:
+            return False
+
     # -- steps ---------------------------------------------------------------------------
 
     def load(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
@@ -193,7 +203,9 @@ class _Nightly:
         source = self.job.resolve_source()
         fp = fingerprint(source)
         last = self.state.data.get("lastSource")
-        if not interrupted and last == fp:
+        # the same file, and its load still in this graph (not after `kgx reset`, another
+        # database, or the load run gone): nothing to do
+        if not interrupted and last == fp and self._standing(self.state.data.get("lastLoad")):
             self.ledger.context["changed"] = 0
             return "skipped", (f"nothing new: {source} was loaded already (run "
                                f"{self.state.data.get('lastLoad')})")
@@ -218,7 +230,8 @@ class _Nightly:
         from kgx.embed.training import train
 
         last = self.state.data.get("lastTrain")
-        if not interrupted and last is not None and self._standing(last["run"]):
+        if not interrupted and last is not None and self._standing(last["run"]) and \
+                self._model_kept(last["run"]):
             age = (datetime.now(UTC) - datetime.fromisoformat(last["at"])).total_seconds()
             # what loads since that training began wrote (read from their runs, so a load
             # whose step was killed after it finished still counts)
@@ -448,26 +461,32 @@ def _run_locked(g: Graph, job: JobConfig, ledger: Ledger, state: JsonFile) -> Jo
         ledger.start(job_id, list(job.steps), _now())
     result = JobResult(job_id, resumed)
     nightly = _Nightly(g, job, ledger, state)
-    with RunRecorder(g, "job", {"name": job.name, "steps": list(job.steps),
-                                "config": job.origin}, run_id=job_id) as run:
-        g.write("MATCH (r:Run {id: $id}) SET r.job = $id, r.name = $name",
-                {"id": job_id, "name": job.name})
-        for name in job.steps:
-            entry = ledger.step(name)
-            if entry.get("status") in {"succeeded", "skipped", "failed"}:
-                status = "failed" if entry["status"] == "failed" else "done-before"
-                result.steps.append(StepResult(name, status, entry.get("note", ""),
-                                               entry.get("counts", {}), entry.get("run")))
-                continue
-            step = nightly.run_step(name, job_id)
-            result.steps.append(step)
-            log.info("step %s: %s %s", name, step.status, step.note)
-        run.counts.update(Counter(s.status for s in result.steps))
-    if not result.ok:
-        g.write("MATCH (r:Run {id: $id}) SET r.status = 'failed', r.error = $error",
-                {"id": job_id, "error": result.failure()})
-    ledger.data.update(state="finished", endedAt=_now())
-    ledger.save()
+    try:
+        with RunRecorder(g, "job", {"name": job.name, "steps": list(job.steps),
+                                    "config": job.origin}, run_id=job_id) as run:
+            g.write("MATCH (r:Run {id: $id}) SET r.job = $id, r.name = $name",
+                    {"id": job_id, "name": job.name})
+            for name in job.steps:
+                entry = ledger.step(name)
+                # a resumed job does again what failed before the kill (as the next night
+                # would), and only skips what was done
+                if entry.get("status") in {"succeeded", "skipped"}:
+                    result.steps.append(StepResult(name, "done-before", entry.get("note", ""),
+                                                   entry.get("counts", {}), entry.get("run")))
+                    continue
+                step = nightly.run_step(name, job_id)
+                result.steps.append(step)
+                log.info("step %s: %s %s", name, step.status, step.note)
+            run.counts.update(Counter(s.status for s in result.steps))
+        if not result.ok:
+            g.write("MATCH (r:Run {id: $id}) SET r.status = 'failed', r.error = $error",
+                    {"id": job_id, "error": result.failure()})
+    finally:
+        # every step had its turn (a failure to record the job's end, the graph gone, is no
+        # kill: the next run is a new job, whose steps make up what failed)
+        if len(result.steps) == len(job.steps):
+            ledger.data.update(state="finished", endedAt=_now())
+            ledger.save()
     return result
 
 

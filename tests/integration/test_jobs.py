@@ -404,6 +404,30 @@ def test_train_and_predict_run_when_due_and_not_again(graph: Graph, job_home: Co
     assert "predicted already" in second.steps[2].note
     assert snapshot(graph) == before
 
+    # found in review: a model folder deleted by hand was taken as trained, and predict
+    # then failed every night
+    import shutil
+
+    from kgx.embed.store import ModelStore
+
+    shutil.rmtree(ModelStore.default(graph.cfg).get(model["id"]).path)
+    third = run_job(job_home, job, graph=graph)
+    assert third.ok, third.failure()
+    assert [s.status for s in third.steps] == ["skipped", "succeeded", "succeeded"]
+    assert graph.query("run_history", kind="train")[0]["id"] != model["id"]
+
+
+def test_after_a_reset_the_same_dump_is_loaded_again(graph: Graph, job_home: Config,
+                                                      tmp_path: Path) -> None:
+    """Found in review: after `kgx reset` (or with another database) the job skipped the
+    load of a dump it had loaded before, every night, and its other steps ran on nothing."""
+    job = load_job_config("nightly", write_config(tmp_path / "kgx.toml", DUMP))
+    assert run_job(job_home, job, graph=graph).ok
+    graph.clear()
+    again = run_job(job_home, job, graph=graph)
+    assert again.ok and again.steps[0].status == "succeeded", again.steps[0].note
+    assert again.steps[0].counts["new"] == 49
+
 
 def _enrich_job(tmp_path: Path) -> tuple[Path, Any]:
     """A folder with the 2017 dump and a job that loads it and enriches Swahili names."""
@@ -487,3 +511,24 @@ def test_a_run_reverted_by_hand_is_done_again(graph: Graph, job_home: Config,
     assert _config(graph, redone["id"])["lang"] == "de"
     assert "loadedBy" not in _config(graph, redone["id"])
     assert snapshot(graph) == after_first
+
+
+def test_a_resumed_job_does_again_what_failed(graph: Graph, job_home: Config,
+                                              tmp_path: Path) -> None:
+    """Found in review: a job killed after one of its steps failed came back with that step
+    still failed and did not run it: the night was lost twice."""
+    from kgx.jobs.ledger import Ledger
+
+    config = write_config(tmp_path / "kgx.toml", DUMP, steps='["load", "train"]')
+    first = run_job(job_home, load_job_config("nightly", config), graph=graph)
+    assert [s.status for s in first.steps] == ["succeeded", "failed"]
+    ledger = Ledger.of(job_home.home, "nightly")
+    ledger.data["state"] = "running"  # as if killed after the failure, before the end
+    ledger.save()
+    (tmp_path / "train.toml").write_text(TINY_TRAINING, encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + 'train_config = "train.toml"\n',
+                      encoding="utf-8")
+    again = run_job(job_home, load_job_config("nightly", config), graph=graph)
+    assert again.resumed and again.job_id == first.job_id
+    assert [s.status for s in again.steps] == ["done-before", "succeeded"], again.failure()
+    assert not Ledger.of(job_home.home, "nightly").unfinished
