@@ -236,20 +236,52 @@ def parse_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
+#: Allowed ranges of numeric settings (inclusive; None: no bound on that side).
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "bolt_port": (1, 65535), "http_port": (1, 65535), "batch_size": (1, None),
+    "workers": (1, None), "start_timeout": (0, None), "backend_timeout": (0, None),
+    "backend_rate": (0, None)}
+#: Settings that must be above their lower bound, not equal to it.
+_ABOVE = {"start_timeout", "backend_timeout"}
+
+
 def _coerce(name: str, value: Any, origin: str) -> Any:
+    """``value`` of setting ``name`` as its type, checked (a TOML file gives typed values, the
+    environment strings): a bool is no number, 2.9 no whole number, NaN no timeout."""
     kinds = {f.name: f.type for f in fields(Config)}
     kind = str(kinds[name])
+    shown = "****" if name.endswith(("password", "key")) else repr(value)
+    what = {"int": "whole number", "float": "number", "bool": "true or false"}.get(
+        kind, "path" if "Path" in kind else "text")
+
+    def bad(why: str = "") -> ConfigError:
+        return ConfigError(f"{origin}: {name} = {shown} is not a valid {what}{why}")
+
+    if isinstance(value, bool) and kind != "bool":
+        raise bad()
     try:
         if "Path" in kind:
+            if not isinstance(value, str | os.PathLike):
+                raise bad()
             return Path(os.path.expanduser(str(value)))
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
+        if kind in ("int", "float"):
+            if isinstance(value, str):
+                value = value.strip()
+            if kind == "int" and isinstance(value, float) and not value.is_integer():
+                raise bad()
+            number = int(value) if kind == "int" else float(value)
+            low, high = _RANGES.get(name, (None, None))
+            if not math.isfinite(number) or (low is not None and number < low) or (
+                    high is not None and number > high) or (name in _ABOVE and number == low):
+                raise bad(f" (above {low})" if name in _ABOVE else
+                          f" ({low} to {high})" if high is not None else f" (at least {low})")
+            return number
         if kind == "bool":
             return parse_bool(value)
-    except ValueError as e:
-        raise ConfigError(f"{origin}: {name} = {value!r} is not a valid {kind}") from e
+    except (ValueError, TypeError, OverflowError) as e:
+        raise bad() from e
+    if value is not None and not isinstance(value, str):
+        raise bad()
     return None if value in ("", None) and name in _EMPTY_IS_NONE else value
 
 
@@ -314,8 +346,6 @@ def load_config(
         # the driver would repeat the whole URI, password and all, in its own error
         raise ConfigError(f"neo4j_uri (from {source['neo4j_uri']}) holds '@': credentials do "
                           "not go in the URI; set NEO4J_USERNAME and NEO4J_PASSWORD")
-    if cfg.batch_size < 1 or cfg.workers < 1:
-        raise ConfigError("batch_size and workers must be at least 1")
     return cfg
 
 

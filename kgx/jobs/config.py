@@ -109,20 +109,63 @@ def config_path(explicit: str | Path | None) -> Path | None:
     return Path(path) if path else None
 
 
+def _check_step_table(where: str, step: str, table: dict[str, Any]) -> None:
+    """The keyword arguments a step passes to its function, checked when the file is read
+    (found in review: a missing seeds or a misspelt key failed only at night)."""
+    import inspect
+
+    extra: set[str] = set()
+    if step == "align":
+        from kgx.align.api import AlignConfig, align_graphs
+
+        fn: Any = align_graphs
+        extra = {f.name for f in fields(AlignConfig)}
+        given = dict(table)
+    else:
+        from kgx.enrich.engine import enrich
+
+        fn = enrich
+        given = {"kg": "?", "show_progress": False, **table}  # what the step adds
+    params = inspect.signature(fn).parameters
+    named = {p for p, v in params.items() if v.kind is not inspect.Parameter.VAR_KEYWORD}
+    unknown = sorted(set(table) - named - extra - {"graph"})
+    missing = [p for p, v in params.items() if p != "graph" and p not in given
+               and v.default is inspect.Parameter.empty and v.kind is not v.VAR_KEYWORD]
+    if unknown or missing:
+        raise ConfigError(f"{where}: " + "; ".join(
+            ([f"unknown setting(s) {', '.join(unknown)}"] if unknown else [])
+            + ([f"{', '.join(missing)} required"] if missing else [])))
+    if step == "align":
+        try:
+            AlignConfig(**{k: v for k, v in table.items() if k in extra})
+        except (ConfigError, TypeError) as e:
+            raise ConfigError(f"{where}: {e}") from None
+
+
 def load_job_config(name: str, path: str | Path | None = None) -> JobConfig:
     """The settings of job ``name`` from ``[job.NAME]`` of the config file (or defaults)."""
     file = config_path(path)
-    table: dict[str, Any] = {}
-    if file is not None:
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise ConfigError(f"config file not found: {file}") from e
-        except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
-            raise ConfigError(f"cannot read config file {file}: {e}") from e
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{file}: not valid TOML: {e}") from e
-        table = dict(data.get("job", {}).get(name, {}))
+    if file is None:  # found in review: a job without settings ran the defaults and failed
+        raise ConfigError(f"job {name!r} has no settings: they are the [job.{name}] table of "
+                          "kgx.toml (--config FILE, $KGX_CONFIG or ./kgx.toml); see README "
+                          "\"Nightly job\"")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file not found: {file}") from e
+    except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
+        raise ConfigError(f"cannot read config file {file}: {e}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{file}: not valid TOML: {e}") from e
+    jobs = data.get("job", {})
+    found = jobs.get(name) if isinstance(jobs, dict) else None
+    if not isinstance(found, dict):
+        others = sorted(k for k, v in jobs.items() if isinstance(v, dict)) \
+            if isinstance(jobs, dict) else []
+        raise ConfigError(f"{file}: no [job.{name}] table"
+                          + (f" (it has {', '.join(f'[job.{k}]' for k in others)})"
+                             if others else ""))
+    table = dict(found)
     known = {f.name for f in fields(JobConfig)} - {"name", "origin"}
     unknown = set(table) - known
     if unknown:
@@ -141,8 +184,10 @@ def load_job_config(name: str, path: str | Path | None = None) -> JobConfig:
                     value = tuple(language_list(value, key))
                 except ConfigError as e:
                     raise ConfigError(f"{file}: [job.{name}] {e}") from None
-        elif key in {"align", "enrich"} and not isinstance(value, dict):
-            raise ConfigError(f"{file}: [job.{name}.{key}] must be a table")
+        elif key in {"align", "enrich"}:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{file}: [job.{name}.{key}] must be a table")
+            _check_step_table(f"{file}: [job.{name}.{key}]", key, value)
         elif key in _SCALARS and not _SCALARS[key](value):
             # found in review: retrain_days = "7" failed only at night, in the train step
             raise ConfigError(f"{file}: [job.{name}] {key} = {value!r}: "

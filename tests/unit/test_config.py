@@ -110,3 +110,25 @@ def test_the_tests_see_no_outside_settings(no_outside_settings: Path) -> None:
     cfg = load_config()
     assert cfg.llm_url is None and cfg.mt_url is None and cfg.llm_key is None
     assert cfg.source.get("neo4j_uri") in (None, "NEO4J_* env")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("[neo4j]\nbolt_port = [7687]", "bolt_port = \\[7687\\] is not a valid whole number"),
+    ("[kgx]\nbatch_size = {a = 1}", "batch_size = .* is not a valid whole number"),
+    ("[neo4j]\nuri = 5", "neo4j_uri = 5 is not a valid text"),
+    ("[kgx]\nbatch_size = 2.9", "batch_size = 2.9 is not a valid whole number"),
+    ("[neo4j]\nbolt_port = true", "bolt_port = True is not a valid whole number"),
+    ("[neo4j]\nbolt_port = 70000", "\\(1 to 65535\\)"),
+    ("[neo4j]\nstart_timeout = nan", "start_timeout = nan .*\\(above 0\\)"),
+    ("[kgx]\nbackend_rate = -1", "backend_rate = -1 .*\\(at least 0\\)"),
+    ("[neo4j]\npassword = 5", "neo4j_password = \\*\\*\\*\\* is not a valid text"),
+])
+def test_wrong_types_in_the_file_are_config_errors(tmp_path: Path, line: str,
+                                                   message: str) -> None:
+    """Found in review: a list or table where a number goes was a TypeError traceback, a
+    number where text goes failed later; 2.9 became 2, true became 1, NaN a timeout, and a
+    negative rate turned the rate limit off. A password is never echoed."""
+    path = tmp_path / "kgx.toml"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(config_file=path, env={})

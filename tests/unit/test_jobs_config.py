@@ -177,3 +177,35 @@ def test_a_job_name_is_one_safe_folder_name(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigError, match="invalid job name"):
         Ledger.of(tmp_path, name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_job_needs_its_table_and_checks_its_step_tables(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: with no config file, or a misspelt job name, the defaults ran and
+    failed step by step; an align table without seeds, or with a misspelt key, failed only
+    at night."""
+    monkeypatch.delenv("KGX_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"no settings: they are the \[job\.nightly\]"):
+        load_job_config("nightly")
+    path = _toml(tmp_path, '[job.nightly]\nsteps = ["load"]\n')
+    with pytest.raises(ConfigError, match=r"no \[job\.nigthly\] table \(it has \[job\.nightly\]"):
+        load_job_config("nigthly", path)
+    align = '[job.nightly]\nsteps = ["align"]\n[job.nightly.align]\n'
+    with pytest.raises(ConfigError, match="seeds required"):
+        load_job_config("nightly", _toml(tmp_path, align + 'kg1 = "a"\nkg2 = "b"\n'))
+    with pytest.raises(ConfigError, match="unknown setting.*rounsd"):
+        load_job_config("nightly", _toml(tmp_path, align + 'kg1 = "a"\nkg2 = "b"\n'
+                                                             'seeds = "s.tsv"\nrounsd = 2\n'))
+    with pytest.raises(ConfigError, match="rounds"):
+        load_job_config("nightly", _toml(tmp_path, align + 'kg1 = "a"\nkg2 = "b"\n'
+                                                             'seeds = "s.tsv"\nrounds = -1\n'))
+    good = load_job_config("nightly", _toml(tmp_path, align + 'kg1 = "a"\nkg2 = "b"\n'
+                                                              'seeds = "s.tsv"\nrounds = 2\n'))
+    assert good.align["rounds"] == 2
+    with pytest.raises(ConfigError, match="langs required"):
+        load_job_config("nightly", _toml(tmp_path, '[job.nightly]\n[job.nightly.enrich]\n'
+                                                   'min_score = 0.5\n'))
+    with pytest.raises(ConfigError, match="unknown setting.*lang\\b"):
+        load_job_config("nightly", _toml(tmp_path, '[job.nightly]\n[job.nightly.enrich]\n'
+                                                   'lang = ["sw"]\n'))
