@@ -211,7 +211,7 @@ def bulk_load_wikidata(
     from kgx.graph.schema import apply_schema
     from kgx.graph.server import LocalServer
     from kgx.ingest.loader import Quarantine
-    from kgx.ingest.wikidata_json import iter_parsed, site_language
+    from kgx.ingest.wikidata_json import DamagedInput, iter_parsed, site_language
     from kgx.provenance.runs import RunRecorder, new_run_id
 
     if not cfg.uses_local_server:
@@ -255,6 +255,10 @@ def bulk_load_wikidata(
                 raise SourceError(f"more than {max_errors} bad records (--max-errors); nothing "
                                   f"was imported. See {qpath}.")
         args = writer.finish()
+    except DamagedInput as e:  # nothing is imported: say so, not "the lines before were read"
+        raise SourceError(f"{e.damage}; with --bulk nothing was imported (the import takes a "
+                          "whole input): repair or re-download the file, or load it without "
+                          "--bulk to keep the entities before the damage") from e
     finally:
         quarantined.close()
         if bar is not None:

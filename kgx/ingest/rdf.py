@@ -960,6 +960,10 @@ def _turtle_chunks(
     yield builder.take(line_count)
 
 
+#: The subject IRI at the start of an N-Triples line (of one that does not parse, too).
+_LINE_SUBJECT = re.compile(r"\s*<([^<>\s]*)>")
+
+
 class _Block:
     """The entity block being read from N-Triples."""
 
@@ -1059,6 +1063,15 @@ def _nt_chunks(
             block.bad.append((line_no, f"not UTF-8: {e}", raw.decode("utf-8", "replace")))
             continue
         except ValueError as e:
+            # a line whose subject names another entity starts that entity's block (found
+            # in review: the first line of Q2 was blamed on Q1)
+            m = _LINE_SUBJECT.match(text)
+            other = _subject_entity(m[1]) if m and m[1] not in block.links else None
+            if other is not None and other != block.eid:
+                finish(block)
+                if builder.size >= chunk_size:
+                    yield builder.take(line_no - 1)
+                block = _Block(other, line_no)
             where = f" (in the block of {block.eid}, loaded without it)" if block.eid else ""
             block.bad.append((line_no, f"{e}{where}", text))
             continue

@@ -341,14 +341,21 @@ def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None
             stream.close()
 
 
-def _damaged(name: str, kind: str, line_no: int, detail: str) -> SourceError:
+class DamagedInput(SourceError):
+    """An input that cannot be read past line ``line_no`` (truncated, corrupt); ``damage``
+    says where and why, without what became of the lines before."""
+
+    def __init__(self, damage: str, line_no: int) -> None:
+        super().__init__(
+            f"{damage}; the {line_no} complete lines before it were read. Re-download or "
+            "repair the file and load it again (a new file starts from its first line; "
+            "entities already loaded are not rewritten).")
+        self.damage, self.line_no = damage, line_no
+
+
+def _damaged(name: str, kind: str, line_no: int, detail: str) -> DamagedInput:
     what = "cannot be read" if kind == "plain" else "compressed data is truncated or corrupt"
-    return SourceError(
-        f"{name}: {what} after line {line_no} ({detail}); "
-        f"the {line_no} complete lines before it were read. Re-download or repair the file "
-        f"and load it again (a new file starts from its first line; entities already "
-        f"loaded are not rewritten)."
-    )
+    return DamagedInput(f"{name}: {what} after line {line_no} ({detail})", line_no)
 
 
 # --------------------------------------------------------------------------------------

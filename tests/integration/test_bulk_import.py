@@ -71,6 +71,21 @@ def test_bulk_refuses_a_database_that_is_not_empty(graph: Graph,
         bulk_load_wikidata(neo4j_server, DUMP)
 
 
+def test_a_truncated_input_imports_nothing_and_says_so(graph: Graph, neo4j_server: Config,
+                                                       tmp_path: Path) -> None:
+    """Found in review: the message said the lines before the damage were read and loaded
+    entities were kept, while the bulk path had imported nothing."""
+    import gzip
+
+    cut = tmp_path / "cut.json.gz"
+    data = gzip.compress(DUMP.read_bytes())
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceError, match=r"truncated.*with --bulk nothing was imported") as e:
+        bulk_load_wikidata(neo4j_server, cut)
+    assert "complete lines before it were read" not in str(e.value)
+    assert graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+
+
 def test_bulk_keeps_line_breaks_and_delimiters_in_texts(graph: Graph, neo4j_server: Config,
                                                         tmp_path: Path) -> None:
     """Texts with line breaks switch the importer to multi-line fields; they come back

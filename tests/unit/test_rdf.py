@@ -874,3 +874,19 @@ def test_truncated_nt_gz_yields_every_entity_complete_before_the_damage(
     ended = [r.id for c in chunks(combined_nt, chunk_size=1) for r in c[1] if c[0] < complete]
     assert len(ended) >= 3 and ids == ended
     assert got[-1][0] < complete
+
+
+def test_nt_a_bad_first_line_of_an_entity_is_that_entitys(tmp_path: Path) -> None:
+    """Found in review: a line that did not parse was blamed on the entity before it, even
+    when its subject names the next one."""
+    wd, label = "http://www.wikidata.org/entity/", "http://www.w3.org/2000/01/rdf-schema#label"
+    path = tmp_path / "shift.nt"
+    path.write_text(f'<{wd}Q1> <{label}> "one"@en .\n'
+                    f'<{wd}Q2> <{label}> "two"@en\n'  # no final dot
+                    f'<{wd}Q2> <{label}> "zwei"@de .\n', encoding="utf-8")
+    got = chunks(path, chunk_size=1)
+    bad = [row for c in got for row in c[2]]
+    assert [(b["line"], b["id"]) for b in bad] == [(2, "Q2")]
+    assert "in the block of Q2" in bad[0]["reason"]
+    recs = {r.id: r for c in got for r in c[1]}
+    assert recs["Q1"].labels == {"en": "one"} and recs["Q2"].labels == {"de": "zwei"}
