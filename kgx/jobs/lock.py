@@ -44,9 +44,9 @@ def _lock_path(home: Path, name: str) -> Path:
 _HELD: dict[Path, dict[str, Any]] = {}
 
 
-def _try_lock(f: IO[str]) -> bool:
+def _try_lock(f: IO[str], mode: int = fcntl.LOCK_EX) -> bool:
     try:
-        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(f, mode | fcntl.LOCK_NB)
     except OSError as e:
         if e.errno in (errno.EACCES, errno.EAGAIN):
             return False
@@ -69,11 +69,14 @@ def lock_holder(home: Path, name: str) -> dict[str, Any] | None:
         return dict(_HELD[path])
     if not path.exists():
         return None
-    with open(path, "a+", encoding="utf-8") as f:
-        holder = _read_holder(f)
-        if not _try_lock(f):
-            return holder
-        fcntl.lockf(f, fcntl.LOCK_UN)
+    try:  # read-only with a shared probe: one who may not write the lock file may ask
+        with open(path, encoding="utf-8") as f:
+            holder = _read_holder(f)
+            if not _try_lock(f, fcntl.LOCK_SH):
+                return holder
+            fcntl.lockf(f, fcntl.LOCK_UN)
+    except OSError as e:
+        raise KGXError(f"cannot read the lock of job {name!r} ({path}): {e}") from e
     return None
 
 
@@ -104,10 +107,13 @@ class JobLock:
         self._f: IO[str] | None = None
 
     def __enter__(self) -> JobLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path in _HELD:  # this very process: opening the file again would unlock it
             self._refuse(_HELD[self.path])
-        f = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
+        except OSError as e:
+            raise KGXError(f"cannot take the lock of {self.name} ({self.path}): {e}") from e
         # `kgx job status` (lock_holder) takes the lock for an instant to probe it: a job
         # starting in that instant tries again for a moment before it gives up
         deadline = time.monotonic() + PROBE_GRACE

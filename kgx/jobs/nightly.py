@@ -175,6 +175,9 @@ class _Nightly:
         self.steps: dict[str, Callable[[Counter[str], bool], tuple[str, str]]] = {
             "load": self.load, "train": self.train, "predict": self.predict,
             "align": self.align, "enrich": self.enrich, "audit": self.audit}
+        # stores the running step's counts so far on its run (a resumed step starts from
+        # them): set by run_step
+        self.save_counts: Callable[[], None] = lambda: None
 
     def _standing(self, run_id: str | None) -> bool:
         """Whether ``run_id`` (one this job recorded as done) is still in effect: a run
@@ -342,6 +345,7 @@ class _Nightly:
             counts["names"] += int(result.counts.get("names", 0))
             audited[lang] = result.run_id
             self.state.save()
+            self.save_counts()  # before the ledger: a kill between them audits it again
             finished.append(lang)
             self.ledger.save()
             done.append(lang)
@@ -373,6 +377,7 @@ class _Nightly:
                     time.sleep(pause)
                 if not interrupted:
                     run.counts.clear()
+                self.save_counts = run.save
                 status, note = self.steps[name](run.counts, interrupted)
                 run.save(note=note)
                 result.status, result.note, result.counts = status, note, dict(run.counts)

@@ -29,6 +29,7 @@ import io
 import json
 import logging
 import math
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -313,13 +314,13 @@ def _training(graph: Graph, models: Any) -> list[dict[str, Any]]:
         return []
     for model in stored:
         try:
-            meta = model.meta
+            meta, metrics = model.meta, model.metrics  # either file may be damaged
         except Exception as e:
             log.warning("skipping model %s: %s", model.path, e)
             continue
         out.append({"run": model.run_id, "model": meta.get("config", {}).get("model"),
                     "kg": meta.get("config", {}).get("kg"), "status": meta.get("status"),
-                    "history": meta.get("history") or [], "metrics": model.metrics})
+                    "history": meta.get("history") or [], "metrics": metrics})
     return out
 
 
@@ -541,7 +542,13 @@ def _alignment_html(al: dict[str, Any]) -> str:
         for r in rows:
             by_run[r["run"] or "(no run)"].append(float(r["score"]))
         fig, ax = _figure(7.0, 3.2)
-        ax.hist(list(by_run.values()), bins=30, label=list(by_run), stacked=True)
+        # 30 bins over the scores' range, which a float must hold (scores near +-1e308
+        # have a span of inf: the range is cut to +-max/4, the few scores outside not drawn)
+        low, high = min(map(min, by_run.values())), max(map(max, by_run.values()))
+        if not math.isfinite(high - low):
+            low, high = max(low, -sys.float_info.max / 4), min(high, sys.float_info.max / 4)
+        ax.hist(list(by_run.values()), bins=30, label=list(by_run), stacked=True,
+                range=(low, high) if high > low else None)
         ax.set_xlabel("score")
         ax.set_ylabel("edges")
         ax.legend(fontsize=7)

@@ -205,7 +205,8 @@ def test_killed_run_resumes_to_the_same_graph(graph: Graph, job_home: Config,
     config = write_config(tmp_path / "kgx.toml", DUMP)
     # the graph an uninterrupted run leaves
     reference_home = replace(job_home, home=tmp_path / "reference")
-    assert run_job(reference_home, load_job_config("nightly", config), graph=graph).ok
+    reference = run_job(reference_home, load_job_config("nightly", config), graph=graph)
+    assert reference.ok
     expected = snapshot(graph)
     graph.clear()
 
@@ -234,7 +235,8 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
         graph: Graph, job_home: Config, subprocess_env: dict[str, str], tmp_path: Path) -> None:
     config = write_config(tmp_path / "kgx.toml", DUMP)
     reference_home = replace(job_home, home=tmp_path / "reference")
-    assert run_job(reference_home, load_job_config("nightly", config), graph=graph).ok
+    reference = run_job(reference_home, load_job_config("nightly", config), graph=graph)
+    assert reference.ok
     expected = snapshot(graph)
     kept = graph.read("MATCH (:Entity {kg: 'wikidata', id: 'Q1'})-[:HAS_NAME]->"
                       "(n:Name {lang: 'ja', status: 'original'}) RETURN n.text AS text")
@@ -265,6 +267,9 @@ def test_killed_during_the_audit_resumes_with_the_languages_left(
     assert {a["id"]: a["status"] for a in audits}["audit-killed"] == "reverted"
     assert sorted(a["status"] for a in audits) == ["reverted", "succeeded", "succeeded"]
     assert len(graph.read("MATCH (r:Run {kind: 'load'}) RETURN r")) == 1
+    # found in review: the counts of the languages audited before the kill were lost
+    step = json.loads(require_run(graph, f"{job_id}-audit")["counts"])
+    assert step == reference.steps[-1].counts and "suspect_de" in step
 
 
 def test_runs_started_outside_the_job_are_not_part_of_it(

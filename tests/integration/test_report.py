@@ -173,6 +173,12 @@ def test_a_report_shows_only_its_graph_and_survives_an_infinite_score(
     page = _parse(write_report(graph, tmp_path / "r", models=tmp_path / "none"))
     assert "could not be drawn" not in " ".join(page.sections["alignment"])
     assert len(_pngs(page.images["alignment"])) == 2  # SAME_AS and PREDICTED scores
+    # found in review: finite scores near -1e308 and +1e308 are too wide a range to bin
+    graph.write("MATCH ()-[p:PREDICTED]->() WITH p LIMIT 2 "
+                "WITH collect(p) AS ps SET (ps[0]).score = -1.7e308, (ps[1]).score = 1.7e308")
+    page = _parse(write_report(graph, tmp_path / "r2", models=tmp_path / "none"))
+    assert "could not be drawn" not in " ".join(page.sections["alignment"])
+    assert len(_pngs(page.images["alignment"])) == 2
 
 
 def test_precision_from_run_counts_when_no_reliability(graph: Graph) -> None:
