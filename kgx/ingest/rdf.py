@@ -983,16 +983,24 @@ def _nt_chunks(
     recent: OrderedDict[str, tuple[int | None, int]] = OrderedDict()
     kept: OrderedDict[str, list[Triple]] = OrderedDict()  # within RECENT_TRIPLES
     kept_size = 0
-    block = _Block(None, start_line + 1)
+    # A resume reads the lines before start_line again, without writing or reporting them
+    # (their chunks were committed): the blocks there only rebuild `recent` and `kept`, so
+    # that an entity whose triples come in two places is read as an uninterrupted read
+    # would (found in review: its second part was loaded alone, replacing the entity).
+    block = _Block(None, 1)
     last_line = start_line
 
     def finish(block: _Block) -> None:
         nonlocal kept_size
-        # counted with the block, so that a chunk's counts cover exactly its lines
-        builder.counts["triples"] += len(block.triples)
-        for line, reason, raw in block.bad:
-            builder.bad_line(line, block.eid, reason, raw)
+        silent = block.first_line <= start_line  # read again on a resume: state only
+        if not silent:
+            # counted with the block, so that a chunk's counts cover exactly its lines
+            builder.counts["triples"] += len(block.triples)
+            for line, reason, raw in block.bad:
+                builder.bad_line(line, block.eid, reason, raw)
         if block.eid is None:
+            if silent:
+                return
             # Before the first entity: the dump's header, or triples of an entity whose
             # first lines are missing (e.g. resumed inside a block).
             for t in block.triples:
@@ -1020,18 +1028,20 @@ def _nt_chunks(
                 triples = earlier + block.triples
                 extra = f"{where}; both parts are loaded together"
             else:
-                builder.counts["bad"] += 1
-                builder.counts["bad_entities"] += 1
-                builder.bad.append(builder.row(
-                    block.first_line, eid,
-                    f"{where}, and the earlier part is too far back to be loaded with "
-                    f"them; loading them alone would replace {eid} with a part of it; not "
-                    "loaded (sort the input by entity, or load it as Turtle)",
-                    raw_term(block.triples)))
+                if not silent:
+                    builder.counts["bad"] += 1
+                    builder.counts["bad_entities"] += 1
+                    builder.bad.append(builder.row(
+                        block.first_line, eid,
+                        f"{where}, and the earlier part is too far back to be loaded with "
+                        f"them; loading them alone would replace {eid} with a part of it; "
+                        "not loaded (sort the input by entity, or load it as Turtle)",
+                        raw_term(block.triples)))
                 return
-        record = builder.entity(eid, triples)
-        if extra and record is not None:
-            builder.problem(block.first_line, eid, extra, "")
+        if not silent:
+            record = builder.entity(eid, triples)
+            if extra and record is not None:
+                builder.problem(block.first_line, eid, extra, "")
         recent[eid] = (version, block.first_line)
         recent.move_to_end(eid)
         if len(recent) > RECENT_ENTITIES:
@@ -1053,9 +1063,8 @@ def _nt_chunks(
             if builder.size or builder.bad:
                 yield builder.take(block.first_line - 1)
             raise
-        if line_no <= start_line:
-            continue
-        last_line = line_no
+        if line_no > start_line:
+            last_line = line_no
         try:
             text = raw.decode("utf-8")
             triple = _parse_nt_line(text)

@@ -890,3 +890,33 @@ def test_nt_a_bad_first_line_of_an_entity_is_that_entitys(tmp_path: Path) -> Non
     assert "in the block of Q2" in bad[0]["reason"]
     recs = {r.id: r for c in got for r in c[1]}
     assert recs["Q1"].labels == {"en": "one"} and recs["Q2"].labels == {"de": "zwei"}
+
+
+def test_nt_resume_anywhere_gives_the_uninterrupted_entities(tmp_path: Path) -> None:
+    """Found in review: an input not grouped by entity, resumed between the two parts of
+    an entity, wrote the second part alone, which replaced the whole entity. A resume now
+    reads the lines before its checkpoint again (without writing them) to know what an
+    uninterrupted read would."""
+    wd, label = "http://www.wikidata.org/entity/", "http://www.w3.org/2000/01/rdf-schema#label"
+    p31 = "http://www.wikidata.org/prop/direct/P31"
+    lines = [f'<{wd}Q1> <{label}> "one"@en .', f"<{wd}Q1> <{p31}> <{wd}Q5> .",
+             f'<{wd}Q2> <{label}> "two"@en .', f'<{wd}Q1> <{label}> "uno"@es .',
+             f'<{wd}Q3> <{label}> "three"@en .', f'<{wd}Q2> <{label}> "zwei"@de .',
+             f'<{wd}Q4> <{label}> "four"@en .']
+    path = tmp_path / "ungrouped.nt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def final(parts: list[tuple]) -> dict[str, tuple]:  # what the writer leaves: the last
+        out: dict[str, tuple] = {}
+        for c in parts:
+            for r in c[1]:
+                out[r.id] = canonical(r)
+        return out
+
+    whole = chunks(path, chunk_size=1)
+    expected = final(whole)
+    assert expected["Q1"][5] == {"en": "one", "es": "uno"} and expected["Q1"][9]
+    for k, c in enumerate(whole[:-1]):  # killed after chunk k, resumed from its last line
+        resumed = chunks(path, chunk_size=1, start_line=c[0])
+        assert final(whole[:k + 1] + resumed) == expected, c[0]
+        assert sum(x[4]["triples"] for x in whole[:k + 1] + resumed) == len(lines)
