@@ -472,11 +472,11 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
     # are another alignment (and a run is resumed only on the graphs it started on)
     run_config = {"kg1": kg1, "kg2": kg2, **asdict(cfg), "seeds": len(seeds),
                   "seedsSha256": seed_hash[:16], "graphs": data.fingerprint()}
-    if write and not resume:
+    run_id = _resumable(graph, run_config, resume)
+    if write and run_id is None:  # nothing to resume: maybe nothing to do
         done = _same_run(graph, run_config, data)
         if done is not None:
             return done
-    run_id = _resumable(graph, run_config, resume)
     with RunRecorder(graph, "align", run_config, run_id=run_id) as run:
         seed_idx = data.index_pairs(seeds, source=source)
         if not seed_idx:

@@ -262,6 +262,10 @@ def test_the_same_alignment_again_writes_nothing_new(graph: Graph, pair_dir: Pat
     assert (again.seeds, again.pseudo, again.written) == (first.seeds, first.pseudo,
                                                           first.written)
     assert evaluate_alignment(graph, again, gold) == evaluate_alignment(graph, first, gold)
+    # --resume with nothing unfinished to resume: the same
+    resumed = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False,
+                           resume=True)
+    assert resumed.reused_run and resumed.run_id == first.run_id
     assert len(graph.read("MATCH (r:Run {kind: 'align'}) RETURN r.id")) == 1
 
     # other options, changed graphs, or the run reverted: a new run
