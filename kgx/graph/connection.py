@@ -99,6 +99,11 @@ def _graph_error(e: Exception, cypher: str) -> GraphError:
     first = " ".join(cypher.split())[:120]
     retryable = isinstance(e, neo4j_errors.DriverError | neo4j_errors.Neo4jError) and bool(
         getattr(e, "is_retryable", lambda: False)())
+    if isinstance(e, neo4j_errors.IncompleteCommit):
+        # the connection went during COMMIT: the write may or may not have happened, so
+        # running it again is not safe in general (a CREATE would be doubled)
+        return GraphError(f"Neo4j failed on `{first}` while committing: the outcome is "
+                          f"unknown ({e})", retryable=False)
     if isinstance(e, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired):
         retryable = True
     return GraphError(f"Neo4j failed on `{first}`: {e}", retryable=retryable)

@@ -21,6 +21,8 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -31,7 +33,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -128,7 +130,8 @@ class LocalServer:
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        self.root = Path(cfg.home) / "neo4j"
+        # absolute: the server is told it, and a process is ours only with exactly that home
+        self.root = (Path(cfg.home) / "neo4j").absolute()
         self.conf_dir = self.root / "conf"
         self.data_dir = self.root / "data"
         self.logs_dir = self.root / "logs"
@@ -177,12 +180,32 @@ class LocalServer:
             return None
 
     def _is_ours(self, pid: int) -> bool:
-        """True if ``pid`` is a live Neo4j process started on this home."""
+        """True if ``pid`` is a live Neo4j process started on this home (its arguments name
+        exactly this home: another home that merely contains this path is not ours)."""
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except OSError:
             return False
-        return ENTRY_POINT in cmdline and str(self.root) in cmdline
+        parts = args.split("\0")
+        return ENTRY_POINT in parts and f"--home-dir={self.root}" in parts
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One start or stop of this home at a time, across processes (two commands that
+        both found no server started two, and the loser's cleanup removed the winner's
+        state). The kernel frees the lock when its holder dies."""
+        self._make_root()
+        with open(self.root / "server.lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.state_file)
 
     def running(self) -> dict[str, Any] | None:
         """The state of the running server, or None."""
@@ -315,6 +338,13 @@ class LocalServer:
         state = self.running()
         if state:
             return state
+        with self._exclusive():
+            return self._start()
+
+    def _start(self) -> dict[str, Any]:
+        state = self.running()  # started by another process while this one waited
+        if state:
+            return state
         java = self.java()
         bolt, http = self._ports()
         cp = self.classpath()
@@ -333,7 +363,7 @@ class LocalServer:
                                     start_new_session=True)
         state = {"pid": proc.pid, "bolt_port": bolt, "http_port": http,
                  "version": self.cfg.neo4j_version, "started": time.time()}
-        self.state_file.write_text(json.dumps(state))
+        self._write_state(state)
         (self.root / "ports.json").write_text(json.dumps({"bolt": bolt, "http": http}))
         deadline = time.monotonic() + self.cfg.start_timeout
         while time.monotonic() < deadline:
@@ -346,13 +376,19 @@ class LocalServer:
                 log.info("local Neo4j up on bolt://%s:%s", HOST, bolt)
                 return state
             time.sleep(0.5)
-        self.stop()
+        self._stop()
         raise ServerError(f"the local Neo4j did not answer on port {bolt} within "
                           f"{self.cfg.start_timeout:.0f} s (KGX_START_TIMEOUT). Last lines of "
                           f"{self.console_log}:\n{_tail(self.console_log)}", retryable=True)
 
     def stop(self, timeout: float = 60.0) -> bool:
         """Stop the server this home started (and only it); True if one was stopped."""
+        if not self._state():
+            return False
+        with self._exclusive():
+            return self._stop(timeout)
+
+    def _stop(self, timeout: float = 60.0) -> bool:
         state = self._state()
         if not state:
             return False
@@ -360,7 +396,10 @@ class LocalServer:
         if not self._is_ours(pid):
             self.state_file.unlink(missing_ok=True)
             return False
-        os.kill(pid, signal.SIGTERM)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:  # it ended meanwhile
+            pass
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._is_ours(pid):
             try:
@@ -370,7 +409,8 @@ class LocalServer:
             time.sleep(0.2)
         if self._is_ours(pid):
             log.warning("Neo4j (pid %s) did not stop in %.0f s; killing it", pid, timeout)
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
             time.sleep(0.5)
         self.state_file.unlink(missing_ok=True)
         return True

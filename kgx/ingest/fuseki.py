@@ -33,6 +33,7 @@ command line carries ``-Dkgx.fuseki.home=<home>``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -181,12 +182,14 @@ class FusekiServer:
             if self._is_ours(pid):
                 log.warning("stopping Fuseki pid %s, left running by a kgx process that "
                             "is gone", pid)
-                os.kill(pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):  # it may end meanwhile
+                    os.kill(pid, signal.SIGTERM)
                 deadline = time.monotonic() + timeout
                 while self._is_ours(pid) and time.monotonic() < deadline:
                     time.sleep(0.2)
                 if self._is_ours(pid):
-                    os.kill(pid, signal.SIGKILL)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                 stopped += 1
             state_file.unlink(missing_ok=True)
             port = state.get("port")
@@ -224,12 +227,12 @@ class FusekiServer:
             raise ServerError(f"no such file(s) for Fuseki: {', '.join(missing)}")
         java = self.java()
         jar = self.jar()
+        self.stop_strays()  # first: a stray may hold the port asked for
         explicit = self.port is not None
         port = self.port if self.port is not None else free_port()
         if explicit and not port_is_free(port):
             raise ServerError(f"port {port} on {HOST} is already in use; choose another "
                               "port for Fuseki (or leave it unset to pick a free one)")
-        self.stop_strays()
         run_dir = self.home / "runs" / str(port)
         run_dir.mkdir(parents=True, exist_ok=True)
         # -Dkgx.fuseki.home marks the process as this home's (see _is_ours).
@@ -249,13 +252,18 @@ class FusekiServer:
                                           start_new_session=True)
         self._run_dir = run_dir
         self._state_file = self.home / f"state-{self._proc.pid}.json"
-        self._state_file.write_text(json.dumps({
-            "pid": self._proc.pid, "port": port, "dataset": dataset,
-            "owner": owner_token()}))
         # Stopped when this object is collected or at interpreter exit, if nobody else does
-        # (weakref.finalize runs at exit; the callback holds the process, not self).
+        # (weakref.finalize runs at exit; the callback holds the process, not self). Set
+        # before the state file is written, so that a failure there stops it too.
         self._finalizer = weakref.finalize(self, _stop_process, self._proc, 10.0,
                                            self._state_file, run_dir)
+        try:
+            self._state_file.write_text(json.dumps({
+                "pid": self._proc.pid, "port": port, "dataset": dataset,
+                "owner": owner_token()}))
+        except BaseException:
+            self._finalizer()
+            raise
         log.info("starting Fuseki %s (pid %s) on %s:%s", self.version, self._proc.pid, HOST,
                  port)
         deadline = time.monotonic() + self.start_timeout

@@ -64,6 +64,50 @@ def test_start_twice_status_stop_leaves_no_jvm(tmp_path: Path) -> None:
     assert kgx(home, "neo4j", "stop").stdout.strip() == "not running"
 
 
+def test_two_starts_at_once_start_one_server(tmp_path: Path) -> None:
+    """Found in review: two commands that both found no server started two; the loser's
+    cleanup removed the winner's state file, and `stop` then said "not running"."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "KGX_"))}
+    env["KGX_HOME"] = str(home)
+    both = [subprocess.Popen([sys.executable, "-m", "kgx.cli", "neo4j", "start"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    try:
+        for proc in both:
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err
+        assert len(_jvms(home)) == 1
+        status = kgx(home, "neo4j", "status", "--json")
+        assert status.returncode == 0 and json.loads(status.stdout)["pid"] == _jvms(home)[0]
+    finally:
+        assert kgx(home, "neo4j", "stop").returncode == 0
+    assert _jvms(home) == []
+
+
+def test_a_home_inside_another_is_not_the_others_server(tmp_path: Path) -> None:
+    """Found in review: a process was taken for this home's server when its arguments merely
+    contained this home's path (so `stop` could end another home's Neo4j)."""
+    outer = LocalServer(load_config(env={"KGX_HOME": str(tmp_path / "data")}))
+    inner = LocalServer(load_config(env={"KGX_HOME": str(tmp_path / "data" / "neo4j" / "x")}))
+    # a process whose arguments are those of inner's server (python ignores them)
+    fake = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)",
+                             "org.neo4j.server.CommunityEntryPoint", f"--home-dir={inner.root}"])
+    try:
+        import time
+
+        cmdline = Path(f"/proc/{fake.pid}/cmdline")
+        deadline = time.monotonic() + 10
+        while b"--home-dir" not in cmdline.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the child has exec'd
+        assert str(outer.root) in str(inner.root)
+        assert inner._is_ours(fake.pid)
+        assert not outer._is_ours(fake.pid)
+    finally:
+        fake.kill()
+        fake.wait()
+
+
 def test_missing_java_is_a_clear_error(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
