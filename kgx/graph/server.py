@@ -336,8 +336,10 @@ class LocalServer:
     def start(self) -> dict[str, Any]:
         """Start the server unless it already runs; wait until Bolt answers."""
         state = self.running()
-        if state:
+        if state and _answers(int(state["bolt_port"])):
             return state
+        # not running, or still starting in another process, which holds the lock until
+        # Bolt answers (found in review: a command right behind a start failed to connect)
         with self._exclusive():
             return self._start()
 

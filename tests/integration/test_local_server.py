@@ -88,6 +88,32 @@ def test_two_starts_at_once_start_one_server(tmp_path: Path) -> None:
     assert stopped and left == []
 
 
+def test_a_start_behind_a_starting_server_waits_until_it_answers(tmp_path: Path) -> None:
+    """Found in review: a second start while the server was still starting returned at
+    once (its process was alive), and the command behind it could not connect."""
+    import time
+
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "KGX_"))}
+    env["KGX_HOME"] = str(home)
+    first = subprocess.Popen([sys.executable, "-m", "kgx.cli", "neo4j", "start"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = LocalServer(load_config(env={"KGX_HOME": str(home)}))
+    try:
+        deadline = time.monotonic() + 120
+        while server.running() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # the JVM is launched, Bolt does not answer yet
+        state = server.start()
+        with socket.create_connection(("127.0.0.1", state["bolt_port"]), timeout=1):
+            pass  # it answers as soon as start returns
+        assert first.wait(timeout=300) == 0
+        assert len(_jvms(home)) == 1
+    finally:
+        server.stop()
+        for pid in _jvms(home):
+            os.kill(pid, 9)
+
+
 def test_a_home_inside_another_is_not_the_others_server(tmp_path: Path) -> None:
     """Found in review: a process was taken for this home's server when its arguments merely
     contained this home's path (so `stop` could end another home's Neo4j)."""
