@@ -285,15 +285,21 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     return None if value in ("", None) and name in _EMPTY_IS_NONE else value
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """A TOML file's content; a missing, unreadable or invalid file is a ConfigError naming
+    it (``what``: how the message calls it)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as e:
-        raise ConfigError(f"config file not found: {path}") from e
+        raise ConfigError(f"{what} not found: {path}") from e
     except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
-        raise ConfigError(f"cannot read config file {path}: {e}") from e
+        raise ConfigError(f"cannot read {what} {path}: {e}") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    data = read_toml(path)
     valid = {f.name for f in fields(Config)} - {"source"}
     out: dict[str, Any] = {}
     for section, table in data.items():

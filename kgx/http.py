@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import email.utils
 import http.client
+import io
 import logging
 import random
 import re
@@ -25,12 +26,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zlib
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC
 from typing import Any
 
 from kgx.errors import ConfigError
+from kgx.gzipstream import DECOMPRESS_ERRORS, gunzip_reader
 
 __all__ = ["Answer", "RetryError", "TooLarge", "backoff_delay", "excerpt", "post",
            "refuse_credentials", "retry_after", "send_with_retries", "without_credentials"]
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 #: Failures worth a retry: URLError (refused, DNS, connect timeout), TimeoutError (read
 #: timeout), ConnectionError, IncompleteRead / RemoteDisconnected, a truncated gzip body.
-NETWORK_ERRORS = (OSError, http.client.HTTPException, EOFError, zlib.error)
+NETWORK_ERRORS: tuple[type[Exception], ...] = (OSError, http.client.HTTPException,
+                                               *DECOMPRESS_ERRORS)
 
 #: ``(status, headers, body)`` of one answer; headers may be None.
 Answer = tuple[int, Any, bytes]
@@ -55,16 +57,11 @@ class TooLarge(Exception):
 def _gunzip(body: bytes, limit: int) -> bytes:
     """``body`` gzip-decoded (every member), refusing more than ``limit`` bytes of output
     before producing them (a small compressed answer can decode to gigabytes)."""
-    out = bytearray()
-    while body:
-        d = zlib.decompressobj(wbits=31)
-        out += d.decompress(body, limit + 1 - len(out))
-        if len(out) > limit or d.unconsumed_tail:
-            raise TooLarge(f"the answer decodes to more than {limit:,} bytes")
-        if not d.eof:
-            raise EOFError("the gzip-compressed answer ends early")
-        body = d.unused_data.lstrip(b"\0")  # zero padding after a member, as gzip allows
-    return bytes(out)
+    with gunzip_reader(io.BytesIO(body)) as f:
+        out = f.read(limit + 1)
+    if len(out) > limit:
+        raise TooLarge(f"the answer decodes to more than {limit:,} bytes")
+    return out
 
 
 def without_credentials(text: str) -> str:

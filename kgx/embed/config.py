@@ -37,13 +37,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kgx.config import parse_bool
+from kgx.config import parse_bool, read_toml
 from kgx.errors import ConfigError
 
 __all__ = ["TrainConfig", "EarlyStopping", "load_train_config", "METRICS"]
@@ -288,13 +287,6 @@ def load_train_config(path: str | Path | None = None,
     origin = "options"
     if path is not None:
         origin = str(path)
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise ConfigError(f"training config not found: {path}") from e
-        except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
-            raise ConfigError(f"cannot read training config {path}: {e}") from e
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: not valid TOML: {e}") from e
+        data = read_toml(path, "training config")
     cfg = TrainConfig.from_mapping(data, origin=origin)
     return cfg.merged(overrides, origin=f"{origin} + options") if overrides else cfg

@@ -64,17 +64,17 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache, partial
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from kgx.config import LANGUAGE_CODE
 from kgx.errors import BadRecord, SourceError
+from kgx.gzipstream import DECOMPRESS_ERRORS, gunzip_reader, inflater_name
 from kgx.ingest.records import (
     ITEM_OR_PROPERTY,
     OTHER_ENTITY_ID,
@@ -92,63 +92,6 @@ try:  # orjson is a dependency; the fallback keeps the module importable without
 except ImportError:  # pragma: no cover - exercised only without orjson
     _loads = json.loads
     _JSON_ERRORS = (ValueError,)
-
-_inflate: Any  # a zlib-like module: python-isal's (faster) or the standard library's
-try:
-    from isal import isal_zlib as _inflate
-    from isal.isal_zlib import IsalError
-
-    _isal_error = cast(type[Exception], IsalError)  # its stubs type it as an instance
-    _DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (EOFError, OSError, zlib.error, _isal_error)
-except ImportError:  # pragma: no cover - exercised only without python-isal
-    _inflate = zlib
-    _DECOMPRESS_ERRORS = (EOFError, OSError, zlib.error)
-
-
-class _Gunzip(io.RawIOBase):
-    """The members of a gzip stream, one after another (zero padding between them allowed),
-    decompressed as they are read. A stream cut short gives every byte decompressed before
-    the cut, then :class:`EOFError` (isal's igzip reader dropped the last block's output:
-    complete lines before the damage were lost)."""
-
-    def __init__(self, raw: IO[bytes], *, owns: bool, chunk: int = 1 << 20) -> None:
-        self._raw, self._owns, self._chunk = raw, owns, chunk
-        self._d: Any = _inflate.decompressobj(31)
-        self._input = b""  # compressed bytes not fed yet
-        self._started = False  # the current member has input
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        while True:
-            if self._d.eof:  # a member ended: the next one, or the end
-                self._input = self._d.unused_data + self._input
-                self._d, self._started = _inflate.decompressobj(31), False
-            if not self._input:
-                self._input = self._d.unconsumed_tail or self._raw.read(self._chunk)
-                if not self._input:
-                    if self._started:
-                        raise EOFError("Compressed file ended before the end-of-stream "
-                                       "marker was reached")
-                    return 0
-            if not self._started:
-                self._input = self._input.lstrip(b"\0")
-                if not self._input:
-                    continue
-            self._started = True
-            data, self._input = self._input, b""
-            out = self._d.decompress(data, len(view))
-            self._input = self._d.unconsumed_tail
-            if out:
-                view[:len(out)] = out
-                return len(out)
-
-    def close(self) -> None:
-        if not self.closed and self._owns:  # stdin stays open
-            self._raw.close()
-        super().close()
 
 __all__ = [
     "open_text_lines",
@@ -296,8 +239,8 @@ def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None
             how = argv[0]
         elif kind == "gzip":
             raw = source if source is not None else open(path, "rb")  # noqa: SIM115
-            stream = io.BufferedReader(_Gunzip(raw, owns=source is None), _READ_BUFFER)
-            how = f"{_inflate.__name__}"
+            stream = gunzip_reader(raw, owns=source is None, buffer_size=_READ_BUFFER)
+            how = inflater_name()
         elif kind == "bz2":
             stream = bz2.open(source if source is not None else str(path), "rb")
             how = "bz2"
@@ -313,7 +256,7 @@ def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None
         while True:
             try:
                 line = stream.readline()
-            except _DECOMPRESS_ERRORS as e:
+            except DECOMPRESS_ERRORS as e:
                 raise _damaged(name, kind, line_no, f"{type(e).__name__}: {e}") from e
             if not line:
                 break
@@ -372,13 +315,18 @@ def _entity_line(line: bytes) -> bytes | None:
     return line
 
 
-def _is_entity_line(line: bytes) -> bool:
-    """A one-line JSON object that is not a whole Special:EntityData document."""
+def _one_line_object(line: bytes) -> dict[str, Any] | None:
     try:
         data = _loads(line)
     except _JSON_ERRORS:
-        return False
-    return isinstance(data, dict) and not _is_entities_document(data)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _is_entity_line(line: bytes) -> bool:
+    """A one-line JSON object that is not a whole Special:EntityData document."""
+    data = _one_line_object(line)
+    return data is not None and not _is_entities_document(data)
 
 
 #: Non-blank lines looked at after a first line that is no one-line entity, to tell damaged
@@ -391,11 +339,8 @@ _ENTITY_TYPES = frozenset({"item", "property", "lexeme", "mediainfo"})
 def _looks_like_entity_line(line: bytes) -> bool:
     """A one-line object with an entity's ``type`` (a line of a pretty-printed document can
     be a one-line object too: an alias, a statement, an entity-id value)."""
-    try:
-        data = _loads(line)
-    except _JSON_ERRORS:
-        return False
-    return isinstance(data, dict) and data.get("type") in _ENTITY_TYPES
+    data = _one_line_object(line)
+    return data is not None and data.get("type") in _ENTITY_TYPES
 
 
 def _next_is_entity_line(lines: Iterator[tuple[int, bytes]], peeked: list[tuple[int, bytes]],

@@ -24,13 +24,12 @@ import glob
 import math
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kgx.config import comma_list, language_list
+from kgx.config import comma_list, language_list, read_toml
 from kgx.errors import ConfigError
 
 __all__ = ["JobConfig", "STEPS", "load_job_config", "config_path"]
@@ -149,14 +148,7 @@ def load_job_config(name: str, path: str | Path | None = None) -> JobConfig:
         raise ConfigError(f"job {name!r} has no settings: they are the [job.{name}] table of "
                           "kgx.toml (--config FILE, $KGX_CONFIG or ./kgx.toml); see README "
                           "\"Nightly job\"")
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise ConfigError(f"config file not found: {file}") from e
-    except (OSError, UnicodeDecodeError) as e:  # a folder, unreadable, not text
-        raise ConfigError(f"cannot read config file {file}: {e}") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{file}: not valid TOML: {e}") from e
+    data = read_toml(file)
     jobs = data.get("job", {})
     found = jobs.get(name) if isinstance(jobs, dict) else None
     if not isinstance(found, dict):
