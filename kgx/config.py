@@ -109,6 +109,8 @@ class Config:
 
 
 _SECRETS = {"neo4j_password", "mt_key", "llm_key"}
+#: The environment variables that carry a secret kgx reads (never passed to a child process).
+SECRET_ENV = frozenset({"NEO4J_PASSWORD", *(f"KGX_{n.upper()}" for n in _SECRETS)})
 _URLS = {"neo4j_uri", "mt_url", "llm_url"}
 _EMPTY_IS_NONE = {"neo4j_uri", "mt_url", "mt_key", "llm_url", "llm_key", "llm_model"}
 
@@ -138,6 +140,15 @@ _NEO4J_ENV = {
     "NEO4J_DB": "neo4j_database",
     "NEO4J_DATABASE": "neo4j_database",  # after NEO4J_DB, so it wins when both are set
 }
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process kgx starts (Java, Maven, a decompressor): this
+    process's, without the secrets kgx reads (:data:`SECRET_ENV`), with ``extra`` added.
+    A JVM writes its environment into crash files and Maven into its debug output."""
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    env.update(extra)
+    return env
 
 
 def comma_list(value: str) -> list[str]:

@@ -38,7 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kgx.config import Config
+from kgx.config import Config, child_env
 from kgx.errors import ServerError
 
 #: Neo4j's rule for database names (3 to 63 characters), which also keeps a name from
@@ -164,7 +164,8 @@ class LocalServer:
                    f"-Dneo4j.version={self.cfg.neo4j_version}",
                    f"-Dmdep.outputFile={self.classpath_file}", "-Dmdep.includeScope=runtime"]
             log.info("resolving Neo4j %s jars with Maven", self.cfg.neo4j_version)
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                                  stdin=subprocess.DEVNULL, env=child_env())
         if proc.returncode != 0 or not self.classpath_file.exists():
             out = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
             raise ServerError(f"Maven could not resolve Neo4j {self.cfg.neo4j_version}:\n{out}",
@@ -288,10 +289,7 @@ class LocalServer:
         (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
 
     def _java_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["NEO4J_HOME"] = str(self.root)
-        env["NEO4J_CONF"] = str(self.conf_dir)
-        return env
+        return child_env(NEO4J_HOME=str(self.root), NEO4J_CONF=str(self.conf_dir))
 
     def admin(self, *args: str, check: bool = True,
               jvm: Sequence[str] = ("-Xmx1g",)) -> subprocess.CompletedProcess[str]:

@@ -49,6 +49,7 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
+from kgx.config import child_env
 from kgx.errors import ServerError
 from kgx.graph.server import HOST, find_java, free_port, need_tool, port_is_free
 from kgx.procs import owner_alive, owner_token
@@ -141,7 +142,7 @@ class FusekiServer:
                    f"-Dmdep.outputFile={self.classpath_file}", "-Dmdep.includeScope=runtime"]
             log.info("resolving Fuseki %s with Maven", self.version)
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, env=child_env())
         cp = self.classpath_file.read_text().strip() if self.classpath_file.exists() else ""
         jars = [p for p in cp.split(os.pathsep) if p.endswith(".jar")
                 and Path(p).name.startswith("jena-fuseki-server-")]
@@ -242,7 +243,7 @@ class FusekiServer:
         for p in paths:
             cmd += ["--file", str(p)]
         cmd.append(f"/{dataset}")
-        env = dict(os.environ, FUSEKI_BASE=str(run_dir))
+        env = child_env(FUSEKI_BASE=str(run_dir))
         with open(self.log_file, "ab") as out:
             offset = out.tell()
             out.write(f"\n--- kgx: {' '.join(cmd)}\n".encode())

@@ -72,7 +72,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
-from kgx.config import LANGUAGE_CODE
+from kgx.config import LANGUAGE_CODE, child_env
 from kgx.errors import BadRecord, SourceError
 from kgx.gzipstream import DECOMPRESS_ERRORS, gunzip_reader, inflater_name
 from kgx.ingest.records import (
@@ -233,6 +233,7 @@ def open_text_lines(path: str | Path) -> Generator[tuple[int, bytes], None, None
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 bufsize=_READ_BUFFER,
+                env=child_env(),
             )
             assert proc.stdout is not None
             stream = proc.stdout

@@ -39,8 +39,13 @@ def _jvms(home: Path) -> list[int]:
 
 def test_start_twice_status_stop_leaves_no_jvm(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    first = kgx(home, "neo4j", "start")
+    secrets = {"KGX_LLM_KEY": "sk-llm-not-for-java", "KGX_MT_KEY": "mt-not-for-java"}
+    first = kgx(home, "neo4j", "start", env=secrets)
     assert first.returncode == 0, first.stderr
+    environ = Path(f"/proc/{_jvms(home)[0]}/environ").read_bytes().decode(errors="replace")
+    if "NEO4J_HOME=" not in environ or any(v in environ for v in secrets.values()):
+        kgx(home, "neo4j", "stop")
+        pytest.fail("kgx's secrets must not reach the JVM's environment")
     second = kgx(home, "neo4j", "start")
     assert second.returncode == 0, second.stderr
     assert len(_jvms(home)) == 1, "start twice must leave one server"

@@ -1,8 +1,9 @@
+import os
 from pathlib import Path
 
 import pytest
 
-from kgx.config import load_config
+from kgx.config import child_env, load_config
 from kgx.errors import ConfigError
 
 
@@ -132,3 +133,15 @@ def test_wrong_types_in_the_file_are_config_errors(tmp_path: Path, line: str,
     path.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_config(config_file=path, env={})
+
+
+def test_child_processes_get_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Java and Maven write their environment into crash and debug files: kgx's secrets stay
+    out of it, the rest (PATH, JAVA_HOME, proxies) goes through."""
+    for name in ("NEO4J_PASSWORD", "KGX_NEO4J_PASSWORD", "KGX_LLM_KEY", "KGX_MT_KEY"):
+        monkeypatch.setenv(name, "s3cret")
+    monkeypatch.setenv("JAVA_HOME", "/opt/jdk")
+    env = child_env(NEO4J_HOME="/h")
+    assert "s3cret" not in env.values()
+    assert env["JAVA_HOME"] == "/opt/jdk" and env["NEO4J_HOME"] == "/h"
+    assert env["PATH"] == os.environ["PATH"]
