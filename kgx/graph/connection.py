@@ -284,8 +284,11 @@ def connect(cfg: Config | None = None, *, start: bool = True) -> Graph:
         driver.verify_connectivity()
     except neo4j_errors.AuthError as e:
         driver.close()
+        check = ("check NEO4J_USERNAME / NEO4J_PASSWORD" if not cfg.uses_local_server else
+                 f"the local server's password file ({cfg.home / 'neo4j' / 'password'}) is not "
+                 "the one its store was made with")
         raise ConfigError(f"Neo4j at {shown} refused the credentials of user "
-                          f"{cfg.neo4j_username!r}: check NEO4J_USERNAME / NEO4J_PASSWORD") from e
+                          f"{cfg.neo4j_username!r}: {check}") from e
     except (neo4j_errors.ServiceUnavailable, OSError, ValueError) as e:
         driver.close()
         raise GraphError(f"cannot reach Neo4j at {shown}: {without_credentials(str(e))}",

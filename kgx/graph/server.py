@@ -237,6 +237,11 @@ class LocalServer:
     def password(self) -> str:
         """The server's password, created (random) on first use."""
         if not self.password_file.exists():
+            if (self.data_dir / "dbms" / "auth.ini").exists():  # set when the store was made
+                raise ServerError(
+                    f"the local Neo4j's password file {self.password_file} is missing, but its "
+                    f"store already has a password: restore the file, or move {self.root} "
+                    "aside to start again with an empty store")
             self._make_root()
             fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:

@@ -213,3 +213,20 @@ def test_the_password_is_never_on_a_command_line(tmp_path: Path,
             assert g.read("RETURN 1 AS n") == [{"n": 1}]
     finally:
         server.stop()
+
+
+def test_a_missing_password_file_is_named_not_replaced(tmp_path: Path) -> None:
+    """Found in review: with the password file gone, kgx made a new one that the store did
+    not know, and the error told the user to check NEO4J_PASSWORD, which they never set."""
+    home = tmp_path / "home"
+    try:
+        assert kgx(home, "neo4j", "start").returncode == 0
+        password = home / "neo4j" / "password"
+        password.unlink()
+        stats = kgx(home, "stats")
+        assert stats.returncode != 0
+        assert f"password file {password} is missing" in stats.stderr
+        assert not password.exists(), "a new password would lock the user out of the store"
+    finally:
+        kgx(home, "neo4j", "stop")
+    assert _jvms(home) == []
