@@ -470,8 +470,9 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
     seconds = {"read": time.perf_counter() - t0}
     # the graphs as read belong to the configuration: the same options on changed graphs
     # are another alignment (and a run is resumed only on the graphs it started on)
+    # a run that did not write is not one that did: neither reused nor resumed for the other
     run_config = {"kg1": kg1, "kg2": kg2, **asdict(cfg), "seeds": len(seeds),
-                  "seedsSha256": seed_hash[:16], "graphs": data.fingerprint()}
+                  "seedsSha256": seed_hash[:16], "graphs": data.fingerprint(), "write": write}
     run_id = _resumable(graph, run_config, resume)
     if write and run_id is None:  # nothing to resume: maybe nothing to do
         done = _same_run(graph, run_config, data)

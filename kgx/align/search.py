@@ -59,6 +59,8 @@ def mutual_best(score_blocks: Iterable[tuple[slice, torch.Tensor]],
 
     ``score_blocks`` are ``(rows, scores)`` blocks that cover every row.
     """
+    if not n_rows or not n_cols:  # e.g. every entity of one graph is a seed
+        return []
     row_best = torch.full((n_rows,), -1, dtype=torch.long)
     row_val = torch.zeros(n_rows)
     row_margin = torch.zeros(n_rows)

@@ -282,3 +282,30 @@ def test_the_same_alignment_again_writes_nothing_new(graph: Graph, pair_dir: Pat
     revert_run(graph, changed.run_id)
     revert_run(graph, first.run_id)
     assert _edges(graph) == []
+
+
+def test_a_dry_run_does_not_stand_for_a_writing_one(graph: Graph, pair_dir: Path) -> None:
+    """Found in review: a ``write=False`` alignment was a succeeded run with the same
+    configuration, so the same alignment with writing was given back as "nothing new" and
+    wrote no SAME_AS edge."""
+    load_dbp15k(graph, pair_dir, show_progress=False)
+    seeds, _test = split_gold(read_gold_pairs(pair_dir), 0.3)
+    cfg = AlignConfig(names=False, dim=64, rounds=0)
+    dry = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, write=False,
+                       show_progress=False)
+    assert dry.written == 0 and _edges(graph) == []
+    real = align_graphs(graph, "dbp_zh", "dbp_en", seeds, config=cfg, show_progress=False)
+    assert not real.reused_run and real.written > 0
+    assert len(_edges(graph)) == real.written
+    revert_run(graph, real.run_id)
+
+
+def test_every_entity_a_seed_leaves_nothing_to_match(graph: Graph, pair_dir: Path) -> None:
+    """Found in review: with every entity of a graph among the seeds, bootstrapping asked
+    for the best of zero candidates and crashed (IndexError)."""
+    load_dbp15k(graph, pair_dir, show_progress=False)
+    gold = read_gold_pairs(pair_dir)
+    result = align_graphs(graph, "dbp_zh", "dbp_en", gold, show_progress=False,
+                          config=AlignConfig(names=False, dim=32, rounds=1))
+    assert result.matches == [] and result.written == len(gold)  # the seeds themselves
+    revert_run(graph, result.run_id)
