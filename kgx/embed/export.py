@@ -62,7 +62,7 @@ WITH h ORDER BY h.kg, h.id LIMIT $limit
 CALL (h) {
   OPTIONAL MATCH (h)-[s]->(t:Entity {kg: $kg})
   WHERE type(s) =~ $typePattern AND ($types IS NULL OR type(s) IN $types)
-    AND coalesce(s.rank, 'normal') <> 'deprecated'
+    AND ($deprecated OR coalesce(s.rank, 'normal') <> 'deprecated')
   RETURN collect([type(s), t.id, s.split]) AS out
 }
 RETURN h.id AS id, out
@@ -82,13 +82,16 @@ def check_relations(relations: Iterable[str] | None) -> list[str] | None:
 
 
 def read_statements(graph: Graph, kg: str, *, relations: Sequence[str] | None = None,
-                    batch_size: int = 5000) -> Iterator[list[tuple[str, str, str, str | None]]]:
-    """Yield pages of ``(head, relation, tail, split)`` of graph ``kg`` (streamed)."""
+                    batch_size: int = 5000, deprecated: bool = False
+                    ) -> Iterator[list[tuple[str, str, str, str | None]]]:
+    """Yield pages of ``(head, relation, tail, split)`` of graph ``kg`` (streamed);
+    statements of deprecated rank only with ``deprecated`` (never trained on, but known)."""
     types = check_relations(relations)
     after = ""
     while True:
         rows = graph.read(_PAGE, {"kg": kg, "after": after, "limit": batch_size,
-                                  "typePattern": STATEMENT_TYPE.pattern, "types": types})
+                                  "typePattern": STATEMENT_TYPE.pattern, "types": types,
+                                  "deprecated": deprecated})
         if not rows:
             return
         page = [(row["id"], rel, tail, split) for row in rows

@@ -59,14 +59,7 @@ RETURN count(p) AS n
 _FIND_RUN = """
 MATCH (r:Run {kind: 'predict', config: $config})
 WHERE r.status IN ['running', 'failed', 'succeeded']
-RETURN r.id AS id ORDER BY r.startedAt DESC LIMIT 1
-"""
-
-_DELETE = """
-MATCH ()-[p:PREDICTED {run: $run}]->()
-WITH p LIMIT $limit
-DELETE p
-RETURN count(*) AS n
+RETURN r.id AS id, r.status AS status, r.owner AS owner ORDER BY r.startedAt DESC LIMIT 5
 """
 
 
@@ -112,18 +105,25 @@ def predict(
     direction: str = "tail",
     k: int = 10,
     min_score: float | None = None,
-    write: bool = True,
+    write: bool | None = None,
     model: Model | None = None,
     store: ModelStore | None = None,
     batch_size: int = 256,
 ) -> PredictionResult:
-    """Top-``k`` answers per query; written back as ``PREDICTED`` edges when ``write``.
+    """Top-``k`` answers per query; written back as ``PREDICTED`` edges when ``write``
+    (default: when there is a ``graph``; ``write=True`` without one is an error).
 
     Queries: ``queries=[("Q42", "P27"), ...]`` (entity, relation), or ``relation`` with
     ``entities``, or ``relation`` alone: every entity of the model that has no such
     statement in the graph (as head for ``direction="tail"``, as tail for ``"head"``).
     """
     from kgx.embed.evaluation import resolve_stored
+
+    if write is None:
+        write = graph is not None
+    elif write and graph is None:
+        raise ConfigError("write=True needs a graph to write PREDICTED edges to; pass one, "
+                          "or write=False")
 
     if direction not in {"tail", "head"}:
         raise ConfigError(f"direction must be tail or head, got {direction!r}")
@@ -148,7 +148,8 @@ def predict(
         if r in rels:
             known[(h, r) if direction == "tail" else (t, r)].add(t if direction == "tail" else h)
     if graph is not None:
-        for page in read_statements(graph, kg, relations=rels,
+        # a deprecated statement is known too: predicting it back would undo a judgement
+        for page in read_statements(graph, kg, relations=rels, deprecated=True,
                                     batch_size=max(1000, graph.cfg.batch_size)):
             for h, r, t, _split in page:
                 known[(h, r) if direction == "tail" else (t, r)].add(
@@ -243,7 +244,12 @@ def _write(graph: Graph, result: PredictionResult, kg: str, config: dict[str, An
     from kgx.provenance.runs import RunRecorder
 
     text = json.dumps(config, default=str, sort_keys=True)  # as RunRecorder stores it
-    found = graph.read(_FIND_RUN, {"config": text})
+    from kgx.procs import owner_alive
+
+    # the same predictions again continue (or give back) that run; never one another
+    # process is writing now
+    found = [r for r in graph.read(_FIND_RUN, {"config": text})
+             if r["status"] != "running" or not owner_alive(r["owner"])]
     run_id = found[0]["id"] if found else None
     with RunRecorder(graph, "predict", config, run_id=run_id) as run:
         result.run_id = run.id
@@ -271,12 +277,10 @@ def _write(graph: Graph, result: PredictionResult, kg: str, config: dict[str, An
                     len(result.predictions) - result.written, kg)
 
 
-def revert_predictions(graph: Graph, run_id: str, *, batch_size: int = 10_000) -> int:
-    """Delete the ``PREDICTED`` edges of predict run ``run_id``; returns how many."""
-    total = 0
-    while True:
-        rows = graph.write(_DELETE, {"run": run_id, "limit": batch_size})
-        n = int(rows[0]["n"]) if rows else 0
-        total += n
-        if n < batch_size:
-            return total
+def revert_predictions(graph: Graph, run_id: str) -> int:
+    """Revert predict run ``run_id`` (:func:`kgx.provenance.runs.revert_run`: its
+    ``PREDICTED`` edges deleted, the run marked ``reverted``); returns how many edges."""
+    from kgx.provenance.runs import require_run, revert_run
+
+    require_run(graph, run_id, kind="predict")
+    return revert_run(graph, run_id).get("predicted", 0)

@@ -31,8 +31,10 @@ from kgx.embed import (
 )
 from kgx.embed.evaluation import rank_metrics
 from kgx.embed.export import SPLITS
+from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_codex
+from kgx.procs import owner_token
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,6 +214,13 @@ def test_predictions_are_written_with_provenance_and_reverted_exactly(
 
     again = predict(codex, trained, relation="P27", entities=heads, k=3)  # idempotent
     assert again.run_id == first.run_id and again.reused_run
+    # a run another live process is still writing is never taken over
+    codex.write("MATCH (r:Run {id: $id}) SET r.status = 'running', r.owner = $owner",
+                {"id": first.run_id, "owner": owner_token()})
+    beside = predict(codex, trained, relation="P27", entities=heads, k=3)
+    assert beside.run_id != first.run_id and not beside.reused_run
+    assert beside.run_id and revert_predictions(codex, beside.run_id) == 30
+    codex.write("MATCH (r:Run {id: $id}) SET r.status = 'succeeded'", {"id": first.run_id})
     assert _count(codex, "MATCH ()-[p:PREDICTED]->() RETURN count(p) AS n") == 30
     # once a prediction became a fact, predicting again is a new run, which leaves it out
     # (it reused the first run, leaving the fact predicted and a fourth edge for its query)
@@ -223,7 +232,16 @@ def test_predictions_are_written_with_provenance_and_reverted_exactly(
     assert (h, t) not in {(p.head, p.tail) for p in changed.predictions}
     assert len([p for p in changed.predictions if p.head == h]) == 3
     assert changed.run_id and revert_predictions(codex, changed.run_id) == 30
+    # a deprecated statement is a judgement, not a gap: it is not predicted back either
+    codex.write("MATCH ()-[r:P27 {test: true}]->() SET r.rank = 'deprecated'")
+    judged = predict(codex, trained, relation="P27", entities=heads, k=3, write=False)
+    assert (h, t) not in {(p.head, p.tail) for p in judged.predictions}
     codex.write("MATCH ()-[r:P27 {test: true}]->() DELETE r")
+    # without a graph nothing can be written: by default nothing is, and asking is an error
+    alone = trained.predict(relation="P27", entities=heads, k=3)
+    assert alone.run_id is None and len(alone.predictions) == 30
+    with pytest.raises(ConfigError, match="needs a graph"):
+        trained.predict(relation="P27", entities=heads, k=3, write=True)
     # a query given twice is asked once
     twice = predict(codex, trained, queries=[(heads[0], "P27")] * 2, k=2, write=False)
     assert twice.queries == 1 and len(twice.predictions) == 2
@@ -245,7 +263,14 @@ def test_predictions_are_written_with_provenance_and_reverted_exactly(
                   r=rest.run_id) == lacking
     assert revert_predictions(codex, rest.run_id) == lacking
     assert _count(codex, everything) == before
-    assert revert_predictions(codex, rest.run_id) == 0
+    # a reverted run is marked so: not reverted twice, not given back by the same predict
+    assert codex.read("MATCH (r:Run {id: $id}) RETURN r.status AS s",
+                      {"id": rest.run_id}) == [{"s": "reverted"}]
+    with pytest.raises(ConfigError, match="reverted already"):
+        revert_predictions(codex, rest.run_id)
+    anew = predict(codex, trained, relation="P27", entities=heads, k=3)
+    assert anew.run_id != first.run_id and not anew.reused_run and anew.written == 30
+    assert anew.run_id and revert_predictions(codex, anew.run_id) == 30
 
 
 def _cli(argv: list[str], cfg: Config) -> int:
