@@ -549,12 +549,20 @@ _CHATTER = re.compile(
     re.I)
 
 
+#: Wikimedia language codes that are not BCP 47, as BCP 47 (so that ICU names them right).
+_WIKIMEDIA_BCP47 = {"sr-el": "sr-Latn", "sr-ec": "sr-Cyrl", "zh-classical": "lzh",
+                    "zh-min-nan": "nan", "zh-yue": "yue", "simple": "en", "als": "gsw",
+                    "bat-smg": "sgs", "fiu-vro": "vro", "roa-rup": "rup", "nrm": "nrf"}
+
+
 def _language_name(code: str) -> str:
-    """``"ja"`` → ``"Japanese (ja)"`` (ICU's English name), else the code itself."""
+    """``"ja"`` → ``"Japanese (ja)"``, ``"sr-el"`` → ``"Serbian (Latin) (sr-el)"`` (ICU's
+    English name), else the code itself."""
     try:
         import icu
 
-        name = str(icu.Locale.forLanguageTag(code).getDisplayName(icu.Locale("en")))
+        tag = _WIKIMEDIA_BCP47.get(code.lower(), code)
+        name = str(icu.Locale.forLanguageTag(tag).getDisplayName(icu.Locale("en")))
     except Exception:  # noqa: BLE001 - a display name is a nicety, never a failure
         return code
     return f"{name} ({code})" if name and name.lower() != code.lower() else code

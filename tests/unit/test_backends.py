@@ -537,3 +537,13 @@ def test_a_source_logs_an_unexpected_failure_without_the_key(
 
     assert source._call(broken, ["x"], "en", "de", default=[None]) == [None]
     assert "source mt failed" in caplog.text and KEY not in caplog.text
+
+
+def test_wikimedia_codes_are_named_by_their_script() -> None:
+    """Found in review: the prompt asked for "Serbian (EL)" for sr-el and "Serbian
+    (Ecuador)" for sr-ec, so the model was never told the script."""
+    from kgx.enrich.backends import _language_name
+
+    assert _language_name("sr-el") == "Serbian (Latin) (sr-el)"
+    assert _language_name("sr-ec") == "Serbian (Cyrillic) (sr-ec)"
+    assert _language_name("ja") == "Japanese (ja)"

@@ -191,6 +191,17 @@ def test_fallback_converts_between_chinese_standards() -> None:
     assert got[0] == e["labels"]["zh-hant"]["value"], "ICU's conversion is the zh-hant label"
 
 
+def test_fallback_never_crosses_scripts() -> None:
+    """Found in review: kk-latn falls back to kk-cyrl and every language to mul, so a
+    Cyrillic label became the kk-latn label and a Latin mul label the Russian one."""
+    almaty = {"labels": {"kk-cyrl": {"value": "Алматы"}, "mul": {"value": "Almaty"}}}
+    assert fallback_chain("kk-latn")[0] == "kk-cyrl"
+    assert texts("fallback", view_of("Q35493", entity=almaty), "kk-latn") == ["Almaty"]
+    adams = {"labels": {"mul": {"value": "Douglas Adams"}}}
+    assert texts("fallback", view_of("Q42", entity=adams), "ru") == []
+    assert texts("fallback", view_of("Q42", entity=adams), "de") == ["Douglas Adams"]
+
+
 def test_variant_reads_other_variants_only() -> None:
     view = view_of("Q175", drop="pt")
     got = texts("variant", view, "pt")

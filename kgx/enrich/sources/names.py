@@ -117,7 +117,7 @@ def han_conversion(target: str, source: str) -> str | None:
 class FallbackSource(Source):
     name = "fallback"
     about = ("the label in the language's MediaWiki fallback chain, then mul (converted "
-             "between Chinese standards as MediaWiki does)")
+             "between Chinese standards as MediaWiki does), if in the language's script")
 
     def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
         labels = view.labels()
@@ -127,6 +127,8 @@ class FallbackSource(Source):
                 continue
             converted = han_conversion(lang, other)
             text = transform(n.text, converted) if converted else n.text
+            if not writes_in(lang, text):  # kk-latn falls back to kk-cyrl, any to mul
+                continue
             yield self.candidate(view, lang, text, derived_from=[n.key], from_lang=other,
                                  step=step, converted=converted,
                                  tier="mul" if other == "mul" else None)
