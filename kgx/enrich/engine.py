@@ -162,6 +162,7 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
     has_label = any(n.primary for n in names_here)
     descs_here = [d for d in view.descriptions if d.lang == lang]
     desc_keys = {normalise(d.text) for d in descs_here}
+    rejected_descs = {normalise(text) for lg, text in view.rejected_descriptions if lg == lang}
     rows: list[dict[str, Any]] = []
     new_label: str | None = None
     if NAME in kinds and not has_label:
@@ -184,7 +185,8 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
         if new_label:
             labels.add(new_label)
         for g in groups:
-            if g.kind != DESCRIPTION or g.score < min_score or g.key in labels:
+            if g.kind != DESCRIPTION or g.score < min_score or g.key in labels or (
+                    g.key in rejected_descs):
                 continue
             if not _fits(g.text):
                 continue
@@ -263,7 +265,9 @@ _WRITE_DESCS = """
 UNWIND $rows AS r
 MATCH (e) WHERE elementId(e) = r.entity
 MATCH (run:Run {id: $run})
+// a description there already (one someone rejected counts only for its own text)
 OPTIONAL MATCH (e)-[:HAS_DESCRIPTION]->(x:Description {lang: r.lang})
+WHERE coalesce(x.status, '') <> 'rejected' OR x.text = r.text
 WITH e, run, r, count(x) AS already WHERE already = 0
 CREATE (e)-[:HAS_DESCRIPTION]->(d:Description {lang: r.lang, text: r.text,
                                                status: 'generated', run: $run,
@@ -308,7 +312,8 @@ WHERE e.id > $after
   AND any(l IN $langs WHERE
         ($names AND NOT EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: l, primary: true})
                               WHERE n.status <> 'rejected' })
-     OR ($descs AND NOT EXISTS { (e)-[:HAS_DESCRIPTION]->(:Description {lang: l}) }))
+     OR ($descs AND NOT EXISTS { (e)-[:HAS_DESCRIPTION]->(d:Description {lang: l})
+                              WHERE coalesce(d.status, '') <> 'rejected' }))
 RETURN e.id AS id ORDER BY e.kg, e.id LIMIT $limit
 """
 

@@ -57,7 +57,7 @@ CALL (e) {
 }
 CALL (e) {
   OPTIONAL MATCH (e)-[:HAS_DESCRIPTION]->(d:Description)
-  RETURN collect([elementId(d), d.lang, d.text, d.run IS NOT NULL]) AS descs
+  RETURN collect([elementId(d), d.lang, d.text, d.run IS NOT NULL, d.status]) AS descs
 }
 CALL (e) {
   OPTIONAL MATCH (e)-[:HAS_SITELINK]->(s:Sitelink) WHERE s.site IN $sites
@@ -72,7 +72,7 @@ CALL (e) {
   WITH st, t ORDER BY type(st), coalesce(st.rank, 'normal') = 'preferred' DESC, t.id
   CALL (t) {
     OPTIONAL MATCH (t)-[:HAS_NAME]->(l:Name {primary: true})
-    WHERE l.lang IN $langs AND l.run IS NULL
+    WHERE l.lang IN $langs AND l.run IS NULL AND coalesce(l.status, '') <> 'rejected'
     RETURN collect([elementId(l), l.lang, l.text]) AS tl
   }
   RETURN collect([type(st), t.id, elementId(t), tl,
@@ -125,7 +125,8 @@ def _view(kg: str, r: dict[str, Any]) -> EntityView:
                   and n[5] != "rejected")
     rejected = tuple((n[1], n[2]) for n in r["names"] if n[5] == "rejected")
     descs = tuple(NameRef(d[0], d[1], d[2], True, bool(d[3]))
-                  for d in r["descs"] if d[0] is not None)
+                  for d in r["descs"] if d[0] is not None and d[4] != "rejected")
+    rejected_descs = tuple((d[1], d[2]) for d in r["descs"] if d[4] == "rejected")
     sites = tuple(SiteRef(s[0], s[1], s[2]) for s in r["sites"] if s[0] is not None)
     links = []
     for pid, tid, tkey, labels, female in r["links"]:
@@ -145,7 +146,7 @@ def _view(kg: str, r: dict[str, Any]) -> EntityView:
     categories = category_of(r["roots"], r.get("signs") or ())
     return EntityView(kg, r["id"], r["key"], names, descs, sites, categories,
                       tuple(t.id for t in links if t.pid == "P31"), tuple(links), literals,
-                      aligned, rejected)
+                      aligned, rejected, rejected_descs)
 
 
 def read_views(graph: Graph, ids: Sequence[str], langs: Sequence[str], *,

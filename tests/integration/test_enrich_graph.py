@@ -170,6 +170,42 @@ def test_a_womans_description_takes_the_female_form(loaded: Graph) -> None:
     revert_run(loaded, result.run_id)
 
 
+def test_a_rejected_description_is_no_description(loaded: Graph) -> None:
+    """Found in review: one rejected description kept its language from ever getting
+    another, and a label someone rejected still made descriptions of the entities linked
+    to it."""
+    loaded.write("""
+        MATCH (m:Entity {kg: 'wikidata', id: 'Q116'})
+        MERGE (h:Entity {kg: 'wikidata', id: 'Q5'}) ON CREATE SET h.hash = 'x'
+        CREATE (k:Entity {kg: 'wikidata', id: 'Q900000002', hash: 'x'}),
+               (k)-[:P106 {rank: 'normal'}]->(m), (k)-[:P31 {rank: 'normal'}]->(h),
+               (s:Entity {kg: 'wikidata', id: 'Q900000003', hash: 'x'})-[:HAS_NAME]->
+                 (:Name {lang: 'de', text: 'Schmied', primary: true, status: 'original'})
+        """)
+
+    runs: list[str] = []
+
+    def run() -> list[str]:
+        result = enrich(loaded, ["de"], what="descriptions", sources=["statements"],
+                        min_score=0.0, learn_sample=1, ids=["Q900000002"])
+        assert result.run_id
+        runs.append(result.run_id)
+        return [r["text"] for r in result.written]
+
+    assert run() == ["Monarch"]
+    loaded.write("MATCH (d:Description {lang: 'de', status: 'generated'}) "
+                 "SET d.status = 'rejected'")
+    assert run() == []  # its only candidate is the rejected text
+    loaded.write("""
+        MATCH (k:Entity {id: 'Q900000002'})-[r:P106]->() DELETE r WITH DISTINCT k
+        MATCH (s:Entity {id: 'Q900000003'}) CREATE (k)-[:P106 {rank: 'normal'}]->(s)""")
+    assert run() == ["Schmied"]
+    revert_run(loaded, runs[-1])
+    loaded.write("MATCH (:Entity {id: 'Q900000003'})-[:HAS_NAME]->(n:Name) "
+                 "SET n.status = 'rejected'")
+    assert run() == []  # the occupation's rejected label makes no description
+
+
 def test_descriptions_from_statements_on_codex(graph: Graph, shared_data: Path) -> None:
     from kgx.ingest.load import load_codex
 

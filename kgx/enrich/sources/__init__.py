@@ -109,6 +109,9 @@ class EntityView:
     #: ``(lang, text)`` of names someone marked ``rejected``: no source sees them, and they
     #: are not proposed again
     rejected: tuple[tuple[str, str], ...] = ()
+    #: the same for descriptions: a rejected description is no description, and its text is
+    #: not proposed again
+    rejected_descriptions: tuple[tuple[str, str], ...] = ()
     # labels() computed once (a view is asked by every source; replace() starts it afresh)
     _labels: dict[str, NameRef] = field(init=False, default_factory=dict, compare=False,
                                         repr=False)
