@@ -4,6 +4,7 @@ dump's JSON)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +312,13 @@ def test_standard_form_of_a_traditional_name_is_the_simplified_label() -> None:
 def test_standard_form_reorders_family_comma_given_and_new_kanji() -> None:
     view = EntityView("wikidata", "Q1", "e", names=(NameRef("a", "ru", "Мур, Гэри", False),))
     assert texts("standard-form", view, "ru") == ["Гэри Мур"]
+    person = replace(view, categories=frozenset({"person"}))
+    [c] = SOURCES["standard-form"]().propose(person, "ru")
+    assert c.text == "Гэри Мур" and c.witness == "standard-form:order"  # learned apart
+    # found in review: "Paris, Texas" became "Texas Paris"
+    place = EntityView("wikidata", "Q3", "e", names=(NameRef("c", "en", "Paris, Texas", False),),
+                       categories=frozenset({"place"}))
+    assert texts("standard-form", place, "en") == []
     old = EntityView("wikidata", "Q2", "e", names=(NameRef("b", "ja", "國學院大學", False),))
     assert texts("standard-form", old, "ja") == ["国学院大学"]  # 國→国, 學→学 (JIS shinjitai)
 

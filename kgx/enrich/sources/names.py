@@ -317,27 +317,35 @@ class AlignedSource(Source):
                                          primary=n.primary, alignRun=a.run)
 
 
-def standard_forms(lang: str, text: str) -> list[str]:
+def standard_forms(lang: str, text: str, *, person: bool | None = None) -> list[str]:
     """Other spellings of ``text`` that ``lang`` writes as standard: Traditional ↔
     Simplified Chinese (ICU) for a Chinese name with characters of the other standard, new
-    kanji for old forms in Japanese, ``Given Family`` for ``Family, Given``, and the name
-    without a trailing disambiguation in brackets."""
+    kanji for old forms in Japanese, ``Given Family`` for ``Family, Given`` (not for an
+    entity known not to be a person: ``Paris, Texas``), and the name without a trailing
+    disambiguation in brackets."""
+    return [t for t, _how in _standard_forms(lang, text, person)]
+
+
+def _standard_forms(lang: str, text: str, person: bool | None) -> list[tuple[str, str]]:
+    """:func:`standard_forms`, each with how it was made (``script``, ``order``,
+    ``bracket``)."""
     from kgx.enrich.scripts import _JP_OLD, han_variant
 
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     std = han_standard(lang)
     if std in ("Hans", "Hant") and any(han_variant(ch, lang) for ch in text):
-        out.append(transform(text, "Traditional-Simplified" if std == "Hans"
-                             else "Simplified-Traditional"))
+        out.append((transform(text, "Traditional-Simplified" if std == "Hans"
+                              else "Simplified-Traditional"), "script"))
     elif std == "Jpan" and any(ch in _JP_OLD for ch in text):
-        out.append("".join(_JP_OLD.get(ch, ch) for ch in text))
+        out.append(("".join(_JP_OLD.get(ch, ch) for ch in text), "script"))
     m = _FAMILY_COMMA.match(text)
-    if m:
-        out.append(f"{m[2]} {m[1]}")
+    if m and person is not False:
+        out.append((f"{m[2]} {m[1]}", "order"))
     stripped = strip_disambiguation(text)
     if stripped != text.strip():
-        out.append(stripped)
-    return [o for o in dict.fromkeys(out) if o and o != text]
+        out.append((stripped, "bracket"))
+    first = {o: how for o, how in reversed(out)}  # each text once, as first made
+    return [(o, first[o]) for o in dict.fromkeys(o for o, _ in out) if o and o != text]
 
 
 _FAMILY_COMMA = re.compile(r"^([^,()]+),\s*([^,()]+)\Z")
@@ -347,11 +355,15 @@ _FAMILY_COMMA = re.compile(r"^([^,()]+),\s*([^,()]+)\Z")
 class StandardFormSource(Source):
     name = "standard-form"
     about = ("the language's standard spelling of a name the entity has in it (Simplified "
-             "for Traditional Chinese, new for old kanji, 'Given Family' for 'Family, Given')")
+             "for Traditional Chinese, new for old kanji, 'Given Family' for a person's "
+             "'Family, Given')")
     mask = "label"
 
     def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
+        # None: not known (no class kgx can place)
+        person = "person" in view.categories if view.categories else None
         for n in view.originals(lang):
-            for text in standard_forms(lang, n.text):
+            for text, how in _standard_forms(lang, n.text, person):
+                # the name order's reliability is learned apart from the spellings'
                 yield self.candidate(view, lang, text, derived_from=[n.key], from_text=n.text,
-                                     primary=n.primary)
+                                     primary=n.primary, tier="order" if how == "order" else None)
