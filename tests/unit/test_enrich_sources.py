@@ -431,3 +431,15 @@ def test_serbian_latin_gets_no_cyrillic_name() -> None:
                       sitelinks=(SiteRef("s", "srwiki", "Београд"),))
     assert texts("sitelink", view, "sr-el") == [] and texts("variant", view, "sr-el") == []
     assert texts("sitelink", view, "sr-ec") == ["Београд"]
+
+
+def test_years_of_rdf_and_sparql_dates() -> None:
+    """Found in review: only the JSON dump's form (+1952-03-11T00:00:00Z/11) gave a year,
+    so graphs loaded from RDF or SPARQL never had years in their descriptions."""
+    from kgx.enrich.sources.descriptions import year_of
+
+    assert year_of("+1952-03-11T00:00:00Z/11") == year_of("1952-03-11T00:00:00Z") == "1952"
+    assert year_of("+1950-00-00T00:00:00Z/8") is None  # a decade
+    assert year_of("1950-01-01T00:00:00Z") is None  # maybe a decade: not said
+    assert year_of("1951-01-01T00:00:00Z") == "1951"
+    assert year_of("-0044-03-15T00:00:00Z") is None

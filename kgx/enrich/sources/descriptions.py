@@ -68,15 +68,23 @@ FEMALE = frozenset({"Q6581072", "Q1052281"})
 #: ``écrivaine``): a woman gets no description from a male form in them.
 GENDERED = frozenset({"de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "ar"})
 _YEAR = re.compile(r"^\+(\d{1,4})-\d\d-\d\dT[^/]*/(\d+)\Z")
+# xsd:dateTime as the RDF and SPARQL loaders store it: no sign for CE, no precision
+_XSD_YEAR = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T[^/]*\Z")
 
 
 def year_of(value: str) -> str | None:
     """The year of a Wikidata time literal (``+1952-03-11T00:00:00Z/11`` → ``1952``) when
-    its precision is a year or finer; ``None`` for BCE dates or coarser precision."""
+    its precision is a year or finer; ``None`` for BCE dates or coarser precision. An
+    xsd:dateTime without precision (``1952-03-11T00:00:00Z``, from RDF or SPARQL) gives
+    its year, unless it is the first of January of a year ending in 0, which is how a
+    decade, century or millennium is written too."""
     m = _YEAR.match(value)
-    if not m or int(m[2]) < 9:
+    if m:
+        return str(int(m[1])) if int(m[2]) >= 9 else None
+    x = _XSD_YEAR.match(value)
+    if not x or (x[1].endswith("0") and (x[2], x[3]) == ("01", "01")):
         return None
-    return str(int(m[1]))
+    return str(int(x[1]))
 
 
 def _occupation(view: EntityView, lang: str) -> NameRef | None:
