@@ -238,6 +238,9 @@ class _HTTPBackend:
         if api_key and any(ord(c) < 32 or ord(c) == 127 for c in api_key):
             raise ConfigError(f"{self.kind}: the key ({self.key_env}) holds control "
                               "characters")
+        if api_key and not api_key.isascii():  # an HTTP header could not carry it
+            raise ConfigError(f"{self.kind}: the key ({self.key_env}) holds characters "
+                              "outside ASCII (a typographic quote pasted with it?)")
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{self.kind}: not an http(s) URL: {self._scrub(url, api_key)!r}")
@@ -453,6 +456,8 @@ class LibreTranslate(_HTTPBackend):
     def code(self, lang: str) -> str:
         """LibreTranslate's code for a Wikidata language code."""
         lang = lang.lower()
+        if lang == "mul":  # Wikidata's "any language": let the server detect it
+            return "auto"
         return self.codes.get(lang, lang if lang == "auto" else lang.split("-")[0])
 
     def translate(self, texts: Sequence[str], source: str, target: str) -> list[str | None]:
@@ -474,17 +479,19 @@ class LibreTranslate(_HTTPBackend):
         for batch in self._batches(todo):
             for (text, key), result in zip(batch, self._translate_batch(
                     [t for t, _ in batch], src, tgt), strict=True):
-                self._remember(key, result)
+                if result is not None:  # a text the server refused is asked again next time
+                    self._remember(key, result)
                 out[text] = _clean_translation(result)
         return [out[t] for t in texts]
 
     def _batches(self, items: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+        if not self._batching:  # one group, sent one text per request (_one_by_one)
+            return [items] if items else []
         batches: list[list[tuple[str, str]]] = []
         size = 0
         for item in items:
             n = len(item[0])
-            if batches and len(batches[-1]) < self.batch_size and size + n <= self.max_chars \
-                    and self._batching:
+            if batches and len(batches[-1]) < self.batch_size and size + n <= self.max_chars:
                 batches[-1].append(item)
                 size += n
             else:
@@ -492,9 +499,24 @@ class LibreTranslate(_HTTPBackend):
                 size = n
         return batches
 
-    def _translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]:
+    def _one_by_one(self, texts: list[str], src: str, tgt: str) -> list[str | None]:
+        """Each text in a request of its own; ``None`` for one the server refuses, unless
+        it refuses them all (then the error: the language pair, say, not the texts)."""
+        out: list[str | None] = []
+        refused: BackendRefused | None = None
+        for t in texts:
+            try:
+                out += self._translate_batch([t], src, tgt)
+            except BackendRefused as e:
+                out.append(None)
+                refused = e
+        if refused is not None and all(r is None for r in out):
+            raise refused
+        return out
+
+    def _translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str | None]:
         if len(texts) > 1 and not self._batching:
-            return [r for t in texts for r in self._translate_batch([t], src, tgt)]
+            return self._one_by_one(texts, src, tgt)
         payload: dict[str, Any] = {"q": texts if len(texts) > 1 else texts[0],
                                    "source": src, "target": tgt, "format": "text"}
         if self._api_key:
@@ -504,17 +526,19 @@ class LibreTranslate(_HTTPBackend):
             reply = self.post_json("/translate", payload, what)
         except BackendRefused as e:
             if len(texts) > 1 and e.status == 400 and self._batching:
+                results = self._one_by_one(texts, src, tgt)  # raises if none goes through
+                # some went through one by one: it was the list the server refused
                 log.info("%s rejected a batched request (%s); sending one text per request",
                          self.where, e)
                 self._batching = False
-                return [r for t in texts for r in self._translate_batch([t], src, tgt)]
+                return results
             raise
         result = reply.get("translatedText") if isinstance(reply, dict) else None
         if len(texts) == 1 and isinstance(result, str):
             return [result]
         if isinstance(result, list) and len(result) == len(texts) \
                 and all(isinstance(r, str) for r in result):
-            return list(result)
+            return [str(r) for r in result]
         raise BackendReplyError(
             f"{self.kind} at {self.where}/translate ({what}): reply without "
             f"{len(texts)} translatedText string(s): "

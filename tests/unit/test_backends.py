@@ -41,6 +41,8 @@ class FakeServer:
         self.reply = "Douglas Adams"  # the chat completion's content in "ok" mode
         self.retry_after = "1"
         self.reject_batches = False
+        self.refuse_targets: set[str] = set()  # "not supported" (400), batched or not
+        self.refuse_texts: set[str] = set()  # a text the server will not take (400)
         self.lock = threading.Lock()
         self.url = ""
 
@@ -96,6 +98,9 @@ def _handler(state: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return self._send(302, b"", {"Location": "/elsewhere"})
             if self.path == "/translate":
                 q = payload["q"]
+                if payload["target"] in state.refuse_targets or (
+                        isinstance(q, str) and q in state.refuse_texts):
+                    return self._send(400, {"error": f"{payload['target']} is not supported"})
                 if isinstance(q, list) and state.reject_batches:
                     return self._send(400, {"error": "Invalid request: q must be a string"})
                 tr = [f"{payload['target']}:{t}" for t in q] if isinstance(q, list) \
@@ -170,6 +175,30 @@ def test_libretranslate_falls_back_to_one_text_per_request(server: FakeServer) -
     assert [r["payload"]["q"] for r in server.requests] == [["a", "b", "c"], "a", "b", "c"]
     assert mt.translate(["d", "e"], "en", "fr") == ["fr:d", "fr:e"]  # no batch tried again
     assert [r["payload"]["q"] for r in server.requests[4:]] == ["d", "e"]
+
+
+def test_an_unsupported_language_does_not_stop_batching(server: FakeServer) -> None:
+    """Found in review: any 400 on a batch (an unsupported target, or mul sent as a source)
+    switched batching off for the rest of the run, and then one refused text made every
+    text of the call fail."""
+    server.refuse_targets = {"yue"}
+    mt = _mt(server)
+    with pytest.raises(BackendRefused):
+        mt.translate(["a", "b"], "en", "yue")
+    seen = len(server.requests)
+    assert mt.translate(["c", "d"], "en", "fr") == ["fr:c", "fr:d"]
+    assert [r["payload"]["q"] for r in server.requests[seen:]] == [["c", "d"]]
+    assert mt.translate(["e"], "mul", "de") == ["de:e"]
+    assert server.requests[-1]["payload"]["source"] == "auto"
+
+
+def test_one_refused_text_costs_only_itself(server: FakeServer) -> None:
+    server.reject_batches = True
+    server.refuse_texts = {"b"}
+    mt = _mt(server)
+    assert mt.translate(["a", "b", "c"], "en", "fr") == ["fr:a", None, "fr:c"]
+    assert mt.translate(["b", "d"], "en", "fr") == [None, "fr:d"]  # asked again, not cached
+    assert [r["payload"]["q"] for r in server.requests[-2:]] == ["b", "d"]
 
 
 def test_batches_respect_size_and_characters(server: FakeServer) -> None:
@@ -406,6 +435,11 @@ def test_a_key_is_trimmed_and_one_with_control_characters_refused(server: FakeSe
     assert server.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
     with pytest.raises(ConfigError, match="control characters") as e:
         OpenAIChat(server.url + "/v1", f"{KEY}\nX-Injected: 1", "test-model", rate=None)
+    assert KEY not in str(e.value)
+    # found in review: a pasted typographic quote failed in every request, not as a
+    # ConfigError, so the back end was never turned off
+    with pytest.raises(ConfigError, match="outside ASCII") as e:
+        OpenAIChat(server.url + "/v1", f"{KEY}\u2019", "test-model", rate=None)
     assert KEY not in str(e.value)
 
 
