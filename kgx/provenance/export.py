@@ -400,7 +400,10 @@ class _RdfWriter:
                         "aliases" if kind == "name" else "descriptions"] += 1
         if status == "original" and not row["run"]:
             return
-        s = URIRef(f"{KGX_BASE}{kind}:{_digest(kg, row['id'], row['lang'], row['text'], pred)}")
+        # the run that made it is part of it: a generated name and an original of the same
+        # text (the generated one applied on Wikidata and loaded back) are two statements
+        s = URIRef(f"{KGX_BASE}{kind}:"
+                   f"{_digest(kg, row['id'], row['lang'], row['text'], pred, row['run'] or '')}")
         g = self.g
         g.add((s, RDF.type, RDF.Statement))
         g.add((s, RDF.type, PROV.Entity))

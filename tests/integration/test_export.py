@@ -400,3 +400,30 @@ def test_quickstatements_only_where_the_graph_holds_the_language(graph: Graph,
     assert [(c.item, c.kind, c.lang) for c in read_quickstatements(result.path)] == [
         ("Q13", "L", "sw")]
     assert result.skipped == {"language-not-loaded": 3}
+
+
+def test_a_generated_and_an_original_name_of_the_same_text_stay_apart(graph: Graph,
+                                                                        tmp_path: Path) -> None:
+    """Found in review: a name kgx generated, applied on Wikidata and loaded back as an
+    original, then flagged, became one rdf:Statement with both runs and both statuses."""
+    load_wikidata(graph, DUMP, languages={"en"})
+    with RunRecorder(graph, "enrich", {}) as enrich_run:
+        graph.write("""
+            MATCH (e:Entity {kg: 'wikidata', id: 'Q13'}), (r:Run {id: $run})
+            CREATE (e)-[:HAS_NAME]->(:Name {lang: 'sw', text: 'Jina', primary: true,
+                                            score: 0.9, status: 'generated', run: $run})
+                   -[:WAS_GENERATED_BY]->(r)""", {"run": enrich_run.id})
+    with RunRecorder(graph, "audit", {}) as audit_run:
+        graph.write("""
+            MATCH (e:Entity {kg: 'wikidata', id: 'Q13'})
+            CREATE (e)-[:HAS_NAME]->(:Name {lang: 'sw', text: 'Jina', primary: true,
+                                            status: 'suspect', flaggedBy: $run})""",
+                    {"run": audit_run.id})
+    export_rdf(graph, tmp_path / "x.ttl")
+    rdf = RdfGraph().parse(tmp_path / "x.ttl")
+    jina = [s for s in rdf.subjects(RDF.type, RDF.Statement)
+            if rdf.value(s, RDF.object) == Literal("Jina", lang="sw")]
+    assert len(jina) == 2
+    assert sorted(str(rdf.value(s, URIRef("urn:kgx:vocab:status"))) for s in jina) == [
+        "generated", "suspect"]
+    assert [len(list(rdf.objects(s, PROV.wasGeneratedBy))) for s in jina].count(1) == 1
