@@ -19,10 +19,10 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from measure import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 KGX = str(Path(sys.executable).with_name("kgx"))
@@ -39,16 +39,8 @@ with connect(load_config({"show_progress": False})) as g:
 
 def _run(cmd: list[str]) -> tuple[float, float, str]:
     """Seconds, peak RSS (MiB) and stdout of one child process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, out.strip()
+    seconds, rss, out = run_measured(cmd)
+    return seconds, rss, out.strip()
 
 
 def _seed(copies: int, workdir: Path) -> dict[str, int]:
@@ -134,7 +126,7 @@ def main() -> None:
              f"Graph: {sizes['entities']:,} entities, {sizes['names']:,} names "
              f"({sizes['generated']:,} generated), {sizes['descriptions']:,} descriptions, "
              f"{sizes['predicted']:,} PREDICTED edges.", "",
-             "| export | output (MB) | seconds | peak RSS (MiB) | what it wrote |",
+             "| export | output (MiB) | seconds | peak RSS (MiB) | what it wrote |",
              "|---|---:|---:|---:|---|"]
     lines += [f"| {t} | {mb:.1f} | {s:.1f} | {r:.0f} | {o.removeprefix('wrote ')[:90]} |"
               for t, mb, s, r, o in rows]

@@ -17,10 +17,10 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from measure import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -91,17 +91,8 @@ print(json.dumps({"seconds": time.perf_counter() - t, "entities": n, "statements
 
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Run a command; return (wall seconds, peak RSS in MiB, stdout)."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    out, err = "", ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
-    return seconds, usage.ru_maxrss // 1024, out
+    seconds, rss, out = run_measured(cmd, env)
+    return seconds, int(rss), out
 
 
 def kgx(env: dict[str, str], *args: str) -> tuple[float, int, str]:

@@ -41,7 +41,15 @@ from typing import Any
 from kgx.config import language_list
 from kgx.enrich.aggregate import Group, Reliability, aggregate, learn, normalise
 from kgx.enrich.scripts import han_standard, han_variant
-from kgx.enrich.sources import DESCRIPTION, NAME, EntityView, Source, candidates, get_sources
+from kgx.enrich.sources import (
+    DESCRIPTION,
+    NAME,
+    Candidate,
+    EntityView,
+    Source,
+    candidates,
+    get_sources,
+)
 from kgx.enrich.sources.languages import fallback_snapshot
 from kgx.enrich.views import read_views
 from kgx.errors import ConfigError
@@ -193,6 +201,23 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
             rows.append(_row(view, g, reliability, primary=False))
             break
     return rows
+
+
+def _gap_candidates(views: Sequence[EntityView], lang: str, srcs: Sequence[Source],
+                    kinds: Sequence[str]) -> list[Candidate]:
+    """The candidates of ``srcs`` in ``lang``, each source asked only about the entities
+    that lack what it makes (a label, a description) there: a page holds entities with a
+    gap in any language, and a remote source's request costs time and money."""
+    out: list[Candidate] = []
+    for kind in kinds:
+        if kind == NAME:
+            need = [v for v in views if not any(n.primary for n in v.names if n.lang == lang)]
+        else:
+            need = [v for v in views if not any(d.lang == lang for d in v.descriptions)]
+        kind_srcs = [s for s in srcs if s.kind == kind]
+        if need and kind_srcs:
+            out += candidates(need, lang, kind_srcs)
+    return out
 
 
 def _written(text: str) -> str:
@@ -374,7 +399,7 @@ def enrich(graph: Graph, langs: Sequence[str] | str, *,
             views = read_views(graph, page, lang_list, kg=kg)
             rows: list[dict[str, Any]] = []
             for lang in lang_list:
-                cands = candidates(views, lang, srcs)
+                cands = _gap_candidates(views, lang, srcs, kinds)
                 for c in cands:
                     counts[f"candidates:{c.source}"] += 1
                 by_entity: dict[str, list[Group]] = {}

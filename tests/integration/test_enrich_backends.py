@@ -114,6 +114,22 @@ def test_mt_names_are_weighed_and_written_with_provenance(graph: Graph, mt_up: s
         RETURN n.text AS text, n.status AS status, d.method AS method, n.run AS run""")
     assert rows == [{"text": _dictionary()["London"], "status": "generated",
                      "method": "mt", "run": result.run_id}]
+    # found in review: a page's entities were all asked about, also those with a label in
+    # the language (picked for a missing description): paid requests thrown away
+    graph.write("""CREATE (x:Entity {kg: 'mini', id: 'Q64', hash: 'h'}),
+                          (x)-[:HAS_NAME]->(:Name {lang: 'en', text: 'Berlin', primary: true,
+                                                   status: 'original'}),
+                          (x)-[:HAS_NAME]->(:Name {lang: 'ja', text: 'ベルリン', primary: true,
+                                                   status: 'original'})""")
+    graph.write("MATCH (:Entity {kg: 'mini'})-[:HAS_NAME]->(n:Name {status: 'generated'}) "
+                "DETACH DELETE n")
+    old = _with_mt(graph, mt_up, tmp_path)
+    try:
+        both = enrich(graph, ["ja"], sources=["mt", "statements"], kg="mini", dry_run=True,
+                      reliability=dry.reliability)
+    finally:
+        graph.cfg = old
+    assert both.counts["entities"] == 2 and both.counts["candidates:mt"] == 1
 
 
 def test_a_dead_back_end_degrades_to_the_other_sources(graph: Graph, mt_down: str,
