@@ -424,6 +424,27 @@ def test_a_failing_back_end_gives_no_candidates_and_no_error(name: str) -> None:
     assert list(source.propose_many([view_of("Q23", drop="ja")], "ja")) == []
 
 
+class _EchoBackend:
+    """Answers with what it was given, to see what the sources send and cite."""
+
+    def name(self, text: str, source: str, target: str, *, description: str | None) -> str:
+        return f"{text} / {description}"
+
+    describe = name
+
+
+@pytest.mark.parametrize("name", ["llm", "llm-description"])
+def test_the_llm_sources_cite_the_description_in_their_prompt(name: str) -> None:
+    """Found in review: the pivot description went into the prompt but not into the
+    provenance (WAS_DERIVED_FROM named the pivot name only)."""
+    source = SOURCES[name]()
+    source.backend = _EchoBackend()  # type: ignore[attr-defined]
+    [c] = source.propose_many([view_of("Q23", drop="ja")], "ja")
+    en = ENTITIES["Q23"]
+    assert c.text == f"{en['labels']['en']['value']} / {en['descriptions']['en']['value']}"
+    assert c.derived_from == ("label:en", "desc:en")
+
+
 def test_serbian_latin_gets_no_cyrillic_name() -> None:
     """sr-el is Serbian in Latin script: srwiki's Cyrillic title and the sr label are no
     names for it (the script table took sr-el for sr, which allows both)."""

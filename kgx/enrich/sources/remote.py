@@ -35,6 +35,12 @@ def _pivot(view: EntityView, lang: str) -> NameRef | None:
     return None
 
 
+def _pivot_description(view: EntityView, pivot: NameRef) -> NameRef | None:
+    """The original description in the pivot name's language, given to the LLM with it."""
+    return next((d for d in view.descriptions if d.lang == pivot.lang and not d.generated),
+                None)
+
+
 class _RemoteSource(Source):
     backend_name = ""
 
@@ -122,12 +128,12 @@ class LLMSource(_RemoteSource):
             pivot = _pivot(view, lang)
             if pivot is None:
                 continue
-            desc = next((d.text for d in view.descriptions
-                         if d.lang == pivot.lang and not d.generated), None)
+            desc = _pivot_description(view, pivot)
             text = self._call(self.backend.name, pivot.text, pivot.lang, lang,
-                              description=desc, default=None)
-            if text:
-                yield self.candidate(view, lang, text, derived_from=[pivot.key],
+                              description=desc.text if desc else None, default=None)
+            if text:  # the description in the prompt shaped the answer too
+                yield self.candidate(view, lang, text,
+                                     derived_from=[pivot.key] + ([desc.key] if desc else []),
                                      from_lang=pivot.lang, from_text=pivot.text)
 
 
@@ -145,10 +151,10 @@ class LLMDescriptionSource(_RemoteSource):
             pivot = _pivot(view, lang)
             if pivot is None:
                 continue
-            desc = next((d.text for d in view.descriptions
-                         if d.lang == pivot.lang and not d.generated), None)
+            desc = _pivot_description(view, pivot)
             text = self._call(self.backend.describe, pivot.text, pivot.lang, lang,
-                              description=desc, default=None)
+                              description=desc.text if desc else None, default=None)
             if text:
-                yield self.candidate(view, lang, text, derived_from=[pivot.key],
+                yield self.candidate(view, lang, text,
+                                     derived_from=[pivot.key] + ([desc.key] if desc else []),
                                      from_lang=pivot.lang)
