@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from kgx.config import language_code
 from kgx.enrich.audit import DEFAULT_MODEL, AuditContext, AuditModel, NameInput, audit_names
 from kgx.enrich.sources.languages import wiki_site
 from kgx.graph.connection import Graph
-from kgx.provenance.runs import RunRecorder
+from kgx.provenance.runs import RunRecorder, revert_run
 
 __all__ = ["audit_graph", "AuditResult", "wikikge_audit_via_graph"]
 
@@ -185,6 +186,12 @@ def wikikge_audit_via_graph(graph: Graph, lang: str, names_file: str, *,
 
     load_source(graph, chunks, kind="wikikge-names", kg=kg, source={"path": names_file},
                 options={"lang": lang}, show_progress=False)
+    # an earlier audit of this graph (another model, say) is reverted first: its flags
+    # would stand beside this one's, and the names it flagged are not audited again
+    for run in graph.read("MATCH (r:Run {kind: 'audit'}) WHERE r.status <> 'reverted' "
+                          "RETURN r.id AS id, r.config AS config"):
+        if json.loads(run["config"] or "{}").get("kg") == kg:
+            revert_run(graph, run["id"])
     result = audit_graph(graph, lang, kg=kg, model=model)
     rows = graph.read("""
         MATCH (e:Entity {kg: $kg})-[:HAS_NAME]->(n:Name {lang: $lang})

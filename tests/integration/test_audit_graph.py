@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kgx.enrich.audit import audit_wikikge
+from kgx.enrich.audit import DEFAULT_MODEL, audit_wikikge
 from kgx.enrich.graph_audit import audit_graph, wikikge_audit_via_graph
 from kgx.enrich.wikikge import load_gold, load_wikidata_names, score_precision
 from kgx.graph.connection import Graph
@@ -81,3 +82,9 @@ def test_precision_task_through_the_graph(graph: Graph, shared_data: Path) -> No
     # the two may differ a little; the audit is the same engine.
     assert abs(via_graph.f1 - pure.f1) < 2.0, (via_graph.f1, pure.f1)
     assert via_graph.r > 50.0
+    # found in review: a rerun with another model kept the first run's flags beside its own
+    lenient = replace(DEFAULT_MODEL, threshold=0.0)  # keeps every name
+    again = wikikge_audit_via_graph(graph, "de", str(names_file), model=lenient)
+    assert all(p.score == 1.0 for ps in again["predictions"].values() for p in ps)
+    assert graph.read("MATCH (r:Run {id: $id}) RETURN r.status AS s",
+                      {"id": out["run"]}) == [{"s": "reverted"}]
