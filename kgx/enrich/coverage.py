@@ -18,14 +18,19 @@ generated description is right when every label it used appears in a hidden one)
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kgx.enrich.aggregate import Reliability, aggregate, group_candidates, matches
-from kgx.enrich.engine import DEFAULT_MIN_SCORE, _foreign_forms, learn_reliability
+from kgx.enrich.engine import (
+    _LABELLED_IDS,
+    DEFAULT_MIN_SCORE,
+    _foreign_forms,
+    _sample_ids,
+    learn_reliability,
+)
 from kgx.enrich.sources import DESCRIPTION, NAME, Source, get_sources
 from kgx.enrich.views import read_views
 from kgx.enrich.wikikge import Gold, Prediction, score_coverage
@@ -79,10 +84,10 @@ def masked_coverage(graph: Graph, lang: str, *, kg: str = "wikidata", sample: in
     regenerate, score."""
     t0 = time.perf_counter()
     if test_ids is None:
-        ids = entities_with_names(graph, lang, kg=kg)
-        rng = random.Random(f"masked:{seed}:{kg}:{lang}")
-        rng.shuffle(ids)
-        test_ids = ids[:sample]
+        # drawn across the graph, never every labelled id read (tens of millions on
+        # Wikidata)
+        test_ids = _sample_ids(graph, kg, lang, sample, f"masked:{seed}",
+                               query=_LABELLED_IDS)
     test_ids = sorted(test_ids)
     srcs: list[Source] = get_sources(sources, cfg=graph.cfg)
     rel = learn_reliability(graph, [lang], srcs, kg=kg, sample=learn_sample, seed=seed,

@@ -108,32 +108,40 @@ class EnrichResult:
 # Entities with an original label or description in $lang among the $window entities in id
 # order from each start (an index seek and a bounded read per start, however large the
 # graph and however rare the language).
-_LEARN_IDS = """
+_SAMPLE_IDS = """
 UNWIND $starts AS start
 CALL (start) {
   MATCH (e:Entity {kg: $kg}) WHERE e.id >= start
   WITH e ORDER BY e.id LIMIT $window
-  WITH e WHERE
-    EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: $lang, primary: true}) WHERE n.run IS NULL }
-    OR EXISTS { (e)-[:HAS_DESCRIPTION]->(d:Description {lang: $lang}) WHERE d.run IS NULL }
+  WITH e WHERE %s
   RETURN e.id AS id LIMIT $per
 }
 RETURN DISTINCT id
 """
+#: entities to learn on: an original label or description in the language
+_LEARN_IDS = _SAMPLE_IDS % """
+    EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: $lang, primary: true}) WHERE n.run IS NULL }
+    OR EXISTS { (e)-[:HAS_DESCRIPTION]->(d:Description {lang: $lang}) WHERE d.run IS NULL }"""
+#: entities to test on (masked coverage): an original label in the language nobody rejected
+_LABELLED_IDS = _SAMPLE_IDS % """
+    EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: $lang, primary: true})
+             WHERE n.run IS NULL AND n.status <> 'rejected' }"""
 _STARTS = 40
 
 
-def _sample_ids(graph: Graph, kg: str, lang: str, n: int, seed: int,
-                exclude: frozenset[str] = frozenset()) -> list[str]:
-    """``n`` entities to learn on, drawn from ids read at random points of the id order
-    (Wikidata ids ``Q`` + digits; from the start of the order too), not only from its
-    beginning: the smallest ids would be one narrow slice of the graph."""
+def _sample_ids(graph: Graph, kg: str, lang: str, n: int, seed: int | str,
+                exclude: frozenset[str] = frozenset(), *, query: str = _LEARN_IDS
+                ) -> list[str]:
+    """``n`` entities to learn on (or, with ``query=_LABELLED_IDS``, to test on), drawn
+    from ids read at random points of the id order (Wikidata ids ``Q`` + digits; from the
+    start of the order too), not only from its beginning: the smallest ids would be one
+    narrow slice of the graph. Reads at most ``max(50 n, 10,000)`` ids."""
     rng = random.Random(f"{seed}:{kg}:{lang}")
     cap = max(n * 50, 10_000)
     starts = [""] + sorted("Q" + str(rng.randrange(10 ** 7, 10 ** 8))
                            for _ in range(_STARTS - 1))
     per = max(1, cap // _STARTS)
-    rows = graph.read(_LEARN_IDS, {"kg": kg, "lang": lang, "starts": starts, "per": per,
+    rows = graph.read(query, {"kg": kg, "lang": lang, "starts": starts, "per": per,
                                    "window": 4 * per})
     ids = sorted({r["id"] for r in rows} - exclude)
     return sorted(rng.sample(ids, min(n, len(ids))))

@@ -279,6 +279,12 @@ def test_masked_coverage_scores_every_source(loaded: Graph) -> None:
     loaded.write("MATCH (:Entity {kg: 'wikidata', id: $id})-[:HAS_NAME]->(n:Name {lang: 'ja', "
                  "primary: true}) SET n.status = 'rejected'", {"id": ids[0]})
     assert entities_with_names(loaded, "ja") == ids[1:]
+    # masked coverage draws its sample across the graph from the same entities (found in
+    # review: it read every labelled id, tens of millions on Wikidata, to keep 200)
+    from kgx.enrich.engine import _LABELLED_IDS, _sample_ids
+
+    assert _sample_ids(loaded, "wikidata", "ja", 10_000, 0, query=_LABELLED_IDS) == ids[1:]
+    assert masked_coverage(loaded, "ja", sample=5, learn_sample=10).test == 5
 
 
 def test_cli_dry_run_writes_nothing(loaded: Graph, capsys: pytest.CaptureFixture[str]) -> None:
