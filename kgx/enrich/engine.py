@@ -278,9 +278,11 @@ _WRITE_NAMES = """
 UNWIND $rows AS r
 MATCH (e) WHERE elementId(e) = r.entity
 MATCH (run:Run {id: $run})
-// the same text there already (as the label, for a label: an alias may be promoted)
-OPTIONAL MATCH (e)-[:HAS_NAME]->(x:Name {lang: r.lang, text: r.text})
-WHERE NOT r.primary OR x.primary
+// the same text there already (as the label, for a label: an alias may be promoted), or,
+// for a label, another label (one another run wrote since this one read the entity)
+OPTIONAL MATCH (e)-[:HAS_NAME]->(x:Name {lang: r.lang})
+WHERE (x.text = r.text AND (NOT r.primary OR x.primary))
+   OR (r.primary AND x.primary AND coalesce(x.status, '') <> 'rejected')
 WITH e, run, r, count(x) AS already WHERE already = 0
 CREATE (e)-[:HAS_NAME]->(n:Name {lang: r.lang, text: r.text, primary: r.primary,
                                  status: 'generated', run: $run, score: r.score,

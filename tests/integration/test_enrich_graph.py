@@ -340,3 +340,24 @@ def test_the_learning_sample_is_drawn_across_the_graph(graph: Graph) -> None:
     first = sorted(f"Q{i}" for i in range(1, 12001))[:10_000]  # what was read before
     ids = _sample_ids(graph, "many", "de", 200, seed=0)
     assert len(ids) == 200 and len(set(ids) - set(first)) > 10
+
+
+def test_a_label_is_not_written_beside_one_written_meanwhile(graph: Graph) -> None:
+    """Found in review: two enrich runs at once could both give an entity a label in one
+    language; the write refused only a label of the same text."""
+    from kgx.enrich.engine import _write
+    from kgx.provenance.runs import RunRecorder
+
+    graph.write("""CREATE (:Entity {kg: 'wikidata', id: 'Q1726', hash: 'x'})
+                   -[:HAS_NAME]->(:Name {lang: 'de', text: 'München', primary: true,
+                                         status: 'generated', run: 'enrich-other'})""")
+    key = graph.read("MATCH (e:Entity {id: 'Q1726'}) RETURN elementId(e) AS k")[0]["k"]
+    row = {"entity": key, "id": "Q1726", "lang": "de", "kind": "name", "score": 0.9,
+           "sources": ["alias"], "derived": [], "used": []}
+    with RunRecorder(graph, "enrich", {}) as run:
+        done = _write(graph, [{**row, "text": "Muenchen", "primary": True},
+                              {**row, "text": "Minga", "primary": False}], run.id)
+    assert done == {"names": 1}  # the alias; no second label
+    labels = graph.read("MATCH (:Entity {id: 'Q1726'})-[:HAS_NAME]->(n:Name {primary: true}) "
+                        "RETURN n.text AS t")
+    assert labels == [{"t": "München"}]
