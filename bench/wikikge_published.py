@@ -98,7 +98,7 @@ def run(data: Path) -> tuple[str, bool]:
 
     lines += [
         "",
-        "| task | system | langs | avg F1 | pub. avg F1 |",
+        "| task | system | langs | avg F1 | mean of the published F1s (rounded) |",
         "|---|---|---:|---:|---:|",
     ]
     for (task, system), vals in f1s.items():
