@@ -202,7 +202,9 @@ class CsvWriter:
                 with open(part, "rb") as src:
                     for line in src:
                         e = orjson.loads(line)
-                        label = "Entity;Property" if e["kind"] == "property" else "Entity"
+                        # several labels are split on the array delimiter set below
+                        label = (f"Entity{delimiter}Property" if e["kind"] == "property"
+                                 else "Entity")
                         values = [""] * len(lit)  # most entities have few of the columns
                         for k, vals in e["literals"].items():
                             if vals:
