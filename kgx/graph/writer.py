@@ -7,7 +7,9 @@ always true. Each entity keeps a ``hash`` of what was loaded for it:
 * unknown entity (or a stub that only statements pointed to) → created;
 * same hash → nothing changes (re-loading the same input is a no-op);
 * different hash and not an older ``lastrevid`` → its *original* names, descriptions,
-  sitelinks, statements and literal values are brought in line with the record. Original
+  sitelinks, statements and literal values are brought in line with the record (names,
+  descriptions and sitelinks only in the languages the load keeps, when it has a language
+  filter: ``--languages ja`` adds Japanese, it does not remove English). Original
   names that stay keep their node (and so their audit status and the provenance edges that
   point to them); names kgx generated (they carry ``run``) are never touched.
 * an older ``lastrevid`` than stored → skipped (a dump never rolls an entity back).
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
@@ -63,11 +65,14 @@ _PRUNE = """
 UNWIND $rows AS r
 MATCH (e:Entity {kg: $kg, id: r.id})""" + "".join(_PRUNE_PART % part for part in (
     {"rel": "HAS_NAME", "label": "Name",
-     "gone": "x.run IS NULL AND NOT x.lang + '|' + x.text IN r.nameKeys"},
+     "gone": "x.run IS NULL AND ($langs IS NULL OR x.lang IN $langs) "
+             "AND NOT x.lang + '|' + x.text IN r.nameKeys"},
     {"rel": "HAS_DESCRIPTION", "label": "Description",
-     "gone": "x.run IS NULL AND NOT x.lang + '|' + x.text IN r.descKeys"},
+     "gone": "x.run IS NULL AND ($langs IS NULL OR x.lang IN $langs) "
+             "AND NOT x.lang + '|' + x.text IN r.descKeys"},
     {"rel": "HAS_SITELINK", "label": "Sitelink",
-     "gone": "NOT x.site + '|' + x.title IN r.siteKeys"})) + """
+     "gone": "($langs IS NULL OR x.lang IN $langs) "
+             "AND NOT x.site + '|' + x.title IN r.siteKeys"})) + """
 CALL (e) {
   MATCH (e)-[st]->(:Entity) WHERE type(st) =~ $statementType
   DELETE st
@@ -201,8 +206,11 @@ def _not_older(rec: EntityRecord, than: EntityRecord) -> bool:
 
 
 def write_records(graph: Graph, records: Sequence[EntityRecord], *, kg: str, run: str,
-                  site_lang: Any = None) -> Counter[str]:
-    """Write one batch in one transaction; returns counts (new, changed, same, older, ...)."""
+                  site_lang: Any = None, languages: Collection[str] | None = None
+                  ) -> Counter[str]:
+    """Write one batch in one transaction; returns counts (new, changed, same, older, ...).
+    ``languages``: the load's language filter; a changed entity's original names,
+    descriptions and sitelinks in other languages stay (the load does not cover them)."""
     if not records:
         return Counter()
     by_id: dict[str, EntityRecord] = {}
@@ -212,7 +220,8 @@ def write_records(graph: Graph, records: Sequence[EntityRecord], *, kg: str, run
             by_id[r.id] = r
     rows = [entity_row(r, site_lang) for r in by_id.values()]
     row_of = {row["id"]: row for row in rows}
-    base = {"kg": kg, "run": run, "statementType": STATEMENT_TYPE.pattern}
+    base = {"kg": kg, "run": run, "statementType": STATEMENT_TYPE.pattern,
+            "langs": sorted(languages) if languages is not None else None}
 
     def work(tx: RunFn) -> Counter[str]:
         counts: Counter[str] = Counter()

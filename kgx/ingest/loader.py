@@ -283,7 +283,8 @@ def load_chunks(
                 if limit is not None:
                     records = records[: max(0, limit - run.counts["written"])]
                 for part in split_by_weight(records):
-                    written = write_records(graph, part, kg=kg, run=run.id, site_lang=site_lang)
+                    written = write_records(graph, part, kg=kg, run=run.id, site_lang=site_lang,
+                                            languages=config.get("languages"))
                     run.counts.update(written)
                 run.counts["written"] += len(records)
                 quarantine.add(bad)  # after the commit: a resume reads this batch again

@@ -123,6 +123,29 @@ def test_reloading_the_same_input_changes_nothing(graph: Graph) -> None:
     assert _snapshot(graph) == before
 
 
+def test_a_load_of_other_languages_adds_them_and_keeps_the_rest(graph: Graph) -> None:
+    """Found in review: the same dump loaded again with --languages ja counted every entity
+    as changed (its hash covers what the filter kept) and deleted its English and German
+    names, descriptions and sitelinks."""
+    def terms(langs: set[str]) -> Counter[str]:
+        return Counter(r["k"] for r in graph.read("""
+            MATCH (:Entity)-[r:HAS_NAME|HAS_DESCRIPTION|HAS_SITELINK]->(x)
+            WHERE x.lang IN $langs RETURN type(r) + '|' + x.lang AS k""",
+            {"langs": sorted(langs)}))
+
+    load_wikidata(graph, DUMP, languages={"en", "de"})
+    en_de = terms({"en", "de"})
+    assert en_de["HAS_NAME|en"] > 0 and en_de["HAS_SITELINK|de"] > 0
+    second = load_wikidata(graph, DUMP, languages={"ja"})
+    assert second.counts["changed"] == 49
+    assert terms({"en", "de"}) == en_de
+    alone = terms({"ja"})
+    assert alone["HAS_NAME|ja"] > 0
+    graph.clear()
+    load_wikidata(graph, DUMP, languages={"ja"})
+    assert terms({"ja"}) == alone  # the same Japanese as a load of Japanese alone
+
+
 def _older_q42(src: Path, dst: Path) -> dict:
     q42 = json.loads(src.read_text())
     old = json.loads(json.dumps(q42))
