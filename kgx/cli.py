@@ -31,7 +31,7 @@ def _table(rows: Sequence[dict[str, Any]], out: Any = None) -> None:
     if not rows:
         print("(no rows)", file=out)
         return
-    cols = list(rows[0])
+    cols = list(dict.fromkeys(k for r in rows for k in r))  # rows may differ in their keys
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip(), file=out)

@@ -147,3 +147,18 @@ def test_where_takes_ids_as_wikidata_writes_them() -> None:
     for bad in ("P031=Q5", "P31=Q05", "P0=Q5", "P31=Q0", "P31=L5"):
         with pytest.raises(ConfigError, match="--where expects"):
             where_filter([bad])
+
+
+def test_a_table_shows_every_column_any_row_has() -> None:
+    """Found in review: `kgx stats` rows differ in their keys (run statuses per kind), and
+    the columns were the first row's: a 'failed' column seen only later vanished."""
+    import io
+
+    from kgx.cli import _table
+
+    out = io.StringIO()
+    _table([{"kind": "load", "succeeded": 1}, {"kind": "enrich", "failed": 2, "succeeded": 3}],
+           out)
+    header, _rule, load, enrich = out.getvalue().splitlines()
+    assert header.split() == ["kind", "succeeded", "failed"]
+    assert enrich.split() == ["enrich", "3", "2"] and load.split()[:2] == ["load", "1"]
