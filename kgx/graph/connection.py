@@ -293,5 +293,10 @@ def connect(cfg: Config | None = None, *, start: bool = True) -> Graph:
         driver.close()
         raise GraphError(f"cannot reach Neo4j at {shown}: {without_credentials(str(e))}",
                          retryable=True) from e
+    except (neo4j_errors.DriverError, neo4j_errors.Neo4jError) as e:
+        # a Bolt server that is not Neo4j, a database that is not available, ...
+        driver.close()
+        raise GraphError(f"Neo4j at {shown} cannot be used: "
+                         f"{type(e).__name__}: {without_credentials(str(e))}") from e
     return Graph(DriverRunner(driver, cfg.neo4j_database), uri=uri,
                  database=cfg.neo4j_database, cfg=cfg)
