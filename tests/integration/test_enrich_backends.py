@@ -33,7 +33,13 @@ def _dictionary() -> dict[str, str]:
     return out
 
 
-def _server(mode: str) -> Iterator[str]:
+class _Url(str):
+    """The server's URL, with the requests it received (``calls``)."""
+
+    calls: list[Any]
+
+
+def _server(mode: str) -> Iterator[_Url]:
     words = _dictionary()
     calls: list[Any] = []
 
@@ -61,19 +67,21 @@ def _server(mode: str) -> Iterator[str]:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        url = _Url(f"http://127.0.0.1:{httpd.server_address[1]}")
+        url.calls = calls
+        yield url
     finally:
         httpd.shutdown()
         httpd.server_close()
 
 
 @pytest.fixture()
-def mt_up() -> Iterator[str]:
+def mt_up() -> Iterator[_Url]:
     yield from _server("up")
 
 
 @pytest.fixture()
-def mt_down() -> Iterator[str]:
+def mt_down() -> Iterator[_Url]:
     yield from _server("down")
 
 
@@ -132,7 +140,7 @@ def test_mt_names_are_weighed_and_written_with_provenance(graph: Graph, mt_up: s
     assert both.counts["entities"] == 2 and both.counts["candidates:mt"] == 1
 
 
-def test_a_dead_back_end_degrades_to_the_other_sources(graph: Graph, mt_down: str,
+def test_a_dead_back_end_degrades_to_the_other_sources(graph: Graph, mt_down: _Url,
                                                        tmp_path: Path) -> None:
     load_wikidata(graph, DUMP)
     langs = ["de-ch", "zh-hk"]
@@ -146,6 +154,7 @@ def test_a_dead_back_end_degrades_to_the_other_sources(graph: Graph, mt_down: st
     finally:
         graph.cfg = old
     assert with_dead.counts["candidates:mt"] == 0
+    assert mt_down.calls, "the dead server was asked (the MT source was on)"
     assert with_dead.counts["names"] == alone.counts["names"] > 0
     assert [(r["id"], r["lang"], r["text"]) for r in with_dead.written] == \
         [(r["id"], r["lang"], r["text"]) for r in alone.written]

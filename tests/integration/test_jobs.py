@@ -181,7 +181,7 @@ def test_second_run_finds_nothing_new_and_changes_nothing(
     assert fourth.ok and [(s.name, s.status) for s in fourth.steps] == [
         ("load", "skipped"), ("audit", "succeeded")]
     audits = graph.query("run_history", kind="audit", job=fourth.job_id)
-    assert all(_config(graph, a["id"])["loadedBy"] == [by_hand.run_id] for a in audits)
+    assert audits and all(_config(graph, a["id"])["loadedBy"] == [by_hand.run_id] for a in audits)
     assert fourth.steps[1].counts["names"] == (
         _original_names(graph, other["id"]) + _original_names(graph, entity["id"]))
     assert 0 < fourth.steps[1].counts["names"] < _original_names(graph)

@@ -322,7 +322,7 @@ def _bench() -> ModuleType:
 def bench_run() -> tuple[ModuleType, dict, str, bool, dict]:
     data = _data_dir()
     if not (data / "gold").is_dir():
-        pytest.skip(f"WikiKGE-10 data not found at {data}")
+        raise RuntimeError(f"WikiKGE-10 data not found at {data}; set KGX_SHARED_DATA")
     bench = _bench()
     loaded = bench.load(data)
     results = bench.leave_one_language_out(loaded)
