@@ -407,12 +407,20 @@ def test_a_neo4j_restart_during_a_load_loses_nothing(
         if any(cp.exists() for cp in checkpoints.glob("load-*.json")):
             break
         time.sleep(0.01)
+    # found in review: a load that had finished by now made the restart test nothing
+    assert proc.poll() is None, "the load ended before the restart"
     server = LocalServer(neo4j_server)
     server.stop()
     server.start()
+    back = time.time()
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert _snapshot(graph) == reference
+    [run] = graph.read("MATCH (r:Run {kind: 'load'}) WHERE r.config CONTAINS $path "
+                       "RETURN r.endedAt.epochMillis AS ended, r.status AS status",
+                       {"path": dump.name})
+    assert run["status"] == "succeeded" and run["ended"] / 1000 > back, \
+        "the load went on after the server was back"
 
 
 def test_an_older_revision_later_in_one_batch_does_not_win(
