@@ -507,17 +507,36 @@ def test_unwritable_cache_is_skipped(server: FakeServer, tmp_path: Path) -> None
     assert mt.translate(["a"], "en", "de") == ["de:a"]
 
 
-def test_rate_limit_spaces_requests(server: FakeServer) -> None:
-    mt = _mt(server, rate=10)
-    start = time.monotonic()
+class _FrozenClock:
+    """``time`` for the back ends' rate limit: a clock that does not move (no timing in
+    tests: the waits asked for are checked, not the time that passed)."""
+
+    @staticmethod
+    def monotonic() -> float:
+        return 100.0
+
+    time = staticmethod(time.time)
+
+
+def test_rate_limit_spaces_requests(server: FakeServer,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import kgx.enrich.backends as backends
+
+    monkeypatch.setattr(backends, "time", _FrozenClock)
+    sleeps = Sleeps()
+    mt = _mt(server, rate=10, sleep=sleeps)
     for text in ("a", "b", "c"):
         mt.translate([text], "en", "de")
-    assert time.monotonic() - start >= 0.2  # 3 requests at 10/s: two gaps of 0.1 s
-    times = [r["t"] for r in server.requests]
-    assert len(times) == 3 and times == sorted(times)
+    # 3 requests at 10/s: the second waits for its slot 0.1 s on, the third 0.2 s
+    assert sleeps == pytest.approx([0.1, 0.2])
+    assert [r["payload"]["q"] for r in server.requests] == ["a", "b", "c"]
 
 
-def test_rate_limit_is_shared_by_threads(server: FakeServer) -> None:
+def test_rate_limit_is_shared_by_threads(server: FakeServer,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import kgx.enrich.backends as backends
+
+    monkeypatch.setattr(backends, "time", _FrozenClock)
     sleeps = Sleeps()
     mt = _mt(server, rate=5, sleep=sleeps)
     threads = [threading.Thread(target=mt.translate, args=([f"t{i}"], "en", "de"))
@@ -527,8 +546,8 @@ def test_rate_limit_is_shared_by_threads(server: FakeServer) -> None:
     for t in threads:
         t.join()
     assert len(server.requests) == 4
-    # each request got its own slot: the waits asked for cover 1, 2 and 3 intervals
-    assert len(sleeps) >= 3 and max(sleeps) >= 3 * 0.2 - 0.05
+    # each request got its own slot: the waits asked for are 1, 2 and 3 intervals
+    assert sorted(sleeps) == pytest.approx([0.2, 0.4, 0.6])
 
 
 # -- configuration ------------------------------------------------------------------------
