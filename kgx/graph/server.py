@@ -33,7 +33,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,55 @@ def find_java(who: str, alternative: str = "or set JAVA_HOME.") -> str:
                      f"openjdk-17-jre-headless`) {alternative}")
 
 
+def classpath_cache() -> Path:
+    """Where resolved classpaths are kept for every kgx home of this user
+    (``$XDG_CACHE_HOME/kgx``, else ``~/.cache/kgx``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kgx"
+
+
+def maven_classpath(what: str, pom: tuple[str, str], properties: dict[str, str], out: Path,
+                    usable: Callable[[str], str | None], failure: str) -> str:
+    """The classpath Maven resolves for ``pom`` (package, file; its jars go into
+    ``~/.m2``), kept in ``out`` and in :func:`classpath_cache` so that a new home needs no
+    Maven run (nor the network) while the jars are there. ``usable(text)`` gives the classpath a file's text
+    stands for, or None (a jar gone, say); ``failure`` starts the error if Maven fails."""
+    shared = classpath_cache() / f"{what}.classpath"
+    for f in (out, shared):
+        try:
+            cp = usable(f.read_text().strip())
+        except OSError:
+            continue
+        if cp is not None:
+            if f is shared:
+                out.write_text(cp)
+            return cp
+    mvn = need_tool("mvn", what, "Install Maven (e.g. `apt-get install maven`): it fetches "
+                    "the jars from Maven Central once.")
+    with resources.as_file(resources.files(pom[0]).joinpath(pom[1])) as path:
+        cmd = [mvn, "-B", "-q", "-f", str(path), "dependency:build-classpath",
+               *(f"-D{k}={v}" for k, v in properties.items()),
+               f"-Dmdep.outputFile={out}", "-Dmdep.includeScope=runtime"]
+        log.info("resolving %s with Maven", what)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              stdin=subprocess.DEVNULL, env=child_env())
+    try:
+        cp = usable(out.read_text().strip()) if proc.returncode == 0 else None
+    except OSError:
+        cp = None
+    if cp is None:
+        out.unlink(missing_ok=True)
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
+        raise ServerError(f"{failure}:\n{tail}", retryable=True)
+    out.write_text(cp)
+    with contextlib.suppress(OSError):  # the cache is a convenience
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        tmp = shared.with_name(f"{shared.name}.{os.getpid()}.tmp")
+        tmp.write_text(cp)
+        tmp.replace(shared)
+    return cp
+
+
 def _tail(path: Path, lines: int = 20) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -151,26 +200,16 @@ class LocalServer:
 
     def classpath(self) -> str:
         """The server's classpath, resolving the jars with Maven the first time."""
-        if self.classpath_file.exists():
-            cp = self.classpath_file.read_text().strip()
-            if cp and all(Path(p).exists() for p in cp.split(os.pathsep)):
-                return cp
-        mvn = self._need("mvn", "Install Maven (e.g. `apt-get install maven`): it fetches "
-                         "Neo4j's jars from Maven Central once.")
         self._make_root()
-        pom = resources.files("kgx.graph").joinpath("maven/neo4j-pom.xml")
-        with resources.as_file(pom) as pom_path:
-            cmd = [mvn, "-B", "-q", "-f", str(pom_path), "dependency:build-classpath",
-                   f"-Dneo4j.version={self.cfg.neo4j_version}",
-                   f"-Dmdep.outputFile={self.classpath_file}", "-Dmdep.includeScope=runtime"]
-            log.info("resolving Neo4j %s jars with Maven", self.cfg.neo4j_version)
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                                  stdin=subprocess.DEVNULL, env=child_env())
-        if proc.returncode != 0 or not self.classpath_file.exists():
-            out = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
-            raise ServerError(f"Maven could not resolve Neo4j {self.cfg.neo4j_version}:\n{out}",
-                              retryable=True)
-        return self.classpath_file.read_text().strip()
+
+        def usable(text: str) -> str | None:
+            jars = text.split(os.pathsep)
+            return text if text and all(Path(p).exists() for p in jars) else None
+
+        return maven_classpath(
+            f"neo4j-{self.cfg.neo4j_version}", ("kgx.graph", "maven/neo4j-pom.xml"),
+            {"neo4j.version": self.cfg.neo4j_version}, self.classpath_file, usable,
+            f"Maven could not resolve Neo4j {self.cfg.neo4j_version}")
 
     # -- state --------------------------------------------------------------------------
 

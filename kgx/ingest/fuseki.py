@@ -45,13 +45,12 @@ import time
 import urllib.error
 import urllib.request
 import weakref
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
 from kgx.config import child_env
 from kgx.errors import ServerError
-from kgx.graph.server import HOST, find_java, free_port, need_tool, port_is_free
+from kgx.graph.server import HOST, find_java, free_port, maven_classpath, need_tool, port_is_free
 from kgx.procs import owner_alive, owner_token
 
 __all__ = ["FusekiServer", "FUSEKI_VERSION"]
@@ -128,33 +127,18 @@ class FusekiServer:
 
     def jar(self) -> Path:
         """The server jar, resolved with Maven (into ``~/.m2``) the first time."""
-        if self.classpath_file.exists():
-            cp = self.classpath_file.read_text().strip()
-            if cp and Path(cp).is_file():
-                return Path(cp)
-        mvn = self._need("mvn", "Install Maven (e.g. `apt-get install maven`): it fetches "
-                         "Fuseki's jar from Maven Central once.")
         self.home.mkdir(parents=True, exist_ok=True)
-        pom = resources.files("kgx.ingest").joinpath("maven/fuseki-pom.xml")
-        with resources.as_file(pom) as pom_path:
-            cmd = [mvn, "-B", "-q", "-f", str(pom_path), "dependency:build-classpath",
-                   f"-Dfuseki.version={self.version}",
-                   f"-Dmdep.outputFile={self.classpath_file}", "-Dmdep.includeScope=runtime"]
-            log.info("resolving Fuseki %s with Maven", self.version)
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                                  stdin=subprocess.DEVNULL, env=child_env())
-        cp = self.classpath_file.read_text().strip() if self.classpath_file.exists() else ""
-        jars = [p for p in cp.split(os.pathsep) if p.endswith(".jar")
-                and Path(p).name.startswith("jena-fuseki-server-")]
-        if proc.returncode != 0 or not jars:
-            out = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
-            self.classpath_file.unlink(missing_ok=True)
-            raise ServerError(
-                f"Maven could not resolve org.apache.jena:jena-fuseki-server:{self.version} "
-                f"(is Maven Central reachable, and does that version exist?):\n{out}",
-                retryable=True)
-        self.classpath_file.write_text(jars[0])
-        return Path(jars[0])
+
+        def usable(text: str) -> str | None:
+            jars = [p for p in text.split(os.pathsep) if p.endswith(".jar")
+                    and Path(p).name.startswith("jena-fuseki-server-") and Path(p).is_file()]
+            return jars[0] if jars else None
+
+        return Path(maven_classpath(
+            f"fuseki-{self.version}", ("kgx.ingest", "maven/fuseki-pom.xml"),
+            {"fuseki.version": self.version}, self.classpath_file, usable,
+            f"Maven could not resolve org.apache.jena:jena-fuseki-server:{self.version} (is "
+            "Maven Central reachable, and does that version exist?)"))
 
     # -- start / stop -------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kgx.config import load_config
+from kgx.config import Config, load_config
+from kgx.errors import ServerError
 from kgx.graph.connection import connect
 from kgx.graph.server import LocalServer, free_port
 
@@ -230,3 +231,26 @@ def test_a_missing_password_file_is_named_not_replaced(tmp_path: Path) -> None:
     finally:
         kgx(home, "neo4j", "stop")
     assert _jvms(home) == []
+
+
+def test_a_new_home_takes_the_jars_from_the_cache_without_maven(
+        tmp_path: Path, neo4j_server: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every new home ran Maven (and reached Maven Central for its metadata); a classpath
+    resolved once is now kept for the user, and a cached one whose jars are gone is not
+    used."""
+    from kgx.graph.server import classpath_cache
+
+    resolved = LocalServer(neo4j_server).classpath()  # the session's server: resolved
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    version = neo4j_server.neo4j_version
+    cached = classpath_cache() / f"neo4j-{version}.classpath"
+    cached.parent.mkdir(parents=True)
+    cached.write_text(resolved)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no mvn (nor anything else) to run
+    fresh = LocalServer(dataclasses.replace(neo4j_server, home=tmp_path / "home"))
+    assert fresh.classpath() == resolved
+    assert fresh.classpath_file.read_text() == resolved
+    cached.write_text(resolved + os.pathsep + str(tmp_path / "gone.jar"))
+    other = LocalServer(dataclasses.replace(neo4j_server, home=tmp_path / "other"))
+    with pytest.raises(ServerError, match="`mvn` was not found"):
+        other.classpath()
