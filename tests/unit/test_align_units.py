@@ -15,7 +15,6 @@ from kgx.align.names import NameVectors, latin
 from kgx.align.search import csls, mutual_best, rank_metrics, sinkhorn
 from kgx.align.structure import propagate
 from kgx.errors import ConfigError
-from kgx.graph.connection import Graph
 
 
 def test_rank_metrics_match_a_hand_computed_example() -> None:
@@ -217,43 +216,6 @@ def test_pykeen_channel_learns_from_collapsed_seeds() -> None:
     y = feats[torch.tensor([j for _, j in test])]
     metrics = rank_metrics(x @ y.T)
     assert metrics.hits1 > 0.3 and metrics.hits10 > 0.6  # chance: 1/100 and 10/100
-
-
-class _FakeGraph:
-    """Entities and statements of graphs ``a`` and ``b`` served as the paging queries of
-    read_pair and read_statements return them; ``out`` lists are in the given order, as
-    Neo4j's collect() per head has no fixed order."""
-
-    def __init__(self, out: dict[str, dict[str, list[list[str | None]]]]) -> None:
-        self.out = out
-
-    def read(self, _query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        graph = self.out[params["kg"]]
-        heads = sorted(h for h in graph if h > params["after"])[:params["limit"]]
-        if "typePattern" in params:  # a page of statements
-            return [{"id": h, "out": graph[h]} for h in heads]
-        return [{"id": h, "names": []} for h in heads]  # a page of entities
-
-
-def test_read_pair_arrays_do_not_depend_on_the_order_neo4j_returned_statements_in() -> None:
-    from kgx.align.data import read_pair
-
-    out = {"a": {"x": [["R2", "y", None], ["R1", "y", None], ["R1", "z", None]],
-                 "y": [["R1", "x", None]], "z": []},
-           "b": {"u": [["R9", "v", None]], "v": [["R3", "u", None], ["R9", "u", None]]}}
-    shuffled = {kg: {h: rows[::-1] for h, rows in heads.items()}
-                for kg, heads in reversed(list(out.items()))}
-    one = read_pair(cast(Graph, _FakeGraph(out)), "a", "b", batch_size=2)
-    same = read_pair(cast(Graph, _FakeGraph(shuffled)), "a", "b", batch_size=2)
-    # relations numbered in sorted order, triples sorted: the same arrays from either read
-    assert one.relations == same.relations == [("a", "R1"), ("a", "R2"), ("b", "R3"),
-                                               ("b", "R9")]
-    assert one.triples.tolist() == same.triples.tolist() == [
-        [0, 0, 1], [0, 0, 2], [0, 1, 1], [1, 0, 0], [3, 3, 4], [4, 2, 3], [4, 3, 3]]
-    assert one.fingerprint() == same.fingerprint()
-    out["b"]["u"] = [["R3", "v", None]]  # another graph: another fingerprint
-    assert read_pair(cast(Graph, _FakeGraph(out)), "a", "b").fingerprint() != one.fingerprint()
-
 
 
 def test_an_integer_pair_file_with_a_comment_is_still_integer_pairs(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kgx.embed.export import SPLITS, TripleExport, export_triples
-from kgx.errors import ConfigError, SourceError
+from kgx.errors import SourceError
 from kgx.graph.connection import Graph, RecordingRunner
 
 
@@ -21,74 +21,24 @@ def codex_s(shared_data: Path) -> dict[str, list[tuple[str, str, str]]]:
             for s in SPLITS}
 
 
-def _pages(heads: dict[str, list[list[Any]]]) -> Any:
-    """A runner answering the export's page query from ``heads`` (id -> [type, tail, split])."""
-    ids = sorted(heads)
+def test_the_page_query_is_paged_by_id_parameterised_and_read_only() -> None:
+    """The Cypher the export sends, recorded (what it reads from a real graph is tested in
+    tests/integration/test_graph_reads.py)."""
+    heads: dict[str, list[list[Any]]] = {
+        "Q1": [["P27", "Q2", "train"]], "Q2": [["P27", "Q3", "valid"]],
+        "Q3": [["P27", "Q1", "test"]], "Q4": [["P27", "Q2", "train"]]}
 
     def answer(cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        after, limit = params["after"], params["limit"]
-        page = [i for i in ids if i > after][:limit]
-        types = params["types"]
-        return [{"id": i, "out": [o for o in heads[i] if types is None or o[0] in types]}
-                for i in page]
+        page = [i for i in sorted(heads) if i > params["after"]][:params["limit"]]
+        return [{"id": i, "out": heads[i]} for i in page]
 
-    return answer
-
-
-def test_export_uses_the_graph_split_and_leaves_unsplit_edges_out() -> None:
-    heads: dict[str, list[list[Any]]] = {
-        "Q1": [["P27", "Q2", "train"], ["P31", "Q5", None], ["P27", "Q2", "train"]],
-        "Q2": [["P530", "Q3", "valid"]],
-        "Q3": [["P530", "Q2", "test"], ["P27", "Q1", "train"]],
-        "Q4": [[None, None, None]],  # no statements: OPTIONAL MATCH gives one empty row
-    }
-    runner = RecordingRunner(_pages(heads))
-    ex = export_triples(Graph(runner), "codex_x", batch_size=2)
-    assert ex.split_source == "graph"
-    assert ex.labeled("train") == [("Q1", "P27", "Q2"), ("Q3", "P27", "Q1")]  # duplicate once
-    assert ex.labeled("valid") == [("Q2", "P530", "Q3")]
-    assert ex.labeled("test") == [("Q3", "P530", "Q2")]
-    assert ex.counts["unsplit_left_out"] == 1  # the P31 type edge
-    assert "Q5" not in ex.entity_to_id and "P31" not in ex.relation_to_id
-    # paged by id: each page starts after the last id of the one before
+    runner = RecordingRunner(answer)
+    export_triples(Graph(runner), "codex_x", relations=["P27"], batch_size=2)
+    # each page starts after the last id of the one before
     assert [c[1]["after"] for c in runner.calls] == ["", "Q2", "Q4"]
     for cypher, params, write in runner.calls:
         assert not write and "P27" not in cypher and params["kg"] == "codex_x"
-
-
-def test_a_triple_in_several_splits_stays_in_the_first_only() -> None:
-    """A training fact in the test split would be evaluated as if the model had to guess it."""
-    heads: dict[str, list[list[Any]]] = {
-        "Q1": [["P27", "Q2", "train"], ["P27", "Q2", "test"], ["P27", "Q3", "valid"],
-               ["P27", "Q3", "test"], ["P27", "Q4", "test"]],
-        "Q2": [["P27", "Q3", "train"]],
-    }
-    ex = export_triples(Graph(RecordingRunner(_pages(heads))), "x")
-    assert ex.labeled("train") == [("Q1", "P27", "Q2"), ("Q2", "P27", "Q3")]
-    assert ex.labeled("valid") == [("Q1", "P27", "Q3")]
-    assert ex.labeled("test") == [("Q1", "P27", "Q4")]
-    assert ex.counts["cross_split_duplicates"] == 2
-
-
-def test_relation_filter_is_a_parameter_and_random_split_without_a_graph_split() -> None:
-    heads = {f"Q{i}": [["P1", f"Q{(i + d) % 40}", None] for d in (1, 7, 13)]
-             + [["P2", f"Q{(i + 3) % 40}", None]] for i in range(40)}
-    runner = RecordingRunner(_pages(heads))
-    ex = export_triples(Graph(runner), "g", relations=["P1"], seed=3)
-    assert runner.calls[0][1]["types"] == ["P1"]
-    assert ex.split_source == "random" and set(ex.relation_to_id) == {"P1"}
-    assert sum(ex.counts[s] for s in SPLITS) == 120
-    train_ents = {x for h, _, t in ex.labeled("train") for x in (h, t)}
-    for split in ("valid", "test"):  # transductive: evaluation entities were trained on
-        assert {x for h, _, t in ex.labeled(split) for x in (h, t)} <= train_ents
-    again = export_triples(Graph(RecordingRunner(_pages(heads))), "g", relations=["P1"], seed=3)
-    assert again.fingerprint == ex.fingerprint
-    with pytest.raises(ConfigError, match="no train/valid/test split"):
-        export_triples(Graph(RecordingRunner(_pages(heads))), "g", split="graph")
-    with pytest.raises(ConfigError, match="not a statement type"):
-        export_triples(Graph(RecordingRunner(_pages(heads))), "g", relations=["P1`]->() //"])
-    with pytest.raises(ConfigError, match="no entity-to-entity statements"):
-        export_triples(Graph(RecordingRunner(lambda c, p: [])), "empty")
+        assert params["types"] == ["P27"]
 
 
 def test_id_maps_round_trip_beside_a_model(tmp_path: Path, shared_data: Path) -> None:
