@@ -109,6 +109,11 @@ def test_a_start_behind_a_starting_server_waits_until_it_answers(tmp_path: Path)
         deadline = time.monotonic() + 120
         while server.running() is None and time.monotonic() < deadline:
             time.sleep(0.01)  # the JVM is launched, Bolt does not answer yet
+        launched = server.running()
+        assert launched is not None, "the first start never launched a JVM"
+        # found in review: a server already up would make this test pass without a wait
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", launched["bolt_port"]), timeout=1).close()
         state = server.start()
         with socket.create_connection(("127.0.0.1", state["bolt_port"]), timeout=1):
             pass  # it answers as soon as start returns
