@@ -108,8 +108,9 @@ def maven_classpath(what: str, pom: tuple[str, str], properties: dict[str, str],
                     usable: Callable[[str], str | None], failure: str) -> str:
     """The classpath Maven resolves for ``pom`` (package, file; its jars go into
     ``~/.m2``), kept in ``out`` and in :func:`classpath_cache` so that a new home needs no
-    Maven run (nor the network) while the jars are there. ``usable(text)`` gives the classpath a file's text
-    stands for, or None (a jar gone, say); ``failure`` starts the error if Maven fails."""
+    Maven run (nor the network) while the jars are there. ``usable(text)`` gives the
+    classpath a file's text stands for, or None (a jar gone, say); ``failure`` starts the
+    error if Maven fails."""
     shared = classpath_cache() / f"{what}.classpath"
     for f in (out, shared):
         try:

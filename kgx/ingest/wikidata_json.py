@@ -553,6 +553,8 @@ def _literal(value_type: Any, value: Any) -> str:
     if value_type == "string":
         if not isinstance(value, str):
             raise _Problem(f"string value is a {type(value).__name__}")
+        if not value:  # Wikidata has none; the bulk importer would read it as no value
+            raise _Problem("empty string value")
         return value
     if value_type == "time":
         stamp, precision = value["time"], value["precision"]

@@ -817,3 +817,16 @@ def test_ndjson_whose_first_lines_are_damaged_is_still_ndjson(tmp_path):
         indent=2), encoding="utf-8")
     records, bad, *_ = parse_all(doc, workers=1)
     assert [r.id for r in records] == ["Q9"] and bad == []
+
+
+def test_an_empty_string_value_drops_its_statement():
+    """Found in review: a string value "" was [""] through Bolt and no value at all through
+    the bulk importer (which reads an empty field as none). Wikidata has no empty strings."""
+    entity = json.loads(q22_line())
+    pid = next(p for p, sts in entity["claims"].items()
+               if sts[0]["mainsnak"].get("datatype") in ("string", "external-id")
+               and sts[0]["mainsnak"].get("snaktype") == "value")
+    entity["claims"][pid][0]["mainsnak"]["datavalue"]["value"] = ""
+    record, problems = parse_entity(json.dumps(entity).encode())
+    assert problems == [f"Q22 {pid}: empty string value; statement dropped"]
+    assert "" not in [v for vs in record.literals.values() for v in vs]
