@@ -1012,15 +1012,21 @@ def _nt_chunks(
         version = _block_version(block.triples)
         triples = block.triples
         extra = ""
+        known_version = version
         if eid in recent:
             earlier_version, earlier_line = recent[eid]
+            if known_version is None:  # a part without the header: the earlier part's
+                known_version = earlier_version
             earlier = kept.pop(eid, None)
             if earlier is not None:
                 kept_size -= len(earlier)
             where = (f"triples of {eid} at lines {block.first_line}-{block.triples[-1][3]} "
                      f"come after another entity, apart from {eid}'s block at line "
                      f"{earlier_line}: the input is not grouped by entity")
-            if version is not None and version != earlier_version:
+            # two revisions only when both parts say so: a part without schema:version (the
+            # header sorted apart from the rest) is a part, not a newer revision
+            if version is not None and earlier_version is not None and \
+                    version != earlier_version:
                 extra = (f"{eid} appears twice (schema:version {earlier_version} at line "
                          f"{earlier_line}, {version} at line {block.first_line}); both are "
                          "loaded in turn and the graph keeps the newer revision")
@@ -1042,7 +1048,7 @@ def _nt_chunks(
             record = builder.entity(eid, triples)
             if extra and record is not None:
                 builder.problem(block.first_line, eid, extra, "")
-        recent[eid] = (version, block.first_line)
+        recent[eid] = (known_version, block.first_line)
         recent.move_to_end(eid)
         if len(recent) > RECENT_ENTITIES:
             recent.popitem(last=False)

@@ -772,6 +772,25 @@ def test_nt_entity_appearing_again(tmp_path: Path) -> None:
     assert "loaded together" in bad[1]["reason"]
 
 
+def test_nt_header_sorted_apart_is_a_part_not_a_newer_revision(tmp_path: Path) -> None:
+    """Found in review: Q1's data header (schema:version) after its other lines, as a sort
+    by subject puts it, was taken for a newer revision and loaded alone: the graph kept a Q1
+    without its label and statements."""
+    wd, wdt = str(WD), str(WDT)
+    version = str(SCHEMA.version)
+    path = tmp_path / "sorted.nt"
+    path.write_text(
+        f'<{wd}Q1> <{RDFS.label}> "one"@en .\n'
+        f'<{wd}Q1> <{wdt}P31> <{wd}Q5> .\n'
+        f'<{wd}Q2> <{wdt}P1> <{wd}Q1> .\n'
+        f'<{DATA}Q1> <{version}> "7"^^<{XSD.integer}> .\n'
+        f'<{wd}Q1> <{SCHEMA.description}> "first"@en .\n', encoding="utf-8")
+    last_q1 = [r for r in records(path) if r.id == "Q1"][-1]
+    assert last_q1.lastrevid == 7 and last_q1.labels == {"en": "one"}
+    assert [s.pid for s in last_q1.statements] == ["P31"]
+    assert last_q1.descriptions == {"en": "first"}
+
+
 def test_nt_stray_line_before_the_entity_block(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by fuzzing: one line of Q3 before Q2's block made Q3's complete block a bad
