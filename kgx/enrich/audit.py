@@ -239,9 +239,13 @@ def _near(a: str, b: str, at_least: float = 0.75) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    out, cur = [], []
-    for ch in text:
-        if ch.isalnum():
+    """The words of ``text``: letters and digits, with the marks and joiners inside them
+    (Hindi हिन्दी, vocalised Arabic, an NFD copy of José are one word each)."""
+    out: list[str] = []
+    cur: list[str] = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch.isalnum() or (cur and (unicodedata.category(ch).startswith("M")
+                                     or ch in "\u200c\u200d")):
             cur.append(ch)
         elif cur:
             out.append("".join(cur))
@@ -251,8 +255,17 @@ def _words(text: str) -> list[str]:
     return out
 
 
+#: Optional pointing: Hebrew points, Arabic harakat and Quranic marks, Syriac points. A
+#: name without them is the standard spelling, not one missing its diacritics.
+_POINTING = ((0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F), (0x0670, 0x0670),
+             (0x06D6, 0x06ED), (0x0730, 0x074A))
+
+
 def _marks(text: str) -> int:
-    return sum(unicodedata.combining(c) > 0 for c in unicodedata.normalize("NFD", text))
+    """Diacritics in ``text`` (combining marks, optional pointing not counted)."""
+    return sum(unicodedata.combining(c) > 0
+               and not any(lo <= ord(c) <= hi for lo, hi in _POINTING)
+               for c in unicodedata.normalize("NFD", text))
 
 
 @lru_cache(maxsize=16384)
@@ -331,7 +344,13 @@ def _key(text: str) -> str:
     t = unicodedata.normalize("NFC", text)
     if t.isascii():
         return normalize(t)
+    # Arabic presentation forms are the letters themselves; the tatweel only stretches one
+    t = "".join(unicodedata.normalize("NFKC", ch) if unicodedata.decomposition(ch).startswith(
+        _POSITIONAL) else ch for ch in t if ch != "\u0640")
     return "".join(ch for ch in t.lower() if ch == " " or ch.isalnum() or spelling_mark(ch))
+
+
+_POSITIONAL = ("<isolated>", "<initial>", "<medial>", "<final>")
 
 
 def analyse_names(

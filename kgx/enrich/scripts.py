@@ -193,6 +193,8 @@ _LANG_SCRIPTS: dict[str, frozenset[str]] = {
 _LANG_SCRIPTS.update(
     {
         "ja": _JPAN,
+        # Korean: Hangul, with Hanja for names (CLDR's Kore)
+        "ko": frozenset({"Hang", "Hani"}),
         # Languages written in two scripts side by side.
         "sr": frozenset({"Cyrl", "Latn"}),
         "sh": frozenset({"Cyrl", "Latn"}),
@@ -223,6 +225,8 @@ def expected_scripts(lang: str) -> frozenset[str] | None:
     the entity's primary name). A script subtag overrides the table: ``sr-latn`` → Latn,
     ``zh-hant`` → Hani."""
     tags = _subtags(lang)
+    if "-".join(tags) in _WIKIMEDIA_SCRIPT_CODES:
+        return frozenset({_WIKIMEDIA_SCRIPT_CODES["-".join(tags)]})
     if "-".join(tags[:2]) in _WIKIMEDIA_SCRIPT_CODES:
         return frozenset({_WIKIMEDIA_SCRIPT_CODES["-".join(tags[:2])]})
     for tag in tags[1:]:
@@ -234,8 +238,9 @@ def expected_scripts(lang: str) -> frozenset[str] | None:
 
 
 #: Wikimedia codes that name a script without a script subtag: Serbian in Latin (``sr-el``,
-#: ekavian Latin) and Cyrillic (``sr-ec``).
-_WIKIMEDIA_SCRIPT_CODES = {"sr-el": "Latn", "sr-ec": "Cyrl"}
+#: ekavian Latin) and Cyrillic (``sr-ec``); Min Nan (``zh-min-nan``), written in
+#: Pe̍h-ōe-jī on its Wikipedia and in its Wikidata labels.
+_WIKIMEDIA_SCRIPT_CODES = {"sr-el": "Latn", "sr-ec": "Cyrl", "zh-min-nan": "Latn"}
 
 
 # --------------------------------------------------------------------------- Han forms
@@ -249,6 +254,8 @@ def han_standard(lang: str) -> str | None:
     """Which Han orthography ``lang`` uses: ``Hans`` (Simplified Chinese, the default of
     ``zh`` as in CLDR), ``Hant``, ``Jpan`` (Japanese), or ``None`` (no Han standard here)."""
     tags = _subtags(lang)
+    if "-".join(tags) in _WIKIMEDIA_SCRIPT_CODES:  # zh-min-nan: Latin, no Han standard
+        return None
     if "-".join(tags) in _TRADITIONAL_LANGS or tags[0] in _TRADITIONAL_LANGS:
         return "Hant"
     if tags[0] == "ja":

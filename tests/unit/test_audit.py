@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import unicodedata
 from pathlib import Path
 from types import ModuleType
 
@@ -74,7 +75,7 @@ def test_expected_scripts_cover_many_languages_and_subtags() -> None:
     assert expected_scripts("de") == expected_scripts("fr") == frozenset({"Latn"})
     assert expected_scripts("ru") == expected_scripts("uk") == frozenset({"Cyrl"})
     assert expected_scripts("ja") == frozenset({"Hani", "Hira", "Kana"})
-    assert expected_scripts("ko") == frozenset({"Hang"})
+    assert expected_scripts("ko") == frozenset({"Hang", "Hani"})  # Hanja in names
     assert expected_scripts("ar") == expected_scripts("fa") == frozenset({"Arab"})
     assert expected_scripts("sr") == frozenset({"Cyrl", "Latn"})
     # Wikimedia's sr-el is Serbian in Latin (ekavian Latin), sr-ec in Cyrillic
@@ -254,7 +255,7 @@ def test_labels_are_kept_unless_clearly_wrong() -> None:
     ("lang", "label", "good", "bad", "reason"),
     [
         ("ko", "서울특별시", "서울", "Seoul", "latin-only"),
-        ("ko", "서울특별시", "서울", "首爾", "script-mismatch"),
+        ("ko", "서울특별시", "서울", "Сеул", "script-mismatch"),
         ("ar", "القاهرة", "القاهره", "Каир", "script-mismatch"),
         ("ar", "القاهرة", "القاهره", "Cairo", "latin-only"),
         ("fr", "Genève", "Genève (Suisse)", "Geneve", "missing-diacritics"),
@@ -423,3 +424,44 @@ def test_fitting_without_labels_or_aliases_says_so() -> None:
     feats = dict.fromkeys(FEATURES, 0.0)
     with pytest.raises(ValueError, match="no label examples"):
         fit_model({"de": [(False, feats, 0), (False, feats, 1)]})
+
+
+# -- languages outside the five of the benchmark (found in review) -------------------------
+
+
+def test_korean_names_in_hanja_are_korean_script() -> None:
+    """Korean is written in Hangul with Hanja for names (CLDR's Kore): a Hanja label was a
+    script mismatch, and the learned weight doubted it."""
+    [label, alias] = audit_names("ko", [NameInput("金草葉", True), NameInput("김초엽")])
+    assert "script-mismatch" not in label.reasons and label.keep
+
+
+def test_unpointed_arabic_and_hebrew_are_not_missing_diacritics() -> None:
+    """Harakat and niqqud are optional: the plain spelling beside a vocalised alias is the
+    standard one, not one missing its diacritics."""
+    ar = audit_names("ar", [NameInput("قوارض", True), NameInput("حيوان قارض"),
+                            NameInput("حَيَوَانٌ قَارِضٌ")])
+    assert "missing-diacritics" not in ar[1].reasons
+    he = audit_names("he", [NameInput("עברית", True), NameInput("עִבְרִית")])
+    assert "missing-diacritics" not in he[0].reasons
+    # Latin accents still count: "Jose" beside "José"
+    es = audit_names("es", [NameInput("José García", True), NameInput("Jose Garcia")])
+    assert "missing-diacritics" in es[1].reasons
+
+
+def test_words_keep_their_marks_and_arabic_forms_are_letters() -> None:
+    from kgx.enrich.audit import _key, _words
+
+    assert _words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
+    assert len(_words("حَيَوَانٌ قَارِضٌ")) == 2
+    assert len(_words(unicodedata.normalize("NFD", "José García Pérez"))) == 3
+    assert _key("ﻣﺤﻤﺪ") == _key("محمد") == _key("محـمد")  # presentation forms, tatweel
+
+
+def test_min_nan_is_written_in_latin() -> None:
+    from kgx.enrich.scripts import expected_scripts, han_standard
+
+    assert expected_scripts("zh-min-nan") == frozenset({"Latn"})
+    assert han_standard("zh-min-nan") is None
+    [label] = audit_names("zh-min-nan", [NameInput("Tâi-pak", True)])
+    assert "latin-only" not in label.reasons and "script-mismatch" not in label.reasons
