@@ -950,8 +950,19 @@ def _turtle_chunks(
         if eid is not None:
             groups.setdefault(eid, []).append(t)
     builder.counts["triples"] += len(triples)
+    # Special:EntityData's output also describes the entities it points to (wd:Q5's label,
+    # wd:P31's type): in a file whose entities have data headers, a group without one is
+    # such a reference, and loaded it would replace the entity with one label
+    headed = {eid for eid, group in groups.items() if any(t[0].startswith(DATA) for t in group)}
     pending = 0
     for eid, group in groups.items():
+        if headed and eid not in headed:
+            builder.counts["referenced"] += 1
+            builder.skipped.append(builder.row(
+                min(t[3] for t in group), eid, f"{eid} is only described as an entity the "
+                "file's entities point to (no data header of its own); not loaded",
+                raw_term(group[:5])))
+            continue
         builder.entity(eid, group)
         pending += 1
         if pending >= chunk_size:

@@ -938,3 +938,23 @@ def test_nt_resume_anywhere_gives_the_uninterrupted_entities(tmp_path: Path) -> 
         resumed = chunks(path, chunk_size=1, start_line=c[0])
         assert final(whole[:k + 1] + resumed) == expected, c[0]
         assert sum(x[4]["triples"] for x in whole[:k + 1] + resumed) == len(lines)
+
+
+def test_turtle_entities_the_file_only_points_to_are_not_loaded(tmp_path: Path) -> None:
+    """Found in review: Special:EntityData's Turtle also describes the entities it points to
+    (wd:Q5's label, wd:P31's type); each became a record without revision, which would
+    have replaced the stored Q5 or P31 with one label and no statements."""
+    text = Q42_TTL.read_text(encoding="utf-8") + (
+        '\n<http://www.wikidata.org/entity/Q5> '
+        '<http://www.w3.org/2000/01/rdf-schema#label> "human"@en .\n'
+        '<http://www.wikidata.org/entity/P31> '
+        '<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://wikiba.se/ontology#Property> ;'
+        ' <http://www.w3.org/2000/01/rdf-schema#label> "instance of"@en .\n')
+    path = tmp_path / "q42-with-references.ttl"
+    path.write_text(text, encoding="utf-8")
+    got = chunks(path)
+    recs = [r for c in got for r in c[1]]
+    skipped = [row for c in got for row in c[3]]
+    assert [r.id for r in recs] == ["Q42"]
+    assert sorted(row["id"] for row in skipped) == ["P31", "Q5"]
+    assert all("entities point to" in row["reason"] for row in skipped)
