@@ -949,6 +949,8 @@ def _turtle_chunks(
         eid = linked.get(s) or _subject_entity(s) or about.get(s)
         if eid is not None:
             groups.setdefault(eid, []).append(t)
+    if triples and not groups:
+        raise _no_entity(path, "")
     builder.counts["triples"] += len(triples)
     # Special:EntityData's output also describes the entities it points to (wd:Q5's label,
     # wd:P31's type): in a file whose entities have data headers, a group without one is
@@ -1113,13 +1115,27 @@ def _nt_chunks(
             if builder.size >= chunk_size:
                 yield builder.take(line_no - 1)
             block = _Block(eid, line_no)
+        elif block.eid is None and len(block.triples) >= NO_ENTITY_TRIPLES:
+            raise _no_entity(path, f"in its first {NO_ENTITY_TRIPLES:,} triples")
         if (p.startswith(PROP) and isinstance(o, str) and PROPERTY_ID.match(p[len(PROP):])
                 and s == WD + (block.eid or "")):
             block.links.add(o)
         block.triples.append((s, p, o, line_no))
+    if block.eid is None and block.triples and block.first_line == 1:
+        raise _no_entity(path, "")  # the whole file was one block without an entity
     finish(block)
     if builder.size or builder.bad or builder.counts["triples"]:
         yield builder.take(last_line)
+
+
+#: Triples read before the first entity's, after which a file is taken for another RDF.
+NO_ENTITY_TRIPLES = 100_000
+
+
+def _no_entity(path: str | Path, where: str) -> SourceError:
+    return SourceError(f"{path}: no Wikidata entity{' ' + where if where else ''} (kgx load "
+                       "rdf reads Wikidata's RDF: entities wd:Q…, wd:P… and their statements, "
+                       "labels and sitelinks); nothing loaded")
 
 
 def _revision(text: str) -> int:

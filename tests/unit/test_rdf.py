@@ -958,3 +958,23 @@ def test_turtle_entities_the_file_only_points_to_are_not_loaded(tmp_path: Path) 
     assert [r.id for r in recs] == ["Q42"]
     assert sorted(row["id"] for row in skipped) == ["P31", "Q5"]
     assert all("entities point to" in row["reason"] for row in skipped)
+
+
+def test_rdf_that_is_not_wikidata_is_an_error(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: a DBpedia-style N-Triples file loaded nothing and said nothing (its
+    triples were held in memory to the end); the same in Turtle."""
+    lines = [f'<http://dbpedia.org/resource/X{i}> <http://xmlns.com/foaf/0.1/name> "x{i}"@en .'
+             for i in range(5)]
+    nt = tmp_path / "dbpedia.nt"
+    nt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"dbpedia\.nt: no Wikidata entity"):
+        chunks(nt)
+    ttl = tmp_path / "dbpedia.ttl"
+    ttl.write_text(nt.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(SourceError, match="no Wikidata entity"):
+        list(iter_rdf_chunks(ttl, fmt="turtle"))
+    # a large file says so early, not at its end
+    monkeypatch.setattr(rdf, "NO_ENTITY_TRIPLES", 3)
+    with pytest.raises(SourceError, match="no Wikidata entity in its first 3 triples"):
+        chunks(nt)
