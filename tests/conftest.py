@@ -78,7 +78,7 @@ def shared_data_dir() -> Path:
     path = Path(env) if env else ROOT.parent / "shared" / "data"
     if not path.is_dir():
         raise RuntimeError(f"shared data not found at {path}; set KGX_SHARED_DATA")
-    return path
+    return path.resolve()  # absolute: a test may change the working directory
 
 
 @pytest.fixture(scope="session")

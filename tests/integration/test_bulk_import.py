@@ -43,6 +43,8 @@ def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config, compre
                                       shared_data: Path) -> None:
     if not neo4j_server.uses_local_server:
         pytest.skip("the bulk path imports into kgx's local server only")
+    # read before the chdir below: the shared data's path may be relative
+    prop = json.loads((shared_data / "wikidata" / "P279.json").read_text(encoding="utf-8"))
     monkeypatch.chdir(tmp_path)  # the importer's report goes beside the CSV, not here
     # small chunks over two workers: several part files per CSV group, merged by the importer
     # (compressed: each chunk appends a gzip member to its process's part file)
@@ -52,7 +54,6 @@ def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config, compre
     # delimiter kgx sets)
     both = tmp_path.parent / f"{tmp_path.name}-with-property.json"
     lines = [ln.strip().rstrip(",") for ln in DUMP.read_text(encoding="utf-8").splitlines()]
-    prop = json.loads((shared_data / "wikidata" / "P279.json").read_text(encoding="utf-8"))
     both.write_text("\n".join([*(ln for ln in lines if ln.startswith("{")),
                                json.dumps(prop)]) + "\n", encoding="utf-8")
     result = bulk_load_wikidata(cfg, both, compress_csv=compress, keep_csv=True)
