@@ -394,7 +394,7 @@ class _RdfWriter:
         else:
             pred = SCHEMA.description
         status = row["status"] or "original"
-        if status != "rejected":
+        if status != "rejected" and (e, pred, lit) not in self.g:  # counted once per triple
             self.g.add((e, pred, lit))
             self.counts["labels" if pred == RDFS.label else
                         "aliases" if kind == "name" else "descriptions"] += 1
