@@ -305,6 +305,9 @@ class _Triples:
     def add(self, triple: tuple[Any, Any, Any]) -> None:
         self.triples[triple] = None
 
+    def __contains__(self, triple: tuple[Any, Any, Any]) -> bool:
+        return triple in self.triples
+
     def __len__(self) -> int:
         return len(self.triples)
 
