@@ -37,12 +37,6 @@ with connect(load_config({"show_progress": False})) as g:
 """
 
 
-def _run(cmd: list[str]) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MiB) and stdout of one child process."""
-    seconds, rss, out = run_measured(cmd)
-    return seconds, rss, out.strip()
-
-
 def _seed(copies: int, workdir: Path) -> dict[str, int]:
     from kgx.config import load_config
     from kgx.graph.connection import connect
@@ -100,8 +94,8 @@ def main() -> None:
         print(json.dumps(_seed(args.copies, work)))
         return
     # seeded in a child: a child forked from a big parent would report the parent's RSS
-    _, _, out = _run([sys.executable, __file__, "--seed-only", "--copies", str(args.copies),
-                      "--workdir", str(work)])
+    _, _, out = run_measured([sys.executable, __file__, "--seed-only", "--copies", str(args.copies),
+                                "--workdir", str(work)])
     sizes = json.loads(out.splitlines()[-1])
     cases = [
         ("RDF N-Triples (kgx, pages of 500 entities)", "nt",
@@ -118,8 +112,8 @@ def main() -> None:
              "qs": work / "x.qs", "report": work / "report" / "index.html"}
     rows = []
     for title, key, cmd in cases:
-        seconds, rss, out = _run(cmd)
-        rows.append((title, files[key].stat().st_size / 2**20, seconds, rss, out))
+        seconds, rss, out = run_measured(cmd)
+        rows.append((title, files[key].stat().st_size / 2**20, seconds, rss, out.strip()))
     lines = [f"Command: `.venv/bin/python bench/export.py --copies {args.copies}`",
              f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
              "Neo4j 5.26 local server.",

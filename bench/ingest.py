@@ -89,14 +89,8 @@ print(json.dumps({"seconds": time.perf_counter() - t, "entities": n, "statements
 """
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Run a command; return (wall seconds, peak RSS in MiB, stdout)."""
-    seconds, rss, out = run_measured(cmd, env)
-    return seconds, int(rss), out
-
-
-def kgx(env: dict[str, str], *args: str) -> tuple[float, int, str]:
-    return run([PY, "-m", "kgx.cli", "-q", *args], env)
+def kgx(env: dict[str, str], *args: str) -> tuple[float, float, str]:
+    return run_measured([PY, "-m", "kgx.cli", "-q", *args], env)
 
 
 def _bulk_phases(env: dict[str, str]) -> dict[str, float]:
@@ -157,7 +151,7 @@ def main() -> None:
     notes = []
     for label, langs in modes:
         for workers in (1, 2) if "parse" in paths else ():
-            s, rss, out = run([PY, "-c", PARSE, str(big), langs, str(workers)], env)
+            s, rss, out = run_measured([PY, "-c", PARSE, str(big), langs, str(workers)], env)
             r = json.loads(out)
             rows.append((f"parse only, {workers} process{'es' if workers > 1 else ''}",
                          label, r["entities"], r["seconds"], r["statements"], rss))
@@ -191,7 +185,7 @@ def main() -> None:
                                              for k, v in phases.items()) + ".")
         if "naive" in paths:
             kgx(env, "reset", "--yes", "--hard")
-            s, rss, out = run([PY, "-c", NAIVE, str(small), langs], env)
+            s, rss, out = run_measured([PY, "-c", NAIVE, str(small), langs], env)
             r = json.loads(out)
             rows.append(("naive (a transaction per entity, a query per item)", label,
                          r["entities"], r["seconds"], r["statements"], rss))
@@ -216,7 +210,7 @@ def main() -> None:
     for name, label, n, s, st, rss in rows:
         size = mb if n == args.copies * 49 else mb * n / (args.copies * 49)
         lines.append(f"| {name} | {label} | {n:,} | {s:,.1f} | {n / s:,.0f} | "
-                     f"{size / s:,.1f} | {st / s:,.0f} | {rss:,} |")
+                     f"{size / s:,.1f} | {st / s:,.0f} | {rss:,.0f} |")
     if notes:
         lines += ["", *notes]
     text = "\n".join(lines)

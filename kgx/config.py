@@ -109,8 +109,6 @@ class Config:
 
 
 _SECRETS = {"neo4j_password", "mt_key", "llm_key"}
-#: The environment variables that carry a secret kgx reads (never passed to a child process).
-SECRET_ENV = frozenset({"NEO4J_PASSWORD", *(f"KGX_{n.upper()}" for n in _SECRETS)})
 _URLS = {"neo4j_uri", "mt_url", "llm_url"}
 _EMPTY_IS_NONE = {"neo4j_uri", "mt_url", "mt_key", "llm_url", "llm_key", "llm_model"}
 
@@ -140,6 +138,9 @@ _NEO4J_ENV = {
     "NEO4J_DB": "neo4j_database",
     "NEO4J_DATABASE": "neo4j_database",  # after NEO4J_DB, so it wins when both are set
 }
+#: The environment variables that carry a secret kgx reads (never passed to a child process).
+SECRET_ENV = frozenset({*(f"KGX_{n.upper()}" for n in _SECRETS),
+                        *(v for v, n in _NEO4J_ENV.items() if n in _SECRETS)})
 
 
 def child_env(**extra: str) -> dict[str, str]:

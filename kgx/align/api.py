@@ -174,7 +174,7 @@ class AlignmentResult:
                 "matches": len(self.matches), "written": self.written,
                 "rounds": self.rounds, "seconds": self.seconds,
                 "config": asdict(self.config), "matching": self.matching,
-                "fingerprint": self.data.fingerprint()}
+                "fingerprint": self.data.fingerprint}
 
 
 class _Channels:
@@ -472,7 +472,7 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
     # are another alignment (and a run is resumed only on the graphs it started on)
     # a run that did not write is not one that did: neither reused nor resumed for the other
     run_config = {"kg1": kg1, "kg2": kg2, **asdict(cfg), "seeds": len(seeds),
-                  "seedsSha256": seed_hash[:16], "graphs": data.fingerprint(), "write": write}
+                  "seedsSha256": seed_hash[:16], "graphs": data.fingerprint, "write": write}
     run_id = _resumable(graph, run_config, resume)
     if write and run_id is None:  # nothing to resume: maybe nothing to do
         done = _same_run(graph, run_config, data)
@@ -586,7 +586,7 @@ def _rebuild(graph: Graph, run_id: str) -> tuple[_Channels, AlignConfig, dict[st
     from kgx.embed.training import resolve_device
 
     data = read_pair(graph, summary["kg1"], summary["kg2"], name_languages=cfg.name_languages)
-    if data.fingerprint() != summary["fingerprint"]:
+    if data.fingerprint != summary["fingerprint"]:
         log.warning("the graphs changed since alignment run %s; rebuilding on the new data",
                     run_id)
     seeds = data.index_pairs([tuple(p) for p in labels["seeds"]], source="seeds")

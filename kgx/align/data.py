@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,6 @@ class PairData:
     triples: np.ndarray  # (m, 3) int64: head, relation, tail (global indices)
     relations: list[tuple[str, str]]  # relation index → (kg, type)
     _index: dict[tuple[int, str], int] = field(default_factory=dict, repr=False)
-    _fingerprint: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._index = {((0 if i < self.n1 else 1), e): i for i, e in enumerate(self.ids)}
@@ -98,16 +98,12 @@ class PairData:
             out.append((i, j))
         return out
 
+    @cached_property
     def fingerprint(self) -> str:
         """A hash of both graphs' entities, names, relations and triples (:func:`read_pair`
         numbers relations in sorted order and sorts the triples, so it does not depend on
         the order Neo4j returned them in). Computed once (a run asks for it several
         times; the arrays are not changed after reading)."""
-        if self._fingerprint is None:
-            self._fingerprint = self._hash()
-        return self._fingerprint
-
-    def _hash(self) -> str:
         import hashlib
 
         h = hashlib.sha256()

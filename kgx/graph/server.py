@@ -192,10 +192,6 @@ class LocalServer:
 
     # -- installation -------------------------------------------------------------------
 
-    @staticmethod
-    def _need(tool: str, hint: str) -> str:
-        return need_tool(tool, "the local Neo4j", hint)
-
     def java(self) -> str:
         return find_java("the local Neo4j", "or set NEO4J_URI to use another server.")
 

@@ -50,7 +50,7 @@ from types import TracebackType
 
 from kgx.config import child_env
 from kgx.errors import ServerError
-from kgx.graph.server import HOST, find_java, free_port, maven_classpath, need_tool, port_is_free
+from kgx.graph.server import HOST, find_java, free_port, maven_classpath, port_is_free
 from kgx.procs import owner_alive, owner_token
 
 __all__ = ["FusekiServer", "FUSEKI_VERSION"]
@@ -117,10 +117,6 @@ class FusekiServer:
         self._run_dir: Path | None = None
 
     # -- installation -------------------------------------------------------------------
-
-    @staticmethod
-    def _need(tool: str, hint: str) -> str:
-        return need_tool(tool, "Fuseki", hint)
 
     def java(self) -> str:
         return find_java("Fuseki")

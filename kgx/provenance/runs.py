@@ -246,7 +246,8 @@ RETURN c.id AS id, c.kind AS kind ORDER BY c.startedAt
 """
 
 
-def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, int]:
+def revert_run(graph: Graph, run_id: str, *, force: bool = False,
+               kind: str | None = None) -> dict[str, int]:
     """Remove exactly what run ``run_id`` added to the graph, and mark it ``reverted``.
 
     Loads are not revertable this way: a load replaces original data, and the previous
@@ -261,7 +262,7 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False) -> dict[str, i
     (``rejectedKept`` counts them): the rejection is theirs, and it keeps later runs from
     proposing that text again.
     """
-    run = require_run(graph, run_id)
+    run = require_run(graph, run_id, kind)  # with ``kind``: refused if of another kind
     kind, status = run.get("kind"), run.get("status")
     if kind == "load":
         raise ConfigError(f"run {run_id} is a load: loads replace original data and cannot be "

@@ -95,9 +95,9 @@ def test_read_pair_arrays_do_not_depend_on_the_order_statements_were_made_in(
                                                ("b", "R9")]
     assert one.triples.tolist() == same.triples.tolist() == [
         [0, 0, 1], [0, 0, 2], [0, 1, 1], [1, 0, 0], [3, 3, 4], [4, 2, 3], [4, 3, 3]]
-    assert one.fingerprint() == same.fingerprint()
+    assert one.fingerprint == same.fingerprint
     other = _pair(graph, {"a": out["a"], "b": [("u", "R3", "v"), *out["b"][1:]]})
-    assert other.fingerprint() != one.fingerprint()  # another graph: another fingerprint
+    assert other.fingerprint != one.fingerprint  # another graph: another fingerprint
 
 
 def test_require_run_finds_names_and_checks_the_kind(graph: Graph) -> None:

@@ -746,17 +746,24 @@ def one_of(path: Path, eid: str, **kw: Any) -> EntityRecord:
     return next(r for r in records(path, **kw) if r.id == eid)
 
 
+def _nt(path: Path, *lines: str) -> Path:
+    """An N-Triples file of ``lines``; ``{wd}``, ``{wdt}``, ``{data}``, ``{version}``,
+    ``{label}``, ``{description}`` and ``{int}`` stand for their IRIs."""
+    iris = {"wd": str(WD), "wdt": str(WDT), "data": DATA, "version": str(SCHEMA.version),
+            "label": str(RDFS.label), "description": str(SCHEMA.description),
+            "int": str(XSD.integer)}
+    path.write_text("".join(line.format(**iris) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
 def test_nt_entity_appearing_again(tmp_path: Path) -> None:
-    wd, wdt = str(WD), str(WDT)
-    version = str(SCHEMA.version)
-    path = tmp_path / "again.nt"
-    path.write_text(
-        f'<{DATA}Q1> <{version}> "5"^^<{XSD.integer}> .\n'
-        f'<{wd}Q1> <{RDFS.label}> "old"@en .\n'
-        f'<{wd}Q2> <{wdt}P1> <{wd}Q1> .\n'
-        f'<{DATA}Q1> <{version}> "6"^^<{XSD.integer}> .\n'
-        f'<{wd}Q1> <{RDFS.label}> "new"@en .\n'
-        f'<{wd}Q2> <{wdt}P2> <{wd}Q1> .\n', encoding="utf-8")
+    path = _nt(tmp_path / "again.nt",
+               '<{data}Q1> <{version}> "5"^^<{int}> .',
+               '<{wd}Q1> <{label}> "old"@en .',
+               '<{wd}Q2> <{wdt}P1> <{wd}Q1> .',
+               '<{data}Q1> <{version}> "6"^^<{int}> .',
+               '<{wd}Q1> <{label}> "new"@en .',
+               '<{wd}Q2> <{wdt}P2> <{wd}Q1> .')
     got = chunks(path)
     recs = [r for c in got for r in c[1]]
     bad = [row for c in got for row in c[2]]
@@ -776,15 +783,12 @@ def test_nt_header_sorted_apart_is_a_part_not_a_newer_revision(tmp_path: Path) -
     """Found in review: Q1's data header (schema:version) after its other lines, as a sort
     by subject puts it, was taken for a newer revision and loaded alone: the graph kept a Q1
     without its label and statements."""
-    wd, wdt = str(WD), str(WDT)
-    version = str(SCHEMA.version)
-    path = tmp_path / "sorted.nt"
-    path.write_text(
-        f'<{wd}Q1> <{RDFS.label}> "one"@en .\n'
-        f'<{wd}Q1> <{wdt}P31> <{wd}Q5> .\n'
-        f'<{wd}Q2> <{wdt}P1> <{wd}Q1> .\n'
-        f'<{DATA}Q1> <{version}> "7"^^<{XSD.integer}> .\n'
-        f'<{wd}Q1> <{SCHEMA.description}> "first"@en .\n', encoding="utf-8")
+    path = _nt(tmp_path / "sorted.nt",
+               '<{wd}Q1> <{label}> "one"@en .',
+               '<{wd}Q1> <{wdt}P31> <{wd}Q5> .',
+               '<{wd}Q2> <{wdt}P1> <{wd}Q1> .',
+               '<{data}Q1> <{version}> "7"^^<{int}> .',
+               '<{wd}Q1> <{description}> "first"@en .')
     last_q1 = [r for r in records(path) if r.id == "Q1"][-1]
     assert last_q1.lastrevid == 7 and last_q1.labels == {"en": "one"}
     assert [s.pid for s in last_q1.statements] == ["P31"]

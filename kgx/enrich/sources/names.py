@@ -344,8 +344,11 @@ def _standard_forms(lang: str, text: str, person: bool | None) -> list[tuple[str
     stripped = strip_disambiguation(text)
     if stripped != text.strip():
         out.append((stripped, "bracket"))
-    first = {o: how for o, how in reversed(out)}  # each text once, as first made
-    return [(o, first[o]) for o in dict.fromkeys(o for o, _ in out) if o and o != text]
+    once: dict[str, str] = {}  # each text once, as first made
+    for o, how in out:
+        if o and o != text:
+            once.setdefault(o, how)
+    return list(once.items())
 
 
 _FAMILY_COMMA = re.compile(r"^([^,()]+),\s*([^,()]+)\Z")
