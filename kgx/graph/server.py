@@ -29,7 +29,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -40,6 +39,7 @@ from typing import Any
 
 from kgx.config import Config, child_env
 from kgx.errors import ServerError
+from kgx.procs import cmdline, terminate
 
 #: Neo4j's rule for database names (3 to 63 characters), which also keeps a name from
 #: reaching outside the data directory.
@@ -219,11 +219,7 @@ class LocalServer:
     def _is_ours(self, pid: int) -> bool:
         """True if ``pid`` is a live Neo4j process started on this home (its arguments name
         exactly this home: another home that merely contains this path is not ours)."""
-        try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            return False
-        parts = args.split("\0")
+        parts = cmdline(pid)
         return ENTRY_POINT in parts and f"--home-dir={self.root}" in parts
 
     @contextlib.contextmanager
@@ -434,27 +430,10 @@ class LocalServer:
         if not state:
             return False
         pid = int(state["pid"])
-        if not self._is_ours(pid):
-            self.state_file.unlink(missing_ok=True)
-            return False
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:  # it ended meanwhile
-            pass
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self._is_ours(pid):
-            try:
-                os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
-            except ChildProcessError:
-                pass
-            time.sleep(0.2)
-        if self._is_ours(pid):
-            log.warning("Neo4j (pid %s) did not stop in %.0f s; killing it", pid, timeout)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.5)
+        ours = self._is_ours(pid)
+        terminate(pid, self._is_ours, timeout, "Neo4j")
         self.state_file.unlink(missing_ok=True)
-        return True
+        return ours
 
     def bolt_uri(self) -> str:
         state = self.running()

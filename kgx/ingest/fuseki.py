@@ -33,7 +33,6 @@ command line carries ``-Dkgx.fuseki.home=<home>``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -51,7 +50,7 @@ from types import TracebackType
 from kgx.config import child_env
 from kgx.errors import ServerError
 from kgx.graph.server import HOST, find_java, free_port, maven_classpath, port_is_free
-from kgx.procs import owner_alive, owner_token
+from kgx.procs import cmdline, owner_alive, owner_token, terminate
 
 __all__ = ["FusekiServer", "FUSEKI_VERSION"]
 
@@ -140,12 +139,9 @@ class FusekiServer:
 
     def _is_ours(self, pid: int) -> bool:
         """True if ``pid`` is a live Fuseki started on this home."""
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            return False
-        return "jena-fuseki-server" in cmdline and \
-            f"-D{_MARK}={self.home.resolve()}\0" in cmdline
+        args = cmdline(pid)
+        return any("jena-fuseki-server" in a for a in args) and \
+            f"-D{_MARK}={self.home.resolve()}" in args
 
     def stop_strays(self, timeout: float = 30.0) -> int:
         """Stop the Fuseki processes of this home whose starting Python process is gone
@@ -163,14 +159,7 @@ class FusekiServer:
             if self._is_ours(pid):
                 log.warning("stopping Fuseki pid %s, left running by a kgx process that "
                             "is gone", pid)
-                with contextlib.suppress(ProcessLookupError):  # it may end meanwhile
-                    os.kill(pid, signal.SIGTERM)
-                deadline = time.monotonic() + timeout
-                while self._is_ours(pid) and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                if self._is_ours(pid):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
+                terminate(pid, self._is_ours, timeout, "Fuseki")
                 stopped += 1
             state_file.unlink(missing_ok=True)
             port = state.get("port")

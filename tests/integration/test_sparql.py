@@ -536,3 +536,28 @@ def test_stray_state_of_a_gone_owner_is_cleared_a_live_ones_kept(tmp_path: Path)
                                                        "owner": owner_token()}))
     assert server.stop_strays() == 0  # neither pid is a Fuseki of this home
     assert sorted(p.name for p in tmp_path.glob("state-*.json")) == ["state-2.json"]
+
+
+def test_a_fuseki_left_by_a_killed_kgx_is_stopped(rdf_dir: Path, tmp_path: Path) -> None:
+    """The Python process that started a Fuseki is killed (-9, no clean-up): the JVM lives
+    on, and the next kgx on the same home stops it (and only it)."""
+    import sys
+
+    home = tmp_path / "fuseki"
+    script = ("import sys, time; from pathlib import Path; "
+              "from kgx.ingest.fuseki import FusekiServer; "
+              "s = FusekiServer(Path(sys.argv[1])); s.start('wd', [Path(sys.argv[2])]); "
+              "print(s.pid, flush=True); time.sleep(600)")
+    owner = subprocess.Popen([sys.executable, "-c", script, str(home), str(rdf_dir / "Q42.ttl")],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        pid = int(owner.stdout.readline())
+    finally:
+        owner.kill()
+        owner.wait()
+    server = FusekiServer(home)
+    assert server._is_ours(pid)  # the JVM outlived the process that started it
+    assert server.stop_strays() == 1
+    assert not server._is_ours(pid)
+    assert not list(home.glob("state-*.json")) and not list((home / "runs").iterdir())
