@@ -337,7 +337,7 @@ class _Checkpoint:
         self.path, self.data = folder / "checkpoint.json", data
 
     def save(self, *, pseudo: Sequence[tuple[int, int]], **state: Any) -> None:
-        from kgx.embed.store import atomic_write_json
+        from kgx.files import atomic_write_json
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         ids = self.data.ids
@@ -534,7 +534,8 @@ def align_graphs(graph: Graph, kg1: str, kg2: str,
 
 
 def _save(graph: Graph, result: AlignmentResult) -> None:
-    from kgx.embed.store import atomic_write_json, versions
+    from kgx.embed.store import versions
+    from kgx.files import atomic_write_json
 
     folder = _run_dir(graph, result.run_id)
     folder.mkdir(parents=True, exist_ok=True)

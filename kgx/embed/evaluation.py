@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from kgx.embed.config import METRICS
 from kgx.embed.export import SPLITS, TripleExport
-from kgx.embed.store import ModelStore, StoredModel, atomic_write_json, now
+from kgx.embed.store import ModelStore, StoredModel, now
 from kgx.errors import ConfigError
+from kgx.files import atomic_write_json
 from kgx.graph.connection import Graph
 
 if TYPE_CHECKING:

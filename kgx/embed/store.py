@@ -23,9 +23,7 @@ Example::
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +33,7 @@ from kgx._version import __version__
 from kgx.embed.config import TrainConfig
 from kgx.embed.export import TripleExport
 from kgx.errors import ConfigError, folder_name
+from kgx.files import atomic_open, atomic_write_json
 
 if TYPE_CHECKING:
     import torch
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
 
     from kgx.config import Config
 
-__all__ = ["ModelStore", "StoredModel", "versions", "atomic_write_json", "atomic_torch_save"]
+__all__ = ["ModelStore", "StoredModel", "versions", "atomic_torch_save"]
 
 
 
@@ -60,28 +59,11 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write JSON so that a kill leaves the old file or the new one, never half of one."""
-    _atomic(path, lambda f: f.write(json.dumps(data, indent=2, default=str).encode() + b"\n"))
-
-
 def atomic_torch_save(path: Path, obj: Any) -> None:
     import torch
 
-    _atomic(path, lambda f: torch.save(obj, f))
-
-
-def _atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        torch.save(obj, f)
 
 
 @dataclass

@@ -54,6 +54,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from kgx.errors import BadRecord, ExportError, SourceError
+from kgx.files import atomic_open
 from kgx.ingest.records import ITEM_OR_PROPERTY
 
 __all__ = [
@@ -533,14 +534,8 @@ def write_predictions(
         lines.append(
             json.dumps({"wikidata_id": qid, "values": values}, ensure_ascii=ensure_ascii) + "\n"
         )
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+        with atomic_open(path, newline="\n") as fh:
             fh.writelines(lines)
-        os.replace(tmp, path)
     except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
         raise ExportError(f"{path}: cannot write predictions: {exc}") from exc

@@ -39,6 +39,7 @@ from typing import Any
 
 from kgx.config import Config, child_env
 from kgx.errors import ServerError
+from kgx.files import atomic_write_json, atomic_write_text
 from kgx.procs import cmdline, terminate
 
 #: Neo4j's rule for database names (3 to 63 characters), which also keeps a name from
@@ -141,9 +142,7 @@ def maven_classpath(what: str, pom: tuple[str, str], properties: dict[str, str],
     out.write_text(cp)
     with contextlib.suppress(OSError):  # the cache is a convenience
         shared.parent.mkdir(parents=True, exist_ok=True)
-        tmp = shared.with_name(f"{shared.name}.{os.getpid()}.tmp")
-        tmp.write_text(cp)
-        tmp.replace(shared)
+        atomic_write_text(shared, cp)
     return cp
 
 
@@ -236,9 +235,7 @@ class LocalServer:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def _write_state(self, state: dict[str, Any]) -> None:
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.state_file)
+        atomic_write_json(self.state_file, state, indent=None)
 
     def running(self) -> dict[str, Any] | None:
         """The state of the running server, or None."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kgx.errors import SourceError
+from kgx.files import atomic_write_json
 from kgx.graph.connection import Graph
 from kgx.graph.schema import apply_schema
 from kgx.graph.writer import write_records
@@ -75,9 +76,7 @@ class Checkpoint:
 
     def write(self, **state: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.path)  # atomic: a kill never leaves half a checkpoint
+        atomic_write_json(self.path, state, indent=None)  # a kill never leaves half of one
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)

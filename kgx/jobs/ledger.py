@@ -12,11 +12,11 @@ model trained, the languages audited.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from kgx.errors import folder_name
+from kgx.files import atomic_write_json
 
 __all__ = ["Ledger", "JsonFile"]
 
@@ -35,9 +35,7 @@ class JsonFile:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, default=str), encoding="utf-8")
-        os.replace(tmp, self.path)
+        atomic_write_json(self.path, self.data)
 
 
 class Ledger(JsonFile):

@@ -49,9 +49,7 @@ import csv
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -66,6 +64,7 @@ from rdflib import Graph as RdfGraph
 
 from kgx.config import language_list
 from kgx.errors import ConfigError, ExportError
+from kgx.files import atomic_open
 from kgx.graph.connection import Graph
 
 __all__ = [
@@ -121,30 +120,8 @@ def _atomic_text(path: str | Path) -> Iterator[IO[str]]:
         raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
     if path.is_dir():  # checked now: os.replace would fail only after the whole export
         raise ExportError(f"cannot write {path}: it is a folder; name a file")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; an export is not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    """The process's umask, read where Linux shows it; elsewhere set and restored (which
-    another thread creating a file at that instant would see)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    with atomic_open(path, newline="") as f:
+        yield f
 
 
 def _digest(*parts: Any) -> str:

@@ -38,6 +38,7 @@ from typing import Any
 
 from kgx._version import __version__
 from kgx.errors import ConfigError
+from kgx.files import atomic_write_text
 from kgx.graph.connection import Graph
 from kgx.provenance.runs import list_runs
 
@@ -644,7 +645,5 @@ def write_report(graph: Graph, out: str | Path, *, kg: str = "wikidata",
     out.mkdir(parents=True, exist_ok=True)
     page = render(collect(graph, kg=kg, langs=langs, models=models), title=title)
     path = out / "index.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, page)
     return path
