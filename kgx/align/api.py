@@ -73,6 +73,7 @@ from kgx.align.structure import adjacency, propagate, train_pykeen
 from kgx.errors import ConfigError, folder_name
 from kgx.graph.connection import Graph
 from kgx.procs import owner_alive
+from kgx.provenance.runs import config_text
 
 __all__ = ["AlignConfig", "AlignmentResult", "align_graphs", "evaluate_alignment",
            "write_same_as", "resolve_conflicts"]
@@ -355,17 +356,12 @@ class _Checkpoint:
         return state
 
 
-def _normal(config: dict[str, Any]) -> Any:
-    """A run configuration as the graph stores it (JSON) and reads it back."""
-    return json.loads(json.dumps(config, default=str, sort_keys=True))
-
-
 def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> str | None:
     """The run to continue: ``resume`` itself (a run id), or with ``True`` the newest align
     run with the same configuration that did not succeed; ``None`` starts a new run."""
     if not resume:
         return None
-    from kgx.provenance.runs import list_runs, require_run
+    from kgx.provenance.runs import require_run, run_to_continue
 
     if isinstance(resume, str):
         run = require_run(graph, resume, kind="align")
@@ -375,21 +371,15 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
         if run.get("status") == "running" and owner_alive(run.get("owner")):
             raise ConfigError(f"alignment run {resume} is still running (owner "
                               f"{run.get('owner')}); wait for it, or stop it first")
-        if json.loads(run.get("config") or "{}") != _normal(run_config):
+        if run.get("config") != config_text(run_config):
             raise ConfigError(f"alignment run {resume} had other options or seeds, or the "
                               "graphs changed since; resume it with the same ones on the "
                               "same graphs (kgx runs show RUN lists them)")
         return resume
-    wanted = _normal(run_config)
-    for run in list_runs(graph, kind="align", limit=20):
-        if run.get("status") in ("succeeded", "reverted"):
-            continue
-        if run.get("status") == "running" and owner_alive(run.get("owner")):
-            continue  # another process is at it
-        if json.loads(run.get("config") or "{}") == wanted:
-            return str(run["id"])
-    log.info("no unfinished alignment run with this configuration; starting a new one")
-    return None
+    found = run_to_continue(graph, "align", run_config)
+    if found is None:
+        log.info("no unfinished alignment run with this configuration; starting a new one")
+    return found
 
 
 _SAME_RUN = """
@@ -403,8 +393,7 @@ def _same_run(graph: Graph, run_config: dict[str, Any], data: PairData
     """The newest succeeded (not reverted) run with this configuration on these graphs, as
     its stored files give it back: aligning again would write a second set of the same
     ``SAME_AS`` edges. ``None`` if there is none, or it predates ``matches.json``."""
-    text = json.dumps(run_config, default=str, sort_keys=True)  # as RunRecorder stores it
-    found = graph.read(_SAME_RUN, {"config": text})
+    found = graph.read(_SAME_RUN, {"config": config_text(run_config)})
     if not found:
         return None
     run_id = str(found[0]["id"])

@@ -56,13 +56,6 @@ SET p.score = row.score, p.rank = row.rank
 RETURN count(p) AS n
 """
 
-_FIND_RUN = """
-MATCH (r:Run {kind: 'predict', config: $config})
-WHERE r.status IN ['running', 'failed', 'succeeded']
-RETURN r.id AS id, r.status AS status, r.owner AS owner ORDER BY r.startedAt DESC LIMIT 5
-"""
-
-
 @dataclass(frozen=True)
 class Prediction:
     """``(head, relation, tail)`` with the model's score and its rank within its query."""
@@ -241,16 +234,11 @@ def _top_k(model: Model, export: Any, pairs: Sequence[tuple[str, str]],
 
 def _write(graph: Graph, result: PredictionResult, kg: str, config: dict[str, Any]) -> None:
     from kgx.graph.connection import batched
-    from kgx.provenance.runs import RunRecorder
-
-    text = json.dumps(config, default=str, sort_keys=True)  # as RunRecorder stores it
-    from kgx.procs import owner_alive
+    from kgx.provenance.runs import RunRecorder, run_to_continue
 
     # the same predictions again continue (or give back) that run; never one another
     # process is writing now
-    found = [r for r in graph.read(_FIND_RUN, {"config": text})
-             if r["status"] != "running" or not owner_alive(r["owner"])]
-    run_id = found[0]["id"] if found else None
+    run_id = run_to_continue(graph, "predict", config, ("running", "failed", "succeeded"))
     with RunRecorder(graph, "predict", config, run_id=run_id) as run:
         result.run_id = run.id
         result.reused_run = run.resumed

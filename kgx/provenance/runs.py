@@ -22,7 +22,7 @@ import json
 import logging
 import secrets
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -35,7 +35,7 @@ from kgx.graph.connection import Graph
 from kgx.procs import owner_alive, owner_token
 
 __all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run",
-           "JobStep", "job_step", "current_job_step"]
+           "run_to_continue", "config_text", "JobStep", "job_step", "current_job_step"]
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class RunRecorder:
         rows = self.graph.write(
             _BEGIN,
             {"id": self.id, "kind": self.kind, "now": _now(), "version": __version__,
-             "config": json.dumps(self.config, default=str, sort_keys=True),
+             "config": config_text(self.config),
              "job": step.job if step else None, "stepRun": step.run if step else None,
              "stepName": step.name if step else None, "owner": owner_token()})
         if rows and not rows[0]["created"]:
@@ -153,6 +153,29 @@ class RunRecorder:
             if exc is None:
                 raise
             log.warning("could not mark run %s as failed (the graph is unreachable)", self.id)
+
+
+def config_text(config: dict[str, Any]) -> str:
+    """A run's configuration as the graph stores it (``Run.config``)."""
+    return json.dumps(config, default=str, sort_keys=True)
+
+
+_TO_CONTINUE = """
+MATCH (r:Run {kind: $kind, config: $config}) WHERE r.status IN $statuses
+RETURN r.id AS id, r.status AS status, r.owner AS owner ORDER BY r.startedAt DESC LIMIT 5
+"""
+
+
+def run_to_continue(graph: Graph, kind: str, config: dict[str, Any],
+                    statuses: Sequence[str] = ("running", "failed")) -> str | None:
+    """The newest ``kind`` run with exactly this configuration and one of ``statuses``
+    that no live process is running (a ``running`` one whose owner was killed is taken
+    over); None if there is none."""
+    for r in graph.read(_TO_CONTINUE, {"kind": kind, "config": config_text(config),
+                                       "statuses": list(statuses)}):
+        if r["status"] != "running" or not owner_alive(r["owner"]):
+            return str(r["id"])
+    return None
 
 
 def get_run(graph: Graph, run_id: str) -> dict[str, Any] | None:
