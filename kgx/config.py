@@ -70,6 +70,7 @@ class Config:
     heap: str = "2g"
     pagecache: str = "1g"
     start_timeout: float = 120.0
+    retry_time: float = 300.0  # seconds a transaction is retried while Neo4j is away
     batch_size: int = 2000
     workers: int = 2
     show_progress: bool = True
@@ -124,6 +125,7 @@ _TOML_KEYS = {  # toml "section.key" -> field
     "neo4j.heap": "heap",
     "neo4j.pagecache": "pagecache",
     "neo4j.start_timeout": "start_timeout",
+    "neo4j.retry_time": "retry_time",
     "mt.url": "mt_url",
     "mt.key": "mt_key",
     "llm.url": "llm_url",
@@ -251,7 +253,8 @@ def parse_bool(value: Any) -> bool:
 #: Allowed ranges of numeric settings (inclusive; None: no bound on that side).
 _RANGES: dict[str, tuple[float | None, float | None]] = {
     "bolt_port": (1, 65535), "http_port": (1, 65535), "batch_size": (1, None),
-    "workers": (1, None), "start_timeout": (0, None), "backend_timeout": (0, None),
+    "workers": (1, None), "start_timeout": (0, None), "retry_time": (0, None),
+    "backend_timeout": (0, None),
     "backend_rate": (0, None)}
 #: Settings that must be above their lower bound, not equal to it.
 _ABOVE = {"start_timeout", "backend_timeout"}

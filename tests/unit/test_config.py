@@ -122,6 +122,7 @@ def test_the_tests_see_no_outside_settings(no_outside_settings: Path) -> None:
     ("[neo4j]\nbolt_port = 70000", "\\(1 to 65535\\)"),
     ("[neo4j]\nstart_timeout = nan", "start_timeout = nan .*\\(above 0\\)"),
     ("[kgx]\nbackend_rate = -1", "backend_rate = -1 .*\\(at least 0\\)"),
+    ("[neo4j]\nretry_time = -5", "retry_time = -5 .*\\(at least 0\\)"),
     ("[neo4j]\npassword = 5", "neo4j_password = \\*\\*\\*\\* is not a valid text"),
 ])
 def test_wrong_types_in_the_file_are_config_errors(tmp_path: Path, line: str,
