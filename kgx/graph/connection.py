@@ -274,7 +274,8 @@ def connect(cfg: Config | None = None, *, start: bool = True) -> Graph:
         uri, auth = cfg.neo4j_uri, (cfg.neo4j_username, cfg.neo4j_password)
     shown = without_credentials(uri)
     try:
-        driver = neo4j.GraphDatabase.driver(uri, auth=auth, max_transaction_retry_time=cfg.retry_time,
+        driver = neo4j.GraphDatabase.driver(uri, auth=auth,
+                                            max_transaction_retry_time=cfg.retry_time,
                                             notifications_min_severity="OFF")
     except (neo4j_errors.ConfigurationError, ValueError) as e:
         # the driver's message repeats the URI as given

@@ -46,11 +46,13 @@ FOREACH (_ IN CASE WHEN state = 'new' THEN [1] ELSE [] END | SET e += r.literals
 RETURN r.id AS id, state
 """
 
-# For changed entities: drop original parts that the new record no longer has. One that a
-# generated name or description was derived from is kept for that provenance, out of the
-# entity: its edge to the entity goes, its label becomes :Superseded (with the load run that
-# superseded it, and the entity's kg and id); reverting the last run that derived from it
-# deletes it. One such part per kind (constants only: nothing from data is formatted in).
+# For changed entities: drop original parts that the new record no longer has, and the
+# statements (a stub, an entity only statements point to, goes with the last edge to it).
+# A part that a generated name or description was derived from is kept for that
+# provenance, out of the entity: its edge to the entity goes, its label becomes
+# :Superseded (with the load run that superseded it, and the entity's kg and id);
+# reverting the last run that derived from it deletes it. One such part per kind
+# (constants only: nothing from data is formatted in).
 _PRUNE_PART = """
 CALL (e, r) {
   MATCH (e)-[h:%(rel)s]->(x:%(label)s) WHERE %(gone)s
@@ -74,8 +76,10 @@ MATCH (e:Entity {kg: $kg, id: r.id})""" + "".join(_PRUNE_PART % part for part in
      "gone": "($langs IS NULL OR x.lang IN $langs) "
              "AND NOT x.site + '|' + x.title IN r.siteKeys"})) + """
 CALL (e) {
-  MATCH (e)-[st]->(:Entity) WHERE type(st) =~ $statementType
+  MATCH (e)-[st]->(t:Entity) WHERE type(st) =~ $statementType
   DELETE st
+  WITH DISTINCT t WHERE t.hash IS NULL AND NOT EXISTS { (t)--() }
+  DELETE t
 }
 WITH e, r, [k IN keys(e) WHERE k =~ $statementType OR k IN ['noValue', 'someValue']] AS stale
 CALL (e, stale) { UNWIND stale AS k SET e[k] = null }

@@ -446,3 +446,33 @@ def test_an_older_revision_later_in_one_batch_does_not_win(
             result = load_wikidata(g, both)
         assert _snapshot(graph) == expected, batch
         assert result.counts["older"] == (1 if batch == 1 else 0)
+
+
+def test_a_newer_revision_leaves_no_stub_that_nothing_points_to(
+        graph: Graph, shared_data: Path, tmp_path: Path) -> None:
+    """An older revision's statements to entities not in the input made stubs; the newer
+    revision drops the statements: the stubs go too, except one a prediction points to,
+    and the graph's entities are then those of the newer revision loaded alone."""
+    src = shared_data / "wikidata" / "Q42-2018.json"
+    _older_q42(src, tmp_path / "old.json")
+    old = json.loads((tmp_path / "old.json").read_text())
+    for n in (99999999, 99999998):
+        extra = json.loads(json.dumps(old["claims"]["P31"][0]))
+        extra["id"] = f"Q42${n}"
+        extra["mainsnak"]["datavalue"]["value"] = {"entity-type": "item", "numeric-id": n,
+                                                   "id": f"Q{n}"}
+        old["claims"]["P31"].append(extra)
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    load_wikidata(graph, src)
+    alone = graph_stats(graph)["entities"]
+    graph.clear()
+    load_wikidata(graph, tmp_path / "old.json")
+    graph.write("MATCH (q:Entity {id: 'Q42'}), (t:Entity {id: 'Q99999998'}) "
+                "CREATE (q)-[:PREDICTED {pid: 'P31', run: 'predict-test'}]->(t)")
+    stub = "MATCH (e:Entity {kg: 'wikidata', id: $id}) RETURN e.hash IS NULL AS stub"
+    assert graph.read(stub, {"id": "Q99999999"}) == [{"stub": True}]
+    assert load_wikidata(graph, src).counts["changed"] == 1
+    assert graph.read(stub, {"id": "Q99999999"}) == []
+    assert graph.read(stub, {"id": "Q99999998"}) == [{"stub": True}]
+    graph.write("MATCH (e:Entity {id: 'Q99999998'}) DETACH DELETE e")
+    assert graph_stats(graph)["entities"] == alone
