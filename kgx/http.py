@@ -138,13 +138,18 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def _read_at_most(resp: Any, limit: int, block: int = 1 << 20) -> bytes:
-    """Up to ``limit`` bytes of ``resp``, read a block at a time (``read(limit)`` would
-    allocate ``limit`` bytes at once when the answer has no length)."""
+def _read_at_most(resp: Any, limit: int, deadline: float, block: int = 1 << 20) -> bytes:
+    """Up to ``limit`` bytes of ``resp``, read as they come (``read(limit)`` would allocate
+    ``limit`` bytes at once when the answer has no length); a :class:`TimeoutError` once
+    ``time.monotonic()`` passes ``deadline`` (the socket's timeout is per read: a server
+    sending a byte now and then would hold a request for ever)."""
     parts: list[bytes] = []
     total = 0
+    read = getattr(resp, "read1", resp.read)
     while total < limit:
-        chunk = resp.read(min(block, limit - total))
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer did not arrive in time")
+        chunk = read(min(block, limit - total))
         if not chunk:
             break
         parts.append(chunk)
@@ -154,7 +159,8 @@ def _read_at_most(resp: Any, limit: int, block: int = 1 << 20) -> bytes:
 
 def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
          gunzip: bool = False, max_bytes: int) -> Answer:
-    """POST ``data``; ``(status, headers, body)``, HTTP error statuses included.
+    """POST ``data``; ``(status, headers, body)``, HTTP error statuses included. The whole
+    answer must arrive within ``timeout`` seconds (a :class:`TimeoutError` otherwise).
 
     Network failures raise (one of :data:`NETWORK_ERRORS`). With ``gunzip``, a body sent
     with ``Content-Encoding: gzip`` is decoded (a truncated one raises too). A body (an
@@ -163,16 +169,17 @@ def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
     as its 3xx status, the body saying where it points.
     """
     req = urllib.request.Request(url, data=data, method="POST", headers=dict(headers))
+    deadline = time.monotonic() + timeout
     try:
         with _OPENER.open(req, timeout=timeout) as resp:
             status, reply_headers = resp.status, resp.headers
-            body = _read_at_most(resp, max_bytes + 1)
+            body = _read_at_most(resp, max_bytes + 1, deadline)
             if len(body) <= max_bytes and resp.length:  # read(n) does not raise on a cut
                 raise http.client.IncompleteRead(body, resp.length)
     except urllib.error.HTTPError as e:
         status, reply_headers = e.code, e.headers
         try:
-            body = _read_at_most(e, max_bytes + 1)
+            body = _read_at_most(e, max_bytes + 1, deadline)
         except (OSError, http.client.HTTPException):
             body = b""
         if 300 <= status < 400:

@@ -197,3 +197,34 @@ def test_post_refuses_a_body_or_a_gzip_bomb_above_max_bytes(
     # a body cut short is a network error (retried), not a short answer
     with pytest.raises(http.client.IncompleteRead):
         post(url + "/cut-short", b"q", {}, 5, max_bytes=1000)
+
+
+def test_post_gives_up_on_an_answer_that_trickles_past_the_timeout() -> None:
+    """The socket's timeout is per read: a server sending a byte every 0.1 s never trips
+    it. The whole answer has ``timeout`` seconds."""
+
+    class Trickle(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
+    try:
+        with pytest.raises(TimeoutError):  # after about 1 s, not the 10 s the answer takes
+            post(f"http://127.0.0.1:{httpd.server_address[1]}/", b"q", {}, 1.0, max_bytes=1000)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
