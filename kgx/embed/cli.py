@@ -26,6 +26,8 @@ _HELP = {
     "relations": "relation types to use, comma-separated (default: every statement type)",
     "split": "auto | graph (the edges' split property) | random",
     "split_ratios": "train,valid,test shares for a random split",
+    "split_seed": "seed of a random split (apart from --seed: models trained with other "
+                  "seeds are tested on the same triples)",
     "inverse_triples": "train reciprocal relations too (1-vs-all style with lcwa)",
     "model": "a PyKEEN model (kgx ls models)",
     "model_kwargs": "the model's settings, e.g. '{\"embedding_dim\": 256}'",

@@ -78,6 +78,7 @@ class TrainConfig:
     relations: list[str] = field(default_factory=list)  # empty: every statement type
     split: str = "auto"  # auto | graph | random
     split_ratios: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+    split_seed: int = 42  # of a random split; apart from seed: seeds vary the model only
     inverse_triples: bool = False
     # model
     model: str = "TransE"

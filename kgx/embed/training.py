@@ -227,7 +227,8 @@ def train(
             if graph is None:
                 raise ConfigError("train() needs a graph to export from, or export=...")
             export = export_triples(graph, cfg.kg, relations=cfg.relations or None,
-                                    split=cfg.split, ratios=cfg.split_ratios, seed=cfg.seed,
+                                    split=cfg.split, ratios=cfg.split_ratios,
+                                    seed=cfg.split_seed,
                                     batch_size=max(1000, settings.batch_size
                                                    if settings is not None else 5000))
         if cfg.early_stopping is not None and not len(export.mapped["valid"]):

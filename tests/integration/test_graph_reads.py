@@ -4,6 +4,7 @@ simulated runner answering the page queries by hand; here the queries themselves
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,6 +72,22 @@ def test_relation_filter_and_a_random_split_without_a_graph_split(graph: Graph) 
     assert export_triples(graph, "g", relations=["P1"], seed=3).fingerprint == ex.fingerprint
     with pytest.raises(ConfigError, match="no train/valid/test split"):
         export_triples(graph, "g", split="graph")
+
+
+def test_a_random_split_does_not_follow_the_model_seed(graph: Graph, tmp_path: Path) -> None:
+    """Models trained with other seeds (to see the seed's variance) are tested on the same
+    triples; the split has its own seed."""
+    from kgx.embed.store import ModelStore
+    from kgx.embed.training import train
+
+    _statements(graph, "g", [(f"Q{i}", "P1", f"Q{(i + d) % 40}", None)
+                             for i in range(40) for d in (1, 7, 13)])
+    store = ModelStore(tmp_path / "models")
+    base = {"kg": "g", "split": "random", "epochs": 1, "early_stopping": None,
+            "model_kwargs": {"embedding_dim": 8}}
+    prints = [train(graph, {**base, **extra}, store=store).export.fingerprint
+              for extra in ({"seed": 1}, {"seed": 2}, {"seed": 1, "split_seed": 7})]
+    assert prints[0] == prints[1] != prints[2]
     with pytest.raises(ConfigError, match="not a statement type"):
         export_triples(graph, "g", relations=["P1`]->() //"])
     with pytest.raises(ConfigError, match="no entity-to-entity statements"):
