@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         out["load_seconds"] = time.perf_counter() - t0
         out["load"] = loaded.summary() if hasattr(loaded, "summary") else str(loaded)
         ex = export_triples(g, cfg.kg, relations=cfg.relations or None, split=cfg.split,
-                            ratios=cfg.split_ratios, seed=cfg.seed)
+                            ratios=cfg.split_ratios, seed=cfg.split_seed)
         out["export"] = ex.describe()
         if not args.timing_only:
             t0 = time.perf_counter()

@@ -179,7 +179,8 @@ def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float, *,
     except urllib.error.HTTPError as e:
         status, reply_headers = e.code, e.headers
         try:
-            body = _read_at_most(e, max_bytes + 1, deadline)
+            # a few seconds more for an error page: its text says why (a query timeout)
+            body = _read_at_most(e, max_bytes + 1, max(deadline, time.monotonic() + 5))
         except (OSError, http.client.HTTPException):
             body = b""
         if 300 <= status < 400:

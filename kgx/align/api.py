@@ -371,7 +371,8 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
         if run.get("status") == "running" and owner_alive(run.get("owner")):
             raise ConfigError(f"alignment run {resume} is still running (owner "
                               f"{run.get('owner')}); wait for it, or stop it first")
-        if run.get("config") != config_text(run_config):
+        # compared as JSON values (1 == 1.0: min_score=1 from Python, 1.0 from the CLI)
+        if json.loads(run.get("config") or "{}") != json.loads(config_text(run_config)):
             raise ConfigError(f"alignment run {resume} had other options or seeds, or the "
                               "graphs changed since; resume it with the same ones on the "
                               "same graphs (kgx runs show RUN lists them)")

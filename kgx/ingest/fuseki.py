@@ -49,6 +49,7 @@ from types import TracebackType
 
 from kgx.config import child_env
 from kgx.errors import ServerError
+from kgx.files import atomic_write_json
 from kgx.graph.server import HOST, find_java, free_port, maven_classpath, port_is_free
 from kgx.procs import cmdline, owner_alive, owner_token, terminate
 
@@ -228,9 +229,9 @@ class FusekiServer:
         self._finalizer = weakref.finalize(self, _stop_process, self._proc, 10.0,
                                            self._state_file, run_dir)
         try:
-            self._state_file.write_text(json.dumps({
+            atomic_write_json(self._state_file, {  # stop_strays may read it meanwhile
                 "pid": self._proc.pid, "port": port, "dataset": dataset,
-                "owner": owner_token()}))
+                "owner": owner_token()}, indent=None)
         except BaseException:
             self._finalizer()
             raise

@@ -134,6 +134,9 @@ def _check_step_table(where: str, step: str, table: dict[str, Any]) -> None:
         raise ConfigError(f"{where}: " + "; ".join(
             ([f"unknown setting(s) {', '.join(unknown)}"] if unknown else [])
             + ([f"{', '.join(missing)} required"] if missing else [])))
+    if table.get("dry_run"):
+        raise ConfigError(f"{where}: dry_run = true writes nothing and records no run; a "
+                          "nightly step cannot take that as done (use `kgx enrich --dry-run`)")
     if step == "align":
         try:
             AlignConfig(**{k: v for k, v in table.items() if k in extra})

@@ -53,7 +53,7 @@ from kgx.graph.connection import Graph, connect
 from kgx.jobs.config import JobConfig
 from kgx.jobs.ledger import JsonFile, Ledger
 from kgx.jobs.lock import JobLock
-from kgx.provenance.runs import RunRecorder, job_step, new_run_id, revert_run
+from kgx.provenance.runs import RunRecorder, config_text, job_step, new_run_id, revert_run
 
 __all__ = ["run_job", "JobResult", "StepResult", "JobFailed", "StepUnavailable",
            "job_status", "PAUSE_ENV"]
@@ -99,6 +99,22 @@ class JobResult:
     def failure(self) -> str:
         """What failed, in one line (empty when nothing did)."""
         return "; ".join(f"{s.name}: {s.note}" for s in self.steps if s.status == "failed")
+
+
+def _settings(*parts: Any) -> str:
+    """A digest of the settings a step's state was reached with: the step is done again,
+    over everything, when they change (another graph, more languages, another model)."""
+    import hashlib
+
+    return hashlib.sha256(config_text({"v": list(parts)}).encode()).hexdigest()[:16]
+
+
+def _done_run(entry: Any, settings: str) -> str | None:
+    """The run a step's state entry records, if it was made with these settings (an entry
+    of an older kgx, a bare run id, records none: the step is done again)."""
+    if isinstance(entry, dict) and entry.get("settings") == settings:
+        return str(entry.get("run")) if entry.get("run") else None
+    return None
 
 
 def _now() -> str:
@@ -204,7 +220,9 @@ class _Nightly:
         from kgx.ingest.loader import fingerprint
 
         source = self.job.resolve_source()
-        fp = fingerprint(source)
+        # the file, and what of it goes where (another graph or other languages: load again)
+        fp = {"file": fingerprint(source),
+              "settings": _settings(self.job.kg, self.job.languages)}
         last = self.state.data.get("lastSource")
         # the same file, and its load still in this graph (not after `kgx reset`, another
         # database, or the load run gone): nothing to do
@@ -233,8 +251,9 @@ class _Nightly:
         from kgx.embed.training import train
 
         last = self.state.data.get("lastTrain")
-        if not interrupted and last is not None and self._standing(last["run"]) and \
-                self._model_kept(last["run"]):
+        settings = self._train_settings()
+        if not interrupted and last is not None and last.get("settings") == settings and \
+                self._standing(last["run"]) and self._model_kept(last["run"]):
             age = (datetime.now(UTC) - datetime.fromisoformat(last["at"])).total_seconds()
             # what loads since that training began wrote (read from their runs, so a load
             # whose step was killed after it finished still counts)
@@ -248,11 +267,21 @@ class _Nightly:
                                    f"retrain after {self.job.retrain_days} days")
         trained = train(self.g, self.job.train_config, resume=interrupted, show_progress=False)
         counts["epochs"] = trained.epochs_done
-        self.state.data["lastTrain"] = {"run": trained.run_id, "at": _now()}
+        self.state.data["lastTrain"] = {"run": trained.run_id, "at": _now(),
+                                        "settings": settings}
         self.state.save()
         self.ledger.context["trained"] = trained.run_id
         self.ledger.save()
         return "succeeded", f"model {trained.run_id} ({trained.epochs_done} epochs)"
+
+    def _train_settings(self) -> str:
+        """The training configuration file's text (a changed file trains a new model)."""
+        path = Path(str(self.job.train_config))
+        try:
+            return _settings(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"[job.{self.job.name}] train_config {path}: cannot read it "
+                              f"({e.strerror or e})") from None
 
     def predict(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         model = (self.state.data.get("lastTrain") or {}).get("run")
@@ -289,21 +318,25 @@ class _Nightly:
                 f"step {step} is not available: {module}.{func} is not part of this kgx "
                 f"({e}); remove '{step}' from [job.{self.job.name}] steps") from e
         done = self.state.data.setdefault("done", {})
-        # done before: only if a load (this job's or anyone's) may have written since that
-        # run began, and then, for a step that takes ids, only over what such loads wrote;
-        # a failed step leaves its last good run in place, so nothing is passed over
-        if self._standing(done.get(step)):
+        settings = _settings({k: v for k, v in kwargs.items() if k != "show_progress"})
+        last = _done_run(done.get(step), settings)
+        # done before (with these settings): only if a load (this job's or anyone's) may
+        # have written since that run began, and then, for a step that takes ids, only over
+        # what such loads wrote; a failed step leaves its last good run in place, so nothing
+        # is passed over
+        if self._standing(last):
+            assert last is not None
             kg = kwargs.get("kg") if scoped else None
-            loads = self._loads_since(done[step], kg)
+            loads = self._loads_since(last, kg)
             if not loads:
-                return "skipped", f"nothing new since run {done[step]}" + (
+                return "skipped", f"nothing new since run {last}" + (
                     f" in graph {kg!r}" if kg else "")
             if scoped and "ids" not in kwargs:
                 kwargs["ids"] = [r["id"] for r in self.g.read(
                     _LOADED_IDS, {"kg": kg, "runs": loads})]
         result = fn(self.g, **kwargs)
         run_id = getattr(result, "run_id", None) or "?"
-        done[step] = run_id
+        done[step] = {"run": run_id, "settings": settings}
         self.state.save()
         return "succeeded", f"run {run_id}"
 
@@ -329,6 +362,7 @@ class _Nightly:
         finished = self.ledger.step("audit").setdefault("langs", [])
         done = list(finished)
         pause = _pause_seconds("audit")
+        settings = _settings(self.job.kg)  # another graph is audited from scratch
         for lang in self.job.audit_langs:
             if lang in finished:
                 continue
@@ -336,14 +370,16 @@ class _Nightly:
             # entities that loads since then (this job's or anyone's) created or changed (all
             # of it again if that audit was reverted)
             scope = None
-            if self._standing(audited.get(lang)):
-                scope = self._loads_since(audited[lang], self.job.kg)
+            last = _done_run(audited.get(lang), settings)
+            if self._standing(last):
+                assert last is not None
+                scope = self._loads_since(last, self.job.kg)
                 if not scope:
                     continue
             result = audit_graph(self.g, lang, kg=self.job.kg, loaded_by=scope)
             counts[f"suspect_{lang}"] = int(result.counts.get("suspect", 0))
             counts["names"] += int(result.counts.get("names", 0))
-            audited[lang] = result.run_id
+            audited[lang] = {"run": result.run_id, "settings": settings}
             self.state.save()
             self.save_counts()  # before the ledger: a kill between them audits it again
             finished.append(lang)

@@ -17,6 +17,7 @@ import pytest
 
 from kgx import cli
 from kgx.config import Config, replace
+from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
 from kgx.jobs.config import load_job_config
@@ -537,3 +538,28 @@ def test_a_resumed_job_does_again_what_failed(graph: Graph, job_home: Config,
     assert again.resumed and again.job_id == first.job_id
     assert [s.status for s in again.steps] == ["done-before", "succeeded"], again.failure()
     assert not Ledger.of(job_home.home, "nightly").unfinished
+
+
+def test_changed_settings_are_not_taken_as_done(graph: Graph, job_home: Config,
+                                                tmp_path: Path) -> None:
+    """Found in review: the job's state knew the file and the runs, not the settings: with
+    another graph (or other languages) the load said 'nothing new', and an enrich step with
+    another language said 'nothing new since run …' every night."""
+    dumps, job = _enrich_job(tmp_path)
+    assert run_job(job_home, job, graph=graph).ok
+    config = tmp_path / "kgx.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('langs = ["sw"]', 'langs = ["sw", "yo"]'), encoding="utf-8")
+    more = run_job(job_home, load_job_config("nightly", config), graph=graph)
+    assert [s.status for s in more.steps] == ["skipped", "succeeded"], more.failure()
+    assert "entities" not in more.steps[1].counts  # the whole graph, not a load's entities
+    assert graph.query("coverage_by_language", langs=["yo"])[0]["generated"] > 0
+    config.write_text(text.replace('[job.nightly]\n', '[job.nightly]\nkg = "wd2"\n'),
+                      encoding="utf-8")
+    moved = run_job(job_home, load_job_config("nightly", config), graph=graph)
+    assert [s.status for s in moved.steps] == ["succeeded", "succeeded"], moved.failure()
+    assert moved.steps[0].counts["new"] == 49
+    config.write_text(text.replace('langs = ["sw"]', 'langs = ["sw"]\ndry_run = true'),
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match="dry_run"):
+        load_job_config("nightly", config)
