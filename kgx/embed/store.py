@@ -23,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from kgx.config import Config
 
 __all__ = ["ModelStore", "StoredModel", "versions", "atomic_torch_save"]
+
+log = logging.getLogger(__name__)
 
 
 
@@ -191,8 +194,19 @@ class ModelStore:
         """Every model directory, newest first."""
         if not self.root.is_dir():
             return []
-        found = [StoredModel(p) for p in self.root.iterdir() if (p / "meta.json").is_file()]
-        return sorted(found, key=lambda m: (m.meta.get("created", ""), m.run_id), reverse=True)
+        found = []
+        for p in self.root.iterdir():
+            if not (p / "meta.json").is_file():
+                continue
+            model = StoredModel(p)
+            try:  # one damaged model must not hide the others
+                created = str(model.meta.get("created", ""))
+            except (ConfigError, OSError, AttributeError) as e:
+                log.warning("model %s left out: %s", p.name,
+                            e if isinstance(e, ConfigError) else "meta.json is not a table")
+                continue
+            found.append((created, model.run_id, model))
+        return [m for *_, m in sorted(found, key=lambda t: t[:2], reverse=True)]
 
     def latest(self, *, finished: bool = True) -> StoredModel:
         for model in self.list():

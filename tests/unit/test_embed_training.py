@@ -181,3 +181,18 @@ def test_an_empty_validation_split_is_refused_for_early_stopping_and_not_evaluat
     trained = train(None, TrainConfig.from_mapping({**TINY, "epochs": 1, "early_stopping": None}),
                     export=empty, store=store)
     assert evaluate(trained, store=store).metrics == {}  # both splits empty: skipped
+
+
+def test_a_damaged_model_folder_does_not_hide_the_others(
+        small: TripleExport, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Found in review: one unreadable meta.json made listing fail, so the report showed no
+    training curve at all and the job's train step could not look for a run to resume."""
+    store = ModelStore(tmp_path)
+    good = store.create("train-good", TrainConfig(), small)
+    for name, text in (("train-bad", "{bad"), ("train-list", "[1, 2]")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "meta.json").write_text(text)
+    assert [m.run_id for m in store.list()] == [good.run_id]
+    assert "train-bad" in caplog.text and "train-list" in caplog.text
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        _ = store.get("train-bad").meta  # asked for by name: the error, not silence
