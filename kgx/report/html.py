@@ -95,9 +95,28 @@ MATCH (r:Run) WHERE r.id IN $ids AND r.reliability IS NOT NULL
 RETURN r.id AS id, r.reliability AS reliability ORDER BY r.startedAt DESC LIMIT 1
 """
 
-_AUDIT = """
+_AUDIT_BY_LANG = """
 MATCH (:Entity {kg: $kg})-[:HAS_NAME]->(n:Name {status: 'suspect'})
-RETURN n.lang AS lang, coalesce(n.reasons, []) AS reasons
+RETURN n.lang AS key, count(*) AS n ORDER BY n DESC, key
+"""
+_AUDIT_BY_REASON = """
+MATCH (:Entity {kg: $kg})-[:HAS_NAME]->(n:Name {status: 'suspect'})
+UNWIND CASE WHEN size(coalesce(n.reasons, [])) = 0 THEN ['(none)'] ELSE n.reasons END
+       AS reason
+RETURN reason AS key, count(*) AS n ORDER BY n DESC, key
+"""
+
+# Runs of one kind about graph $kg, newest first: their config (the JSON text RunRecorder
+# writes, keys sorted) names it as kg, kg1 or kg2, or names no graph at all. The text
+# match is a pre-filter (a key nested deeper could match); _about decides.
+_RUNS_ABOUT = """
+MATCH (r:Run {kind: $kind})
+WHERE r.config IS NULL
+   OR NOT any(k IN $keys WHERE r.config CONTAINS k)
+   OR any(k IN $keys WHERE r.config CONTAINS k + $kgJson)
+RETURN r {.id, .kind, .status, startedAt: toString(r.startedAt),
+          endedAt: toString(r.endedAt), .counts, .config, .error, .owner} AS run
+ORDER BY r.startedAt DESC LIMIT $limit
 """
 
 _ALIGN_RUNS = """
@@ -151,7 +170,9 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     data["coverage"] = {"total": total, "rows": coverage}
 
     def runs(kind: str, limit: int) -> list[dict[str, Any]]:
-        return [r for r in list_runs(graph, kind=kind, limit=_ALL_RUNS) if _about(r, kg)][:limit]
+        rows = graph.read(_RUNS_ABOUT, {"kind": kind, "keys": ['"kg": ', '"kg1": ', '"kg2": '],
+                                        "kgJson": json.dumps(kg), "limit": limit})
+        return [r["run"] for r in rows if _about(r["run"], kg)]
 
     enrich_runs = runs("enrich", 1000)
     precision, measured_on, measured_by = _precision(graph, enrich_runs)
@@ -159,14 +180,10 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
                        "measuredOn": measured_on, "measuredBy": measured_by,
                        "enrichRuns": len(enrich_runs)}
 
-    by_lang: Counter[str] = Counter()
-    by_reason: Counter[str] = Counter()
-    for row in graph.read(_AUDIT, {"kg": kg}):
-        by_lang[row["lang"]] += 1
-        for reason in row["reasons"] or ["(none)"]:
-            by_reason[reason] += 1
-    data["audit"] = {"byLang": dict(by_lang.most_common()),
-                     "byReason": dict(by_reason.most_common()),
+    data["audit"] = {"byLang": {r["key"]: r["n"] for r in graph.read(_AUDIT_BY_LANG,
+                                                                      {"kg": kg})},
+                     "byReason": {r["key"]: r["n"] for r in graph.read(_AUDIT_BY_REASON,
+                                                                       {"kg": kg})},
                      "runs": runs("audit", 20)}
 
     data["training"] = _training(graph, models)
@@ -182,10 +199,6 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     }
     data["runs"] = list_runs(graph, limit=runs_limit)  # the database's history
     return data
-
-
-#: How many runs are read to find those of one graph (every run, in practice).
-_ALL_RUNS = 100_000
 
 
 def _about(run: dict[str, Any], kg: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,22 @@ def test_a_report_shows_only_its_graph_and_survives_an_infinite_score(
     assert other["audit"]["runs"] == []
     assert other["coverage"]["rows"] == []
     assert other["alignment"]["predicted"] == {"total": 0, "rows": []}
+    # the audit's counts are those of the suspect names, by language and by reason
+    names = graph.read("MATCH (:Entity {kg: 'wikidata'})-[:HAS_NAME]->(n:Name) "
+                       "WHERE n.status = 'suspect' RETURN n.lang AS lang, n.reasons AS reasons")
+    assert this["audit"]["byLang"] == Counter(r["lang"] for r in names)
+    assert this["audit"]["byReason"] == Counter(
+        x for r in names for x in (r["reasons"] or ["(none)"]))
+    # a run whose config names no graph is about every graph; kg1 / kg2 name theirs
+    from kgx.provenance.runs import RunRecorder
+
+    with RunRecorder(graph, "audit", {"lang": "de"}) as anywhere, \
+            RunRecorder(graph, "audit", {"kg1": "codex_s", "kg2": "x y\"z"}) as pair:
+        pass
+    about = {kg: [r["id"] for r in collect(graph, kg=kg, models=tmp_path / "none")[
+        "audit"]["runs"]] for kg in ("wikidata", "codex_s", 'x y"z')}
+    assert anywhere.id in about["wikidata"] and pair.id not in about["wikidata"]
+    assert set(about["codex_s"]) == set(about['x y"z']) == {anywhere.id, pair.id}
     graph.write("MATCH ()-[p:PREDICTED]->() WITH p LIMIT 1 SET p.score = $inf",
                 {"inf": float("inf")})
     data = collect(graph, models=tmp_path / "none")["alignment"]["predicted"]
