@@ -340,50 +340,67 @@ def _write(graph: Graph, rows: Sequence[dict[str, Any]], run_id: str) -> Counter
 
 # ----------------------------------------------------------------------------- the run
 
-_GAPS = """
-MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
-WHERE e.id > $after
+_HAS_GAP = """
   AND (e.hash IS NOT NULL OR EXISTS { (e)-[:HAS_NAME]->() })
   AND any(l IN $langs WHERE
         ($names AND NOT EXISTS { (e)-[:HAS_NAME]->(n:Name {lang: l, primary: true})
                               WHERE n.status <> 'rejected' })
      OR ($descs AND NOT EXISTS { (e)-[:HAS_DESCRIPTION]->(d:Description {lang: l})
                               WHERE coalesce(d.status, '') <> 'rejected' }))
+"""
+# Entities with a gap, in id order from $after: of the whole graph, or of those one load
+# run created or changed (seeking the (loadedBy, kg, id) index, as the audit does).
+_GAPS = """
+MATCH (e:Entity {kg: $kg}) USING INDEX SEEK e:Entity(kg, id)
+WHERE e.id > $after""" + _HAS_GAP + """
 RETURN e.id AS id ORDER BY e.kg, e.id LIMIT $limit
+"""
+_GAPS_LOADED = """
+MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
+WHERE e.loadedBy = $loadedBy AND e.kg = $kg AND e.id > $after""" + _HAS_GAP + """
+RETURN e.id AS id ORDER BY e.loadedBy, e.kg, e.id LIMIT $limit
 """
 
 
 def _pages(graph: Graph, kg: str, langs: Sequence[str], kinds: Sequence[str],
-           ids: Sequence[str] | None, page_size: int) -> Iterator[list[str]]:
+           ids: Sequence[str] | None, page_size: int,
+           loaded_by: Sequence[str] | None = None) -> Iterator[list[str]]:
     if ids is not None:
         ordered = sorted(set(ids))
         for i in range(0, len(ordered), page_size):
             yield ordered[i:i + page_size]
         return
-    after = ""
-    while True:
-        page = [r["id"] for r in graph.read(_GAPS, {
-            "kg": kg, "after": after, "langs": list(langs), "limit": page_size,
-            "names": NAME in kinds, "descs": DESCRIPTION in kinds})]
-        if not page:
-            return
-        yield page
-        after = page[-1]
+    # each load run's entities in turn (an entity carries the last load that changed it)
+    scopes = [(_GAPS, None)] if loaded_by is None else [
+        (_GAPS_LOADED, r) for r in sorted(set(loaded_by))]
+    for query, load_run in scopes:
+        after = ""
+        while True:
+            page = [r["id"] for r in graph.read(query, {
+                "kg": kg, "after": after, "langs": list(langs), "limit": page_size,
+                "names": NAME in kinds, "descs": DESCRIPTION in kinds,
+                "loadedBy": load_run})]
+            if not page:
+                break
+            yield page
+            after = page[-1]
 
 
 def enrich(graph: Graph, langs: Sequence[str] | str, *,
            what: Sequence[str] | str = ("names", "descriptions"),
            min_score: float = DEFAULT_MIN_SCORE, sources: Sequence[str] | None = None,
            kg: str = "wikidata", ids: Sequence[str] | None = None,
-           reliability: Reliability | None = None, learn_sample: int = 300, seed: int = 0,
+           loaded_by: Sequence[str] | None = None, reliability: Reliability | None = None,
+           learn_sample: int = 300, seed: int = 0,
            page_size: int = 200, dry_run: bool = False, keep_rows: int = 1000,
            show_progress: bool | None = None) -> EnrichResult:
     """Generate missing names and descriptions of graph ``kg`` in ``langs``.
 
     ``sources`` names the sources to use (default: every enabled one; ``kgx ls sources``);
     ``reliability`` skips learning (e.g. one learned earlier); ``ids`` limits the run to
-    these entities; ``dry_run`` writes nothing and records no run. Returns an
-    :class:`EnrichResult`.
+    these entities, ``loaded_by`` to those these load runs created or changed (read page by
+    page from the graph: the nightly job's scope); ``dry_run`` writes nothing and records no
+    run. Returns an :class:`EnrichResult`.
     """
     t0 = time.perf_counter()
     lang_list = language_list(langs, "--lang")
@@ -400,12 +417,13 @@ def enrich(graph: Graph, langs: Sequence[str] | str, *,
     config = {"langs": lang_list, "what": list(kinds), "minScore": min_score, "kg": kg,
               "sources": [s.name for s in srcs], "learnSample": learn_sample, "seed": seed,
               "fallbacks": fallback_snapshot()["source"][:80],
-              "ids": len(ids) if ids is not None else None}
+              "ids": len(ids) if ids is not None else None,
+              **({"loadedBy": sorted(set(loaded_by))} if loaded_by is not None else {})}
     show = graph.cfg.show_progress if show_progress is None else show_progress
 
     def run_pages(run_id: str | None, save: Any) -> None:
         bar = _progress(show)
-        for page in _pages(graph, kg, lang_list, kinds, ids, page_size):
+        for page in _pages(graph, kg, lang_list, kinds, ids, page_size, loaded_by):
             views = read_views(graph, page, lang_list, kg=kg)
             rows: list[dict[str, Any]] = []
             for lang in lang_list:

@@ -135,13 +135,6 @@ MERGE (s)-[:PART_OF]->(j)
 
 # The ids of the entities one load created or changed (the (loadedBy, kg, id) index: what
 # the load touched, not the whole graph).
-_LOADED_IDS = """
-UNWIND $runs AS run
-MATCH (e:Entity) USING INDEX SEEK e:Entity(loadedBy, kg, id)
-WHERE e.loadedBy = run AND e.kg = $kg AND e.id IS NOT NULL
-RETURN e.id AS id
-"""
-
 # Load runs that may have written entities since a run (an audit, an enrichment) began:
 # every entity they created or changed carries their id in ``loadedBy`` (a failed load
 # committed some batches too). _LOADS_SINCE_IN_KG: only those that wrote entities of graph
@@ -194,6 +187,7 @@ class _Nightly:
         # stores the running step's counts so far on its run (a resumed step starts from
         # them): set by run_step
         self.save_counts: Callable[[], None] = lambda: None
+        self.last_result: Any = None  # what the last optional step's function returned
 
     def _standing(self, run_id: str | None) -> bool:
         """Whether ``run_id`` (one this job recorded as done) is still in effect: a run
@@ -332,9 +326,9 @@ class _Nightly:
                 return "skipped", f"nothing new since run {last}" + (
                     f" in graph {kg!r}" if kg else "")
             if scoped and "ids" not in kwargs:
-                kwargs["ids"] = [r["id"] for r in self.g.read(
-                    _LOADED_IDS, {"kg": kg, "runs": loads})]
+                kwargs["loaded_by"] = loads  # the step pages through them in the graph
         result = fn(self.g, **kwargs)
+        self.last_result = result
         run_id = getattr(result, "run_id", None) or "?"
         done[step] = {"run": run_id, "settings": settings}
         self.state.save()
@@ -347,8 +341,8 @@ class _Nightly:
         kwargs: dict[str, Any] = {"kg": self.job.kg, "show_progress": False, **self.job.enrich}
         status, note = self._optional("enrich", "kgx.enrich.engine", "enrich", kwargs,
                                       scoped=True)
-        if "ids" in kwargs:
-            counts["entities"] = len(kwargs["ids"])
+        if "loaded_by" in kwargs:  # the entities of those loads it found a gap in
+            counts["entities"] = int(self.last_result.counts.get("entities", 0))
         return status, note
 
     def audit(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:

@@ -471,6 +471,8 @@ def test_enrich_step_then_only_the_changed_entities(
     assert third.steps[1].status == "succeeded" and third.steps[1].counts["entities"] == 1
     runs = graph.query("run_history", kind="enrich")
     assert len(runs) == 2 and runs[0]["job"] == third.job_id
+    load_run = graph.query("run_history", kind="load", job=third.job_id)[0]["id"]
+    assert _config(graph, runs[0]["id"])["loadedBy"] == [load_run]
 
 
 def test_a_failed_enrich_is_made_up_the_next_night(
