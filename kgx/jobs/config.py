@@ -59,16 +59,17 @@ class JobConfig:
     origin: str = "defaults"
 
     def resolve_source(self) -> Path:
-        """The input to load: the file itself, or the newest file a glob or folder holds."""
+        """The input to load: the file itself, or the newest dump (``.json``, ``.jsonl``,
+        ``.ndjson``, gzip- or bzip2-compressed: not a partial download such as
+        ``….json.gz.part``) a glob or folder holds."""
         if not self.source:
             raise ConfigError(f"[job.{self.name}] source is not set: name the dump (or a glob "
                               "or folder of dumps) to load in kgx.toml")
         source = os.path.expanduser(self.source)
         path = Path(source)
-        if path.is_dir():  # dumps only: not a partial download (``….json.gz.part``)
-            candidates = [p for p in path.iterdir() if p.is_file() and _DUMP_NAME.search(p.name)]
-        elif any(c in source for c in "*?["):
-            candidates = [Path(p) for p in glob.glob(source) if Path(p).is_file()]
+        if path.is_dir() or any(c in source for c in "*?["):
+            found = path.iterdir() if path.is_dir() else map(Path, glob.glob(source))
+            candidates = [p for p in found if p.is_file() and _DUMP_NAME.search(p.name)]
         else:
             if not path.is_file():
                 raise ConfigError(f"[job.{self.name}] source {self.source} does not exist")

@@ -67,6 +67,7 @@ def test_a_partial_download_is_not_a_dump(tmp_path: Path) -> None:
     part.write_text("[")
     os.utime(part, (time.time() + 100, time.time() + 100))  # newer, but not finished
     assert JobConfig(source=str(tmp_path)).resolve_source() == dump
+    assert JobConfig(source=str(tmp_path / "*")).resolve_source() == dump  # a glob too
 
 
 def test_the_newest_dump_of_a_glob_or_folder_is_loaded(tmp_path: Path) -> None:
