@@ -36,7 +36,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -153,9 +152,6 @@ CALL (l) {
 RETURN collect(l.id) AS runs
 """
 
-# What loads since a run began created or changed (their counts, JSON text).
-_LOAD_COUNTS_SINCE = _LOADS_AFTER + "RETURN l.counts AS counts"
-
 # The runs this job's step made (tagged when created, see job_step) that a kill left running,
 # and those marked so whose revert a second kill cut short (revert ends in 'reverted').
 _INTERRUPTED = """
@@ -248,14 +244,16 @@ class _Nightly:
         settings = self._train_settings()
         if not interrupted and last is not None and last.get("settings") == settings and \
                 self._standing(last["run"]) and self._model_kept(last["run"]):
+            from kgx.embed.config import load_train_config
+
             age = (datetime.now(UTC) - datetime.fromisoformat(last["at"])).total_seconds()
-            # what loads since that training began wrote (read from their runs, so a load
-            # whose step was killed after it finished still counts)
-            pending = sum(int(c.get("new", 0)) + int(c.get("changed", 0)) for c in (
-                json.loads(r["counts"] or "{}")
-                for r in self.g.read(_LOAD_COUNTS_SINCE, {"since": last["run"]})))
-            if pending == 0:
-                return "skipped", f"no data changed since model {last['run']}"
+            # loads since that training began that created or changed entities of the graph
+            # it trains on (read from the graph, so a load whose step was killed after it
+            # finished still counts; loads into other graphs do not)
+            kg = load_train_config(self.job.train_config).kg
+            if not self._loads_since(last["run"], kg):
+                return "skipped", (f"no data changed in graph {kg!r} since model "
+                                   f"{last['run']}")
             if age < self.job.retrain_days * 86400:
                 return "skipped", (f"model {last['run']} is {age / 86400:.1f} days old; "
                                    f"retrain after {self.job.retrain_days} days")

@@ -409,6 +409,12 @@ def test_train_and_predict_run_when_due_and_not_again(graph: Graph, job_home: Co
     assert "no data changed" in second.steps[1].note
     assert "predicted already" in second.steps[2].note
     assert snapshot(graph) == before
+    # found in review: a load into another graph retrained the model of this one
+    load_wikidata(graph, DUMP, kg="other")
+    other = run_job(job_home, job, graph=graph)
+    assert [s.status for s in other.steps] == ["skipped"] * 3, other.failure()
+    assert "no data changed in graph 'wikidata'" in other.steps[1].note
+    graph.write("MATCH (e:Entity {kg: 'other'}) DETACH DELETE e")
 
     # found in review: a model folder deleted by hand was taken as trained, and predict
     # then failed every night
