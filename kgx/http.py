@@ -86,7 +86,9 @@ def refuse_credentials(url: str, what: str, hint: str) -> None:
     """A :class:`ConfigError` if ``url`` holds ``user:password@``: kgx would log it, store
     it on runs, and (urllib failing to parse some passwords) send it to DNS as a host."""
     base = url.split("?", 1)[0]  # an @ in the query (contact=me@x.org) is no credential
-    if without_credentials(base) != base:
+    # ... but a password may hold a ? (user:pa?ss@host): an @ before the path is one
+    authority = url.split("://", 1)[-1].split("/", 1)[0]
+    if without_credentials(base) != base or "@" in authority:
         raise ConfigError(f"{what}: no credentials in the URL ({without_credentials(url)!r}); "
                           f"{hint}")
 

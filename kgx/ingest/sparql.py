@@ -235,6 +235,11 @@ def _split_prologue(query: str) -> tuple[str, str, set[str]]:
     return query[:pos], query[pos:], declared
 
 
+#: IRIs, string literals (short and long forms) and comments of a SPARQL query.
+_SPARQL_QUOTED = re.compile(r'<[^<>"{}|^`\\\s]*>|"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\''
+                            r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*')
+
+
 def item_page_query(query: str, limit: int, offset: int) -> str:
     """Wrap a user's ``SELECT ?item …`` for one page: distinct, ordered, limited."""
     prologue, body, declared = _split_prologue(query)
@@ -243,6 +248,14 @@ def item_page_query(query: str, limit: int, offset: int) -> str:
                           f"got: {body.strip()[:80]!r}")
     if not re.search(r"\?item\b|\$item\b", body):
         raise ConfigError("the SPARQL query must select ?item (the entities to load)")
+    code = _SPARQL_QUOTED.sub(" ", body)  # not what IRIs, strings or comments say
+    if re.search(r"\b(LIMIT|OFFSET)\s+\d", code, re.I) and not re.search(r"\bORDER\s+BY\b",
+                                                                     code, re.I):
+        # it runs again for every page: without an order, each run may pick other items
+        raise ConfigError("the SPARQL query has a LIMIT or OFFSET but no ORDER BY: each page "
+                          "would see another slice of its results (items lost or loaded "
+                          "twice). Add ORDER BY ?item, or drop the LIMIT: kgx pages the "
+                          "query itself (--page-size)")
     extra = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in WIKIDATA_PREFIXES.items()
                     if name not in declared)
     return (f"{extra}{prologue.strip()}\n"
@@ -252,6 +265,13 @@ def item_page_query(query: str, limit: int, offset: int) -> str:
 
 # --------------------------------------------------------------------------------------
 # HTTP
+
+
+#: Seconds kgx waits beyond the query timeout (at most a tenth of it), so that a server
+#: which stops queries at that timeout (the Wikidata Query Service, at 60 s) answers first:
+#: its timeout error is not retried, where a client-side timeout would be, sending the same
+#: heavy query again.
+_SERVER_GRACE = 5.0
 
 
 class _Client:
@@ -292,7 +312,8 @@ class _Client:
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "User-Agent": self.user_agent,
             "Accept-Encoding": "gzip",
-        }, self.timeout, gunzip=True, max_bytes=self.max_bytes)
+        }, self.timeout + min(_SERVER_GRACE, self.timeout / 10), gunzip=True,
+            max_bytes=self.max_bytes)
 
     def _count(self) -> None:
         self.queries += 1
@@ -366,6 +387,8 @@ def _term(b: Any) -> str | Any:
     if not isinstance(b, dict) or not isinstance(b.get("value"), str):
         raise ValueError(f"not an RDF term: {b!r}")
     kind, value = b.get("type"), b["value"]
+    if not all(isinstance(b.get(k), str | None) for k in ("xml:lang", "datatype")):
+        raise ValueError(f"not an RDF term: {b!r}"[:300])
     if kind == "uri":
         return value
     if kind == "bnode":
@@ -385,8 +408,8 @@ def _triple_key(t: tuple[str, str, Any, int]) -> tuple[str, str, int, str, str, 
 def _entity_id(b: Any) -> str | None:
     """``wd:Q42`` → ``Q42``; anything else (another IRI, a literal) → None."""
     if isinstance(b, dict) and b.get("type") == "uri":
-        value = b.get("value", "")
-        if value.startswith(WD) and _ID.match(value[len(WD):]):
+        value = b.get("value")
+        if isinstance(value, str) and value.startswith(WD) and _ID.match(value[len(WD):]):
             return str(value[len(WD):])
     return None
 
@@ -602,7 +625,8 @@ def _chunks(client: _Client, *, reader: _Reader, query: str | None,
             reader.entity(line, eid, [])
         else:
             shown = value.get("value") if isinstance(value, dict) else value
-            reader.skip(line, None, "other", f"?item is not a Wikidata entity: {shown!r}",
+            reader.skip(line, None, "other",
+                        f"?item is not a Wikidata entity: {shown!r:.200}",
                         json.dumps(value)[:RAW_LIMIT])
         if reader.handled >= chunk_size:
             yield take(line)

@@ -403,6 +403,10 @@ def test_timeouts_are_retried_then_reported() -> None:
                "p": _uri(str(RDFS.label)), "o": _lit("x", "en")}]),
     _results([{"item": _uri(str(WD.Q99)), "s": _uri(str(WD.Q99)),
                "p": _uri(str(RDFS.label)), "o": _lit("x", "en")}]),
+    # found in review: a term field of another type was an AttributeError traceback
+    _results([{"item": _uri(str(WD.Q42)), "s": _uri(str(WD.Q42)),
+               "p": _uri(str(RDFS.label)), "o": {"type": "literal", "value": "x",
+                                                  "xml:lang": 5}}]),
 ])
 def test_malformed_replies_name_the_page(body: bytes) -> None:
     waits: list[float] = []
@@ -456,18 +460,19 @@ def test_properties_redirects_missing_and_non_entities() -> None:
          "o": _uri(str(WD.Q2))},
     ])
     items = _results([{"item": _uri(str(WD[i]))} for i in ("L7", "P31", "Q1", "Q3")]
-                     + [{"item": _lit("not an entity")}], head=("item",))
+                     + [{"item": _lit("not an entity")}, {"item": {"type": "uri", "value": 5}}],
+                     head=("item",))
     waits: list[float] = []
     with FakeEndpoint([(200, {}, items, 0.0), (200, {}, reply, 0.0)]) as fake:
         chunks = _load(fake.url, waits, ids=None, query=ITEMS_QUERY, chunk_size=2)
-    assert [c[0] for c in chunks] == [2, 4, 5]
+    assert [c[0] for c in chunks] == [2, 4, 6]
     records = [r for c in chunks for r in c[1]]
     skipped = [(row["line"], row["id"], row["reason"].split(" ")[0]) for c in chunks
                for row in c[3]]
     assert [(r.id, r.kind, r.datatype, r.labels) for r in records] == [
         ("P31", "property", "wikibase-item", {"en": "instance of"})]
     assert skipped == [(1, "L7", "lexeme"), (3, "Q1", "redirect"), (4, "Q3", "missing"),
-                       (5, None, "?item")]
+                       (5, None, "?item"), (6, None, "?item")]
     counts: Counter[str] = sum((c[4] for c in chunks), Counter())
     assert counts["redirects"] == counts["missing"] == counts["lexemes"] == 1
     page_query, entity_query = fake.requests[0]["query"], fake.requests[1]["query"]
@@ -504,9 +509,16 @@ def test_user_queries_are_wrapped_for_paging() -> None:
         list(iter_sparql_chunks("http://127.0.0.1:1/sparql"))
     with pytest.raises(ConfigError, match="not a Wikidata entity id"):
         list(iter_sparql_chunks("http://127.0.0.1:1/sparql", ids=["Q42", "Q1; DROP ALL"]))
-    with pytest.raises(ConfigError, match="no credentials") as e:  # logged, stored on the run
-        list(iter_sparql_chunks("http://me:s3cret@127.0.0.1:1/sparql", ids=["Q42"]))
-    assert "s3cret" not in str(e.value)
+    for url in ("http://me:s3cret@127.0.0.1:1/sparql", "http://me:s3?cret@127.0.0.1:1/sparql"):
+        with pytest.raises(ConfigError, match="no credentials") as e:  # logged, on the run
+            list(iter_sparql_chunks(url, ids=["Q42"]))
+        assert "s3" not in str(e.value)
+    # found in review: the query runs again for every page; a LIMIT without an order
+    # picks another slice each time
+    with pytest.raises(ConfigError, match="LIMIT or OFFSET but no ORDER BY"):
+        item_page_query("SELECT ?item WHERE { ?item ?p ?o } LIMIT 5000", 10, 0)
+    item_page_query("SELECT ?item WHERE { ?item ?p ?o } ORDER BY ?item LIMIT 5000", 10, 0)
+    item_page_query('SELECT ?item WHERE { ?item ?p "LIMIT 5" } # OFFSET 3', 10, 0)
 
 
 def test_bad_arguments_fail_before_a_load_run_is_opened(graph: Graph) -> None:
