@@ -400,7 +400,10 @@ def iter_entities(
         head = text.lstrip()
         peeked: list[tuple[int, bytes]] = []
         if head.rstrip() == b"[":
-            stats["shape"] = "dump"
+            # the dump's framing, one entity per line; or a JSON list printed over lines
+            # (json.dumps(indent=2), jq): no one-line entity follows, a document
+            stats["shape"] = "dump" if _next_is_entity_line(lines, peeked, stats) \
+                else "document"
         elif head.startswith(b"{") and _is_entity_line(_entity_line(head) or b""):
             stats["shape"] = "ndjson"
         elif _next_is_entity_line(lines, peeked, stats):

@@ -599,6 +599,19 @@ def test_ndjson_without_framing_reads_like_the_dump(tmp_path: Path, dump_records
     assert parse_all(path, workers=1)[0] == dump_records[0]
 
 
+def test_a_json_list_printed_over_lines_is_a_document(tmp_path: Path,
+                                                      dump_records: tuple) -> None:
+    """Found in review: json.dumps(indent=2) or jq also start with '[' alone on its line;
+    it was taken for the dump's framing and every line quarantined as not JSON."""
+    path = tmp_path / "entities.json"
+    path.write_text(json.dumps(raw_dump_entities(), indent=2, ensure_ascii=False),
+                    encoding="utf-8")
+    stats: dict = {}
+    assert len(list(iter_entities(path, stats=stats))) == 49
+    assert stats["shape"] == "document"
+    assert parse_all(path, workers=1)[0] == dump_records[0]
+
+
 @pytest.fixture(scope="module")
 def compressed(tmp_path_factory):
     d = tmp_path_factory.mktemp("compressed")
