@@ -219,8 +219,9 @@ class CsvWriter:
         with open(self.folder / "stubs.csv", "w", newline="", encoding="utf-8") as out:
             w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
             w.writerow([":ID(Entity)", "kg", "id", ":LABEL"])
-            for target in sorted(self.targets - self.loaded):
-                w.writerow([node_id(target), self.kg, target, "Entity"])
+            for target in sorted(self.targets - self.loaded):  # a P-id stub is a property
+                w.writerow([node_id(target), self.kg, target,
+                            f"Entity{delimiter}Property" if target[0] == "P" else "Entity"])
         heads = {
             "names": ":ID(Name),lang,text,primary:boolean,status",
             "descriptions": ":ID(Description),lang,text,status",

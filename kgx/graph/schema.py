@@ -45,7 +45,8 @@ def graph_stats(graph: Graph, *, kg: str | None = None) -> dict[str, Any]:
     entities = graph.read(f"""
         MATCH (e:Entity) {where}
         RETURN e.kg AS kg, count(e.hash) AS loaded, count(*) - count(e.hash) AS stubs,
-               sum(CASE WHEN e:Property THEN 1 ELSE 0 END) AS properties
+               sum(CASE WHEN e:Property AND e.hash IS NOT NULL THEN 1 ELSE 0 END)
+                 AS properties
         ORDER BY kg""", p)
     names = graph.read(f"""
         MATCH (e:Entity)-[:HAS_NAME]->(n:Name) {where}
