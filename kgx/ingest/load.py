@@ -46,7 +46,13 @@ def where_filter(clauses: Iterable[str]) -> Callable[[EntityRecord], bool] | Non
         return None
 
     def keep(rec: EntityRecord) -> bool:
-        have = {(s.pid, s.target) for s in rec.statements}
+        # truthy ones only, also when the load keeps every rank (--all-ranks): per
+        # property the preferred statements if any, else the normal ones
+        best: dict[str, str] = {}
+        for s in rec.statements:
+            if s.rank != "deprecated":
+                best[s.pid] = "preferred" if s.rank == "preferred" else best.get(s.pid, "normal")
+        have = {(s.pid, s.target) for s in rec.statements if s.rank == best.get(s.pid)}
         return all(w in have for w in wanted)
 
     return keep

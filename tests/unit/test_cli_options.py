@@ -162,3 +162,23 @@ def test_a_table_shows_every_column_any_row_has() -> None:
     header, _rule, load, enrich = out.getvalue().splitlines()
     assert header.split() == ["kind", "succeeded", "failed"]
     assert enrich.split() == ["enrich", "3", "2"] and load.split()[:2] == ["load", "1"]
+
+
+def test_where_matches_truthy_statements_also_with_every_rank_kept() -> None:
+    """Found in review: with --all-ranks a deprecated P31=Q5, or a normal one beside a
+    preferred P31, made an entity pass --where P31=Q5."""
+    from kgx.ingest.load import where_filter
+    from kgx.ingest.records import EntityRecord, Statement
+
+    keep = where_filter(["P31=Q5"])
+    assert keep is not None
+
+    def rec(*statements: tuple[str, str]) -> EntityRecord:
+        return EntityRecord(id="Q1", statements=[Statement("P31", t, rank) for t, rank in
+                                                 statements])
+
+    assert keep(rec(("Q5", "normal")))
+    assert keep(rec(("Q5", "preferred"), ("Q6", "normal")))
+    assert not keep(rec(("Q5", "deprecated")))
+    assert not keep(rec(("Q5", "normal"), ("Q6", "preferred")))
+    assert not keep(rec(("Q6", "normal")))
