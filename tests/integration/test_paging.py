@@ -12,11 +12,10 @@ import pytest
 
 from kgx.align.data import _ENTITIES
 from kgx.embed.export import _PAGE as _STATEMENTS
-from kgx.enrich.engine import _GAPS
+from kgx.enrich.engine import _GAPS, _GAPS_LOADED
 from kgx.enrich.graph_audit import _PAGE as _AUDIT
 from kgx.enrich.graph_audit import _PAGE_LOADED as _AUDIT_LOADED
 from kgx.graph.connection import Graph
-from kgx.jobs.nightly import _LOADED_IDS
 from kgx.provenance.export import _PAGE as _EXPORT
 
 PAGES = {"export": _EXPORT, "align": _ENTITIES, "embed": _STATEMENTS, "enrich": _GAPS,
@@ -42,7 +41,7 @@ def test_page_seeks_the_entity_index_and_stops_at_its_limit(
     assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(page), ops
 
 
-@pytest.mark.parametrize("what", ["audit page", "nightly ids"])
+@pytest.mark.parametrize("what", ["audit page", "enrich page"])
 def test_a_load_runs_entities_are_read_from_the_loaded_by_index(
         graph: Graph, what: str, plan_operators: Callable[..., list[str]]) -> None:
     # a big load and a small one: the small one's entities are found without reading the
@@ -52,7 +51,7 @@ def test_a_load_runs_entities_are_read_from_the_loaded_by_index(
     graph.write("UNWIND range(1, 3) AS i "
                 "CREATE (:Entity {kg: 'wikidata', id: 'Q0' + i, loadedBy: 'load-small'})", {})
     graph.write("CALL db.resampleOutdatedIndexes()", {})
-    query = _AUDIT_LOADED if what == "audit page" else _LOADED_IDS
+    query = _AUDIT_LOADED if what == "audit page" else _GAPS_LOADED
     params = {**PARAMS, "loadedBy": "load-small", "run": "load-small"}
     steps = plan_operators(graph, query, params, details=True)
     ops = [s.split(" ", 1)[0] for s in steps]
@@ -60,6 +59,6 @@ def test_a_load_runs_entities_are_read_from_the_loaded_by_index(
     [seek] = [i for i, s in enumerate(steps)
               if s.startswith("NodeIndexSeek") and "Entity(loadedBy, kg, id)" in s]
     assert not {"AllNodesScan", "NodeByLabelScan", "NodeIndexScan"} & set(ops), steps
-    if what == "audit page":  # the index order is the page order: no sort before the limit
-        assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(
-            ops[ops.index("Limit"):seek + 1]), steps
+    # the index order is the page order: no sort before the limit
+    assert not {"Top", "Sort", "PartialSort", "PartialTop"} & set(
+        ops[ops.index("Limit"):seek + 1]), steps
