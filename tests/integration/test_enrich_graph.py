@@ -137,6 +137,7 @@ def test_an_alias_is_promoted_and_a_rejected_name_not_proposed_again(graph: Grap
     fourth = enrich(graph, ["de"], what="names", sources=["sitelink", "alias"], min_score=0.0,
                     learn_sample=1)
     assert [(r["text"], r["primary"]) for r in fourth.written] == [("Muenchen", True)]
+    assert fourth.run_id is not None
     revert_run(graph, fourth.run_id)
 
 

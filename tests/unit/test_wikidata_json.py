@@ -639,11 +639,11 @@ def _use_decoder(monkeypatch, tmp_path, decoder: str) -> None:
         monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
     else:
         monkeypatch.setattr(wj, "_decompressor_argv", lambda kind: None)
-        import kgx.gzipstream as gz
+        import kgx.gzipstream as gzipstream
 
         if decoder == "stdlib":
-            monkeypatch.setattr(gz, "_inflate", zlib)
-        elif gz._inflate is zlib:
+            monkeypatch.setattr(gzipstream, "_inflate", zlib)
+        elif gzipstream._inflate is zlib:
             pytest.skip("python-isal not installed")
 
 
