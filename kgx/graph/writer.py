@@ -140,7 +140,7 @@ _STATEMENTS = """
 UNWIND $rows AS s
 MATCH (a:Entity {kg: $kg, id: s.from})
 MERGE (b:Entity {kg: $kg, id: s.to})
-FOREACH (_ IN CASE WHEN b.hash IS NULL AND s.to STARTS WITH 'P' THEN [1] ELSE [] END |
+FOREACH (_ IN CASE WHEN b.hash IS NULL AND s.to =~ 'P[1-9][0-9]*' THEN [1] ELSE [] END |
   SET b:Property)
 CREATE (a)-[st:$(s.pid)]->(b)
 SET st += s.props
