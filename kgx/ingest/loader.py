@@ -251,6 +251,11 @@ def load_chunks(
     t0 = time.perf_counter()
     with RunRecorder(graph, "load", {**config, "kg": kg, "loader": kind}, **run_kwargs) as run:
         qpath = quarantine_path or checkpoint.path.parent.parent / "quarantine" / f"{run.id}.jsonl"
+        if state is not None and state.get("quarantine") and Path(state["quarantine"]) != qpath:
+            # its rows up to the checkpoint are there: a resume goes on in the same file
+            log.warning("resuming into the load's quarantine file %s, not %s",
+                        state["quarantine"], qpath)
+            qpath = Path(state["quarantine"])
         quarantine = Quarantine(qpath, run.id)
         if state is not None:
             # what the checkpointed lines gave, not what the Run held when the load stopped
@@ -290,7 +295,7 @@ def load_chunks(
                 if last_line > at_line[0]:
                     at_line = (last_line, dict(run.counts), quarantine.count)
                 checkpoint.write(run=run.id, line=at_line[0], counts=at_line[1],
-                                 quarantined=at_line[2])
+                                 quarantined=at_line[2], quarantine=str(qpath))
                 run.save(lastLine=last_line)
                 if bar is not None:
                     bar.update(last_line - last)

@@ -319,6 +319,34 @@ def test_a_load_stopped_while_writing_resumes_to_the_same_counts_and_quarantine(
     assert 0 < resumed.written_before < resumed.counts["written"]
 
 
+def test_a_resume_with_another_quarantine_file_goes_on_in_the_first(
+        graph: Graph, neo4j_server: Config, tmp_path: Path, shared_data: Path,
+        stop_writes: Callable[[int], Callable[[], int]]) -> None:
+    """Found in review: the quarantine file was not part of the checkpoint; a resume with
+    another --quarantine (or none) wrote the rows of the batches not committed yet to the
+    new file, beside the first file's rows: the load's rows split over two files."""
+    from kgx.config import replace
+    from kgx.graph.connection import connect
+
+    path = _bad_dump(tmp_path, shared_data)
+    q, elsewhere = tmp_path / "q.jsonl", tmp_path / "elsewhere.jsonl"
+
+    def rows(file: Path) -> list[dict[str, Any]]:
+        return [{k: v for k, v in json.loads(line).items() if k != "run"}
+                for line in file.read_text("utf-8").splitlines()]
+
+    with connect(replace(neo4j_server, batch_size=2), start=False) as small:
+        load_wikidata(small, path, quarantine=tmp_path / "reference.jsonl")
+        small.clear()
+        undo = stop_writes(3)
+        with pytest.raises(RuntimeError, match="stopped while writing"):
+            load_wikidata(small, path, quarantine=q)
+        undo()
+        resumed = load_wikidata(small, path, quarantine=elsewhere, resume=True, max_errors=2)
+    assert resumed.quarantine == q and not elsewhere.exists()
+    assert rows(q) == rows(tmp_path / "reference.jsonl")
+
+
 def _replicated_dump(tmp_path: Path, copies: int) -> Path:
     from kgx.ingest.replicate import replicate_dump
 
