@@ -118,16 +118,12 @@ def _entities(graph: Graph, kg: str, langs: Sequence[str] | None, batch: int
               ) -> tuple[list[str], list[list[str]]]:
     ids: list[str] = []
     names: list[list[str]] = []
-    after = ""
-    while True:
-        rows = graph.read(_ENTITIES, {"kg": kg, "after": after, "limit": batch,
-                                      "langs": list(langs) if langs else None})
+    for rows in graph.pages(_ENTITIES, {"kg": kg, "langs": list(langs) if langs else None},
+                            batch):
         for row in rows:
             ids.append(row["id"])
             names.append(sorted(set(row["names"])))
-        if len(rows) < batch:
-            return ids, names
-        after = rows[-1]["id"]
+    return ids, names
 
 
 def read_pair(graph: Graph, kg1: str, kg2: str, *, name_languages: Sequence[str] | None = None,

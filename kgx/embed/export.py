@@ -87,19 +87,10 @@ def read_statements(graph: Graph, kg: str, *, relations: Sequence[str] | None = 
     """Yield pages of ``(head, relation, tail, split)`` of graph ``kg`` (streamed);
     statements of deprecated rank only with ``deprecated`` (never trained on, but known)."""
     types = check_relations(relations)
-    after = ""
-    while True:
-        rows = graph.read(_PAGE, {"kg": kg, "after": after, "limit": batch_size,
-                                  "typePattern": STATEMENT_TYPE.pattern, "types": types,
-                                  "deprecated": deprecated})
-        if not rows:
-            return
-        page = [(row["id"], rel, tail, split) for row in rows
-                for rel, tail, split in row["out"] if rel is not None]
-        yield page
-        if len(rows) < batch_size:
-            return
-        after = rows[-1]["id"]
+    for rows in graph.pages(_PAGE, {"kg": kg, "typePattern": STATEMENT_TYPE.pattern,
+                                    "types": types, "deprecated": deprecated}, batch_size):
+        yield [(row["id"], rel, tail, split) for row in rows
+               for rel, tail, split in row["out"] if rel is not None]
 
 
 @dataclass

@@ -374,16 +374,10 @@ def _pages(graph: Graph, kg: str, langs: Sequence[str], kinds: Sequence[str],
     scopes = [(_GAPS, None)] if loaded_by is None else [
         (_GAPS_LOADED, r) for r in sorted(set(loaded_by))]
     for query, load_run in scopes:
-        after = ""
-        while True:
-            page = [r["id"] for r in graph.read(query, {
-                "kg": kg, "after": after, "langs": list(langs), "limit": page_size,
-                "names": NAME in kinds, "descs": DESCRIPTION in kinds,
-                "loadedBy": load_run})]
-            if not page:
-                break
-            yield page
-            after = page[-1]
+        for rows in graph.pages(query, {"kg": kg, "langs": list(langs), "names": NAME in kinds,
+                                        "descs": DESCRIPTION in kinds, "loadedBy": load_run},
+                                page_size):
+            yield [r["id"] for r in rows]
 
 
 def enrich(graph: Graph, langs: Sequence[str] | str, *,

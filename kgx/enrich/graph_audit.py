@@ -124,11 +124,7 @@ def audit_graph(graph: Graph, lang: str, *, kg: str = "wikidata",
 def _audit_pages(graph: Graph, run: RunRecorder, query: str, params: dict[str, Any],
                  lang: str, model: AuditModel) -> None:
     """Audit ``query``'s pages (keyset on the entity id) and flag the doubtful names."""
-    after = ""
-    while True:
-        page = graph.read(query, {**params, "after": after})
-        if not page:
-            return
+    for page in graph.pages(query, params, params["limit"]):
         flags: list[dict[str, Any]] = []
         for row in page:
             names = row["names"]
@@ -155,7 +151,6 @@ def _audit_pages(graph: Graph, run: RunRecorder, query: str, params: dict[str, A
         if flags:
             graph.write(_FLAG, {"rows": flags, "run": run.id})
         run.save()
-        after = page[-1]["id"]
 
 
 def wikikge_audit_via_graph(graph: Graph, lang: str, names_file: str, *,

@@ -18,7 +18,6 @@ import csv
 import itertools
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import partial
@@ -30,7 +29,7 @@ import orjson
 
 from kgx.errors import GraphError
 from kgx.graph.writer import entity_row
-from kgx.ingest.records import EntityRecord, check_statement_type
+from kgx.ingest.records import PROPERTY_ID, EntityRecord, check_statement_type
 
 __all__ = ["CsvWriter", "write_part"]
 
@@ -38,8 +37,6 @@ log = logging.getLogger(__name__)
 
 #: Array delimiters to choose from, in order: the first that no literal value holds.
 _DELIMITERS = "\x1f\x1e\x1d\x1c"
-
-_PROPERTY_ID = re.compile(r"P[1-9][0-9]*")  # a stub with such an id is a property
 
 
 #: The CSV groups besides the entities, each a header file and one part file per process.
@@ -224,7 +221,7 @@ class CsvWriter:
             w.writerow([":ID(Entity)", "kg", "id", ":LABEL"])
             for target in sorted(self.targets - self.loaded):  # a P-id stub is a property
                 w.writerow([node_id(target), self.kg, target,
-                            f"Entity{delimiter}Property" if _PROPERTY_ID.fullmatch(target)
+                            f"Entity{delimiter}Property" if PROPERTY_ID.match(target)
                             else "Entity"])
         heads = {
             "names": ":ID(Name),lang,text,primary:boolean,status",

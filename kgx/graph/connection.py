@@ -191,6 +191,19 @@ class Graph:
         """Run a read query and return its rows as dicts."""
         return self._run(cypher, params or {}, write=False)
 
+    def pages(self, cypher: str, params: Mapping[str, Any], limit: int) -> Iterator[Rows]:
+        """Keyset pages of a read: ``cypher`` takes ``$after`` and ``$limit`` and returns
+        rows in ``id`` order, ``id`` among them; each page starts after the last id of the
+        one before, and a short page is the last."""
+        after = ""
+        while True:
+            rows = self.read(cypher, {**params, "after": after, "limit": limit})
+            if rows:
+                yield rows
+            if len(rows) < limit:
+                return
+            after = rows[-1]["id"]
+
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run a write query in one transaction (retried on transient errors)."""
         return self._run(cypher, params or {}, write=True)

@@ -25,7 +25,12 @@ from typing import Any
 import orjson
 
 from kgx.graph.connection import Graph, RunFn
-from kgx.ingest.records import STATEMENT_TYPE, EntityRecord, check_statement_type
+from kgx.ingest.records import (
+    PROPERTY_ID,
+    STATEMENT_TYPE,
+    EntityRecord,
+    check_statement_type,
+)
 
 __all__ = ["write_records", "record_hash", "entity_row"]
 
@@ -140,7 +145,7 @@ _STATEMENTS = """
 UNWIND $rows AS s
 MATCH (a:Entity {kg: $kg, id: s.from})
 MERGE (b:Entity {kg: $kg, id: s.to})
-FOREACH (_ IN CASE WHEN b.hash IS NULL AND s.to =~ 'P[1-9][0-9]*' THEN [1] ELSE [] END |
+FOREACH (_ IN CASE WHEN b.hash IS NULL AND s.to =~ $propertyId THEN [1] ELSE [] END |
   SET b:Property)
 CREATE (a)-[st:$(s.pid)]->(b)
 SET st += s.props
@@ -227,6 +232,7 @@ def write_records(graph: Graph, records: Sequence[EntityRecord], *, kg: str, run
     rows = [entity_row(r, site_lang) for r in by_id.values()]
     row_of = {row["id"]: row for row in rows}
     base = {"kg": kg, "run": run, "statementType": STATEMENT_TYPE.pattern,
+            "propertyId": PROPERTY_ID.pattern,
             "langs": sorted(languages) if languages is not None else None}
 
     def work(tx: RunFn) -> Counter[str]:

@@ -183,7 +183,6 @@ class _Nightly:
         # stores the running step's counts so far on its run (a resumed step starts from
         # them): set by run_step
         self.save_counts: Callable[[], None] = lambda: None
-        self.last_result: Any = None  # what the last optional step's function returned
 
     def _standing(self, run_id: str | None) -> bool:
         """Whether ``run_id`` (one this job recorded as done) is still in effect: a run
@@ -238,26 +237,26 @@ class _Nightly:
         if not self.job.train_config:
             raise ConfigError(f"[job.{self.job.name}] train_config is not set: name a `kgx "
                               "train --config` file, or remove 'train' from steps")
+        from kgx.embed.config import load_train_config
         from kgx.embed.training import train
 
         last = self.state.data.get("lastTrain")
-        settings = self._train_settings()
+        config = load_train_config(self.job.train_config)  # read once, here
+        settings = _settings(config.as_dict())  # a changed configuration trains a new model
         if not interrupted and last is not None and last.get("settings") == settings and \
                 self._standing(last["run"]) and self._model_kept(last["run"]):
-            from kgx.embed.config import load_train_config
-
             age = (datetime.now(UTC) - datetime.fromisoformat(last["at"])).total_seconds()
             # loads since that training began that created or changed entities of the graph
             # it trains on (read from the graph, so a load whose step was killed after it
             # finished still counts; loads into other graphs do not)
-            kg = load_train_config(self.job.train_config).kg
+            kg = config.kg
             if not self._loads_since(last["run"], kg):
                 return "skipped", (f"no data changed in graph {kg!r} since model "
                                    f"{last['run']}")
             if age < self.job.retrain_days * 86400:
                 return "skipped", (f"model {last['run']} is {age / 86400:.1f} days old; "
                                    f"retrain after {self.job.retrain_days} days")
-        trained = train(self.g, self.job.train_config, resume=interrupted, show_progress=False)
+        trained = train(self.g, config, resume=interrupted, show_progress=False)
         counts["epochs"] = trained.epochs_done
         self.state.data["lastTrain"] = {"run": trained.run_id, "at": _now(),
                                         "settings": settings}
@@ -265,15 +264,6 @@ class _Nightly:
         self.ledger.context["trained"] = trained.run_id
         self.ledger.save()
         return "succeeded", f"model {trained.run_id} ({trained.epochs_done} epochs)"
-
-    def _train_settings(self) -> str:
-        """The training configuration file's text (a changed file trains a new model)."""
-        path = Path(str(self.job.train_config))
-        try:
-            return _settings(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise ConfigError(f"[job.{self.job.name}] train_config {path}: cannot read it "
-                              f"({e.strerror or e})") from None
 
     def predict(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         model = (self.state.data.get("lastTrain") or {}).get("run")
@@ -302,7 +292,9 @@ class _Nightly:
         return list(self.g.read(query, {"since": run, "kg": kg})[0]["runs"])
 
     def _optional(self, step: str, module: str, func: str, kwargs: dict[str, Any], *,
-                  scoped: bool = False) -> tuple[str, str]:
+                  scoped: bool = False) -> tuple[str, str, Any]:
+        """Run an optional step's function unless nothing is new: ``(status, note, what
+        the function returned or None)``."""
         try:
             fn = getattr(__import__(module, fromlist=[func]), func)
         except (ImportError, AttributeError) as e:
@@ -322,25 +314,26 @@ class _Nightly:
             loads = self._loads_since(last, kg)
             if not loads:
                 return "skipped", f"nothing new since run {last}" + (
-                    f" in graph {kg!r}" if kg else "")
+                    f" in graph {kg!r}" if kg else ""), None
             if scoped and "ids" not in kwargs:
                 kwargs["loaded_by"] = loads  # the step pages through them in the graph
         result = fn(self.g, **kwargs)
-        self.last_result = result
         run_id = getattr(result, "run_id", None) or "?"
         done[step] = {"run": run_id, "settings": settings}
         self.state.save()
-        return "succeeded", f"run {run_id}"
+        return "succeeded", f"run {run_id}", result
 
     def align(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
-        return self._optional("align", "kgx.align.api", "align_graphs", dict(self.job.align))
+        status, note, _ = self._optional("align", "kgx.align.api", "align_graphs",
+                                         dict(self.job.align))
+        return status, note
 
     def enrich(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:
         kwargs: dict[str, Any] = {"kg": self.job.kg, "show_progress": False, **self.job.enrich}
-        status, note = self._optional("enrich", "kgx.enrich.engine", "enrich", kwargs,
-                                      scoped=True)
-        if "loaded_by" in kwargs:  # the entities of those loads it found a gap in
-            counts["entities"] = int(self.last_result.counts.get("entities", 0))
+        status, note, result = self._optional("enrich", "kgx.enrich.engine", "enrich", kwargs,
+                                              scoped=True)
+        if result is not None and "loaded_by" in kwargs:  # those loads' entities with a gap
+            counts["entities"] = int(result.counts.get("entities", 0))
         return status, note
 
     def audit(self, counts: Counter[str], interrupted: bool) -> tuple[str, str]:

@@ -248,14 +248,8 @@ ORDER BY startedAt, id
 def _entity_pages(graph: Graph, kgs: Sequence[str], page_size: int
                   ) -> Iterator[tuple[str, list[str]]]:
     for kg in kgs:
-        after = ""
-        while True:
-            ids = [r["id"] for r in graph.read(_PAGE, {"kg": kg, "after": after,
-                                                        "limit": page_size})]
-            if not ids:
-                break
-            yield kg, ids
-            after = ids[-1]
+        for rows in graph.pages(_PAGE, {"kg": kg}, page_size):
+            yield kg, [r["id"] for r in rows]
 
 
 # -- RDF -------------------------------------------------------------------------------------
