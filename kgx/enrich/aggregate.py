@@ -70,10 +70,13 @@ def spelling_mark(ch: str) -> bool:
     return not any(lo <= cp <= hi for lo, hi in _OPTIONAL_MARKS)
 
 
-#: Combining diacritics, Hebrew points, Arabic harakat and Quranic marks, Syriac points.
-#: Variation selectors (emoji style, ideographic variants) choose a glyph, not a letter.
-_OPTIONAL_MARKS = ((0x0300, 0x036F), (0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F),
-                   (0x0670, 0x0670), (0x06D6, 0x06ED), (0x0730, 0x074A), (0x1AB0, 0x1AFF),
+#: Optional pointing: Hebrew points, Arabic harakat and Quranic marks, Syriac points (a
+#: name without them is the standard spelling, not one missing its diacritics).
+POINTING = ((0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F), (0x0670, 0x0670),
+            (0x06D6, 0x06ED), (0x0730, 0x074A))
+#: Combining diacritics, the pointing above. Variation selectors (emoji style, ideographic
+#: variants) choose a glyph, not a letter.
+_OPTIONAL_MARKS = ((0x0300, 0x036F), *POINTING, (0x1AB0, 0x1AFF),
                    (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F), (0x180B, 0x180D),
                    (0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
 

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from kgx.enrich.aggregate import spelling_mark
+from kgx.enrich.aggregate import POINTING, spelling_mark
 from kgx.enrich.scripts import (
     expected_scripts,
     han_preferred_form,
@@ -255,16 +255,10 @@ def _words(text: str) -> list[str]:
     return out
 
 
-#: Optional pointing: Hebrew points, Arabic harakat and Quranic marks, Syriac points. A
-#: name without them is the standard spelling, not one missing its diacritics.
-_POINTING = ((0x0591, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F), (0x0670, 0x0670),
-             (0x06D6, 0x06ED), (0x0730, 0x074A))
-
-
 def _marks(text: str) -> int:
     """Diacritics in ``text`` (combining marks, optional pointing not counted)."""
     return sum(unicodedata.combining(c) > 0
-               and not any(lo <= ord(c) <= hi for lo, hi in _POINTING)
+               and not any(lo <= ord(c) <= hi for lo, hi in POINTING)
                for c in unicodedata.normalize("NFD", text))
 
 

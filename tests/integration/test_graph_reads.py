@@ -22,10 +22,10 @@ def _statements(graph: Graph, kg: str, rows: list[tuple[str, str, str, str | Non
     ids = sorted({x for h, _t, t, _s in rows for x in (h, t)})
     graph.write("UNWIND $ids AS id CREATE (:Entity {kg: $kg, id: id, hash: 'x'})",
                 {"kg": kg, "ids": ids})
-    for h, typ, t, split in rows:
-        graph.write("MATCH (a:Entity {kg: $kg, id: $h}), (b:Entity {kg: $kg, id: $t}) "
-                    "CREATE (a)-[s:$($type)]->(b) SET s.split = $split",
-                    {"kg": kg, "h": h, "t": t, "type": typ, "split": split})
+    graph.write("UNWIND $rows AS r "
+                "MATCH (a:Entity {kg: $kg, id: r[0]}), (b:Entity {kg: $kg, id: r[2]}) "
+                "CREATE (a)-[s:$(r[1])]->(b) SET s.split = r[3]",
+                {"kg": kg, "rows": [list(r) for r in rows]})
 
 
 def test_export_uses_the_graph_split_and_leaves_unsplit_edges_out(graph: Graph) -> None:
