@@ -87,7 +87,11 @@ Mapping (``wd:`` = ``http://www.wikidata.org/entity/``, ``p:`` / ``ps:`` / ``wdt
   node until 2020 and is a ``.well-known/genid`` IRI since.)
 - **Skipped, with a reason** (skipped rows, counted like the JSON reader): lexemes
   (``wd:L…``, ``ontolex:LexicalEntry``, with their forms and senses), redirects
-  (``wd:Q1 owl:sameAs wd:Q2``), entity schemas and media-info entities.
+  (``wd:Q1 owl:sameAs wd:Q2``), entity schemas and media-info entities; and, in a file
+  whose entities have ``data:`` headers (dumps, Special:EntityData), an entity without one
+  (not seen before, in N-Triples): Special:EntityData also gives the label of each entity
+  it points to (``wd:Q5 rdfs:label "human"@en``), which loaded would replace the stored
+  entity with one label (counted as ``referenced``).
 
 Problems (quarantine rows with the entity's id; the rest of the entity is still loaded):
 a statement node without a value, with several values, with a ``ps:`` of another
@@ -880,6 +884,14 @@ class _ChunkBuilder:
             self.bad.append(self.row(line, eid, reason, raw))
         return record
 
+    def referenced(self, eid: str, triples: list[Triple]) -> None:
+        """Skip ``eid``: the file only describes it as an entity its entities point to."""
+        self.counts["referenced"] += 1
+        self.skipped.append(self.row(
+            min(t[3] for t in triples), eid, f"{eid} is only described as an entity the "
+            "file's entities point to (no data header of its own); not loaded",
+            raw_term(triples[:5])))
+
     def problem(self, line: int, eid: str, reason: str, raw: str) -> None:
         self.counts["problems"] += 1
         self.bad.append(self.row(line, eid, reason, raw))
@@ -955,15 +967,11 @@ def _turtle_chunks(
     # Special:EntityData's output also describes the entities it points to (wd:Q5's label,
     # wd:P31's type): in a file whose entities have data headers, a group without one is
     # such a reference, and loaded it would replace the entity with one label
-    headed = {eid for eid, group in groups.items() if any(t[0].startswith(DATA) for t in group)}
+    headed = {eid for eid, group in groups.items() if _has_header(group)}
     pending = 0
     for eid, group in groups.items():
         if headed and eid not in headed:
-            builder.counts["referenced"] += 1
-            builder.skipped.append(builder.row(
-                min(t[3] for t in group), eid, f"{eid} is only described as an entity the "
-                "file's entities point to (no data header of its own); not loaded",
-                raw_term(group[:5])))
+            builder.referenced(eid, group)
             continue
         builder.entity(eid, group)
         pending += 1
@@ -971,6 +979,12 @@ def _turtle_chunks(
             yield builder.take(0)
             pending = 0
     yield builder.take(line_count)
+
+
+def _has_header(triples: list[Triple]) -> bool:
+    """Whether an entity's triples include its ``data:`` header (Special:EntityData's), or
+    say that it is a redirect (reported as one, not as an entity pointed to)."""
+    return any(t[0].startswith(DATA) or t[1] == OWL_SAME_AS for t in triples)
 
 
 #: The subject IRI at the start of an N-Triples line (of one that does not parse, too).
@@ -1002,9 +1016,14 @@ def _nt_chunks(
     # would (found in review: its second part was loaded alone, replacing the entity).
     block = _Block(None, 1)
     last_line = start_line
+    # Whether an entity with a data header was read: from then on, as in Turtle, a block
+    # without one of an entity not read before is an entity the file only points to
+    # (Special:EntityData's wd:Q5 label after Q42's statements), not loaded. The file's
+    # lines are in order, so a resume reading them again rebuilds this too.
+    headed = False
 
     def finish(block: _Block) -> None:
-        nonlocal kept_size
+        nonlocal kept_size, headed
         silent = block.first_line <= start_line  # read again on a resume: state only
         if not silent:
             # counted with the block, so that a chunk's counts cover exactly its lines
@@ -1022,6 +1041,12 @@ def _nt_chunks(
                                      "any entity's block; ignored", raw_term([t]))
             return
         eid = block.eid
+        if _has_header(block.triples):
+            headed = True
+        elif headed and eid not in recent:
+            if not silent:
+                builder.referenced(eid, block.triples)
+            return
         version = _block_version(block.triples)
         triples = block.triples
         extra = ""

@@ -691,9 +691,11 @@ def test_nt_synthetic_values_ranks_escapes_and_sites(tmp_path: Path) -> None:
 <https://commons.wikimedia.org/wiki/Category:Q1> <{SCHEMA.isPartOf}> <{COMMONS}> .
 <https://example.org/wiki/X> <{SCHEMA.about}> <{wd}Q1> .
 <https://example.org/wiki/X> <{SCHEMA.isPartOf}> <https://example.org/> .
+<{DATA}Q2> <{SCHEMA.version}> "8"^^<{XSD.integer}> .
 <{wd}Q2> <{wdt}P7> _:b1 .
 <{wd}Q2> <{RDF.type}> <{WDNO}P8> .
 <{wd}Q2> <{wdt}P9> "x"@en-GB .
+<{DATA}Q3> <{SCHEMA.version}> "9"^^<{XSD.integer}> .
 <{wd}Q3> <{wdt}P1> <{wd}Q1> .
 <{wd}Q2> <{wdt}P1> <{wd}Q1> .
 <{wd}Q4> <http://www.w3.org/2002/07/owl#sameAs> <{wd}Q1> .
@@ -719,7 +721,7 @@ def test_nt_synthetic_values_ranks_escapes_and_sites(tmp_path: Path) -> None:
     assert q1.literals == {"P5": ["Point(13.4 52.5)"]}
     assert q1.sitelinks == {"dewiki": "Q1 de", "commonswiki": "Category:Q1"}
     assert [r["id"] for r in bad] == ["Q1", "Q2"] and "example.org" in bad[0]["reason"]
-    assert "not grouped by entity" in bad[1]["reason"] and bad[1]["line"] == 39
+    assert "not grouped by entity" in bad[1]["reason"] and bad[1]["line"] == 41
     assert q2.some_value == ["P7"] and q2.no_value == ["P8"]
     assert q2.literals == {"P9": ["x@en-gb"]}
     assert q3.statements[0].target == "Q1"
@@ -760,6 +762,7 @@ def test_nt_entity_appearing_again(tmp_path: Path) -> None:
     path = _nt(tmp_path / "again.nt",
                '<{data}Q1> <{version}> "5"^^<{int}> .',
                '<{wd}Q1> <{label}> "old"@en .',
+               '<{data}Q2> <{version}> "3"^^<{int}> .',
                '<{wd}Q2> <{wdt}P1> <{wd}Q1> .',
                '<{data}Q1> <{version}> "6"^^<{int}> .',
                '<{wd}Q1> <{label}> "new"@en .',
@@ -770,11 +773,11 @@ def test_nt_entity_appearing_again(tmp_path: Path) -> None:
     # a second version of Q1 is loaded (the writer keeps the newer); Q2's second part is
     # loaded with its first
     assert [(r.id, r.lastrevid, r.labels) for r in recs] == [
-        ("Q1", 5, {"en": "old"}), ("Q2", None, {}), ("Q1", 6, {"en": "new"}),
-        ("Q2", None, {})]
+        ("Q1", 5, {"en": "old"}), ("Q2", 3, {}), ("Q1", 6, {"en": "new"}),
+        ("Q2", 3, {})]
     assert [[s.pid for s in r.statements] for r in recs if r.id == "Q2"] == [
         ["P1"], ["P1", "P2"]]
-    assert [(row["id"], row["line"]) for row in bad] == [("Q1", 4), ("Q2", 6)]
+    assert [(row["id"], row["line"]) for row in bad] == [("Q1", 5), ("Q2", 7)]
     assert "twice" in bad[0]["reason"] and "not grouped by entity" in bad[1]["reason"]
     assert "loaded together" in bad[1]["reason"]
 
@@ -944,24 +947,34 @@ def test_nt_resume_anywhere_gives_the_uninterrupted_entities(tmp_path: Path) -> 
         assert sum(x[4]["triples"] for x in whole[:k + 1] + resumed) == len(lines)
 
 
-def test_turtle_entities_the_file_only_points_to_are_not_loaded(tmp_path: Path) -> None:
-    """Found in review: Special:EntityData's Turtle also describes the entities it points to
-    (wd:Q5's label, wd:P31's type); each became a record without revision, which would
-    have replaced the stored Q5 or P31 with one label and no statements."""
+@pytest.mark.parametrize("fmt", ["ttl", "nt"])
+def test_entities_the_file_only_points_to_are_not_loaded(tmp_path: Path, fmt: str) -> None:
+    """Found in review: Special:EntityData's Turtle and N-Triples also describe the
+    entities they point to (wd:Q5's label, wd:P31's type); each became a record without
+    revision, which would have replaced the stored Q5 or P31 with one label and no
+    statements (the N-Triples reader had no rule for it until a later review)."""
     text = Q42_TTL.read_text(encoding="utf-8") + (
         '\n<http://www.wikidata.org/entity/Q5> '
         '<http://www.w3.org/2000/01/rdf-schema#label> "human"@en .\n'
         '<http://www.wikidata.org/entity/P31> '
         '<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://wikiba.se/ontology#Property> ;'
         ' <http://www.w3.org/2000/01/rdf-schema#label> "instance of"@en .\n')
-    path = tmp_path / "q42-with-references.ttl"
-    path.write_text(text, encoding="utf-8")
+    ttl = tmp_path / "q42-with-references.ttl"
+    ttl.write_text(text, encoding="utf-8")
+    path = ttl if fmt == "ttl" else write_nt(tmp_path / "q42-with-references.nt", ttl)
     got = chunks(path)
     recs = [r for c in got for r in c[1]]
     skipped = [row for c in got for row in c[3]]
     assert [r.id for r in recs] == ["Q42"]
+    assert canonical(recs[0]) == canonical(one(Q42_TTL))
     assert sorted(row["id"] for row in skipped) == ["P31", "Q5"]
     assert all("entities point to" in row["reason"] for row in skipped)
+    assert sum(c[4]["referenced"] for c in got) == 2
+    if fmt == "nt":  # a resume after Q42's chunk still knows the file has headers
+        first = chunks(path, chunk_size=1)[0]
+        resumed = chunks(path, chunk_size=1, start_line=first[0])
+        assert [r.id for c in resumed for r in c[1]] == []
+        assert sorted(row["id"] for c in resumed for row in c[3]) == ["P31", "Q5"]
 
 
 def test_rdf_that_is_not_wikidata_is_an_error(tmp_path: Path,
