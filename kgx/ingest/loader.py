@@ -241,7 +241,12 @@ def load_chunks(
     show_progress: bool = False,
     total_lines: int | None = None,
 ) -> LoadResult:
-    """Write every chunk ``make_chunks(start_line)`` yields; checkpoint after each commit."""
+    """Write every chunk ``make_chunks(start_line)`` yields; checkpoint after each commit.
+
+    ``config`` is recorded on the run; its ``languages`` (the reader's language filter,
+    None for all) is also the writer's: a newer revision replaces the entity's names in
+    those languages only, so a filtered load never drops names it did not read.
+    """
     apply_schema(graph)
     state = checkpoint.read() if resume else None
     if resume and state is None:
