@@ -540,7 +540,7 @@ def iter_sparql_chunks(
     :class:`ConfigError` from the call itself, before any request.
 
     Exactly one of ``query`` (a SELECT returning ``?item``, read ``page_size`` rows at a
-    time) and ``ids`` is given. Entities are fetched ``batch_size`` per query. ``last_line``
+    time, or fewer where the endpoint caps its answers) and ``ids`` is given. Entities are fetched ``batch_size`` per query. ``last_line``
     is the number of entities fully handled; ``start_line`` skips that many. ``stats``, if
     given, receives ``queries`` (HTTP requests made, retries included). An answer larger
     than ``max_bytes`` is refused unread.
@@ -575,17 +575,30 @@ def _chunks(client: _Client, *, reader: _Reader, query: str | None,
             yield from enumerate(id_list[start_line:], start=start_line + 1)
             return
         assert query is not None
-        offset, page = start_line, 0
+        offset, page, size = start_line, 0, page_size
+        # A page shorter than asked is the end, or the endpoint's cap on rows per answer
+        # (Virtuoso's ResultSetMaxRows, 10,000 on DBpedia): the next page, asked with the
+        # short page's size, tells them apart (empty: the end; else pages of that size).
+        # An uncapped load costs one query more; a capped one no longer ends early.
+        short = capped = False
         while True:
             page += 1
-            what = f"query page {page} (OFFSET {offset} LIMIT {page_size})"
-            data = client.select(item_page_query(query, page_size, offset), what)
+            what = f"query page {page} (OFFSET {offset} LIMIT {size})"
+            data = client.select(item_page_query(query, size, offset), what)
             rows = data["results"]["bindings"]
             for i, b in enumerate(rows, start=offset + 1):
                 yield i, b.get("item")
-            if len(rows) < page_size:
-                return
             offset += len(rows)
+            if not rows:
+                return
+            if short and not capped:
+                capped = True
+                log.warning("%s returns at most %d rows per query (asked for %d): paging "
+                            "by %d", client.endpoint, size, page_size, size)
+            if len(rows) < size:
+                if capped:
+                    return
+                short, size = True, len(rows)
 
     pending: list[tuple[int, str]] = []
     reported = 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -197,7 +198,8 @@ def test_query_equals_ids_small_pages_and_rerun_changes_nothing(graph: Graph,
     stats: dict[str, Any] = {}
     chunks = list(iter_sparql_chunks(fuseki, query=ITEMS_QUERY, stats=stats))
     assert [r.id for c in chunks for r in c[1]] == ["Q31", "Q42", "Q8"]  # ORDER BY ?item
-    assert chunks[-1][0] == 3 and stats["queries"] == 2  # one item page, one entity batch
+    # one item page, one page that finds the end (the first was short), one entity batch
+    assert chunks[-1][0] == 3 and stats["queries"] == 3
     by_query = load_sparql(graph, fuseki, query=ITEMS_QUERY, show_progress=False)
     assert by_query.counts["new"] == 3 and snapshot(graph) == expected
     graph.clear()
@@ -463,7 +465,9 @@ def test_properties_redirects_missing_and_non_entities() -> None:
                      + [{"item": _lit("not an entity")}, {"item": {"type": "uri", "value": 5}}],
                      head=("item",))
     waits: list[float] = []
-    with FakeEndpoint([(200, {}, items, 0.0), (200, {}, reply, 0.0)]) as fake:
+    end = _results([], head=("item",))  # the page after the short first one
+    with FakeEndpoint([(200, {}, items, 0.0), (200, {}, reply, 0.0),
+                       (200, {}, end, 0.0)]) as fake:
         chunks = _load(fake.url, waits, ids=None, query=ITEMS_QUERY, chunk_size=2)
     assert [c[0] for c in chunks] == [2, 4, 6]
     records = [r for c in chunks for r in c[1]]
@@ -493,6 +497,26 @@ def test_a_lone_surrogate_in_a_reply_drops_that_triple() -> None:
     assert rec.labels == {"de": "Erde"}
     assert [row["id"] for row in bad] == ["Q2"] and "not valid Unicode" in bad[0]["reason"]
     json.dumps(bad[0], ensure_ascii=False).encode("utf-8")  # the quarantine can write it
+
+
+def test_an_endpoint_that_caps_its_answers_is_paged_to_the_end(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Found in review: a page shorter than asked was taken for the end, so an endpoint
+    that caps rows per answer (Virtuoso's ResultSetMaxRows) ended the load early."""
+    items = [_results([{"item": _uri(str(WD[q]))} for q in qs], head=("item",))
+             for qs in (["Q1", "Q2"], ["Q3", "Q4"], ["Q5"])]
+    script = [(200, {}, body, 0.0) for body in items] + [(200, {}, _results([]), 0.0)]
+    with FakeEndpoint(script) as fake, caplog.at_level("WARNING", logger="kgx.ingest.sparql"):
+        chunks = _load(fake.url, [], ids=None, query="SELECT ?item WHERE { ?item ?p ?o }",
+                       page_size=3)
+    pages = [re.findall(r"LIMIT (\d+)\nOFFSET (\d+)", r["query"]) for r in fake.requests[:3]]
+    assert pages == [[("3", "0")], [("2", "2")], [("2", "4")]]
+    assert len(fake.requests) == 4  # three pages (the last shorter than the cap), one batch
+    skipped = [row for c in chunks for row in c[3]]
+    assert [(row["line"], row["id"]) for row in skipped] == [
+        (i, f"Q{i}") for i in range(1, 6)]  # every item reached (the endpoint has none)
+    assert chunks[-1][0] == 5
+    assert "at most 2 rows per query" in caplog.text
 
 
 def test_user_queries_are_wrapped_for_paging() -> None:
