@@ -235,8 +235,8 @@ def send_with_retries(
     """Call ``send()`` until it answers with a status not in ``retry_status``; return that.
 
     Network errors (:data:`NETWORK_ERRORS`) and retryable statuses are retried at most
-    ``max_retries`` times: after the ``Retry-After`` the answer asks for, else after
-    ``backoff(attempt)`` (attempt 0, 1, …); ``sleep`` waits. A ``Retry-After`` above
+    ``max_retries`` times: after the ``Retry-After`` the answer asks for or
+    ``backoff(attempt)`` (attempt 0, 1, …), whichever is longer; ``sleep`` waits. A ``Retry-After`` above
     ``max_wait`` gives up at once. ``before`` runs before every attempt (a rate limit, a
     request counter); ``timeout`` is only named in the problem text of a timeout;
     ``redact`` cleans problem texts (error messages, body excerpts); each retry is logged
@@ -264,10 +264,11 @@ def send_with_retries(
             problem = f"HTTP {status} ({excerpt(body, 120, redact) or 'no message'})"
         if attempt >= max_retries:
             raise RetryError(problem, attempts=attempt + 1, status=status)
-        if wait is None:
-            wait = backoff(attempt)
-        elif wait > max_wait:
+        if wait is not None and wait > max_wait:
             raise RetryError(problem, attempts=attempt + 1, status=status, wait=wait)
+        # Retry-After is the least wait; "0" (or a date gone by) must not make the retries
+        # a burst of requests at a server that said it is overloaded
+        wait = max(wait or 0.0, backoff(attempt))
         logger.log(log_level, "%s: %s; retrying in %.2f s (%d/%d)", where, problem, wait,
                    attempt + 1, max_retries)
         sleep(wait)

@@ -10,9 +10,9 @@ Every request goes through the same client:
 
 - a ``timeout`` per request (seconds);
 - retries, at most ``max_retries``, on timeouts, broken connections, HTTP 429 and 5xx:
-  the client waits ``Retry-After`` (seconds or an HTTP date) when the server sends it,
-  else backs off exponentially (``backoff_base * 2**attempt``, with jitter, at most
-  ``backoff_cap``); a ``Retry-After`` longer than ``max_wait`` gives up at once;
+  the client backs off exponentially (``backoff_base * 2**attempt``, with jitter, at most
+  ``backoff_cap``), or waits the server's ``Retry-After`` (seconds or an HTTP date) when
+  that is longer; a ``Retry-After`` longer than ``max_wait`` gives up at once;
 - a client-side rate limit: at most ``rate`` requests per second (retries included),
   across the threads that share the back end;
 - an on-disk cache (SQLite, ``<kgx home>/cache/backends.sqlite3`` from ``from_config``),

@@ -45,9 +45,9 @@ Etiquette (the Wikidata Query Service's rules)
 ---------------------------------------------
 A descriptive ``User-Agent`` (:func:`default_user_agent`, with a contact if given), one
 query at a time (per endpoint, across threads), a ``timeout`` (60 s), ``gzip``. HTTP 429
-and 503 are honoured: the client waits ``Retry-After`` (seconds or an HTTP date), or backs
-off exponentially with jitter when there is none (also for 502, 504, timeouts and broken
-connections), at most ``max_retries`` times; then :class:`~kgx.errors.SourceError`
+and 503 are honoured: the client waits ``Retry-After`` (seconds or an HTTP date), or the
+exponential backoff with jitter when that is longer or there is none (also for 502, 504,
+timeouts and broken connections), at most ``max_retries`` times; then :class:`~kgx.errors.SourceError`
 (``retryable=True``) names the endpoint and the page. A reply that is not SPARQL JSON
 results, an HTTP 400 (bad query), 403 (refused: check the User-Agent) or 500 (on WDQS:
 the query timed out) raises :class:`~kgx.errors.SourceError` at once, naming the page.
