@@ -74,7 +74,7 @@ def load_wikidata(
     show_progress: bool | None = None,
 ) -> LoadResult:
     """Load a Wikidata JSON dump (plain, .gz, .bz2, ``-``) into graph ``kg``."""
-    from kgx.ingest.wikidata_json import iter_parsed, site_language
+    from kgx.ingest.wikidata_json import LineCheck, iter_parsed, site_language
 
     cfg = graph.cfg
     langs = frozenset(language_list(languages)) if languages is not None else None
@@ -93,15 +93,17 @@ def load_wikidata(
         with open(path, "rb") as f:
             total = sum(1 for _ in f)
 
+    check = LineCheck()
+
     def chunks(start_line: int) -> Any:
         return iter_parsed(str(path), languages=langs, all_ranks=all_ranks,
                            workers=cfg.workers, chunk_size=cfg.batch_size,
-                           start_line=start_line)
+                           start_line=start_line, check=check)
 
     return load_source(
         graph, chunks, kind="wikidata-json", kg=kg, source=fingerprint(path), options=options,
         resume=resume, max_errors=max_errors, quarantine=quarantine, show_progress=show_progress,
-        keep=keep, limit=limit, site_lang=site_language, total_lines=total)
+        keep=keep, limit=limit, site_lang=site_language, total_lines=total, line_check=check)
 
 
 def load_rdf(graph: Graph, path: str | Path, *, kg: str = "wikidata", fmt: str | None = None,

@@ -29,6 +29,7 @@ from kgx.graph.connection import Graph
 from kgx.graph.schema import apply_schema
 from kgx.graph.writer import write_records
 from kgx.ingest.records import EntityRecord
+from kgx.ingest.wikidata_json import LineCheck
 from kgx.provenance.runs import RunRecorder
 
 __all__ = ["Chunk", "LoadResult", "load_chunks", "load_source", "fingerprint", "Checkpoint",
@@ -240,8 +241,12 @@ def load_chunks(
     site_lang: Any = None,
     show_progress: bool = False,
     total_lines: int | None = None,
+    line_check: LineCheck | None = None,
 ) -> LoadResult:
     """Write every chunk ``make_chunks(start_line)`` yields; checkpoint after each commit.
+
+    ``line_check``: the reader's :class:`~kgx.ingest.wikidata_json.LineCheck`; the
+    checkpoint keeps the digest of its line, and a resume hands it back to the reader.
 
     ``config`` is recorded on the run; its ``languages`` (the reader's language filter,
     None for all) is also the writer's: a newer revision replaces the entity's names in
@@ -252,6 +257,8 @@ def load_chunks(
     if resume and state is None:
         log.info("no checkpoint at %s: starting from the beginning", checkpoint.path)
     start_line = int(state["line"]) if state else 0
+    if line_check is not None and state is not None:
+        line_check.expect = state.get("lineDigest")
     run_kwargs = {"run_id": state["run"]} if state else {}
     t0 = time.perf_counter()
     with RunRecorder(graph, "load", {**config, "kg": kg, "loader": kind}, **run_kwargs) as run:
@@ -275,6 +282,7 @@ def load_chunks(
         # resume mid-file (Turtle) keeps line 0 until its last batch, and a resume reads
         # from there again, so what it counted after line 0 must not be kept
         at_line = (start_line, dict(run.counts), quarantine.count)
+        line_digest = state.get("lineDigest") if state is not None else None
         result = LoadResult(run.id, run.counts, qpath, resumed_from_line=start_line,
                             written_before=run.counts["written"])
         bar = _progress(show_progress, total_lines, f"load {kind}")
@@ -299,8 +307,11 @@ def load_chunks(
                 quarantine.add(bad)  # after the commit: a resume reads this batch again
                 if last_line > at_line[0]:
                     at_line = (last_line, dict(run.counts), quarantine.count)
+                    if line_check is not None:
+                        line_digest = line_check.take(last_line)
                 checkpoint.write(run=run.id, line=at_line[0], counts=at_line[1],
-                                 quarantined=at_line[2], quarantine=str(qpath))
+                                 quarantined=at_line[2], quarantine=str(qpath),
+                                 lineDigest=line_digest)
                 run.save(lastLine=last_line)
                 if bar is not None:
                     bar.update(last_line - last)

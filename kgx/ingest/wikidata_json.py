@@ -54,6 +54,7 @@ snak type) is dropped and reported as a *problem*; the rest of the entity is kep
 from __future__ import annotations
 
 import bz2
+import hashlib
 import io
 import json
 import logging
@@ -99,6 +100,7 @@ __all__ = [
     "parse_entity",
     "parse_lines",
     "iter_parsed",
+    "LineCheck",
     "site_language",
     "SITE_LANGUAGES",
     "RAW_LIMIT",
@@ -842,28 +844,82 @@ def _peek_id(raw: bytes | str) -> str | None:
     return eid if isinstance(eid, str) else None
 
 
+class LineCheck:
+    """Ties a resume to the input it interrupted, by the line its checkpoint is at.
+
+    The reader records a digest of the entity line each chunk ends on (:meth:`mark`); the
+    loader keeps the one of its checkpoint's line (:meth:`take`) and, on a resume, sets
+    :attr:`expect`: the reader then refuses an input whose line there is another. Stdin's
+    checkpoint is keyed on ``-`` alone, so a resume fed another dump skipped that many of
+    its lines silently; a file's key (size, mtime, head and tail) cannot see a change in
+    its middle either.
+    """
+
+    def __init__(self) -> None:
+        self.expect: str | None = None
+        self._seen: dict[int, str] = {}
+
+    @staticmethod
+    def digest(raw: bytes) -> str:
+        return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+    def mark(self, line: int, raw: bytes | dict[str, Any]) -> None:
+        if isinstance(raw, bytes):  # a JSON document's entities share its line: no resume
+            self._seen[line] = self.digest(raw)
+
+    def take(self, line: int) -> str | None:
+        """The digest of ``line``; the ones up to it are forgotten (they are committed)."""
+        digest = self._seen.get(line)
+        for seen in [k for k in self._seen if k <= line]:
+            del self._seen[seen]
+        return digest
+
+
 def _chunks(
-    entities: Iterable[tuple[str, int, bytes | dict[str, Any]]], size: int, start_line: int
+    entities: Iterable[tuple[str, int, bytes | dict[str, Any]]], size: int, start_line: int,
+    check: LineCheck | None = None, name: str = "",
 ) -> Generator[list[tuple[str, int, bytes | dict[str, Any]]], None, None]:
     """Group entities into chunks, never splitting entities that share a line number.
 
     (All entities of one JSON document share its start line; keeping them together means
-    that a chunk's last line is a safe resume point.)
+    that a chunk's last line is a safe resume point.) ``check``: see :class:`LineCheck`.
     """
     chunk: list[tuple[str, int, bytes | dict[str, Any]]] = []
+    expect = check.expect if check is not None and start_line > 0 else None
+
+    def differs(what: str) -> SourceError:
+        return SourceError(
+            f"{name}: {what}, where the interrupted load committed its last entity: this is "
+            "not the input it was reading; nothing loaded. Resume with the same input, or "
+            "load this one without --resume")
+
     try:
         for item in entities:
             if item[1] <= start_line:
+                if expect is not None and item[1] == start_line:
+                    if not isinstance(item[2], bytes) or LineCheck.digest(item[2]) != expect:
+                        raise differs(f"line {start_line} is another entity line")
+                    expect = None
                 continue
+            if expect is not None:
+                raise differs(f"line {start_line} is no entity line")
             if len(chunk) >= size and chunk[-1][1] != item[1]:
+                if check is not None:
+                    check.mark(chunk[-1][1], chunk[-1][2])
                 yield chunk
                 chunk = []
             chunk.append(item)
     except SourceError:
         if chunk:  # a damaged input: everything complete before the damage still loads
+            if check is not None:
+                check.mark(chunk[-1][1], chunk[-1][2])
             yield chunk
         raise
+    if expect is not None:
+        raise differs(f"the input ends before line {start_line}")
     if chunk:
+        if check is not None:
+            check.mark(chunk[-1][1], chunk[-1][2])
         yield chunk
 
 
@@ -888,6 +944,7 @@ def iter_parsed(
     chunk_size: int = 500,
     start_line: int = 0,
     then: Any = None,
+    check: LineCheck | None = None,
 ) -> Iterator[
     tuple[int, list[EntityRecord], list[dict[str, Any]], list[dict[str, Any]], Counter[str]]
 ]:
@@ -900,7 +957,9 @@ def iter_parsed(
 
     ``then`` (a picklable callable) runs on each chunk's records in the worker, and what it
     returns is yielded instead of the records: the bulk path writes its CSV there, so that
-    only a summary travels back instead of every record.
+    only a summary travels back instead of every record. ``check`` (a :class:`LineCheck`)
+    records each chunk's last line and, with ``expect`` set, refuses a resume on another
+    input.
 
     >>> for last_line, records, bad, skipped, counts in iter_parsed("latest-all.json.gz"):
     ...     write(records); commit(last_line)  # doctest: +SKIP
@@ -908,7 +967,8 @@ def iter_parsed(
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     stats: dict[str, Any] = {}
-    chunks = _chunks(iter_entities(path, stats=stats), chunk_size, start_line)
+    chunks = _chunks(iter_entities(path, stats=stats), chunk_size, start_line, check,
+                     "<stdin>" if str(path) == "-" else str(path))
     work = (partial(parse_lines, languages=languages, all_ranks=all_ranks) if then is None
             else partial(_parse_then, then=then, languages=languages, all_ranks=all_ranks))
     try:

@@ -347,6 +347,49 @@ def test_a_resume_with_another_quarantine_file_goes_on_in_the_first(
     assert rows(q) == rows(tmp_path / "reference.jsonl")
 
 
+def test_a_stdin_resume_refuses_another_input_and_resumes_the_same(
+        graph: Graph, neo4j_server: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        stop_writes: Callable[[int], Callable[[], int]]) -> None:
+    """Found in review: a stdin load's checkpoint is keyed on ``-`` alone, so --resume fed
+    another dump skipped as many of its lines as the first load had committed, silently.
+    The checkpoint now keeps a digest of its line, and the reader checks it."""
+    import io
+
+    from kgx.config import replace
+    from kgx.graph.connection import connect
+
+    data = DUMP.read_bytes()
+    lines = data.splitlines(keepends=True)
+    # the same framing and length, the entity lines in another order
+    other = b"".join([lines[0], *reversed(lines[1:-1]), lines[-1]])
+    assert len(other.splitlines()) == len(lines) and other != data
+
+    def feed(body: bytes) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(body))))
+
+    with connect(replace(neo4j_server, batch_size=5), start=False) as small:
+        feed(data)
+        reference = load_wikidata(small, "-")
+        expected = graph_stats(small)
+        small.clear()
+        undo = stop_writes(3)
+        feed(data)
+        with pytest.raises(RuntimeError, match="stopped while writing"):
+            load_wikidata(small, "-")
+        undo()
+        feed(other)
+        with pytest.raises(SourceError, match=r"<stdin>: line \d+ is another entity line.*"
+                                              "not the input it was reading"):
+            load_wikidata(small, "-", resume=True)
+        feed(b"".join(lines[:4]))  # the framing and two entities: shorter than committed
+        with pytest.raises(SourceError, match="the input ends before line"):
+            load_wikidata(small, "-", resume=True)
+        feed(data)
+        resumed = load_wikidata(small, "-", resume=True)
+        assert resumed.resumed_from_line > 0
+        assert resumed.counts == reference.counts and graph_stats(small) == expected
+
+
 def _replicated_dump(tmp_path: Path, copies: int) -> Path:
     from kgx.ingest.replicate import replicate_dump
 
