@@ -236,12 +236,12 @@ def send_with_retries(
 
     Network errors (:data:`NETWORK_ERRORS`) and retryable statuses are retried at most
     ``max_retries`` times: after the ``Retry-After`` the answer asks for or
-    ``backoff(attempt)`` (attempt 0, 1, …), whichever is longer; ``sleep`` waits. A ``Retry-After`` above
-    ``max_wait`` gives up at once. ``before`` runs before every attempt (a rate limit, a
-    request counter); ``timeout`` is only named in the problem text of a timeout;
-    ``redact`` cleans problem texts (error messages, body excerpts); each retry is logged
-    on ``logger`` at ``log_level``, prefixed with ``where``. Giving up raises
-    :class:`RetryError`.
+    ``backoff(attempt)`` (attempt 0, 1, …), whichever is longer; ``sleep`` waits. A
+    ``Retry-After`` above ``max_wait`` gives up at once. ``before`` runs before every
+    attempt (a rate limit, a request counter); ``timeout`` is only named in the problem text
+    of a timeout; ``redact`` cleans problem texts (error messages, body excerpts); each
+    retry is logged on ``logger`` at ``log_level``, prefixed with ``where``. Giving up
+    raises :class:`RetryError`.
     """
     attempt = 0
     while True:

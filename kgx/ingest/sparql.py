@@ -44,13 +44,14 @@ in query mode). Quarantine rows are ``{"source": endpoint, "line": that position
 Etiquette (the Wikidata Query Service's rules)
 ---------------------------------------------
 A descriptive ``User-Agent`` (:func:`default_user_agent`, with a contact if given), one
-query at a time (per endpoint, across threads), a ``timeout`` (60 s), ``gzip``. HTTP 429
-and 503 are honoured: the client waits ``Retry-After`` (seconds or an HTTP date), or the
+query at a time (per endpoint, across threads), a ``timeout`` (60 s), ``gzip``. HTTP 429 and
+503 are honoured: the client waits ``Retry-After`` (seconds or an HTTP date), or the
 exponential backoff with jitter when that is longer or there is none (also for 502, 504,
-timeouts and broken connections), at most ``max_retries`` times; then :class:`~kgx.errors.SourceError`
-(``retryable=True``) names the endpoint and the page. A reply that is not SPARQL JSON
-results, an HTTP 400 (bad query), 403 (refused: check the User-Agent) or 500 (on WDQS:
-the query timed out) raises :class:`~kgx.errors.SourceError` at once, naming the page.
+timeouts and broken connections), at most ``max_retries`` times; then
+:class:`~kgx.errors.SourceError` (``retryable=True``) names the endpoint and the page. A
+reply that is not SPARQL JSON results, an HTTP 400 (bad query), 403 (refused: check the
+User-Agent) or 500 (on WDQS: the query timed out) raises :class:`~kgx.errors.SourceError` at
+once, naming the page.
 
 Example::
 
@@ -540,10 +541,11 @@ def iter_sparql_chunks(
     :class:`ConfigError` from the call itself, before any request.
 
     Exactly one of ``query`` (a SELECT returning ``?item``, read ``page_size`` rows at a
-    time, or fewer where the endpoint caps its answers) and ``ids`` is given. Entities are fetched ``batch_size`` per query. ``last_line``
-    is the number of entities fully handled; ``start_line`` skips that many. ``stats``, if
-    given, receives ``queries`` (HTTP requests made, retries included). An answer larger
-    than ``max_bytes`` is refused unread.
+    time, or fewer where the endpoint caps its answers) and ``ids`` is given. Entities are
+    fetched ``batch_size`` per query. ``last_line`` is the number of entities fully
+    handled; ``start_line`` skips that many. ``stats``, if given, receives ``queries``
+    (HTTP requests made, retries included). An answer larger than ``max_bytes`` is
+    refused unread.
     """
     if (query is None) == (ids is None):
         raise ConfigError("give exactly one of query= (a SELECT returning ?item) and ids=")

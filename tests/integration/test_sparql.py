@@ -505,7 +505,8 @@ def test_an_endpoint_that_caps_its_answers_is_paged_to_the_end(
     that caps rows per answer (Virtuoso's ResultSetMaxRows) ended the load early."""
     items = [_results([{"item": _uri(str(WD[q]))} for q in qs], head=("item",))
              for qs in (["Q1", "Q2"], ["Q3", "Q4"], ["Q5"])]
-    script = [(200, {}, body, 0.0) for body in items] + [(200, {}, _results([]), 0.0)]
+    no_headers: dict[str, str] = {}
+    script = [(200, no_headers, body, 0.0) for body in [*items, _results([])]]
     with FakeEndpoint(script) as fake, caplog.at_level("WARNING", logger="kgx.ingest.sparql"):
         chunks = _load(fake.url, [], ids=None, query="SELECT ?item WHERE { ?item ?p ?o }",
                        page_size=3)
