@@ -4,7 +4,7 @@
 // Try: kgx query run_history -p kind=load
 // @param kind: str = *     a run kind (load, train, predict, align, enrich, audit, job, job-step), or *
 // @param job: str = *      a job run id (its steps and the runs they made), or *
-// @param status: str = *   running, succeeded, failed, reverted, skipped (job steps), or *
+// @param status: str = *   running, succeeded, failed, reverting, reverted, skipped (job steps), or *
 // @param limit: int = 20
 MATCH (r:Run) WHERE r.startedAt IS NOT NULL
   AND ($kind = '*' OR r.kind = $kind) AND ($job = '*' OR r.job = $job)

@@ -361,11 +361,11 @@ def _resumable(graph: Graph, run_config: dict[str, Any], resume: bool | str) -> 
     run with the same configuration that did not succeed; ``None`` starts a new run."""
     if not resume:
         return None
-    from kgx.provenance.runs import require_run, run_to_continue
+    from kgx.provenance.runs import REVERTED, require_run, run_to_continue
 
     if isinstance(resume, str):
         run = require_run(graph, resume, kind="align")
-        if run.get("status") in ("succeeded", "reverted"):
+        if run.get("status") in ("succeeded", *REVERTED):
             raise ConfigError(f"alignment run {resume} is {run.get('status')}; nothing to "
                               "resume")
         if run.get("status") == "running" and owner_alive(run.get("owner")):

@@ -52,7 +52,14 @@ from kgx.graph.connection import Graph, connect
 from kgx.jobs.config import JobConfig
 from kgx.jobs.ledger import JsonFile, Ledger
 from kgx.jobs.lock import JobLock
-from kgx.provenance.runs import RunRecorder, config_text, job_step, new_run_id, revert_run
+from kgx.provenance.runs import (
+    REVERTED,
+    RunRecorder,
+    config_text,
+    job_step,
+    new_run_id,
+    revert_run,
+)
 
 __all__ = ["run_job", "JobResult", "StepResult", "JobFailed", "StepUnavailable",
            "job_status", "PAUSE_ENV"]
@@ -190,7 +197,7 @@ class _Nightly:
         if not run_id:
             return False
         rows = self.g.read("MATCH (r:Run {id: $id}) RETURN r.status AS status", {"id": run_id})
-        return bool(rows) and rows[0]["status"] != "reverted"
+        return bool(rows) and rows[0]["status"] not in REVERTED
 
     def _model_kept(self, run_id: str) -> bool:
         """Whether training run ``run_id``'s finished model is still on disk (a deleted

@@ -35,7 +35,8 @@ from kgx.graph.connection import Graph
 from kgx.procs import owner_alive, owner_token
 
 __all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run",
-           "run_to_continue", "config_text", "JobStep", "job_step", "current_job_step"]
+           "run_to_continue", "config_text", "JobStep", "job_step", "current_job_step",
+           "REVERTED"]
 
 log = logging.getLogger(__name__)
 
@@ -80,21 +81,32 @@ def current_job_step() -> JobStep | None:
     return _JOB_STEP.get()
 
 
+#: The statuses of a run whose output is gone, or going: ``reverting`` while a revert runs,
+#: and after one that was cut short (``kgx runs revert`` again finishes it).
+REVERTED = ("reverted", "reverting")
+
+# A reverted run is not resumed (its output is gone: a resume would add to a run recorded
+# as removed), nor taken over while a revert runs.
 _BEGIN = """
 MERGE (r:Activity:Run {id: $id})
 ON CREATE SET r.kind = $kind, r.startedAt = datetime($now), r.config = $config,
               r.version = $version, r.status = 'running', r.created = true,
               r.job = $job, r.step = $stepName
-ON MATCH SET r.status = 'running', r.resumedAt = datetime($now), r.created = false
-SET r.owner = $owner
-WITH r, r.created AS created REMOVE r.created
-WITH r, created
+ON MATCH SET r.created = false
+WITH r, r.created AS created, r.status AS before REMOVE r.created
+WITH r, created, before
+CALL (r, created, before) {
+  WITH r WHERE created OR NOT before IN $reverted
+  SET r.status = 'running', r.owner = $owner,
+      r.resumedAt = CASE WHEN created THEN null ELSE datetime($now) END
+}
+WITH r, created, before
 CALL (r) {
   WITH r WHERE $stepRun IS NOT NULL AND r.job = $job AND r.step = $stepName
   MATCH (s:Run {id: $stepRun})
   MERGE (r)-[:PART_OF]->(s)
 }
-RETURN created, r.counts AS counts
+RETURN created, before, r.counts AS counts
 """
 
 
@@ -123,7 +135,11 @@ class RunRecorder:
             {"id": self.id, "kind": self.kind, "now": _now(), "version": __version__,
              "config": config_text(self.config),
              "job": step.job if step else None, "stepRun": step.run if step else None,
-             "stepName": step.name if step else None, "owner": owner_token()})
+             "stepName": step.name if step else None, "owner": owner_token(),
+             "reverted": list(REVERTED)})
+        if rows and not rows[0]["created"] and rows[0]["before"] in REVERTED:
+            raise ConfigError(f"run {self.id} is {rows[0]['before']}: its output was removed "
+                              f"(`kgx runs show {self.id}`); start a new run instead")
         if rows and not rows[0]["created"]:
             self.resumed = True
             self.counts.update(json.loads(rows[0]["counts"] or "{}"))
@@ -144,11 +160,12 @@ class RunRecorder:
             self.graph.write(
                 """
                 MATCH (r:Run {id: $id})
-                SET r.status = $status, r.endedAt = datetime($now), r.counts = $counts,
-                    r.error = $error
+                SET r.status = CASE WHEN r.status IN $reverted THEN r.status ELSE $status END,
+                    r.endedAt = datetime($now), r.counts = $counts, r.error = $error
                 """,
                 {"id": self.id, "status": status, "now": _now(),
-                 "counts": json.dumps(dict(self.counts)), "error": error})
+                 "counts": json.dumps(dict(self.counts)), "error": error,
+                 "reverted": list(REVERTED)})
         except KGXError:
             if exc is None:
                 raise
@@ -302,6 +319,8 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False,
     if status == "reverted":
         raise ConfigError(f"run {run_id} was reverted already ({run.get('revertedAt')}: "
                           f"{run.get('reverted')})")
+    if status == "reverting":  # a revert cut short, or one running now (the claim tells)
+        status = run.get("statusBeforeRevert")
     users = [r["id"] for r in graph.read(_USERS, {"id": run_id})]
     if users and not force:
         raise ConfigError(
@@ -327,10 +346,13 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False,
         if kept:
             removed["rejectedKept"] = int(kept)
         graph.write("MATCH (r:Run {id: $id}) SET r.status = 'reverted', "
-                    "r.revertedAt = datetime($now), r.reverted = $removed REMOVE r.revertingBy",
+                    "r.revertedAt = datetime($now), r.reverted = $removed "
+                    "REMOVE r.revertingBy, r.statusBeforeRevert",
                     {"id": run_id, "now": _now(), "removed": json.dumps(removed)})
     except BaseException:
-        try:  # another revert may take over at once (what was removed stays removed)
+        # the run stays 'reverting' (part of its output may be gone: nothing may take it
+        # for done or resume it); another revert may take over at once and finish it
+        try:
             graph.write("MATCH (r:Run {id: $id}) WHERE r.revertingBy = $me "
                         "REMOVE r.revertingBy", {"id": run_id, "me": me})
         except KGXError:
@@ -347,9 +369,13 @@ MATCH (r:Run {id: $id})
 SET r.revertLock = true
 REMOVE r.revertLock
 WITH r, r.status AS status, r.revertingBy AS holder
-SET r.revertingBy = CASE WHEN status <> 'reverted' AND
-                               (holder IS NULL OR holder = $seen) THEN $me ELSE holder END
-RETURN status, holder, r.revertingBy = $me AS mine
+WITH r, status, holder,
+     status <> 'reverted' AND (holder IS NULL OR holder = $seen) AS mine
+SET r.revertingBy = CASE WHEN mine THEN $me ELSE holder END,
+    r.statusBeforeRevert = CASE WHEN mine AND status <> 'reverting' THEN status
+                                ELSE r.statusBeforeRevert END,
+    r.status = CASE WHEN mine THEN 'reverting' ELSE status END
+RETURN status, holder, mine
 """
 
 

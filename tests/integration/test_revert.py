@@ -188,3 +188,39 @@ def test_one_revert_at_a_time(graph: Graph) -> None:
     assert _state(graph) == before
     with pytest.raises(ConfigError, match="reverted already"):
         revert_run(graph, run.id)
+
+
+def test_a_revert_cut_short_leaves_the_run_reverting_never_succeeded(
+        graph: Graph, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: a revert stopped half-way (an error, Ctrl-C) put the run back as it
+    was, 'succeeded' with part of its output gone: an alignment with the same options then
+    took it for done and wrote no SAME_AS edges, the nightly job took it for standing. It
+    stays 'reverting' now, cannot be resumed, and the next revert finishes it. A live run
+    reverted with --force does not turn 'succeeded' again when it ends."""
+    from kgx.provenance import runs
+
+    load_wikidata(graph, DUMP)
+    before = _state(graph)
+    config = {"test": "cut short"}
+    with RunRecorder(graph, "align", config) as run:
+        _generate(graph, run.id)
+    monkeypatch.setitem(runs._REVERT, "predicted", "RETURN 1/0 AS n")  # after 'nodes'
+    with pytest.raises(Exception, match="by zero"):
+        revert_run(graph, run.id)
+    monkeypatch.undo()
+    stored = require_run(graph, run.id)
+    assert stored["status"] == "reverting" and "revertingBy" not in stored
+    assert runs.run_to_continue(graph, "align", config,
+                                statuses=("running", "failed", "succeeded")) is None
+    with pytest.raises(ConfigError, match="is reverting: its output was removed"):
+        RunRecorder(graph, "align", config, run_id=run.id).__enter__()
+    assert revert_run(graph, run.id) == {"nodes": 0, "predicted": 1, "sameAs": 1, "flags": 1}
+    stored = require_run(graph, run.id)
+    assert stored["status"] == "reverted" and "statusBeforeRevert" not in stored
+    assert _state(graph) == before
+
+    with RunRecorder(graph, "enrich", {"live": True}) as live:
+        _generate(graph, live.id)
+        revert_run(graph, live.id, force=True)
+    assert require_run(graph, live.id)["status"] == "reverted"
+    assert _state(graph) == before
