@@ -68,6 +68,10 @@ CALL (e, r) {
   }
   CALL (x) { WITH x WHERE x:%(label)s DETACH DELETE x }
 }"""
+#: A stub (an entity only statements or links point to: never loaded, no hash) that
+#: nothing points to any more, bound as ``t``: deleted with the last edge to it.
+BARE_STUB = "t.hash IS NULL AND NOT EXISTS { (t)--() }"
+
 _PRUNE = """
 UNWIND $rows AS r
 MATCH (e:Entity {kg: $kg, id: r.id})""" + "".join(_PRUNE_PART % part for part in (
@@ -83,7 +87,7 @@ MATCH (e:Entity {kg: $kg, id: r.id})""" + "".join(_PRUNE_PART % part for part in
 CALL (e) {
   MATCH (e)-[st]->(t:Entity) WHERE type(st) =~ $statementType
   DELETE st
-  WITH DISTINCT t WHERE t.hash IS NULL AND NOT EXISTS { (t)--() }
+  WITH DISTINCT t WHERE """ + BARE_STUB + """
   DELETE t
 }
 WITH e, r, [k IN keys(e) WHERE k =~ $statementType OR k IN ['noValue', 'someValue']] AS stale

@@ -32,6 +32,7 @@ from typing import Any
 from kgx._version import __version__
 from kgx.errors import ConfigError, KGXError
 from kgx.graph.connection import Graph
+from kgx.graph.writer import BARE_STUB
 from kgx.procs import owner_alive, owner_token
 
 __all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run",
@@ -235,26 +236,41 @@ def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list
 #: its provenance, so that no later run proposes that text again.
 #: Each reads an index (hinted: on a nearly empty label the planner may prefer a scan, which
 #: on a large graph would read every name or edge to revert one run).
+#: A stub entity the run's output was the last thing pointing to goes with it, as a load's
+#: prune deletes one with the last statement to it (a PREDICTED edge kept it).
 _REVERT = {
     "nodes": """
         MATCH (run:Run {id: $id})<-[:WAS_GENERATED_BY]-(n) USING INDEX SEEK run:Run(id)
         WHERE coalesce(n.status, '') <> 'rejected'
         CALL (n) {
           OPTIONAL MATCH (n)-[:WAS_DERIVED_FROM]->(old:Superseded)
-          WITH n, collect(DISTINCT old) AS olds
+          OPTIONAL MATCH (owner:Entity)-->(n)
+          WITH n, collect(DISTINCT old) AS olds, collect(DISTINCT owner) AS owners
           DETACH DELETE n
-          WITH olds UNWIND olds AS old
-          WITH old WHERE NOT EXISTS { ()-[:WAS_DERIVED_FROM]->(old) }
-          DETACH DELETE old
+          WITH olds, owners
+          CALL (olds) {
+            UNWIND olds AS old
+            WITH old WHERE NOT EXISTS { ()-[:WAS_DERIVED_FROM]->(old) }
+            DETACH DELETE old
+          }
+          CALL (owners) { UNWIND owners AS t WITH t WHERE """ + BARE_STUB + """ DELETE t }
         } IN TRANSACTIONS OF 5000 ROWS
         RETURN count(*) AS n""",
     "predicted": """
-        MATCH ()-[r:PREDICTED]->() USING INDEX SEEK r:PREDICTED(run) WHERE r.run = $id
-        CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS
+        MATCH (a)-[r:PREDICTED]->(b) USING INDEX SEEK r:PREDICTED(run) WHERE r.run = $id
+        CALL (r, a, b) {
+          DELETE r
+          WITH DISTINCT [a, b] AS ends UNWIND ends AS t
+          WITH t WHERE """ + BARE_STUB + """ DELETE t
+        } IN TRANSACTIONS OF 10000 ROWS
         RETURN count(*) AS n""",
     "sameAs": """
-        MATCH ()-[r:SAME_AS]->() USING INDEX SEEK r:SAME_AS(run) WHERE r.run = $id
-        CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS
+        MATCH (a)-[r:SAME_AS]->(b) USING INDEX SEEK r:SAME_AS(run) WHERE r.run = $id
+        CALL (r, a, b) {
+          DELETE r
+          WITH DISTINCT [a, b] AS ends UNWIND ends AS t
+          WITH t WHERE """ + BARE_STUB + """ DELETE t
+        } IN TRANSACTIONS OF 10000 ROWS
         RETURN count(*) AS n""",
     # a status someone set after the audit (rejected, say) is theirs: kept
     "flags": """

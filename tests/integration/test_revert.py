@@ -224,3 +224,37 @@ def test_a_revert_cut_short_leaves_the_run_reverting_never_succeeded(
         revert_run(graph, live.id, force=True)
     assert require_run(graph, live.id)["status"] == "reverted"
     assert _state(graph) == before
+
+
+def test_a_stub_the_run_kept_goes_with_its_revert(graph: Graph, tmp_path: Path) -> None:
+    """Found in review: a load deletes a stub with the last statement to it, but a run's
+    PREDICTED edge (or a name it generated on the stub) kept it through that prune; the
+    run's revert then left the stub with nothing pointing to it, counted in the stats."""
+    import json
+
+    load_wikidata(graph, DUMP)
+    with RunRecorder(graph, "predict", {"test": True}) as run:
+        graph.write("""
+            MATCH (q1:Entity {id: 'Q1'}), (s:Entity {id: 'Q8143311'}),
+                  (t:Entity {id: 'Q2016568'}), (r:Run {id: $run})
+            WHERE s.hash IS NULL AND t.hash IS NULL
+            CREATE (q1)-[:PREDICTED {pid: 'P1151', score: 0.5, rank: 1, run: $run}]->(s),
+                   (t)-[:HAS_NAME]->(:Name {lang: 'xx', text: 'stub name', primary: true,
+                                            status: 'generated', run: $run})
+                      -[:WAS_GENERATED_BY]->(r)""", {"run": run.id})
+    # a newer Q22 drops its only statements to those two stubs (P1151, P1546)
+    q22 = next(json.loads(line.rstrip().rstrip(","))
+               for line in DUMP.read_text(encoding="utf-8").splitlines()
+               if line.startswith('{"type":"item","id":"Q22"'))
+    q22["lastrevid"] = q22.get("lastrevid", 0) + 1
+    for pid in ("P1151", "P1546"):
+        del q22["claims"][pid]
+    newer = tmp_path / "q22.json"
+    newer.write_text(json.dumps(q22), encoding="utf-8")
+    load_wikidata(graph, newer)
+    stubs = "MATCH (e:Entity) WHERE e.id IN ['Q8143311', 'Q2016568'] RETURN count(e) AS n"
+    assert graph.read(stubs)[0]["n"] == 2  # kept by the run's output
+    assert revert_run(graph, run.id) == {"nodes": 1, "predicted": 1, "sameAs": 0, "flags": 0}
+    assert graph.read(stubs)[0]["n"] == 0
+    assert graph.read("MATCH (e:Entity) WHERE e.hash IS NULL AND NOT EXISTS { (e)--() } "
+                      "RETURN count(e) AS n")[0]["n"] == 0
