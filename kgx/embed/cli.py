@@ -14,10 +14,13 @@ import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kgx.config import Config, comma_list, count_int, finite_float, number_arg, positive_int
 from kgx.errors import ConfigError
+
+if TYPE_CHECKING:
+    from kgx.embed.config import TrainConfig
 
 _PREFIX = "setting_"  # argparse dests of training settings
 
@@ -151,19 +154,30 @@ def _store(cfg: Config) -> Any:
 
 # -- commands --------------------------------------------------------------------------------
 
+def train_request(args: argparse.Namespace
+                  ) -> tuple[TrainConfig | None, bool | str, dict[str, Any] | None]:
+    """``kgx train``'s options as :func:`~kgx.embed.training.train`'s ``config``,
+    ``resume`` and ``runtime``. A resume with no options continues the stored configuration;
+    with only --device, --eval-batch-size or --checkpoint-every, the stored configuration
+    with those; with a file or other options, those describe the run to continue."""
+    from kgx.embed.config import RUNTIME_SETTINGS, load_train_config
+
+    overrides = _train_overrides(args)
+    resume: bool | str = False if args.resume is None else (args.resume or True)
+    if resume and not args.train_config and set(overrides) <= RUNTIME_SETTINGS:
+        return None, resume, overrides or None
+    return load_train_config(args.train_config, overrides), resume, None
+
+
 def cmd_train(args: argparse.Namespace, cfg: Config) -> int:
-    from kgx.embed.config import load_train_config
     from kgx.embed.training import train
     from kgx.graph.connection import connect
 
     _prepare(args)
-    overrides = _train_overrides(args)
-    resume: bool | str = False if args.resume is None else (args.resume or True)
-    config = (load_train_config(args.train_config, overrides)
-              if args.train_config or overrides or not resume else None)
+    config, resume, runtime = train_request(args)
     with connect(cfg) as g:
         trained = train(g, config, resume=resume, store=_store(cfg),
-                        show_progress=cfg.show_progress)
+                        show_progress=cfg.show_progress, runtime=runtime)
         evaluation = trained.evaluate(graph=g, show_progress=cfg.show_progress) \
             if args.evaluate else None
     meta = trained.stored.meta

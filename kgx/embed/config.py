@@ -45,7 +45,7 @@ from typing import Any
 from kgx.config import parse_bool, read_toml
 from kgx.errors import ConfigError
 
-__all__ = ["TrainConfig", "EarlyStopping", "load_train_config", "METRICS"]
+__all__ = ["TrainConfig", "EarlyStopping", "load_train_config", "METRICS", "RUNTIME_SETTINGS"]
 
 #: Metric names kgx reports, and PyKEEN's key for each (both sides, realistic ranks).
 METRICS: dict[str, str] = {
@@ -67,6 +67,11 @@ class EarlyStopping:
     patience: int = 3
     relative_delta: float = 0.0
     metric: str = "mrr"
+
+
+#: Settings that change how a training runs, not what it learns: a resume may change them
+#: (continue a GPU run on a CPU, validate in smaller batches, checkpoint less often).
+RUNTIME_SETTINGS = frozenset({"device", "eval_batch_size", "checkpoint_every"})
 
 
 @dataclass(frozen=True)
@@ -140,9 +145,13 @@ class TrainConfig:
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def learned(self) -> dict[str, Any]:
+        """The settings that decide what is learned: all but :data:`RUNTIME_SETTINGS`."""
+        return {k: v for k, v in self.as_dict().items() if k not in RUNTIME_SETTINGS}
+
     def digest(self) -> str:
-        """A short hash of the configuration (which runs a ``--resume`` may continue)."""
-        text = json.dumps(self.as_dict(), sort_keys=True, default=str)
+        """A short hash of :meth:`learned` (which runs a ``--resume`` may continue)."""
+        text = json.dumps(self.learned(), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def check(self) -> None:
@@ -266,7 +275,11 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return _scalar(int, value)
         if kind == "float":
             return _scalar(float, value)
-        return None if value in (None, "", "none", "None") else str(value)
+        if value in (None, "", "none", "None"):
+            if "None" not in kind:  # model, optimizer, training_loop, device, kg, split
+                raise ValueError(value)
+            return None
+        return str(value)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{origin}: {name} = {value!r} is not a valid {kind}") from e
 

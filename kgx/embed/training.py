@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from kgx.embed.config import TrainConfig, load_train_config
+from kgx.embed.config import RUNTIME_SETTINGS, TrainConfig, load_train_config
 from kgx.embed.export import SPLITS, TripleExport, export_triples
 from kgx.embed.store import ModelStore, StoredModel, atomic_torch_save, now
 from kgx.errors import ConfigError
@@ -187,13 +187,17 @@ def train(
     settings: Config | None = None,
     show_progress: bool | None = None,
     run_id: str | None = None,
+    runtime: Mapping[str, Any] | None = None,
 ) -> TrainedModel:
     """Export ``config.kg`` from ``graph`` (or use ``export``), train, and store the model.
 
     ``config``: a :class:`TrainConfig`, a TOML file, or a dict of settings.
     ``resume``: ``True`` continues the newest unfinished run with the same configuration,
     a run id continues that run (its stored configuration and triples are used; a
-    different ``config`` is an error). With a graph, the training is a ``:Run`` of kind
+    different ``config`` is an error, but for its :data:`RUNTIME_SETTINGS`, which a resume
+    takes from ``config`` when given). ``runtime``: some of those settings, applied over
+    the configuration used, given or stored (``kgx train --resume --device cpu``). With a
+    graph, the training is a ``:Run`` of kind
     ``train`` whose id names the model directory (``$KGX_HOME/models/<run id>``).
     """
     settings = settings or (graph.cfg if graph is not None else None)
@@ -208,10 +212,14 @@ def train(
         stored = (store.get(resume) if isinstance(resume, str)
                   else store.find_unfinished(cfg if config is not None else None))
         if stored is not None:
-            if config is not None and cfg != stored.config:
+            if config is not None and cfg.learned() != stored.config.learned():
                 raise ConfigError(f"run {stored.run_id} was trained with another configuration; "
-                                  "resume it with the same one (or none), or start a new run")
-            cfg = stored.config
+                                  "resume it with the same one (or none), or start a new run "
+                                  "(a resume may change only "
+                                  f"{', '.join(sorted(RUNTIME_SETTINGS))})")
+            # the stored settings, with the runtime ones given now (a GPU run on a CPU)
+            cfg = stored.config.merged({k: getattr(cfg, k) for k in RUNTIME_SETTINGS}
+                                       if config is not None else {})
             if stored.finished:
                 log.info("run %s has already finished; nothing to resume", stored.run_id)
                 return _load_trained(stored)
@@ -221,6 +229,12 @@ def train(
             raise ConfigError(f"no unfinished training run in {store.root} to resume")
         else:
             log.info("no unfinished run with this configuration; starting a new one")
+    if runtime:
+        unknown = sorted(set(runtime) - RUNTIME_SETTINGS)
+        if unknown:
+            raise ConfigError(f"runtime= takes {', '.join(sorted(RUNTIME_SETTINGS))}, not "
+                              f"{', '.join(unknown)}")
+        cfg = cfg.merged(runtime)
     cfg.resolve()  # unknown names fail here, before anything is exported or written
     if stored is None:
         if export is None:

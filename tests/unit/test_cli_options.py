@@ -182,3 +182,28 @@ def test_where_matches_truthy_statements_also_with_every_rank_kept() -> None:
     assert not keep(rec(("Q5", "deprecated")))
     assert not keep(rec(("Q5", "normal"), ("Q6", "preferred")))
     assert not keep(rec(("Q6", "normal")))
+
+
+def test_train_resume_with_runtime_options_continues_the_stored_configuration(
+        tmp_path: Path) -> None:
+    """Found in review: `kgx train --resume RUN --device cpu` built a default configuration
+    with that device, which the stored run refused (or a bare --resume did not find, and
+    trained anew)."""
+    from kgx.embed.cli import train_request
+
+    p = build_parser()
+    config, resume, runtime = train_request(p.parse_args(
+        ["train", "--resume", "train-1", "--device", "cpu", "--eval-batch-size", "32"]))
+    assert (config, resume) == (None, "train-1") and runtime is not None
+    from kgx.embed.config import TrainConfig
+
+    applied = TrainConfig().merged(runtime)
+    assert set(runtime) == {"device", "eval_batch_size"}
+    assert (applied.device, applied.eval_batch_size) == ("cpu", 32)
+    assert train_request(p.parse_args(["train", "--resume"])) == (None, True, None)
+    config, resume, runtime = train_request(p.parse_args(
+        ["train", "--resume", "--device", "cpu", "--epochs", "3"]))
+    assert config is not None and (config.epochs, config.device) == (3, "cpu")
+    assert (resume, runtime) == (True, None)
+    config, resume, runtime = train_request(p.parse_args(["train", "--model", "DistMult"]))
+    assert config is not None and config.model == "DistMult" and not resume and runtime is None

@@ -81,6 +81,12 @@ def test_bad_settings_say_what_is_wrong(tmp_path: Path) -> None:
         TrainConfig.from_mapping({"relations": ["P27", "PREDICTED"]})
     with pytest.raises(ConfigError, match="device"):
         TrainConfig.from_mapping({"device": "tpu"})
+    # found in review: "none" and "" turned required names into None, which failed only
+    # after the export, in the training loop; optional ones still take it
+    for name in ("model", "optimizer", "training_loop", "device", "kg"):
+        with pytest.raises(ConfigError, match=f"{name} = 'none' is not a valid"):
+            TrainConfig.from_mapping({name: "none"})
+    assert TrainConfig.from_mapping({"loss": "none", "lr_scheduler": ""}).loss is None
     with pytest.raises(ConfigError, match="unknown early_stopping setting"):
         TrainConfig.from_mapping({"early_stopping": {"paitence": 3}})
     with pytest.raises(ConfigError, match="kgx ls models"):

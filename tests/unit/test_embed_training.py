@@ -152,6 +152,40 @@ def test_predictions_skip_known_facts_and_self(small: TripleExport, tmp_path: Pa
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without a GPU")
+def test_a_resume_may_change_only_the_runtime_settings(
+        small: TripleExport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: a run stored with device = "cuda" could not be resumed on a CPU
+    (the device was part of the configuration a resume must repeat), nor a run whose
+    validation ran out of memory with a smaller eval_batch_size; and `kgx train --resume
+    --device cpu` built a default configuration from the option and started a new run."""
+    store = ModelStore(tmp_path)
+    cfg = TrainConfig.from_mapping(TINY)
+    whole = train(None, cfg, export=small, store=store, run_id="whole")
+    after_epoch = training._Trainer.after_epoch
+
+    def dies_after_epoch_2(self: training._Trainer, epoch: int, loss: float) -> None:
+        after_epoch(self, epoch, loss)
+        if epoch == 2:
+            raise Killed
+
+    monkeypatch.setattr(training._Trainer, "after_epoch", dies_after_epoch_2)
+    with pytest.raises(Killed):
+        train(None, cfg, export=small, store=store, run_id="gpu")
+    monkeypatch.setattr(training._Trainer, "after_epoch", after_epoch)
+    config = tmp_path / "gpu" / "config.json"  # as if it had been trained on a GPU
+    config.write_text(json.dumps({**json.loads(config.read_text()), "device": "cuda"}))
+    assert store.get("gpu").config.digest() == cfg.digest()  # the device is not in it
+    with pytest.raises(ConfigError, match="runtime= takes"):
+        train(None, None, store=store, resume="gpu", runtime={"epochs": 9})
+    with pytest.raises(ConfigError, match="may change only checkpoint_every, device"):
+        train(None, cfg.merged({"epochs": 5, "device": "cpu"}), store=store, resume="gpu")
+    resumed = train(None, None, store=store, resume="gpu", runtime={"device": "cpu"})
+    assert resumed.resumed and resumed.config.device == "cpu"
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in whole.history]
+    a, b = whole.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_a_model_trained_on_a_gpu_is_used_on_the_cpu(small: TripleExport,
                                                     tmp_path: Path) -> None:
     """Its stored device is cuda; without a GPU, evaluate and predict load it on the CPU."""
