@@ -238,6 +238,14 @@ def list_runs(graph: Graph, *, kind: str | None = None, limit: int = 50) -> list
 #: on a large graph would read every name or edge to revert one run).
 #: A stub entity the run's output was the last thing pointing to goes with it, as a load's
 #: prune deletes one with the last statement to it (a PREDICTED edge kept it).
+_EDGES = """
+        MATCH (a)-[r:%(type)s]->(b) USING INDEX SEEK r:%(type)s(run) WHERE r.run = $id
+        CALL (r, a, b) {
+          DELETE r
+          WITH DISTINCT [a, b] AS ends UNWIND ends AS t
+          WITH t WHERE %(bare)s DELETE t
+        } IN TRANSACTIONS OF 10000 ROWS
+        RETURN count(*) AS n"""
 _REVERT = {
     "nodes": """
         MATCH (run:Run {id: $id})<-[:WAS_GENERATED_BY]-(n) USING INDEX SEEK run:Run(id)
@@ -256,22 +264,8 @@ _REVERT = {
           CALL (owners) { UNWIND owners AS t WITH t WHERE """ + BARE_STUB + """ DELETE t }
         } IN TRANSACTIONS OF 5000 ROWS
         RETURN count(*) AS n""",
-    "predicted": """
-        MATCH (a)-[r:PREDICTED]->(b) USING INDEX SEEK r:PREDICTED(run) WHERE r.run = $id
-        CALL (r, a, b) {
-          DELETE r
-          WITH DISTINCT [a, b] AS ends UNWIND ends AS t
-          WITH t WHERE """ + BARE_STUB + """ DELETE t
-        } IN TRANSACTIONS OF 10000 ROWS
-        RETURN count(*) AS n""",
-    "sameAs": """
-        MATCH (a)-[r:SAME_AS]->(b) USING INDEX SEEK r:SAME_AS(run) WHERE r.run = $id
-        CALL (r, a, b) {
-          DELETE r
-          WITH DISTINCT [a, b] AS ends UNWIND ends AS t
-          WITH t WHERE """ + BARE_STUB + """ DELETE t
-        } IN TRANSACTIONS OF 10000 ROWS
-        RETURN count(*) AS n""",
+    **{what: _EDGES % {"type": rel_type, "bare": BARE_STUB}
+       for what, rel_type in (("predicted", "PREDICTED"), ("sameAs", "SAME_AS"))},
     # a status someone set after the audit (rejected, say) is theirs: kept
     "flags": """
         MATCH (n:Name) USING INDEX SEEK n:Name(flaggedBy) WHERE n.flaggedBy = $id

@@ -42,6 +42,22 @@ class Killed(Exception):
     pass
 
 
+def _killed_after_epoch_2(monkeypatch: pytest.MonkeyPatch, cfg: TrainConfig,
+                          export: TripleExport, store: ModelStore, run_id: str) -> None:
+    """Train ``run_id`` and kill it after its second epoch (its checkpoint is written)."""
+    after_epoch = training._Trainer.after_epoch
+
+    def dies_after_epoch_2(self: training._Trainer, epoch: int, loss: float) -> None:
+        after_epoch(self, epoch, loss)
+        if epoch == 2:
+            raise Killed
+
+    monkeypatch.setattr(training._Trainer, "after_epoch", dies_after_epoch_2)
+    with pytest.raises(Killed):
+        train(None, cfg, export=export, store=store, run_id=run_id)
+    monkeypatch.setattr(training._Trainer, "after_epoch", after_epoch)
+
+
 # sLCWA with Adam; LCWA (1-vs-all, reciprocal relations) with plain SGD, which keeps no
 # optimiser state at all; and a learning-rate schedule (PyKEEN steps it after kgx's
 # checkpoint of the epoch)
@@ -57,18 +73,7 @@ def test_interrupted_and_resumed_equals_uninterrupted(
     store = ModelStore(tmp_path)
     cfg = TrainConfig.from_mapping({**TINY, **loop})
     whole = train(None, cfg, export=small, store=store, run_id="whole")
-
-    after_epoch = training._Trainer.after_epoch
-
-    def dies_after_epoch_2(self: training._Trainer, epoch: int, loss: float) -> None:
-        after_epoch(self, epoch, loss)
-        if epoch == 2:
-            raise Killed
-
-    monkeypatch.setattr(training._Trainer, "after_epoch", dies_after_epoch_2)
-    with pytest.raises(Killed):
-        train(None, cfg, export=small, store=store, run_id="cut")
-    monkeypatch.setattr(training._Trainer, "after_epoch", after_epoch)
+    _killed_after_epoch_2(monkeypatch, cfg, small, store, "cut")
     assert store.get("cut").meta["status"] == "running"
     assert (tmp_path / "cut" / "checkpoint.pt").is_file()
     unfinished = store.find_unfinished(cfg)  # what a bare --resume picks
@@ -161,17 +166,7 @@ def test_a_resume_may_change_only_the_runtime_settings(
     store = ModelStore(tmp_path)
     cfg = TrainConfig.from_mapping(TINY)
     whole = train(None, cfg, export=small, store=store, run_id="whole")
-    after_epoch = training._Trainer.after_epoch
-
-    def dies_after_epoch_2(self: training._Trainer, epoch: int, loss: float) -> None:
-        after_epoch(self, epoch, loss)
-        if epoch == 2:
-            raise Killed
-
-    monkeypatch.setattr(training._Trainer, "after_epoch", dies_after_epoch_2)
-    with pytest.raises(Killed):
-        train(None, cfg, export=small, store=store, run_id="gpu")
-    monkeypatch.setattr(training._Trainer, "after_epoch", after_epoch)
+    _killed_after_epoch_2(monkeypatch, cfg, small, store, "gpu")
     config = tmp_path / "gpu" / "config.json"  # as if it had been trained on a GPU
     config.write_text(json.dumps({**json.loads(config.read_text()), "device": "cuda"}))
     assert store.get("gpu").config.digest() == cfg.digest()  # the device is not in it
