@@ -70,6 +70,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from kgx._version import __version__
+from kgx.enrich.sources.languages import base_language
 from kgx.errors import ConfigError, SourceError
 from kgx.http import (
     Answer,
@@ -458,7 +459,7 @@ class LibreTranslate(_HTTPBackend):
         lang = lang.lower()
         if lang == "mul":  # Wikidata's "any language": let the server detect it
             return "auto"
-        return self.codes.get(lang, lang if lang == "auto" else lang.split("-")[0])
+        return self.codes.get(lang, lang if lang == "auto" else base_language(lang))
 
     def translate(self, texts: Sequence[str], source: str, target: str) -> list[str | None]:
         """Translations of ``texts`` from ``source`` to ``target``, in order; ``None`` where

@@ -72,7 +72,8 @@ CALL (e) {
   WITH st, t ORDER BY type(st), coalesce(st.rank, 'normal') = 'preferred' DESC, t.id
   CALL (t) {
     OPTIONAL MATCH (t)-[:HAS_NAME]->(l:Name {primary: true})
-    WHERE l.lang IN $langs AND l.run IS NULL AND coalesce(l.status, '') <> 'rejected'
+    WHERE l.lang IN $langs AND l.run IS NULL
+      AND NOT coalesce(l.status, '') IN ['rejected', 'suspect']
     RETURN collect([elementId(l), l.lang, l.text]) AS tl
   }
   RETURN collect([type(st), t.id, elementId(t), tl,
@@ -82,7 +83,8 @@ CALL (e) {
   OPTIONAL MATCH (e)-[a:SAME_AS]-(o:Entity)
   CALL (o) {
     OPTIONAL MATCH (o)-[:HAS_NAME]->(m:Name) WHERE m.lang IN $langs AND m.status <> 'rejected'
-    RETURN collect([elementId(m), m.lang, m.text, m.primary, m.run IS NOT NULL]) AS on
+    RETURN collect([elementId(m), m.lang, m.text, m.primary, m.run IS NOT NULL, m.status])
+           AS on
   }
   RETURN collect([o.kg, o.id, elementId(o), a.score, a.method, on, a.run]) AS aligned
 }
@@ -116,7 +118,7 @@ def _by_language(value: Any) -> dict[str, str]:
 
 
 def _name(row: Sequence[Any]) -> NameRef:
-    return NameRef(row[0], row[1], row[2], bool(row[3]), bool(row[4]))
+    return NameRef(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5] == "suspect")
 
 
 def _view(kg: str, r: dict[str, Any]) -> EntityView:

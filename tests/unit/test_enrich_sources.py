@@ -171,6 +171,19 @@ def test_an_alias_is_promoted_only_when_there_is_no_label() -> None:
     assert [c.evidence["position"] for c in got] == list(range(len(aliases)))
 
 
+def test_a_name_an_audit_flagged_is_no_evidence() -> None:
+    """Found in review: names an audit marked suspect were evidence like any original: the
+    alias source promoted a flagged alias to label, fallbacks passed a flagged label on to
+    other languages, and reliability learning took them for right."""
+    flagged = EntityView("wikidata", "Q1", "e", names=(
+        NameRef("l", "de", "Stadt in Bayern", True, suspect=True),
+        NameRef("a", "en", "Munich city", False, suspect=True),
+        NameRef("b", "en", "München", False)))
+    assert texts("fallback", flagged, "de-ch") == []
+    assert texts("alias", flagged, "en") == ["München"]
+    assert [n.key for n in flagged.originals()] == ["b"] and flagged.labels() == {}
+
+
 # -- fallbacks and variants ----------------------------------------------------------------
 
 
@@ -201,6 +214,22 @@ def test_fallback_never_crosses_scripts() -> None:
     adams = {"labels": {"mul": {"value": "Douglas Adams"}}}
     assert texts("fallback", view_of("Q42", entity=adams), "ru") == []
     assert texts("fallback", view_of("Q42", entity=adams), "de") == ["Douglas Adams"]
+
+
+def test_min_nan_cantonese_and_classical_are_languages_of_their_own() -> None:
+    """Found in review: zh-min-nan (written in Latin script) was taken for a variant of
+    Chinese: Chinese names as its variants, a Chinese name order and description template,
+    and 'zh' sent to machine translation."""
+    from kgx.enrich.backends import LibreTranslate
+
+    assert "zh" not in variants("zh-min-nan") and "zh" not in variants("zh-yue")
+    assert compose_name("zh-min-nan", "Siáu-phêng", "Tēng") == "Siáu-phêng Tēng"
+    assert compose_name("zh-yue", "近平", "習") == "習近平"  # Cantonese: Chinese order
+    mt = LibreTranslate("http://127.0.0.1:1")
+    assert (mt.code("zh-min-nan"), mt.code("zh-yue"), mt.code("zh-hk")) == ("nan", "yue", "zt")
+    view = EntityView("wikidata", "Q1", "e", links=(
+        Linked("P31", "Q5", "h", {"zh-min-nan": NameRef("h1", "zh-min-nan", "lâng")}),))
+    assert texts("statements", view, "zh-min-nan") == []  # no template, not zh's
 
 
 def test_variant_reads_other_variants_only() -> None:
@@ -315,6 +344,11 @@ def test_standard_form_reorders_family_comma_given_and_new_kanji() -> None:
     person = replace(view, categories=frozenset({"person"}))
     [c] = SOURCES["standard-form"]().propose(person, "ru")
     assert c.text == "Гэри Мур" and c.witness == "standard-form:order"  # learned apart
+    # found in review: suffixes and titles after the comma are no given names
+    for text, want in (("Davis, Sammy, Jr.", []), ("Sammy Davis, Jr.", []),
+                       ("Charles, Prince of Wales", []), ("Ford, Henry II", ["Henry Ford II"])):
+        named = replace(person, names=(NameRef("p", "en", text, False),))
+        assert texts("standard-form", named, "en") == want, text
     # found in review: "Paris, Texas" became "Texas Paris"
     place = EntityView("wikidata", "Q3", "e", names=(NameRef("c", "en", "Paris, Texas", False),),
                        categories=frozenset({"place"}))

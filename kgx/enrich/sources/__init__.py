@@ -57,6 +57,9 @@ class NameRef:
     text: str
     primary: bool = True
     generated: bool = False
+    #: an original an audit flagged (status ``suspect``): it still exists (no source
+    #: proposes its text again, and a label flagged so is still a label), but is no evidence
+    suspect: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +120,21 @@ class EntityView:
                                         repr=False)
 
     def originals(self, lang: str | None = None) -> list[NameRef]:
-        return [n for n in self.names if not n.generated and (lang is None or n.lang == lang)]
+        """Original names (in ``lang``) that are evidence: not generated, not suspect."""
+        return [n for n in self.names if not n.generated and not n.suspect
+                and (lang is None or n.lang == lang)]
 
     def label(self, lang: str) -> NameRef | None:
         for n in self.names:
-            if n.lang == lang and n.primary and not n.generated:
+            if n.lang == lang and n.primary and not n.generated and not n.suspect:
                 return n
         return None
 
     def labels(self) -> dict[str, NameRef]:
-        """Original labels by language."""
+        """Original labels by language (those an audit flagged left out)."""
         if not self._labels:
-            self._labels.update((n.lang, n) for n in self.names if n.primary and not n.generated)
+            self._labels.update((n.lang, n) for n in self.names
+                                if n.primary and not n.generated and not n.suspect)
         return dict(self._labels)
 
     def targets(self, pid: str) -> list[Linked]:

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kgx.enrich.sources import DESCRIPTION, Candidate, EntityView, NameRef, Source, register
+from kgx.enrich.sources.languages import base_language
 
 __all__ = ["DescriptionSource", "FEMALE", "GENDERED", "TEMPLATES", "Template", "year_of"]
 
@@ -93,10 +94,10 @@ def _occupation(view: EntityView, lang: str) -> NameRef | None:
     and that form is missing, no occupation (``Schriftsteller`` would be wrong for her)."""
     female = any(t.id in FEMALE for t in view.targets("P21"))
     for t in view.targets("P106"):
-        form = t.female.get(lang) or t.female.get(lang.split("-")[0])
+        form = t.female.get(lang) or t.female.get(base_language(lang))
         if female and form:
             return NameRef(t.key, lang, form)
-        if female and lang.split("-")[0] in GENDERED:
+        if female and base_language(lang) in GENDERED:
             continue
         n = t.labels.get(lang)
         if n is not None:
@@ -120,7 +121,7 @@ class DescriptionSource(Source):
              "in Wikidata's description style")
 
     def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
-        tpl = TEMPLATES.get(lang.split("-")[0])
+        tpl = TEMPLATES.get(base_language(lang))
         if tpl is None:
             return
 
@@ -164,5 +165,5 @@ class DescriptionSource(Source):
         text = " ".join(text.split()).strip()
         if text and len(text) <= 250:
             yield self.candidate(view, lang, text, derived_from=[u.key for u in used],
-                                 template=lang.split("-")[0],
+                                 template=base_language(lang),
                                  parts=[[u.lang, u.text] for u in used])

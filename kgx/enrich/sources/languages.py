@@ -25,6 +25,7 @@ from kgx.enrich.scripts import COMMON, INHERITED, expected_scripts, scripts_in
 from kgx.ingest.wikidata_json import SITE_LANGUAGES
 
 __all__ = [
+    "base_language",
     "fallback_chain",
     "variants",
     "wiki_site",
@@ -61,9 +62,18 @@ def fallback_chain(lang: str) -> list[str]:
     return [*out, "mul"]
 
 
+#: Wikimedia codes that look like a variant of another language but are languages of
+#: their own: Min Nan (in Latin script), Classical Chinese, Cantonese.
+_OWN_LANGUAGES = {"zh-min-nan": "nan", "zh-classical": "lzh", "zh-yue": "yue"}
+
+
 @lru_cache(maxsize=4096)  # language codes: a small set, asked about for every name
-def _base(lang: str) -> str:
-    return lang.lower().replace("_", "-").split("-")[0]
+def base_language(lang: str) -> str:
+    """The language of a code without its region or script: ``pt-br`` → ``pt``,
+    ``zh-hk`` → ``zh``; ``zh-min-nan`` → ``nan`` (not Chinese in Han characters)."""
+    code = lang.lower().replace("_", "-")
+    return _OWN_LANGUAGES.get(code) or code.split("-")[0]
+
 
 
 @cache
@@ -76,9 +86,9 @@ def variants(lang: str, known: frozenset[str] | None = None) -> set[str]:
     """Other regional or script variants of ``lang``'s language (``de`` ↔ ``de-ch``,
     ``pt-br`` → ``pt``, ``zh-tw`` → ``zh``, ``zh-hans`` …) among ``known`` codes (default:
     every code in the fallback data)."""
-    codes = known if known is not None else _all_codes() | {_base(c) for c in _all_codes()}
-    base = _base(lang)
-    return {c for c in codes if _base(c) == base and c != lang.lower()
+    codes = known if known is not None else _all_codes() | {base_language(c) for c in _all_codes()}
+    base = base_language(lang)
+    return {c for c in codes if base_language(c) == base and c != lang.lower()
             and not c.endswith("-formal") and not c.endswith("-informal")}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from kgx.enrich.scripts import han_standard
 from kgx.enrich.sources import Candidate, EntityView, Source, register
 from kgx.enrich.sources.languages import (
+    base_language,
     fallback_chain,
     main_script,
     name_scripts,
@@ -257,7 +258,7 @@ def compose_name(lang: str, given: str, family: str, *,
     family name of one or two characters, a given name of at most two) is taken as native.
     Hungarian and Vietnamese write their own people's names family name first and others'
     given name first; not knowing, no name is composed. Other languages: given name first."""
-    base = lang.split("-")[0]
+    base = base_language(lang)
     if base in _CJK:
         if native is None:
             scripts = name_scripts(given + family)
@@ -292,7 +293,7 @@ class CompositionSource(Source):
         g, f = given[0].labels.get(lang), family[0].labels.get(lang)
         if g is None or f is None:
             return
-        base = lang.split("-")[0]
+        base = base_language(lang)
         citizenship = {t.id for t in view.targets("P27")}
         native = (bool(citizenship & NATIVE_ORDER[base]) if citizenship and base in NATIVE_ORDER
                   else None)
@@ -338,9 +339,9 @@ def _standard_forms(lang: str, text: str, person: bool | None) -> list[tuple[str
                               else "Simplified-Traditional"), "script"))
     elif std == "Jpan" and any(ch in _JP_OLD for ch in text):
         out.append(("".join(_JP_OLD.get(ch, ch) for ch in text), "script"))
-    m = _FAMILY_COMMA.match(text)
-    if m and person is not False:
-        out.append((f"{m[2]} {m[1]}", "order"))
+    given_first = _given_first(text) if person is not False else None
+    if given_first:
+        out.append((given_first, "order"))
     stripped = strip_disambiguation(text)
     if stripped != text.strip():
         out.append((stripped, "bracket"))
@@ -352,6 +353,25 @@ def _standard_forms(lang: str, text: str, person: bool | None) -> list[tuple[str
 
 
 _FAMILY_COMMA = re.compile(r"^([^,()]+),\s*([^,()]+)\Z")
+#: What follows a comma in a name without being a given name ("Sammy Davis, Jr.").
+_NAME_SUFFIX = re.compile(r"^(?:jr|sr|jun|sen|junior|senior|[ivx]+|d\.?\s*[äj])\.?$", re.I)
+
+
+def _given_first(text: str) -> str | None:
+    """``Given Family`` for ``Family, Given``, when the part after the comma can be given
+    names: not a suffix (``Sammy Davis, Jr.``), no word in lower case (``Charles, Prince
+    of Wales``), at most three words on either side; a suffix among the given names ends
+    the name (``Ford, Henry II``: ``Henry Ford II``)."""
+    m = _FAMILY_COMMA.match(text)
+    if not m:
+        return None
+    family, given = m[1].split(), m[2].split()
+    if not family or not given or len(family) > 3 or len(given) > 3:
+        return None
+    if _NAME_SUFFIX.match(m[2].strip()) or any(w[0].islower() for w in given):
+        return None
+    suffix = given.pop() if len(given) > 1 and _NAME_SUFFIX.match(given[-1]) else None
+    return " ".join([*given, *family, *([suffix] if suffix else [])])
 
 
 @register
