@@ -268,6 +268,15 @@ def test_transliteration_writes_the_target_script() -> None:
         assert expected is not None
         assert all(set(scripts_in(t)) - {"Zyyy", "Zinh"} <= expected for t in out), (lang, out)
     assert texts("transliteration", view_of("Q144", drop="ru"), "ru") == []
+    # found in review: a language written in two scripts got the alphabetically first one
+    # (Malay and Kurdish in Arabic, Punjabi in Arabic instead of Gurmukhi, Azerbaijani and
+    # Uzbek in Cyrillic); Latin names in those Latin languages are no transliteration
+    obama = {"labels": {"en": {"value": "Barack Obama"}}}
+    for lang in ("ms", "ku", "az", "uz", "sh"):
+        assert texts("transliteration", view_of("Q76", frozenset({"person"}), entity=obama),
+                     lang) == [], lang
+    assert not [t for t in texts("transliteration", view_of(
+        "Q76", frozenset({"person"}), entity=obama), "pa") if "Arab" in scripts_in(t)]
 
 
 # -- composition ---------------------------------------------------------------------------
