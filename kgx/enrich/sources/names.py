@@ -71,7 +71,10 @@ class SitelinkSource(Source):
                 text = strip_disambiguation(s.title)
                 stripped = text != s.title.strip()
                 if convert:
-                    text = transform(text, convert)
+                    converted = han_convert(text, convert)
+                    if converted is None:
+                        continue
+                    text = converted
                 elif site != f"{lang.lower().replace('-', '_')}wiki" and not writes_in(lang,
                                                                                   text):
                     continue  # a variant in another script than its Wikipedia (sr-el)
@@ -105,6 +108,34 @@ def transform(text: str, transform_id: str) -> str:
     return str(_icu(transform_id).transliterate(text))
 
 
+@cache
+def _unsure_traditional() -> frozenset[str]:
+    """Simplified characters whose Traditional form ICU's ``Simplified-Traditional`` cannot
+    be sure of, and changes: one that is a Traditional character too (the surname 范 stays
+    范; ICU writes 範, which 范 also simplifies) or that stands for several (钟: 鐘 or
+    鍾). ICU maps character by character, where MediaWiki's converter has phrase tables."""
+    from kgx.enrich.scripts import _in_charset
+
+    t2s, s2t = _icu("Traditional-Simplified"), _icu("Simplified-Traditional")
+    sources: dict[str, set[str]] = defaultdict(set)
+    for cp in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000)):
+        ch = chr(cp)
+        simple = t2s.transliterate(ch)
+        if len(simple) == 1 and simple != ch:
+            sources[simple].add(ch)
+    return frozenset(c for c, ts in sources.items()
+                     if (len(ts) > 1 or _in_charset(c, "big5")) and s2t.transliterate(c) != c)
+
+
+def han_convert(text: str, transform_id: str) -> str | None:
+    """``text`` through ``transform_id`` (a :func:`han_conversion`); None where it is a
+    conversion to Traditional that is not sure for one of its characters
+    (``范冰冰``: ``範冰冰`` would be wrong)."""
+    if transform_id == "Simplified-Traditional" and not _unsure_traditional().isdisjoint(text):
+        return None
+    return transform(text, transform_id)
+
+
 def han_conversion(target: str, source: str) -> str | None:
     """The ICU transform from ``source``'s Chinese standard to ``target``'s (as MediaWiki's
     language converter does between zh variants), or None when none is needed."""
@@ -127,8 +158,8 @@ class FallbackSource(Source):
             if n is None:
                 continue
             converted = han_conversion(lang, other)
-            text = transform(n.text, converted) if converted else n.text
-            if not writes_in(lang, text):  # kk-latn falls back to kk-cyrl, any to mul
+            text = han_convert(n.text, converted) if converted else n.text
+            if text is None or not writes_in(lang, text):  # kk-latn falls back to kk-cyrl
                 continue
             yield self.candidate(view, lang, text, derived_from=[n.key], from_lang=other,
                                  step=step, converted=converted,
@@ -146,8 +177,8 @@ class VariantSource(Source):
         for other in sorted(variants(lang, frozenset(labels))):
             n = labels[other]
             converted = han_conversion(lang, other)
-            text = transform(n.text, converted) if converted else n.text
-            if not writes_in(lang, text):
+            text = han_convert(n.text, converted) if converted else n.text
+            if text is None or not writes_in(lang, text):
                 continue
             yield self.candidate(view, lang, text, derived_from=[n.key], from_lang=other,
                                  converted=converted)
@@ -335,8 +366,10 @@ def _standard_forms(lang: str, text: str, person: bool | None) -> list[tuple[str
     out: list[tuple[str, str]] = []
     std = han_standard(lang)
     if std in ("Hans", "Hant") and any(han_variant(ch, lang) for ch in text):
-        out.append((transform(text, "Traditional-Simplified" if std == "Hans"
-                              else "Simplified-Traditional"), "script"))
+        converted = han_convert(text, "Traditional-Simplified" if std == "Hans"
+                                else "Simplified-Traditional")
+        if converted:
+            out.append((converted, "script"))
     elif std == "Jpan" and any(ch in _JP_OLD for ch in text):
         out.append(("".join(_JP_OLD.get(ch, ch) for ch in text), "script"))
     given_first = _given_first(text) if person is not False else None
