@@ -40,7 +40,7 @@ from typing import Any
 
 from kgx.config import language_list
 from kgx.enrich.aggregate import Group, Reliability, aggregate, learn, normalise
-from kgx.enrich.scripts import han_standard, han_variant
+from kgx.enrich.scripts import han_standard, han_variant, pinned_script
 from kgx.enrich.sources import (
     DESCRIPTION,
     NAME,
@@ -50,7 +50,7 @@ from kgx.enrich.sources import (
     candidates,
     get_sources,
 )
-from kgx.enrich.sources.languages import fallback_snapshot
+from kgx.enrich.sources.languages import fallback_snapshot, name_scripts
 from kgx.enrich.views import read_views
 from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
@@ -187,7 +187,7 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
             if g.kind != NAME or g.score < min_score or g.key in desc_keys or (
                     g.key in rejected) or (g.key in existing and not promoted):
                 continue
-            if not _fits(g.text) or _foreign_forms(g.text, lang):
+            if not _fits(g.text) or _foreign_forms(g.text, lang) or _off_script(g.text, lang):
                 continue
             primary = new_label is None
             if primary:
@@ -204,7 +204,7 @@ def select(view: EntityView, lang: str, groups: Sequence[Group], min_score: floa
             if g.kind != DESCRIPTION or g.score < min_score or g.key in labels or (
                     g.key in rejected_descs):
                 continue
-            if not _fits(g.text):
+            if not _fits(g.text) or _off_script(g.text, lang):
                 continue
             rows.append(_row(view, g, reliability, primary=False))
             break
@@ -247,6 +247,18 @@ def _foreign_forms(text: str, lang: str) -> bool:
     if lang == "zh":  # Wikidata's zh labels are written in either standard
         return False
     return han_standard(lang) is not None and any(han_variant(ch, lang) for ch in text)
+
+
+def _off_script(text: str, lang: str) -> bool:
+    """Whether ``text`` has letters of another script than the one ``lang``'s code names
+    (``sr-el``, ``sr-latn``, ``kk-cyrl``, ``zh-min-nan``): a machine translation for
+    ``sr`` or a Han name for Min Nan is no name in it. Codes that name no script are not
+    checked here: Wikidata's Russian or Japanese labels hold Latin brand names."""
+    pinned = pinned_script(lang)
+    if pinned is None:
+        return False
+    scripts = name_scripts(text)
+    return bool(scripts) and scripts != {pinned}
 
 
 def _row(view: EntityView, g: Group, rel: Reliability, *, primary: bool) -> dict[str, Any]:

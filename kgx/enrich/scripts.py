@@ -224,17 +224,24 @@ def expected_scripts(lang: str) -> frozenset[str] | None:
     ``None`` for a language this table does not know (callers then infer the script from
     the entity's primary name). A script subtag overrides the table: ``sr-latn`` → Latn,
     ``zh-hant`` → Hani."""
+    pinned = pinned_script(lang)
+    return frozenset({pinned}) if pinned else _LANG_SCRIPTS.get(_subtags(lang)[0])
+
+
+@lru_cache(maxsize=4096)
+def pinned_script(lang: str) -> str | None:
+    """The script a language code names, if it names one: a script subtag (``sr-latn`` →
+    Latn, ``zh-hant`` → Hani) or a Wikimedia code (``sr-el``, ``zh-min-nan`` → Latn)."""
     tags = _subtags(lang)
-    if "-".join(tags) in _WIKIMEDIA_SCRIPT_CODES:
-        return frozenset({_WIKIMEDIA_SCRIPT_CODES["-".join(tags)]})
-    if "-".join(tags[:2]) in _WIKIMEDIA_SCRIPT_CODES:
-        return frozenset({_WIKIMEDIA_SCRIPT_CODES["-".join(tags[:2])]})
+    for n in (len(tags), 2):
+        if "-".join(tags[:n]) in _WIKIMEDIA_SCRIPT_CODES:
+            return _WIKIMEDIA_SCRIPT_CODES["-".join(tags[:n])]
     for tag in tags[1:]:
         if tag in ("hans", "hant"):
-            return frozenset({"Hani"})
+            return "Hani"
         if len(tag) == 4 and tag in _SCRIPT_SUBTAGS:
-            return frozenset({_SCRIPT_SUBTAGS[tag]})
-    return _LANG_SCRIPTS.get(tags[0])
+            return _SCRIPT_SUBTAGS[tag]
+    return None
 
 
 #: Wikimedia codes that name a script without a script subtag: Serbian in Latin (``sr-el``,

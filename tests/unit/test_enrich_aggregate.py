@@ -180,3 +180,22 @@ def test_written_text_is_nfc_and_its_length_is_checked_as_written() -> None:
                   Reliability())
     assert [r["text"] for r in rows] == [unicodedata.normalize("NFC", nfd)]
     assert rows[0]["primary"]
+
+
+def test_a_language_whose_code_names_a_script_gets_no_name_in_another() -> None:
+    """Found in review: nothing kept a machine translation in Cyrillic (LibreTranslate's
+    `sr`) from becoming the sr-el label, or a Han name the zh-min-nan one; a Latin brand
+    name stays possible in Russian, whose code names no script."""
+    from kgx.enrich.engine import select
+
+    view = EntityView("wikidata", "Q76", "e1", (NameRef("l:en", "en", "Barack Obama"),))
+
+    def rows(lang: str, *texts: str) -> list[str]:
+        groups = [Group("e1", lang, "name", normalise(t), t,
+                        [Candidate("Q76", lang, t, "name", "mt")], score=1.0) for t in texts]
+        return [r["text"] for r in select(view, lang, groups, 0.1, ("name",), Reliability())]
+
+    assert rows("sr-el", "Барак Обама", "Barak Obama") == ["Barak Obama"]
+    assert rows("zh-min-nan", "巴拉克·奥巴马") == []
+    assert rows("sr-latn", "Барак Обама") == []
+    assert rows("ru", "iPhone") == ["iPhone"]
