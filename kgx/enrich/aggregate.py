@@ -204,6 +204,12 @@ def aggregate(cands: Iterable[Candidate], reliability: Reliability) -> list[Grou
         best = max(g.candidates, key=lambda c: (
             reliability.precision(c.witness, g.lang, g.kind), forms[c.text], c.text))
         g.text = best.text
+        if best.source == "sitelink":
+            # Wikipedia capitalises every title's first letter ("Ville"); another source's
+            # form of the same name with a small first letter is the label's ("ville")
+            small = best.text[:1].lower() + best.text[1:]
+            if small != best.text and any(c.text == small for c in g.candidates):
+                g.text = small
     groups.sort(key=lambda g: (g.entity, g.lang, g.kind, -g.score, g.key))
     return groups
 

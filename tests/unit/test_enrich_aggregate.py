@@ -199,3 +199,18 @@ def test_a_language_whose_code_names_a_script_gets_no_name_in_another() -> None:
     assert rows("zh-min-nan", "巴拉克·奥巴马") == []
     assert rows("sr-latn", "Барак Обама") == []
     assert rows("ru", "iPhone") == ["iPhone"]
+
+
+def test_a_wikipedia_title_keeps_no_capital_another_source_writes_small() -> None:
+    """Found in review: the group's text was the most reliable source's, usually the
+    sitelink, whose first letter Wikipedia always capitalises (fr 'Ville' for Q515, whose
+    label is 'ville')."""
+    cands = [Candidate("Q515", "fr", "Ville", "name", "sitelink"),
+             Candidate("Q515", "fr", "ville", "name", "mt")]
+    rel = Reliability()
+    rel.add_source("name", "fr", "sitelink", hits=90, total=100)
+    rel.add_source("name", "fr", "mt", hits=50, total=100)
+    [g] = aggregate(cands, rel)
+    assert g.text == "ville"
+    [alone] = aggregate(cands[:1], rel)
+    assert alone.text == "Ville"  # nothing says otherwise
