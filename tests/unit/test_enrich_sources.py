@@ -315,6 +315,12 @@ def test_native_east_asian_names_put_the_family_name_first() -> None:
     ("hu", "Douglas", "Adams", "Q145", "Douglas Adams"),
     ("hu", "Ferenc", "Puskás", "Q28", "Puskás Ferenc"),
     ("vi", "Douglas", "Adams", None, None),          # order unknown: nothing proposed
+    # found in review: Chinese, Korean and Vietnamese people got given name first elsewhere
+    ("en", "Jinping", "Xi", "Q148", "Xi Jinping"),
+    ("de", "Ji-sung", "Park", "Q884", "Park Ji-sung"),
+    ("en", "Chi Minh", "Ho", "Q881", "Ho Chi Minh"),
+    ("vi", "Cận Bình", "Tập", "Q148", "Tập Cận Bình"),
+    ("ru", "Синдзо", "Абэ", "Q17", "Синдзо Абэ"),     # Japanese: given name first
 ])
 def test_name_order_follows_citizenship(lang: str, given: str, family: str,
                                         citizenship: str | None, name: str | None) -> None:

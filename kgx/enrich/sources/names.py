@@ -274,10 +274,16 @@ NATIVE_ORDER: dict[str, frozenset[str]] = {
     "hu": frozenset({"Q28"}),
     "vi": frozenset({"Q881"}),
 }
+#: Citizenships whose people's names every language writes family name first (Xi Jinping,
+#: Park Ji-sung, Ho Chi Minh; Си Цзиньпин): China, Taiwan, the Republic of China, Hong
+#: Kong, Macau, the Qing dynasty, South and North Korea, Joseon, the Korean Empire, Vietnam.
+#: Not Japan's or Hungary's, whose people other languages name given name first.
+FAMILY_FIRST_EVERYWHERE = frozenset({"Q148", "Q865", "Q13426199", "Q8646", "Q14773", "Q8733",
+                                     "Q884", "Q423", "Q28179", "Q28233", "Q881"})
 
 
 def compose_name(lang: str, given: str, family: str, *,
-                 native: bool | None = None) -> str | None:
+                 native: bool | None = None, family_first: bool = False) -> str | None:
     """A person's name from a given and a family name, in ``lang``'s order; None when the
     order cannot be told.
 
@@ -288,20 +294,25 @@ def compose_name(lang: str, given: str, family: str, *,
     ``乔治·布什``, ``존 케리``); not knowing, a name in Han or Hangul with short parts (a
     family name of one or two characters, a given name of at most two) is taken as native.
     Hungarian and Vietnamese write their own people's names family name first and others'
-    given name first; not knowing, no name is composed. Other languages: given name first."""
+    given name first; not knowing, no name is composed. Other languages: given name first.
+    ``family_first``: the person is of a country whose names every language writes family
+    name first (:data:`FAMILY_FIRST_EVERYWHERE`: Xi Jinping, Ho Chi Minh)."""
     base = base_language(lang)
     if base in _CJK:
         if native is None:
             scripts = name_scripts(given + family)
             native = (bool(scripts) and scripts <= _NATIVE_FAMILY_FIRST
                       and len(family) <= 2 and len(given) <= 2)
-        if native:
+        if native or (family_first and base not in ("ja", "ko")):
             return f"{family}{given}"
+        first, second = (family, given) if family_first else (given, family)
         if base == "ja":
-            return f"{given}・{family}"
+            return f"{first}・{second}"
         if base == "ko":
-            return f"{given} {family}"
+            return f"{first} {second}"
         return f"{given}·{family}"
+    if family_first:
+        return f"{family} {given}"
     if base in NATIVE_ORDER:
         if native is None:
             return None
@@ -328,7 +339,8 @@ class CompositionSource(Source):
         citizenship = {t.id for t in view.targets("P27")}
         native = (bool(citizenship & NATIVE_ORDER[base]) if citizenship and base in NATIVE_ORDER
                   else None)
-        text = compose_name(lang, g.text, f.text, native=native)
+        text = compose_name(lang, g.text, f.text, native=native,
+                            family_first=bool(citizenship & FAMILY_FIRST_EVERYWHERE))
         if text is None:
             return
         yield self.candidate(view, lang, text, derived_from=[g.key, f.key], given=given[0].id,
