@@ -234,6 +234,17 @@ class LocalServer:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def stopped(self) -> Iterator[None]:
+        """The server stopped for the body (an offline import), started again after it;
+        another kgx process that would start it meanwhile waits for the body to end."""
+        with self._exclusive():
+            self._stop()
+            try:
+                yield
+            finally:
+                self._start()
+
     def _write_state(self, state: dict[str, Any]) -> None:
         atomic_write_json(self.state_file, state, indent=None)
 

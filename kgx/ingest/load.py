@@ -227,10 +227,13 @@ def bulk_load_wikidata(
                           "another server use the Bolt path (without --bulk)")
     if str(path) != "-" and not Path(path).exists():
         raise ConfigError(f"no such file: {path}")
-    with connect(cfg) as g:
-        if g.read("MATCH (n) RETURN count(n) > 0 AS any")[0]["any"]:
-            raise ConfigError("--bulk loads into an empty database, and this one is not: load "
-                              "without --bulk, or empty it first with `kgx reset --yes`")
+    def empty() -> bool:
+        with connect(cfg) as g:
+            return not g.read("MATCH (n) RETURN count(n) > 0 AS any")[0]["any"]
+
+    if not empty():
+        raise ConfigError("--bulk loads into an empty database, and this one is not: load "
+                          "without --bulk, or empty it first with `kgx reset --yes`")
     t0 = time.perf_counter()
     run_id = new_run_id("load")
     folder = Path(cfg.home) / "import" / run_id
@@ -283,20 +286,29 @@ def bulk_load_wikidata(
         clock = now
 
     lap("parseSeconds")  # parse and CSV, in the workers
+    # the import replaces the database: whatever another command wrote while the dump was
+    # parsed (minutes to hours) would be lost without a word
+    if not empty():
+        if not keep_csv:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise ConfigError("the database is no longer empty: something was written to it "
+                          "while the dump was parsed, which the import would have replaced; "
+                          "nothing imported. Load without --bulk, or empty it first")
     server = LocalServer(cfg)
-    server.stop()
-    lap("stopSeconds")
-    # The server's heap size (the importer warns with 1 GiB on a dump head replicated 100
-    # times); the throughput collector: about 15 % less import time than G1 here.
-    proc = server.admin("database", "import", "full", cfg.neo4j_database,
-                        "--overwrite-destination=true", *args, check=False,
-                        jvm=(f"-Xmx{cfg.heap}", "-XX:+UseParallelGC"))
-    lap("importSeconds")
-    if proc.returncode != 0:
-        # A failed import can leave a half-written store without transaction logs, which
-        # the server then refuses to start. The database was empty before: make it so again.
-        server.drop_database_files(cfg.neo4j_database)
-    server.start()
+    # no other kgx command starts the server during the import (they wait for the start)
+    with server.stopped():
+        lap("stopSeconds")
+        # The server's heap size (the importer warns with 1 GiB on a dump head replicated
+        # 100 times); the throughput collector: about 15 % less import time than G1 here.
+        proc = server.admin("database", "import", "full", cfg.neo4j_database,
+                            "--overwrite-destination=true", *args, check=False,
+                            jvm=(f"-Xmx{cfg.heap}", "-XX:+UseParallelGC"))
+        lap("importSeconds")
+        if proc.returncode != 0:
+            # A failed import can leave a half-written store without transaction logs,
+            # which the server then refuses to start. The database was empty before: make
+            # it so again.
+            server.drop_database_files(cfg.neo4j_database)
     lap("startSeconds")
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])

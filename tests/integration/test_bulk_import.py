@@ -90,6 +90,24 @@ def test_bulk_refuses_a_database_that_is_not_empty(graph: Graph,
         bulk_load_wikidata(neo4j_server, DUMP)
 
 
+def test_bulk_refuses_data_written_while_it_parsed(graph: Graph, neo4j_server: Config,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: emptiness was checked before parsing only; what another command
+    wrote meanwhile (a Bolt load, an enrichment) was replaced by the import without a word."""
+    import kgx.graph.bulk
+
+    finish = kgx.graph.bulk.CsvWriter.finish
+
+    def meanwhile(self: kgx.graph.bulk.CsvWriter) -> Any:
+        graph.write("CREATE (:Entity {kg: 'other', id: 'Q1'})")  # during the parse
+        return finish(self)
+
+    monkeypatch.setattr(kgx.graph.bulk.CsvWriter, "finish", meanwhile)
+    with pytest.raises(ConfigError, match="no longer empty.*nothing imported"):
+        bulk_load_wikidata(dataclasses.replace(neo4j_server, workers=1), DUMP)
+    assert graph.read("MATCH (e:Entity) RETURN collect(e.kg) AS kgs")[0]["kgs"] == ["other"]
+
+
 def test_a_truncated_input_imports_nothing_and_says_so(graph: Graph, neo4j_server: Config,
                                                        tmp_path: Path) -> None:
     """Found in review: the message said the lines before the damage were read and loaded
