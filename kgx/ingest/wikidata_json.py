@@ -60,6 +60,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -497,10 +498,31 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-def _terms(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
+def _bad_key(key: str, pattern: re.Pattern[str], what: str,
+             problems: list[tuple[str, Any]] | None, value: Any) -> bool:
+    """Whether ``key`` (a term's language, a sitelink's site) is malformed: then it is a
+    problem (the term or sitelink is dropped, the entity kept) rather than a value that
+    only the bulk path's CSV would refuse (a line break), or store apart (an empty one)."""
+    if pattern.match(key):
+        return False
+    if problems is not None:
+        problems.append((f"{what} {key!r:.60} is not one; dropped", value))
+    return True
+
+
+#: A sitelink's site id (``enwiki``, ``be_x_oldwiki``, ``commonswiki``).
+_SITE_ID = re.compile(r"^[a-z0-9_]{1,64}\Z")
+#: A term's language: Wikidata's codes are wider than BCP 47 (``tokipona``, ``be-x-old``).
+_TERM_LANGUAGE = re.compile(r"^[A-Za-z0-9]{1,16}(?:-[A-Za-z0-9]{1,16}){0,4}\Z")
+
+
+def _terms(value: Any, languages: frozenset[str] | None,
+           problems: list[tuple[str, Any]] | None = None, what: str = "term") -> dict[str, str]:
     out: dict[str, str] = {}
     for lang, term in _as_map(value).items():
         if languages is not None and lang not in languages:
+            continue
+        if _bad_key(lang, _TERM_LANGUAGE, f"the language code of a {what}", problems, term):
             continue
         # API output with language fallback copies another language's term: not this one's.
         if term.get("language", lang) != lang or not term.get("value"):
@@ -509,10 +531,13 @@ def _terms(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
     return out
 
 
-def _aliases(value: Any, languages: frozenset[str] | None) -> dict[str, list[str]]:
+def _aliases(value: Any, languages: frozenset[str] | None,
+             problems: list[tuple[str, Any]] | None = None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for lang, terms in _as_map(value).items():
         if languages is not None and lang not in languages:
+            continue
+        if _bad_key(lang, _TERM_LANGUAGE, "the language code of aliases", problems, terms):
             continue
         if isinstance(terms, dict):  # old dumps: {"0": {...}, "1": {...}}
             terms = list(terms.values())
@@ -523,15 +548,22 @@ def _aliases(value: Any, languages: frozenset[str] | None) -> dict[str, list[str
     return out
 
 
-def _sitelinks(value: Any, languages: frozenset[str] | None) -> dict[str, str]:
+def _sitelinks(value: Any, languages: frozenset[str] | None,
+               problems: list[tuple[str, Any]] | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for site, link in _as_map(value).items():
+        if _bad_key(site, _SITE_ID, "the site id of a sitelink", problems, link):
+            continue
         if languages is not None and site_language(site) not in languages:
             continue
         title = link.get("title") if isinstance(link, dict) else link
         if title:
             out[site] = _text(title, f"the {site} sitelink")
     return out
+
+
+#: A non-empty value without line breaks or other control characters.
+_ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]+\Z")
 
 
 class _Problem(Exception):
@@ -722,19 +754,29 @@ def _parse(
             check_revision(lastrevid)
         if modified is not None and not isinstance(modified, str):
             raise TypeError(f"modified is a {type(modified).__name__}, not a string")
+        datatype = _text(data["datatype"], "the datatype") \
+            if kind == "property" and data.get("datatype") is not None else None
+        problems: list[tuple[str, Any]] = []
+        # single-line values or none ("" is no date or type; both paths store none)
+        if modified is not None and not _ONE_LINE.match(modified):
+            problems.append((f"{eid}: modified {modified!r:.60} is not a timestamp; "
+                             "dropped", None))
+            modified = None
+        if datatype is not None and not _ONE_LINE.match(datatype):
+            problems.append((f"{eid}: datatype {datatype!r:.60} is not one; dropped", None))
+            datatype = None
         record = EntityRecord(
             id=eid,
             kind=kind,
             lastrevid=lastrevid,
             modified=modified,
-            datatype=_text(data["datatype"], "the datatype")
-            if kind == "property" and data.get("datatype") is not None else None,
-            labels=_terms(data.get("labels"), languages),
-            descriptions=_terms(data.get("descriptions"), languages),
-            aliases=_aliases(data.get("aliases"), languages),
-            sitelinks=_sitelinks(data.get("sitelinks"), languages),
+            datatype=datatype,
+            labels=_terms(data.get("labels"), languages, problems, "label"),
+            descriptions=_terms(data.get("descriptions"), languages, problems, "description"),
+            aliases=_aliases(data.get("aliases"), languages, problems),
+            sitelinks=_sitelinks(data.get("sitelinks"), languages, problems),
         )
-        problems = _read_statements(record, data.get("claims"), all_ranks)
+        problems += _read_statements(record, data.get("claims"), all_ranks)
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise BadRecord(
             f"malformed entity {eid} ({type(e).__name__}: {e})", where=where, raw=_raw_text(raw)

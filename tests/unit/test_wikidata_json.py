@@ -843,3 +843,24 @@ def test_an_empty_string_value_drops_its_statement():
     record, problems = parse_entity(json.dumps(entity).encode())
     assert problems == [f"Q22 {pid}: empty string value; statement dropped"]
     assert "" not in [v for vs in record.literals.values() for v in vs]
+
+
+def test_malformed_term_languages_site_ids_and_dates_are_problems_not_values() -> None:
+    """Found in review: a line break in a term's language, a site id or `modified` went into
+    the bulk path's CSV as a multi-line field, which the importer (multi-line fields off)
+    refused, importing nothing, while the Bolt path stored it; an empty `modified` or
+    language was stored by Bolt and left out by the importer."""
+    entity = {"type": "item", "id": "Q1", "modified": "",
+              "labels": {"en\n": {"language": "en\n", "value": "x"},
+                         "tokipona": {"language": "tokipona", "value": "ijo"}},
+              "aliases": {"": [{"language": "", "value": "z"}]},
+              "sitelinks": {"en wiki": {"site": "en wiki", "title": "T"},
+                            "enwiki": {"site": "enwiki", "title": "X"}}}
+    record, problems = parse_entity(json.dumps(entity).encode())
+    assert record is not None
+    assert (record.labels, record.aliases, record.sitelinks, record.modified) == (
+        {"tokipona": "ijo"}, {}, {"enwiki": "X"}, None)
+    assert len(problems) == 4 and all("dropped" in p for p in problems)
+    prop = {"type": "property", "id": "P1", "datatype": "wikibase-item\n"}
+    record, problems = parse_entity(json.dumps(prop).encode())
+    assert record is not None and record.datatype is None and "datatype" in problems[0]
