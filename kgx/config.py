@@ -134,8 +134,8 @@ _TOML_KEYS = {  # toml "section.key" -> field
 }
 _NEO4J_ENV = {
     "NEO4J_URI": "neo4j_uri",
-    "NEO4J_USERNAME": "neo4j_username",
     "NEO4J_USER": "neo4j_username",
+    "NEO4J_USERNAME": "neo4j_username",  # after NEO4J_USER: the documented name wins
     "NEO4J_PASSWORD": "neo4j_password",
     "NEO4J_DB": "neo4j_database",
     "NEO4J_DATABASE": "neo4j_database",  # after NEO4J_DB, so it wins when both are set
@@ -297,7 +297,15 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         raise bad() from e
     if value is not None and not isinstance(value, str):
         raise bad()
+    if name in ("heap", "pagecache") and value is not None:  # into neo4j.conf and Java
+        value = value.strip()
+        if not _MEMORY_SIZE.match(value):
+            raise bad(" (a size such as 512m or 2g)")
     return None if value in ("", None) and name in _EMPTY_IS_NONE else value
+
+
+#: A memory size as Java and neo4j.conf take it: a whole number with an optional unit.
+_MEMORY_SIZE = re.compile(r"^[1-9][0-9]{0,9}[kKmMgGtT]?\Z")
 
 
 def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
@@ -349,7 +357,7 @@ def load_config(
             values[name] = _coerce(name, value, origin)
             source[name] = origin
 
-    path = config_file or env.get("KGX_CONFIG")
+    path = config_file or env.get("KGX_CONFIG") or None  # empty: unset, as other variables
     if path is None and Path("kgx.toml").is_file():
         path = "kgx.toml"
     if path is not None:

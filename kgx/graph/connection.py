@@ -276,7 +276,9 @@ def connect(cfg: Config | None = None, *, start: bool = True) -> Graph:
         server = LocalServer(cfg)
         if start:
             server.start()
-        uri, auth = server.bolt_uri(), (cfg.neo4j_username, server.password())
+        # the local server has one user, neo4j, whose password kgx made; a username meant
+        # for another server (NEO4J_USERNAME set without NEO4J_URI) would only fail the login
+        uri, auth = server.bolt_uri(), ("neo4j", server.password())
     else:
         assert cfg.neo4j_uri is not None
         if cfg.neo4j_password is None:

@@ -157,7 +157,7 @@ def _tail(path: Path, lines: int = 20) -> str:
 def _mebibytes(size: str) -> int:
     """``"2g"`` → 2048, ``"512m"`` → 512."""
     text = size.strip().lower()
-    units = {"k": 1 / 1024, "m": 1, "g": 1024}
+    units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
     if text and text[-1] in units:
         return max(1, int(float(text[:-1]) * units[text[-1]]))
     return max(1, int(text) // (1 << 20))

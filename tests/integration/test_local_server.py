@@ -259,3 +259,14 @@ def test_a_new_home_takes_the_jars_from_the_cache_without_maven(
     other = LocalServer(dataclasses.replace(neo4j_server, home=tmp_path / "other"))
     with pytest.raises(ServerError, match="`mvn` was not found"):
         other.classpath()
+
+
+def test_the_local_server_is_logged_into_as_neo4j_whatever_the_username(
+        neo4j_server: Config) -> None:
+    """Found in review: NEO4J_USERNAME set without NEO4J_URI was used to log into the local
+    server, which has only the user neo4j; the login failed with a message blaming the
+    password file."""
+    if not neo4j_server.uses_local_server:
+        pytest.skip("the local server only")
+    with connect(dataclasses.replace(neo4j_server, neo4j_username="alice"), start=False) as g:
+        assert g.read("RETURN 1 AS one")[0]["one"] == 1

@@ -35,6 +35,9 @@ def test_precedence_cli_over_kgx_env_over_neo4j_env_over_toml(tmp_path: Path) ->
 def test_neo4j_database_beats_neo4j_db() -> None:
     cfg = load_config(env={"NEO4J_DB": "a", "NEO4J_DATABASE": "b"})
     assert cfg.neo4j_database == "b"
+    # found in review: the undocumented NEO4J_USER beat the documented NEO4J_USERNAME
+    cfg = load_config(env={"NEO4J_USERNAME": "alice", "NEO4J_USER": "bob"})
+    assert cfg.neo4j_username == "alice"
 
 
 def test_defaults_mean_local_server() -> None:
@@ -79,6 +82,14 @@ def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
         load_config(config_file=_toml(tmp_path, "[neo4j\n"), env={})
     with pytest.raises(ConfigError, match="not found"):
         load_config(config_file=tmp_path / "missing.toml", env={})
+    # found in review: a memory size Java takes ("1t") was a traceback where neo4j.conf is
+    # written, one it does not ("2gb") too, and a line break wrote a line of its own there
+    assert load_config(env={"KGX_HEAP": " 1t "}).heap == "1t"
+    for bad in ("2gb", "1.5g", "0", "1g\nserver.bolt.listen_address=0.0.0.0"):
+        with pytest.raises(ConfigError, match="a size such as 512m or 2g"):
+            load_config(env={"KGX_PAGECACHE": bad})
+    # found in review: an empty KGX_CONFIG was a path ("."), other empty variables unset
+    assert load_config(env={"KGX_CONFIG": ""}).source.get("heap", "default") == "default"
 
 
 def test_backend_settings_from_env_and_toml_keys_masked(tmp_path: Path) -> None:
