@@ -314,6 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `kgx stats | head`
         sys.stderr.close()
         return 0
+    except OSError as e:  # a folder kgx cannot create, a file it cannot read: no traceback
+        if args.debug:
+            raise
+        print(f"kgx: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -227,6 +227,12 @@ def bulk_load_wikidata(
                           "another server use the Bolt path (without --bulk)")
     if str(path) != "-" and not Path(path).exists():
         raise ConfigError(f"no such file: {path}")
+    if any(ch in str(Path(cfg.home).resolve()) for ch in ",="):
+        # neo4j-admin reads `--nodes=LABEL=FILE,FILE`: it would split the CSV paths there,
+        # after the whole dump had been parsed
+        raise ConfigError(f"the bulk import cannot read files under {cfg.home} (neo4j-admin "
+                          "splits file names at ',' and '='): use a KGX_HOME without them")
+
     def empty() -> bool:
         with connect(cfg) as g:
             return not g.read("MATCH (n) RETURN count(n) > 0 AS any")[0]["any"]

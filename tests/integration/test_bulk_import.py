@@ -108,6 +108,16 @@ def test_bulk_refuses_data_written_while_it_parsed(graph: Graph, neo4j_server: C
     assert graph.read("MATCH (e:Entity) RETURN collect(e.kg) AS kgs")[0]["kgs"] == ["other"]
 
 
+def test_a_home_neo4j_admin_cannot_read_is_refused_before_parsing(
+        neo4j_server: Config) -> None:
+    """Found in review: neo4j-admin splits its file arguments at ',' and '=': a KGX_HOME
+    holding one failed the import after the whole dump had been parsed."""
+    odd = dataclasses.replace(neo4j_server, home=neo4j_server.home / "a,b=c")
+    with pytest.raises(ConfigError, match="splits file names"):
+        bulk_load_wikidata(odd, DUMP)
+    assert not odd.home.exists()
+
+
 def test_a_truncated_input_imports_nothing_and_says_so(graph: Graph, neo4j_server: Config,
                                                        tmp_path: Path) -> None:
     """Found in review: the message said the lines before the damage were read and loaded

@@ -207,3 +207,14 @@ def test_train_resume_with_runtime_options_continues_the_stored_configuration(
     assert (resume, runtime) == (True, None)
     config, resume, runtime = train_request(p.parse_args(["train", "--model", "DistMult"]))
     assert config is not None and config.model == "DistMult" and not resume and runtime is None
+
+
+def test_a_folder_kgx_cannot_make_is_an_error_line_not_a_traceback(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Found in review: an OSError (a KGX_HOME that cannot be made) escaped as a traceback."""
+    from kgx.cli import main
+
+    assert main(["--home", "/proc/kgx-no-such-home", "neo4j", "start"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kgx: error: ") and "/proc/kgx-no-such-home" in err
+    assert "Traceback" not in err
