@@ -38,35 +38,32 @@ if str(ROOT) not in sys.path:
 from kgx.enrich.audit import (  # noqa: E402
     REASONS,
     AuditModel,
-    NameAnalysis,
-    analyse_wikikge,
     audit_wikikge,
-    fit_model,
-    training_examples,
+)
+from kgx.enrich.audit_fit import (  # noqa: E402
+    THRESHOLDS,
+    LangData,
+    choose_threshold,
+    f1_curve,
+    fit_on,
+    load,
 )
 from kgx.enrich.wikikge import (  # noqa: E402
     FLAG_SCORE,
     KEEP_SCORE,
-    LANGS,
     Gold,
     Prediction,
     Scores,
     WikidataNames,
     keep_all,
     keep_primary,
-    load_gold,
     load_predictions,
-    load_wikidata_names,
     normalize,
     read_published,
     score_precision,
 )
 
-#: Candidate thresholds on the audit score (P(valid)); the training languages pick one.
-THRESHOLDS: tuple[float, ...] = tuple(round(0.30 + 0.01 * i, 2) for i in range(66))
-#: The threshold the models are scored with before one is chosen (predictions are then
-#: ``score / 0.5``, so the benchmark's ``min_score`` for threshold ``t`` is ``t / 0.5``).
-_BASE = 0.5
+__all__ = ["THRESHOLDS", "LangData", "choose_threshold", "f1_curve", "fit_on", "load"]
 
 
 def default_data() -> Path:
@@ -79,76 +76,6 @@ def resolve_data(path: Path) -> Path:
     if not (path / "gold").is_dir() and (path / "wikikge10" / "gold").is_dir():
         return path / "wikikge10"
     return path
-
-
-@dataclass
-class LangData:
-    gold: dict[str, Gold]
-    names: dict[str, WikidataNames]
-    analyses: dict[str, list[NameAnalysis]]
-    examples: list[tuple[bool, dict[str, float], int]]
-
-
-def load(data: Path, langs: Sequence[str] = LANGS) -> dict[str, LangData]:
-    out = {}
-    for lang in langs:
-        gold = load_gold(data / "gold" / f"{lang}.json")
-        names = load_wikidata_names(data / "wikidata" / f"{lang}.json")
-        analyses = analyse_wikikge(lang, names)
-        examples = training_examples(lang, gold, names, analyses=analyses)
-        out[lang] = LangData(gold, names, analyses, examples)
-    return out
-
-
-def f1_curve(
-    gold: Mapping[str, Gold],
-    predictions: Mapping[str, Sequence[Prediction]],
-    min_scores: Sequence[float],
-) -> list[float]:
-    """F1 of :func:`score_precision` at every ``min_score``, in one pass: a gold name is
-    kept at ``m`` when the best score of the predictions with its normalised form is ≥ m."""
-    best: dict[str, dict[str, float]] = {}
-    for qid, preds in predictions.items():
-        b: dict[str, float] = {}
-        for p in preds:
-            k = normalize(p.name)
-            b[k] = max(b.get(k, float("-inf")), p.score)
-        best[qid] = b
-    correct: list[float] = []
-    wrong: list[float] = []
-    for qid, g in gold.items():
-        b = best.get(qid, {})
-        correct += [b.get(normalize(n), float("-inf")) for n in g.correct]
-        wrong += [b.get(normalize(n), float("-inf")) for n in g.incorrect]
-    out = []
-    for m in min_scores:
-        kept = sum(s >= m for s in correct)
-        flagged = sum(s < m for s in wrong)
-        p_den, r_den = len(correct) + len(wrong), len(wrong)
-        prec = (kept + flagged) / p_den if p_den else 0.0
-        rec = flagged / r_den if r_den else 0.0
-        out.append(100.0 * 2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-    return out
-
-
-def choose_threshold(model: AuditModel, data: Mapping[str, LangData]) -> float:
-    """The threshold in :data:`THRESHOLDS` with the best mean F1 over ``data``'s languages
-    (the first one on a tie)."""
-    base = AuditModel(model.label, model.alias, _BASE, model.trained_on)
-    curves = []
-    for lang, d in data.items():
-        preds = audit_wikikge(lang, d.names, model=base, analyses=d.analyses)
-        curves.append(f1_curve(d.gold, preds, [t / _BASE for t in THRESHOLDS]))
-    means = [sum(c[i] for c in curves) / len(curves) for i in range(len(THRESHOLDS))]
-    return THRESHOLDS[max(range(len(THRESHOLDS)), key=lambda i: (means[i], -i))]
-
-
-def fit_on(data: Mapping[str, LangData], langs: Sequence[str]) -> AuditModel:
-    train = {lang: data[lang] for lang in langs}
-    return fit_model(
-        {lang: d.examples for lang, d in train.items()},
-        choose_threshold=lambda m: choose_threshold(m, train),
-    )
 
 
 @dataclass

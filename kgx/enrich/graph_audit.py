@@ -105,7 +105,8 @@ def audit_graph(graph: Graph, lang: str, *, kg: str = "wikidata",
     site = wiki_site(lang)  # be-tarask → be_x_oldwiki, de-ch → dewiki
     runs = None if loaded_by is None else sorted(set(loaded_by))
     config: dict[str, Any] = {"lang": lang, "kg": kg, "threshold": model.threshold,
-                              "model": "default"}
+                              "model": "default" if model == DEFAULT_MODEL else "custom",
+                              "trainedOn": list(model.trained_on)}
     if runs is not None:
         config["loadedBy"] = runs
     # every entity, or each load run's entities in turn (an entity carries the id of the
