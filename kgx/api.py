@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kgx.config import Config, load_config, replace
+from kgx.config import Config, language_list, load_config, replace
 from kgx.errors import ConfigError, KGXError
 from kgx.graph.connection import Graph, connect
 from kgx.http import without_credentials
@@ -255,8 +255,7 @@ class KG:
             >>> [(r["lang"], r["generated"]) for r in kg.coverage(["en", "yo"])]
             [('en', 0), ('yo', 1)]
         """
-        langs = [langs] if isinstance(langs, str) else list(langs)
-        return self.graph.query("coverage_by_language", kg=kg, langs=langs)
+        return self.graph.query("coverage_by_language", kg=kg, langs=language_list(langs))
 
     def names(self, entity: str, lang: str | None = None, *, provenance: bool = True,
               kg: str = "wikidata") -> list[dict[str, Any]]:
@@ -276,15 +275,21 @@ class KG:
                                                           else ())
         return [{k: r[k] for k in keys} for r in rows if r["kind"] == "name"]
 
-    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Run a named query of ``cypher/`` (``kgx query --list`` shows them).
+    def query(self, name: str, params: Mapping[str, Any] | None = None,
+              **kwargs: Any) -> list[dict[str, Any]]:
+        """Run a named query of ``cypher/`` (``kgx query --list`` shows them) with its
+        parameters as keywords, or as a mapping for names Python does not take as keywords
+        (``class``).
 
         Example::
 
             >>> kg.query("suspect_names", lang="ja", limit=1)[0]["run"].startswith("audit-")
             True
+            >>> kg.query("suspect_names", {"lang": "ja"}, limit=1) == kg.query(
+            ...     "suspect_names", lang="ja", limit=1)
+            True
         """
-        return self.graph.query(name, **params)
+        return self.graph.query(name, **{**(params or {}), **kwargs})
 
     def export(self, kind: str, out: str | Path, **options: Any) -> ExportResult:
         """Export to a file: ``rdf`` (PROV-O; ``fmt=``, ``what=``, ``run=``),
@@ -309,7 +314,11 @@ class KG:
             query = options.pop("query", None)
             if not query:
                 raise ConfigError("kg.export('csv', OUT, query=NAME): which named query?")
-            return ex.export_csv(self.graph, query, out, options.pop("params", None), **options)
+            params = options.pop("params", None)
+            if options:
+                raise ConfigError(f"kg.export('csv', ...) takes query= and params=, not "
+                                  f"{', '.join(sorted(options))}")
+            return ex.export_csv(self.graph, query, out, params)
         raise ConfigError(f"unknown export {kind!r}; choose from {', '.join(EXPORTS)}")
 
     def report(self, out: str | Path, **options: Any) -> Path:

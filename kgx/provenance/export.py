@@ -764,8 +764,24 @@ _RETURN = re.compile(r"\bRETURN\s+(?:DISTINCT\s+)?", re.I)
 _RETURN_END = re.compile(r"\s(?:ORDER\s+BY|SKIP|LIMIT)\s", re.I)
 
 
+def _line_code(line: str) -> str:
+    """``line`` without a ``//`` comment (one inside a string literal is kept)."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote and line[i - 1] != "\\":
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif line.startswith("//", i):
+            return line[:i]
+    return line
+
+
 def query_columns(text: str) -> list[str]:
     """The column names of a query's final ``RETURN`` (for the header of an empty result)."""
+    # line comments out first: a "// one label each" after an item was a column of its own
+    text = "\n".join(_line_code(line) for line in text.splitlines())
     matches = list(_RETURN.finditer(text))
     if not matches:
         return []

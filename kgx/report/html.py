@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from kgx._version import __version__
+from kgx.config import language_list
 from kgx.errors import ConfigError
 from kgx.files import atomic_write_text
 from kgx.graph.connection import Graph
@@ -92,6 +93,7 @@ ORDER BY candidates DESC, source
 # The newest reliability among enrichment runs $ids (those of the report's graph).
 _RELIABILITY = """
 MATCH (r:Run) WHERE r.id IN $ids AND r.reliability IS NOT NULL
+  AND NOT r.status IN ['reverted', 'reverting']
 RETURN r.id AS id, r.reliability AS reliability ORDER BY r.startedAt DESC LIMIT 1
 """
 
@@ -161,11 +163,13 @@ def collect(graph: Graph, *, kg: str = "wikidata", langs: Iterable[str] | None =
     """Everything the report shows, as plain data (the page is drawn from this)."""
     data: dict[str, Any] = {"kg": kg}
     total = graph.read(_TOTAL, {"kg": kg})[0]["n"]
-    if langs is None:
-        chosen = [r["lang"] for r in graph.read(_GENERATED_LANGS, {"kg": kg})]
-        chosen += [r["lang"] for r in graph.read(_TOP_LANGS, {"kg": kg, "limit": 12})]
-        langs = list(dict.fromkeys(chosen))
-    langs = sorted(langs)[:MAX_LANGS]
+    if langs is None:  # the 12 with the most labels first, then those with generated names
+        chosen = [r["lang"] for r in graph.read(_TOP_LANGS, {"kg": kg, "limit": 12})]
+        chosen += [r["lang"] for r in graph.read(_GENERATED_LANGS, {"kg": kg})]
+        langs = chosen
+    if isinstance(langs, str):  # "en,sw", not the languages "e", "n", …
+        langs = language_list(langs)
+    langs = sorted(list(dict.fromkeys(langs))[:MAX_LANGS])
     coverage = graph.read(_COVERAGE, {"kg": kg, "langs": langs}) if langs else []
     data["coverage"] = {"total": total, "rows": coverage}
 
@@ -234,8 +238,11 @@ def _precision(graph: Graph, enrich_runs: list[dict[str, Any]]
         for key, value in _json(rows[0]["reliability"]).get("sources", {}).items():
             parts = str(key).split("|")
             if len(parts) == 3 and isinstance(value, list) and len(value) == 2:
-                hits[parts[2]] += int(value[0])
-                totals[parts[2]] += int(value[1])
+                # a source's tiers (transfer:top, sitelink:stripped) pooled under its name,
+                # the method its names' derivations carry
+                source = parts[2].partition(":")[0]
+                hits[source] += int(value[0])
+                totals[source] += int(value[1])
         if any(totals.values()):
             return ({s: hits[s] / n for s, n in totals.items() if n},
                     {s: n for s, n in totals.items() if n}, rows[0]["id"])

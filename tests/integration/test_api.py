@@ -112,6 +112,11 @@ def test_names_without_provenance_and_bad_calls(prepared: dict[str, Any],
             kg.export("xml", "x")
         with pytest.raises(ConfigError, match="which named query"):
             kg.export("csv", "x.csv")
+        # found in review: an unknown option was a TypeError, and a string of languages
+        # was one language ("en,sw") or its letters
+        with pytest.raises(ConfigError, match="takes query= and params=, not limit"):
+            kg.export("csv", "x.csv", query="entity_names", limit=3)
+        assert [r["lang"] for r in kg.coverage("en,sw")] == ["en", "sw"]
     assert "KG" in kgx.__all__ and kgx.KG is KG
 
 

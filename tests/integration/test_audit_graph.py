@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kgx.enrich.audit import DEFAULT_MODEL, audit_wikikge
 from kgx.enrich.graph_audit import audit_graph, wikikge_audit_via_graph
 from kgx.enrich.wikikge import load_gold, load_wikidata_names, score_precision

@@ -198,6 +198,22 @@ def test_a_report_shows_only_its_graph_and_survives_an_infinite_score(
     assert len(_pngs(page.images["alignment"])) == 2
 
 
+def test_precision_pools_a_sources_tiers_and_skips_reverted_runs(graph: Graph) -> None:
+    """Found in review: precision was keyed by the reliability's witness (transfer:top),
+    the contributions by the source (transfer), so the main sources had no precision; and
+    a reverted run's reliability was shown; and langs="sw,yo" were the letters s, w, …"""
+    seed = seed_enrichment(graph)
+    graph.write("MATCH (r:Run {id: $id}) SET r.reliability = $rel",
+                {"id": seed["enrich"], "rel": json.dumps({"sources": {
+                    "name|sw|transfer:top": [3, 4], "name|sw|transfer:other": [1, 4],
+                    "name|sw|sitelink": [9, 10]}, "signatures": {}})})
+    data = collect(graph, langs="sw,yo")
+    assert data["sources"]["precision"] == {"transfer": 0.5, "sitelink": 0.9}
+    assert [r["lang"] for r in data["coverage"]["rows"]] == ["sw", "yo"]
+    graph.write("MATCH (r:Run {id: $id}) SET r.status = 'reverted'", {"id": seed["enrich"]})
+    assert collect(graph)["sources"].get("measuredBy") is None
+
+
 def test_precision_from_run_counts_when_no_reliability(graph: Graph) -> None:
     seed = seed_enrichment(graph)
     graph.write("MATCH (r:Run {id: $id}) SET r.counts = $counts",

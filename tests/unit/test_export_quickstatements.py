@@ -75,6 +75,9 @@ def test_query_columns() -> None:
                          "count(*) AS n ORDER BY id LIMIT 3") == ["id", "m", "n"]
     assert query_columns("CALL () { RETURN 1 AS x } WITH x RETURN DISTINCT x, x + 1 AS y") == [
         "x", "y"]
+    # found in review: a comment after an item was a column of its own (predicted_links)
+    assert query_columns("MATCH (n) RETURN n.id AS id,  // one label each, even so\n"
+                         "  n.label AS label, '//' AS slashes") == ["id", "label", "slashes"]
 
 
 def test_iris() -> None:
