@@ -49,6 +49,7 @@ import csv
 import hashlib
 import json
 import logging
+import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -286,9 +287,19 @@ class _Triples:
 _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
+def _lexical(term: Literal) -> str:
+    """A literal's lexical form; a non-finite double in XSD's spelling (``NaN``, ``INF``,
+    ``-INF``; Python's ``nan`` and ``inf`` are no xsd:double, which Turtle's writer knows)."""
+    value = term.value
+    if term.datatype in (XSD.double, XSD.float) and isinstance(value, float) \
+            and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "INF" if value > 0 else "-INF"
+    return str(term)
+
+
 def _nt_term(term: Any) -> str:
     if isinstance(term, Literal):
-        text = '"' + str(term).translate(_NT_ESCAPES) + '"'
+        text = '"' + _lexical(term).translate(_NT_ESCAPES) + '"'
         if term.language:
             return f"{text}@{term.language}"
         if term.datatype:

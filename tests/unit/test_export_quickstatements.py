@@ -137,3 +137,14 @@ def test_plan_aliases_nfc_and_known_languages() -> None:
 ])
 def test_known_languages_from_the_load(config: str | None, known: object) -> None:
     assert _known_languages(config) == known
+
+
+def test_n_triples_write_non_finite_doubles_as_xsd_spells_them() -> None:
+    """Found in review: an infinite or NaN score was written "inf" / "nan" in N-Triples
+    (no xsd:double), "INF" / "NaN" in Turtle: the two formats gave different graphs."""
+    from rdflib import XSD, Literal
+
+    from kgx.provenance.export import _nt_term
+
+    assert [_nt_term(Literal(v)) for v in (float("nan"), float("inf"), -float("inf"), 0.25)] \
+        == [f'"{x}"^^<{XSD.double}>' for x in ("NaN", "INF", "-INF", "0.25")]
