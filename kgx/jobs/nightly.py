@@ -160,12 +160,15 @@ RETURN collect(l.id) AS runs
 """
 
 # The runs this job's step made (tagged when created, see job_step) that a kill left running,
-# and those marked so whose revert a second kill cut short (revert ends in 'reverted').
+# and those marked so whose revert a second kill cut short: before revert_run claimed it
+# ('failed', interrupted) or after ('reverting'; revert_run finishes it). A revert ends in
+# 'reverted'.
 _INTERRUPTED = """
 MATCH (r:Run {job: $job, step: $name})
-WHERE r.kind IN $kinds AND (r.status = 'running' OR (r.status = 'failed' AND r.interrupted))
-SET r.status = 'failed', r.interrupted = true,
-    r.error = 'interrupted: the job was killed during this run'
+WHERE r.kind IN $kinds AND (r.status IN ['running', 'reverting']
+                            OR (r.status = 'failed' AND r.interrupted))
+SET r.status = CASE r.status WHEN 'reverting' THEN 'reverting' ELSE 'failed' END,
+    r.interrupted = true, r.error = 'interrupted: the job was killed during this run'
 RETURN collect(r.id) AS runs
 """
 

@@ -156,6 +156,23 @@ def test_a_nightly_undo_cut_short_by_a_second_kill_is_finished(
     assert require_run(graph, run.id)["status"] == "reverted"
     assert _state(graph) == before
 
+    # found in review: killed again after the revert had claimed the run and removed part
+    # of its output, the run stayed 'reverting', which the next resume did not look for
+    with job_step(job.id, step.id, "enrich"):
+        again = RunRecorder(graph, "enrich", {"again": True}).__enter__()
+    before = _state(graph)  # with the new run's PART_OF edge
+    _generate(graph, again.id)
+    from kgx.provenance import runs
+
+    with monkeypatch.context() as m:
+        m.setitem(runs._REVERT, "predicted", "RETURN 1/0 AS n")  # after the nodes went
+        with pytest.raises(Exception, match="by zero"):
+            nightly._undo_partial("enrich", job.id)
+    assert require_run(graph, again.id)["status"] == "reverting"
+    nightly._undo_partial("enrich", job.id)
+    assert require_run(graph, again.id)["status"] == "reverted"
+    assert _state(graph) == before
+
 
 def test_one_revert_at_a_time(graph: Graph) -> None:
     """Found in review: two reverts of one run at the same time both went ahead. A revert
