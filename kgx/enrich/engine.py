@@ -250,15 +250,16 @@ def _foreign_forms(text: str, lang: str) -> bool:
 
 
 def _off_script(text: str, lang: str) -> bool:
-    """Whether ``text`` has letters of another script than the one ``lang``'s code names
-    (``sr-el``, ``sr-latn``, ``kk-cyrl``, ``zh-min-nan``): a machine translation for
-    ``sr`` or a Han name for Min Nan is no name in it. Codes that name no script are not
-    checked here: Wikidata's Russian or Japanese labels hold Latin brand names."""
+    """Whether ``text`` has letters of a script other than the one ``lang``'s code names
+    (``sr-el``, ``sr-latn``, ``kk-cyrl``, ``zh-min-nan``) and Latin: a machine translation
+    in Cyrillic for ``sr-el`` or a Han name for Min Nan is no name in it, while Latin brand
+    names stand in any script's labels (``YouTube`` in kk-cyrl, ``iPhone`` in zh-hans,
+    whose Han forms :func:`_foreign_forms` checks). Codes that name no script are not
+    checked here."""
     pinned = pinned_script(lang)
-    if pinned is None:
+    if pinned is None or pinned == "Hani":
         return False
-    scripts = name_scripts(text)
-    return bool(scripts) and scripts != {pinned}
+    return bool(name_scripts(text) - {pinned, "Latn"})
 
 
 def _row(view: EntityView, g: Group, rel: Reliability, *, primary: bool) -> dict[str, Any]:

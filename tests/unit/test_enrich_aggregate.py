@@ -199,6 +199,9 @@ def test_a_language_whose_code_names_a_script_gets_no_name_in_another() -> None:
     assert rows("zh-min-nan", "巴拉克·奥巴马") == []
     assert rows("sr-latn", "Барак Обама") == []
     assert rows("ru", "iPhone") == ["iPhone"]
+    # found in review: Latin letters in a Chinese name are no other script (X战警, iPhone)
+    assert rows("zh-hans", "X战警") == ["X战警"] and rows("zh-hant", "iPhone") == ["iPhone"]
+    assert rows("kk-cyrl", "YouTube") == ["YouTube"]
 
 
 def test_a_wikipedia_title_keeps_no_capital_another_source_writes_small() -> None:

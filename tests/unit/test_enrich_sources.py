@@ -202,7 +202,9 @@ def test_fallback_converts_between_chinese_standards() -> None:
     # found in review: ICU converts character by character, and 范 (the van of "Ludwig van",
     # or the surname Fan) became 範: such a conversion is not sure, and not proposed
     assert "范" in keep["zh-hans"]["value"] and texts("fallback", view, "zh-hk") == []
-    for hans, hant in (("贝多芬", "貝多芬"), ("范冰冰", None), ("于谦", None), ("钟汉良", None)):
+    # found in review: a Japanese form (説 beside 說) is no second Traditional reading
+    for hans, hant in (("贝多芬", "貝多芬"), ("范冰冰", None), ("于谦", None), ("钟汉良", None),
+                       ("为人民服务", "為人民服務"), ("关羽", "關羽")):
         got = texts("fallback", view_of("Q255", entity={"labels": {"zh-hans": {
             "value": hans}}}), "zh-hk")
         assert got == ([hant] if hant else []), hans
@@ -385,6 +387,10 @@ def test_aligned_entities_lend_their_names() -> None:
     got = list(SOURCES["aligned"]().propose(view, "ja"))
     assert [c.text for c in got] == ["ダグラス・アダムズ"]
     assert got[0].evidence["alignScore"] == 0.93 and got[0].derived_from == ("on",)
+    # found in review: an aligned entity's name an audit flagged was still lent
+    flagged = Aligned("dbp_ja", "x", "o", 0.93, "csls",
+                      (NameRef("on", "ja", "ダグラス", suspect=True),))
+    assert texts("aligned", EntityView("wikidata", "Q42", "e", aligned=(flagged,)), "ja") == []
 
 
 # -- descriptions --------------------------------------------------------------------------

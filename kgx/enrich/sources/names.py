@@ -112,8 +112,10 @@ def transform(text: str, transform_id: str) -> str:
 def _unsure_traditional() -> frozenset[str]:
     """Simplified characters whose Traditional form ICU's ``Simplified-Traditional`` cannot
     be sure of, and changes: one that is a Traditional character too (the surname 范 stays
-    范; ICU writes 範, which 范 also simplifies) or that stands for several (钟: 鐘 or
-    鍾). ICU maps character by character, where MediaWiki's converter has phrase tables."""
+    范; ICU writes 範, which 范 also simplifies) or that stands for several Traditional
+    characters (钟: 鐘 or 鍾; Traditional: in Big5, so that a Japanese form such as 説
+    beside 說 is no second reading of 说). ICU maps character by character, where
+    MediaWiki's converter has phrase tables."""
     from kgx.enrich.scripts import _in_charset
 
     t2s, s2t = _icu("Traditional-Simplified"), _icu("Simplified-Traditional")
@@ -121,7 +123,7 @@ def _unsure_traditional() -> frozenset[str]:
     for cp in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000)):
         ch = chr(cp)
         simple = t2s.transliterate(ch)
-        if len(simple) == 1 and simple != ch:
+        if len(simple) == 1 and simple != ch and _in_charset(ch, "big5"):
             sources[simple].add(ch)
     return frozenset(c for c, ts in sources.items()
                      if (len(ts) > 1 or _in_charset(c, "big5")) and s2t.transliterate(c) != c)
@@ -355,7 +357,7 @@ class AlignedSource(Source):
     def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
         for a in view.aligned:
             for n in a.names:
-                if n.lang == lang and not n.generated:
+                if n.lang == lang and not n.generated and not n.suspect:
                     yield self.candidate(view, lang, n.text, derived_from=[n.key], kg=a.kg,
                                          id=a.id, alignScore=a.score, method=a.method,
                                          primary=n.primary, alignRun=a.run)
