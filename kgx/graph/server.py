@@ -235,10 +235,14 @@ class LocalServer:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
-    def stopped(self) -> Iterator[None]:
+    def stopped(self, before: Callable[[], object] | None = None) -> Iterator[None]:
         """The server stopped for the body (an offline import), started again after it;
-        another kgx process that would start it meanwhile waits for the body to end."""
+        another kgx process that would start it meanwhile waits for the body to end.
+        ``before`` runs under the same lock while the server still runs (a last check; if
+        it raises, the server is left running and the body does not run)."""
         with self._exclusive():
+            if before is not None:
+                before()
             self._stop()
             try:
                 yield

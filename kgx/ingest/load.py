@@ -292,17 +292,22 @@ def bulk_load_wikidata(
         clock = now
 
     lap("parseSeconds")  # parse and CSV, in the workers
-    # the import replaces the database: whatever another command wrote while the dump was
-    # parsed (minutes to hours) would be lost without a word
-    if not empty():
-        if not keep_csv:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise ConfigError("the database is no longer empty: something was written to it "
-                          "while the dump was parsed, which the import would have replaced; "
-                          "nothing imported. Load without --bulk, or empty it first")
+
+    def still_empty() -> None:
+        # the import replaces the database: whatever another command wrote while the dump
+        # was parsed (minutes to hours) would be lost without a word
+        if not empty():
+            if not keep_csv:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise ConfigError("the database is no longer empty: something was written to it "
+                              "while the dump was parsed, which the import would have "
+                              "replaced; nothing imported. Load without --bulk, or empty it "
+                              "first")
+
     server = LocalServer(cfg)
-    # no other kgx command starts the server during the import (they wait for the start)
-    with server.stopped():
+    # checked, stopped, imported and started under the server's start/stop lock: no other
+    # kgx command starts the server on the store mid-import (they wait for the start)
+    with server.stopped(before=still_empty):
         lap("stopSeconds")
         # The server's heap size (the importer warns with 1 GiB on a dump head replicated
         # 100 times); the throughput collector: about 15 % less import time than G1 here.

@@ -305,7 +305,8 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False,
     not the graph; a nightly job's runs are reverted one by one. A run still marked
     ``running`` is reverted if the process that ran it is gone (a kill; told from its
     ``owner``, host, pid and the process's start time), or with ``force`` where that cannot
-    be told (it ran on another host); a run reverted already is not reverted again. A run
+    be told (it ran on another host); a run reverted already is reverted again only with
+    ``force`` (what a live run wrote after a forced revert). A run
     whose output later runs used (``-[:USED]->`` it: an enrichment that derived names
     through an alignment's SAME_AS edges) is reverted after them, or with ``force``. A
     generated name or description someone rejected stays, with its provenance
@@ -326,9 +327,11 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False,
         listed = ", ".join(f"{c['id']} ({c['kind']})" for c in children) or "none left"
         raise ConfigError(f"run {run_id} is a nightly {kind}: it wrote nothing itself; "
                           f"revert the runs it made instead, one by one: {listed}")
-    if status == "reverted":
+    again = status == "reverted"
+    if again and not force:
         raise ConfigError(f"run {run_id} was reverted already ({run.get('revertedAt')}: "
-                          f"{run.get('reverted')})")
+                          f"{run.get('reverted')}); --force reverts it again (what it wrote "
+                          "after that revert, a live run reverted with --force)")
     if status == "reverting":  # a revert cut short, or one running now (the claim tells)
         status = run.get("statusBeforeRevert")
     users = [r["id"] for r in graph.read(_USERS, {"id": run_id})]
@@ -346,7 +349,7 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False,
                 f"run {run_id} is still running{where} (owner {run.get('owner') or 'unknown'})"
                 f". Wait for it to end, or stop it; if it was killed, `kgx runs revert "
                 f"{run_id} --force` removes what it wrote")
-    me = _claim_revert(graph, run_id, run.get("revertingBy"), force=force)
+    me = _claim_revert(graph, run_id, run.get("revertingBy"), force=force, again=again)
     removed = {}
     try:
         for what, cypher in _REVERT.items():
@@ -380,7 +383,7 @@ SET r.revertLock = true
 REMOVE r.revertLock
 WITH r, r.status AS status, r.revertingBy AS holder
 WITH r, status, holder,
-     status <> 'reverted' AND (holder IS NULL OR holder = $seen) AS mine
+     (status <> 'reverted' OR $again) AND (holder IS NULL OR holder = $seen) AS mine
 SET r.revertingBy = CASE WHEN mine THEN $me ELSE holder END,
     r.statusBeforeRevert = CASE WHEN mine AND status <> 'reverting' THEN status
                                 ELSE r.statusBeforeRevert END,
@@ -389,7 +392,8 @@ RETURN status, holder, mine
 """
 
 
-def _claim_revert(graph: Graph, run_id: str, holder: object, *, force: bool) -> str:
+def _claim_revert(graph: Graph, run_id: str, holder: object, *, force: bool,
+                  again: bool = False) -> str:
     """Mark run ``run_id`` as being reverted by this process (``revertingBy``, an owner
     token), so that a second ``kgx runs revert`` of the same run at the same time is
     refused instead of reverting it twice. A claim whose process is gone (a killed revert)
@@ -401,7 +405,7 @@ def _claim_revert(graph: Graph, run_id: str, holder: object, *, force: bool) -> 
             raise ConfigError(
                 f"run {run_id} is being reverted by another process ({holder}); wait for it"
                 + ("" if alive else ", or add --force if that process is gone"))
-    rows = graph.write(_CLAIM, {"id": run_id, "me": me, "seen": holder})
+    rows = graph.write(_CLAIM, {"id": run_id, "me": me, "seen": holder, "again": again})
     if not rows or not rows[0]["mine"]:
         status = rows[0]["status"] if rows else "gone"
         raise ConfigError(f"run {run_id} was reverted by another process meanwhile"

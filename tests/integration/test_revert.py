@@ -239,6 +239,11 @@ def test_a_revert_cut_short_leaves_the_run_reverting_never_succeeded(
     with RunRecorder(graph, "enrich", {"live": True}) as live:
         _generate(graph, live.id)
         revert_run(graph, live.id, force=True)
+        _generate(graph, live.id)  # found in review: what it wrote after stayed for good
+    assert require_run(graph, live.id)["status"] == "reverted"
+    with pytest.raises(ConfigError, match="--force reverts it again"):
+        revert_run(graph, live.id)
+    assert revert_run(graph, live.id, force=True)["nodes"] == 2
     assert require_run(graph, live.id)["status"] == "reverted"
     assert _state(graph) == before
 
