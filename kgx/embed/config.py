@@ -69,6 +69,11 @@ class EarlyStopping:
     metric: str = "mrr"
 
 
+def _digest(settings: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()
+                          ).hexdigest()[:16]
+
+
 #: Settings that change how a training runs, not what it learns: a resume may change them
 #: (continue a GPU run on a CPU, validate in smaller batches, checkpoint less often).
 RUNTIME_SETTINGS = frozenset({"device", "eval_batch_size", "checkpoint_every"})
@@ -151,8 +156,12 @@ class TrainConfig:
 
     def digest(self) -> str:
         """A short hash of :meth:`learned` (which runs a ``--resume`` may continue)."""
-        text = json.dumps(self.learned(), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return _digest(self.learned())
+
+    def digests(self) -> frozenset[str]:
+        """:meth:`digest` and the one of every setting, which checkpoints and model folders
+        written before the runtime settings were left out carry: they still resume."""
+        return frozenset({self.digest(), _digest(self.as_dict())})
 
     def check(self) -> None:
         """Reject values no training could use (names are checked by :meth:`resolve`)."""

@@ -219,6 +219,13 @@ class ModelStore:
         for model in self.list():
             if model.finished:
                 continue
-            if config is None or model.meta.get("configDigest") == config.digest():
+            if config is None:
                 return model
+            # the digest of its stored settings, as this kgx makes it (the one in meta.json
+            # may be an older kgx's, which covered every setting)
+            try:
+                if model.config.digest() == config.digest():
+                    return model
+            except ConfigError as e:  # a damaged config.json hides no other model
+                log.warning("%s: %s; left out", model.path, e)
         return None

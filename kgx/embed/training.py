@@ -479,7 +479,7 @@ class _Trainer:
             log.warning("cannot read %s (%s); training this run from the start",
                         self.checkpoint_path, e)
             return False
-        if state.get("configDigest") != self.cfg.digest() or \
+        if state.get("configDigest") not in self.cfg.digests() | self.stored.config.digests() or \
                 state.get("fingerprint") != self.export.fingerprint:
             raise ConfigError(f"{self.checkpoint_path} belongs to another configuration or "
                               "other triples; remove it to train this run from the start")

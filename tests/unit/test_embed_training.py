@@ -169,6 +169,15 @@ def test_a_resume_may_change_only_the_runtime_settings(
     _killed_after_epoch_2(monkeypatch, cfg, small, store, "gpu")
     config = tmp_path / "gpu" / "config.json"  # as if it had been trained on a GPU
     config.write_text(json.dumps({**json.loads(config.read_text()), "device": "cuda"}))
+    # and by a kgx whose digest covered every setting: its checkpoint still resumes
+    from kgx.embed.config import _digest
+
+    old = _digest(TrainConfig.from_mapping({**TINY, "device": "cuda"}).as_dict())
+    checkpoint = tmp_path / "gpu" / "checkpoint.pt"
+    torch.save({**torch.load(checkpoint, weights_only=True), "configDigest": old}, checkpoint)
+    meta = tmp_path / "gpu" / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "configDigest": old}))
+    assert store.find_unfinished(cfg) is not None
     assert store.get("gpu").config.digest() == cfg.digest()  # the device is not in it
     with pytest.raises(ConfigError, match="runtime= takes"):
         train(None, None, store=store, resume="gpu", runtime={"epochs": 9})
