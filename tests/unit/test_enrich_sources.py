@@ -323,13 +323,14 @@ def test_native_east_asian_names_put_the_family_name_first() -> None:
     ("en", "Chi Minh", "Ho", "Q881", "Ho Chi Minh"),
     ("vi", "Cận Bình", "Tập", "Q148", "Tập Cận Bình"),
     ("ru", "Синдзо", "Абэ", "Q17", "Синдзо Абэ"),     # Japanese: given name first
+    ("en", "Tsung-Dao", "Lee", "Q865 Q30", "Tsung-Dao Lee"),  # also a US citizen
 ])
 def test_name_order_follows_citizenship(lang: str, given: str, family: str,
                                         citizenship: str | None, name: str | None) -> None:
     links = [Linked("P735", "Q1", "a", {lang: NameRef("a1", lang, given)}),
              Linked("P734", "Q2", "b", {lang: NameRef("b1", lang, family)})]
-    if citizenship:
-        links.append(Linked("P27", citizenship, "c", {}))
+    for country in (citizenship or "").split():
+        links.append(Linked("P27", country, "c", {}))
     view = EntityView("wikidata", "Qx", "x", categories=frozenset({"person"}),
                       links=tuple(links))
     assert texts("composition", view, lang) == ([name] if name else [])

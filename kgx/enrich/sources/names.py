@@ -341,8 +341,11 @@ class CompositionSource(Source):
         citizenship = {t.id for t in view.targets("P27")}
         native = (bool(citizenship & NATIVE_ORDER[base]) if citizenship and base in NATIVE_ORDER
                   else None)
+        # every citizenship: one of another country (Tsung-Dao Lee: ROC and US) is a name
+        # used in the West, given name first
         text = compose_name(lang, g.text, f.text, native=native,
-                            family_first=bool(citizenship & FAMILY_FIRST_EVERYWHERE))
+                            family_first=bool(citizenship)
+                            and citizenship <= FAMILY_FIRST_EVERYWHERE)
         if text is None:
             return
         yield self.candidate(view, lang, text, derived_from=[g.key, f.key], given=given[0].id,
