@@ -227,7 +227,11 @@ def _wiki_sitelink(url: str) -> tuple[str, str] | None:
     m = _WIKI_URL.match(url)
     if not m:
         return None
-    title = unquote(m.group(2).split("#", 1)[0]).replace("_", " ").strip()
+    try:  # a bad escape (%FF) is no title: the DBP15K reader refuses it too
+        title = unquote(m.group(2).split("#", 1)[0], errors="strict")
+    except UnicodeDecodeError:
+        return None
+    title = title.replace("_", " ").strip()
     if not title:
         return None
     return f"{m.group(1).replace('-', '_')}wiki", title

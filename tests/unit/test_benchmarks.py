@@ -234,17 +234,20 @@ def test_codex_bad_wiki_link_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     (root / "types/en.json").write_text(json.dumps({
         "Q5": {"label": "human", "description": "", "wiki": "https://example.org/Human"},
         "Q2": {"label": "Earth", "description": "planet",
-               "wiki": "https://zh-yue.wikipedia.org/wiki/%E5%9C%B0%E7%90%83"}}))
-    (root / "entity2types.json").write_text(json.dumps({"Q1": ["Q5"], "Q9": ["Q7"]}))
+               "wiki": "https://zh-yue.wikipedia.org/wiki/%E5%9C%B0%E7%90%83"},
+        # found in review: a bad escape gave a title with U+FFFD (DBP15K refused it)
+        "Q7": {"label": "x", "description": "", "wiki": "https://de.wikipedia.org/wiki/A%FF"}}))
+    (root / "entity2types.json").write_text(json.dumps({"Q1": ["Q5", "Q7"], "Q9": ["Q8"]}))
     records, bad, counts, lasts = _collect(iter_codex_chunks(root, size="s"))
     by_id = {r.id: r for r in records}
-    assert list(by_id) == ["P31", "Q1", "Q2", "Q5"] and lasts == [4]
+    assert list(by_id) == ["P31", "Q1", "Q2", "Q5", "Q7"] and lasts == [5]
     assert by_id["Q5"].labels == {"en": "human"} and by_id["Q5"].sitelinks == {}
-    assert by_id["Q5"].descriptions == {}
+    assert by_id["Q5"].descriptions == {} and by_id["Q7"].sitelinks == {}
     assert by_id["Q2"].sitelinks == {"zh_yuewiki": "地球"}
     assert by_id["P31"].labels == {"en": "instance of"} and by_id["P31"].kind == "property"
-    assert [(b["source"], b["id"]) for b in bad] == [("types/en.json", "Q5")]
-    assert counts["problems"] == 1 and counts["types"] == 1
+    assert [(b["source"], b["id"]) for b in bad] == [("types/en.json", "Q5"),
+                                                      ("types/en.json", "Q7")]
+    assert counts["problems"] == 2 and counts["types"] == 2
 
 
 def test_codex_missing_size_is_a_clear_error(tmp_path: Path) -> None:
