@@ -202,6 +202,15 @@ class _Nightly:
         rows = self.g.read("MATCH (r:Run {id: $id}) RETURN r.status AS status", {"id": run_id})
         return bool(rows) and rows[0]["status"] not in REVERTED
 
+    def _unfinished_model(self, run_id: str) -> bool:
+        """Whether training run ``run_id`` has a model folder that has not finished."""
+        from kgx.embed.store import ModelStore
+
+        try:
+            return not ModelStore.default(self.g.cfg).get(run_id).finished
+        except ConfigError:  # killed before its folder was made
+            return False
+
     def _model_kept(self, run_id: str) -> bool:
         """Whether training run ``run_id``'s finished model is still on disk (a deleted
         model folder is trained again, not taken as done)."""
@@ -266,10 +275,21 @@ class _Nightly:
             if age < self.job.retrain_days * 86400:
                 return "skipped", (f"model {last['run']} is {age / 86400:.1f} days old; "
                                    f"retrain after {self.job.retrain_days} days")
-        trained = train(self.g, config, resume=interrupted, show_progress=False)
+        # the training run is named by the job before it starts, so that a resume continues
+        # this job's run: the newest unfinished one of the same configuration could be
+        # someone's aborted `kgx train`, on other triples, or one still training
+        pending = self.state.data.get("trainingRun")
+        if interrupted and pending and self._unfinished_model(pending):
+            trained = train(self.g, config, resume=pending, show_progress=False)
+        else:
+            run_id = new_run_id("train")
+            self.state.data["trainingRun"] = run_id
+            self.state.save()
+            trained = train(self.g, config, run_id=run_id, show_progress=False)
         counts["epochs"] = trained.epochs_done
         self.state.data["lastTrain"] = {"run": trained.run_id, "at": _now(),
                                         "settings": settings}
+        self.state.data.pop("trainingRun", None)
         self.state.save()
         self.ledger.context["trained"] = trained.run_id
         self.ledger.save()

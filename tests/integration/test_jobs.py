@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from kgx.config import Config, replace
 from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
 from kgx.ingest.load import load_wikidata
+from kgx.jobs import nightly as nightly_module
 from kgx.jobs.config import load_job_config
 from kgx.jobs.ledger import Ledger
 from kgx.jobs.lock import lock_holder
@@ -571,3 +573,52 @@ def test_changed_settings_are_not_taken_as_done(graph: Graph, job_home: Config,
                       encoding="utf-8")
     with pytest.raises(ConfigError, match="dry_run"):
         load_job_config("nightly", config)
+
+
+def test_a_killed_training_resumes_the_jobs_own_run(graph: Graph, job_home: Config,
+                                                    tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in review: the train step resumed the newest unfinished training of the same
+    configuration, which could be someone's aborted `kgx train` (on other triples, or
+    still training: then the step failed on its lock). The job names its run first."""
+    import kgx.embed.training as training
+    from kgx.embed.config import TrainConfig
+    from kgx.embed.store import ModelStore
+    from kgx.jobs.ledger import JsonFile
+
+    load_wikidata(graph, DUMP)
+    (tmp_path / "train.toml").write_text(TINY_TRAINING, encoding="utf-8")
+    config = write_config(tmp_path / "kgx.toml", DUMP, steps='["load", "train"]')
+    config.write_text(config.read_text(encoding="utf-8") + 'train_config = "train.toml"\n',
+                      encoding="utf-8")
+    job = load_job_config("nightly", config)
+    store = ModelStore.default(graph.cfg)
+    cfg = TrainConfig.from_mapping(tomllib.loads(TINY_TRAINING))
+    after_epoch = training._Trainer.after_epoch
+
+    class Killed(Exception):
+        pass
+
+    def dies(self: Any, epoch: int, loss: float) -> None:
+        after_epoch(self, epoch, loss)
+        raise Killed
+
+    ledger = Ledger.of(job_home.home, "nightly")
+    nightly = nightly_module._Nightly(graph, job, ledger,
+                                      JsonFile(ledger.path.with_name("state.json")))
+    monkeypatch.setattr(training._Trainer, "after_epoch", dies)
+    with pytest.raises(Killed):  # the job's training, killed after its first epoch
+        nightly.train(Counter(), False)
+    own = nightly.state.data["trainingRun"]
+    from kgx.provenance.runs import new_run_id
+
+    manual = new_run_id("train")
+    with pytest.raises(Killed):  # then someone's own training of the same configuration
+        training.train(graph, cfg, store=store, run_id=manual)
+    monkeypatch.setattr(training._Trainer, "after_epoch", after_epoch)
+    newest = store.find_unfinished(cfg)
+    assert newest is not None and newest.run_id == manual  # the newest, not the job's
+    assert nightly.train(Counter(), True)[0] == "succeeded"
+    assert nightly.state.data["lastTrain"]["run"] == own and store.get(own).finished
+    assert not store.get(manual).finished
+    assert "trainingRun" not in nightly.state.data
