@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 
 from kgx._version import __version__
-from kgx.enrich.sources.languages import base_language
+from kgx.enrich.scripts import base_language
 from kgx.errors import ConfigError, SourceError
 from kgx.http import (
     Answer,

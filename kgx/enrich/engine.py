@@ -383,14 +383,10 @@ def _pages(graph: Graph, kg: str, langs: Sequence[str], kinds: Sequence[str],
         for i in range(0, len(ordered), page_size):
             yield ordered[i:i + page_size]
         return
-    # each load run's entities in turn (an entity carries the last load that changed it)
-    scopes = [(_GAPS, None)] if loaded_by is None else [
-        (_GAPS_LOADED, r) for r in sorted(set(loaded_by))]
-    for query, load_run in scopes:
-        for rows in graph.pages(query, {"kg": kg, "langs": list(langs), "names": NAME in kinds,
-                                        "descs": DESCRIPTION in kinds, "loadedBy": load_run},
-                                page_size):
-            yield [r["id"] for r in rows]
+    for rows in graph.pages_by_load(_GAPS, _GAPS_LOADED,
+                                    {"kg": kg, "langs": list(langs), "names": NAME in kinds,
+                                     "descs": DESCRIPTION in kinds}, page_size, loaded_by):
+        yield [r["id"] for r in rows]
 
 
 def enrich(graph: Graph, langs: Sequence[str] | str, *,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,23 +109,18 @@ def audit_graph(graph: Graph, lang: str, *, kg: str = "wikidata",
                               "trainedOn": list(model.trained_on)}
     if runs is not None:
         config["loadedBy"] = runs
-    # every entity, or each load run's entities in turn (an entity carries the id of the
-    # last load that changed it, so no entity is in two runs' pages)
-    scopes: list[tuple[str, str | None]] = (
-        [(_PAGE, None)] if runs is None else [(_PAGE_LOADED, r) for r in runs])
     with RunRecorder(graph, "audit", config) as run:
-        for query, load_run in scopes:
-            _audit_pages(graph, run, query, {"kg": kg, "lang": lang, "site": site,
-                                             "limit": page_size, "loadedBy": load_run},
-                         lang, model)
+        _audit_pages(graph, run, graph.pages_by_load(
+            _PAGE, _PAGE_LOADED, {"kg": kg, "lang": lang, "site": site}, page_size, runs),
+            lang, model)
     log.info("audit %s: %s", run.id, dict(run.counts))
     return AuditResult(run.id, Counter(run.counts))
 
 
-def _audit_pages(graph: Graph, run: RunRecorder, query: str, params: dict[str, Any],
+def _audit_pages(graph: Graph, run: RunRecorder, pages: Iterable[list[dict[str, Any]]],
                  lang: str, model: AuditModel) -> None:
-    """Audit ``query``'s pages (keyset on the entity id) and flag the doubtful names."""
-    for page in graph.pages(query, params, params["limit"]):
+    """Audit the entities of ``pages`` and flag the doubtful names."""
+    for page in pages:
         flags: list[dict[str, Any]] = []
         for row in page:
             names = row["names"]

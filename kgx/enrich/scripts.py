@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "base_language",
     "COMMON",
     "INHERITED",
     "script_of",
@@ -218,6 +219,19 @@ def _subtags(lang: str) -> list[str]:
     return lang.replace("_", "-").lower().split("-")
 
 
+#: Wikimedia codes that look like a variant of another language but are languages of
+#: their own: Min Nan (in Latin script), Classical Chinese, Cantonese.
+_OWN_LANGUAGES = {"zh-min-nan": "nan", "zh-classical": "lzh", "zh-yue": "yue"}
+
+
+@lru_cache(maxsize=4096)  # language codes: a small set, asked about for every name
+def base_language(lang: str) -> str:
+    """The language of a code without its region or script: ``pt-br`` → ``pt``,
+    ``zh-hk`` → ``zh``; ``zh-min-nan`` → ``nan`` (not Chinese in Han characters)."""
+    code = lang.lower().replace("_", "-")
+    return _OWN_LANGUAGES.get(code) or code.split("-")[0]
+
+
 @lru_cache(maxsize=4096)
 def expected_scripts(lang: str) -> frozenset[str] | None:
     """Scripts the names of language ``lang`` (a Wikidata / BCP 47 code) are written in, or
@@ -254,25 +268,24 @@ _WIKIMEDIA_SCRIPT_CODES = {"sr-el": "Latn", "sr-ec": "Cyrl", "zh-min-nan": "Latn
 
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo", "hant"}
 _SIMPLIFIED_REGIONS = {"cn", "sg", "my", "hans"}
-_TRADITIONAL_LANGS = {"yue", "lzh", "zh-classical", "zh-yue"}
+_TRADITIONAL_LANGS = {"yue", "lzh"}
 
 
 def han_standard(lang: str) -> str | None:
     """Which Han orthography ``lang`` uses: ``Hans`` (Simplified Chinese, the default of
     ``zh`` as in CLDR), ``Hant``, ``Jpan`` (Japanese), or ``None`` (no Han standard here)."""
     tags = _subtags(lang)
-    if "-".join(tags) in _WIKIMEDIA_SCRIPT_CODES:  # zh-min-nan: Latin, no Han standard
-        return None
-    if "-".join(tags) in _TRADITIONAL_LANGS or tags[0] in _TRADITIONAL_LANGS:
+    base = base_language(lang)  # zh-yue is Cantonese, zh-min-nan Min Nan (Latin)
+    if base in _TRADITIONAL_LANGS:
         return "Hant"
-    if tags[0] == "ja":
+    if base == "ja":
         return "Jpan"
-    if tags[0] in ("zh", "wuu", "gan", "hak", "cdo"):
+    if base in ("zh", "wuu", "gan", "hak", "cdo"):
         if any(t in _TRADITIONAL_REGIONS for t in tags[1:]):
             return "Hant"
         if any(t in _SIMPLIFIED_REGIONS for t in tags[1:]):
             return "Hans"
-        return "Hans" if tags[0] in ("zh", "wuu", "gan") else "Hant"
+        return "Hans" if base in ("zh", "wuu", "gan") else "Hant"
     return None
 
 

@@ -204,6 +204,16 @@ class Graph:
                 return
             after = rows[-1]["id"]
 
+    def pages_by_load(self, everything: str, by_load: str, params: Mapping[str, Any],
+                      limit: int, loaded_by: Sequence[str] | None) -> Iterator[Rows]:
+        """:meth:`pages` of ``everything``; with ``loaded_by``, of ``by_load`` once per
+        load run in it (as ``$loadedBy``; an empty list reads nothing). An entity carries
+        the id of the last load that changed it, so none is in two runs' pages."""
+        runs: list[str | None] = [None] if loaded_by is None else [*sorted(set(loaded_by))]
+        for run in runs:
+            yield from self.pages(everything if run is None else by_load,
+                                  {**params, "loadedBy": run}, limit)
+
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Run a write query in one transaction (retried on transient errors)."""
         return self._run(cypher, params or {}, write=True)

@@ -74,7 +74,8 @@ def load_wikidata(
     show_progress: bool | None = None,
 ) -> LoadResult:
     """Load a Wikidata JSON dump (plain, .gz, .bz2, ``-``) into graph ``kg``."""
-    from kgx.ingest.wikidata_json import LineCheck, iter_parsed, site_language
+    from kgx.ingest.records import LineCheck
+    from kgx.ingest.wikidata_json import iter_parsed, site_language
 
     cfg = graph.cfg
     langs = frozenset(language_list(languages)) if languages is not None else None
@@ -234,7 +235,9 @@ def bulk_load_wikidata(
                           "splits file names at ',' and '='): use a KGX_HOME without them")
 
     def empty() -> bool:
-        with connect(cfg) as g:
+        # start=False: the last check runs under the server's start/stop lock, which a
+        # start would take again (and wait for itself); the server is up at both checks
+        with connect(cfg, start=False) as g:
             return not g.read("MATCH (n) RETURN count(n) > 0 AS any")[0]["any"]
 
     if not empty():

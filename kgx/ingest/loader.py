@@ -28,8 +28,7 @@ from kgx.files import atomic_write_json
 from kgx.graph.connection import Graph
 from kgx.graph.schema import apply_schema
 from kgx.graph.writer import write_records
-from kgx.ingest.records import EntityRecord
-from kgx.ingest.wikidata_json import LineCheck
+from kgx.ingest.records import EntityRecord, LineCheck
 from kgx.provenance.runs import RunRecorder
 
 __all__ = ["Chunk", "LoadResult", "load_chunks", "load_source", "fingerprint", "Checkpoint",
@@ -245,7 +244,7 @@ def load_chunks(
 ) -> LoadResult:
     """Write every chunk ``make_chunks(start_line)`` yields; checkpoint after each commit.
 
-    ``line_check``: the reader's :class:`~kgx.ingest.wikidata_json.LineCheck`; the
+    ``line_check``: the reader's :class:`~kgx.ingest.records.LineCheck`; the
     checkpoint keeps the digest of its line, and a resume hands it back to the reader.
 
     ``config`` is recorded on the run; its ``languages`` (the reader's language filter,

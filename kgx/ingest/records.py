@@ -7,11 +7,14 @@ readers pure (no Neo4j) makes them testable alone and lets parsing run in worker
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["EntityRecord", "Statement", "STATEMENT_TYPE", "ITEM_OR_PROPERTY", "PROPERTY_ID",
-           "OTHER_ENTITY_ID", "check_statement_type", "check_revision", "read_id_file"]
+__all__ = ["LineCheck", "EntityRecord", "Statement", "STATEMENT_TYPE", "ITEM_OR_PROPERTY",
+           "PROPERTY_ID", "OTHER_ENTITY_ID", "check_statement_type", "check_revision",
+           "read_id_file"]
 
 #: Relationship types built from data: Wikidata property ids (P31), or relation ids of
 #: benchmark graphs that have no property ids (R12). Nothing else is ever used as a type.
@@ -107,3 +110,34 @@ class EntityRecord:
     literals: dict[str, list[str]] = field(default_factory=dict)
     no_value: list[str] = field(default_factory=list)
     some_value: list[str] = field(default_factory=list)
+
+
+class LineCheck:
+    """Ties a resume to the input it interrupted, by the line its checkpoint is at.
+
+    The reader records a digest of the entity line each chunk ends on (:meth:`mark`); the
+    loader keeps the one of its checkpoint's line (:meth:`take`) and, on a resume, sets
+    :attr:`expect`: the reader then refuses an input whose line there is another. Stdin's
+    checkpoint is keyed on ``-`` alone, so a resume fed another dump skipped that many of
+    its lines silently; a file's key (size, mtime, head and tail) cannot see a change in
+    its middle either.
+    """
+
+    def __init__(self) -> None:
+        self.expect: str | None = None
+        self._seen: dict[int, str] = {}
+
+    @staticmethod
+    def digest(raw: bytes) -> str:
+        return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+    def mark(self, line: int, raw: bytes | dict[str, Any]) -> None:
+        if isinstance(raw, bytes):  # a JSON document's entities share its line: no resume
+            self._seen[line] = self.digest(raw)
+
+    def take(self, line: int) -> str | None:
+        """The digest of ``line``; the ones up to it are forgotten (they are committed)."""
+        digest = self._seen.get(line)
+        for seen in [k for k in self._seen if k <= line]:
+            del self._seen[seen]
+        return digest

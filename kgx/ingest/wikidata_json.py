@@ -54,7 +54,6 @@ snak type) is dropped and reported as a *problem*; the rest of the entity is kep
 from __future__ import annotations
 
 import bz2
-import hashlib
 import io
 import json
 import logging
@@ -82,6 +81,7 @@ from kgx.ingest.records import (
     OTHER_ENTITY_ID,
     PROPERTY_ID,
     EntityRecord,
+    LineCheck,
     Statement,
     check_revision,
 )
@@ -101,7 +101,6 @@ __all__ = [
     "parse_entity",
     "parse_lines",
     "iter_parsed",
-    "LineCheck",
     "site_language",
     "SITE_LANGUAGES",
     "RAW_LIMIT",
@@ -498,16 +497,12 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-def _bad_key(key: str, pattern: re.Pattern[str], what: str,
-             problems: list[tuple[str, Any]] | None, value: Any) -> bool:
-    """Whether ``key`` (a term's language, a sitelink's site) is malformed: then it is a
-    problem (the term or sitelink is dropped, the entity kept) rather than a value that
-    only the bulk path's CSV would refuse (a line break), or store apart (an empty one)."""
-    if pattern.match(key):
-        return False
+def _bad_key(problems: list[tuple[str, Any]] | None, what: str, key: str, value: Any) -> None:
+    """A malformed key (a term's language, a sitelink's site) is a problem: the term or
+    sitelink is dropped, the entity kept, rather than a value that only the bulk path's
+    CSV would refuse (a line break), or store apart (an empty one)."""
     if problems is not None:
         problems.append((f"{what} {key!r:.60} is not one; dropped", value))
-    return True
 
 
 #: A sitelink's site id (``enwiki``, ``be_x_oldwiki``, ``commonswiki``).
@@ -522,7 +517,8 @@ def _terms(value: Any, languages: frozenset[str] | None,
     for lang, term in _as_map(value).items():
         if languages is not None and lang not in languages:
             continue
-        if _bad_key(lang, _TERM_LANGUAGE, f"the language code of a {what}", problems, term):
+        if not _TERM_LANGUAGE.match(lang):
+            _bad_key(problems, f"the language code of a {what}", lang, term)
             continue
         # API output with language fallback copies another language's term: not this one's.
         if term.get("language", lang) != lang or not term.get("value"):
@@ -537,7 +533,8 @@ def _aliases(value: Any, languages: frozenset[str] | None,
     for lang, terms in _as_map(value).items():
         if languages is not None and lang not in languages:
             continue
-        if _bad_key(lang, _TERM_LANGUAGE, "the language code of aliases", problems, terms):
+        if not _TERM_LANGUAGE.match(lang):
+            _bad_key(problems, "the language code of aliases", lang, terms)
             continue
         if isinstance(terms, dict):  # old dumps: {"0": {...}, "1": {...}}
             terms = list(terms.values())
@@ -552,7 +549,8 @@ def _sitelinks(value: Any, languages: frozenset[str] | None,
                problems: list[tuple[str, Any]] | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     for site, link in _as_map(value).items():
-        if _bad_key(site, _SITE_ID, "the site id of a sitelink", problems, link):
+        if not _SITE_ID.match(site):
+            _bad_key(problems, "the site id of a sitelink", site, link)
             continue
         if languages is not None and site_language(site) not in languages:
             continue
@@ -884,37 +882,6 @@ def _peek_id(raw: bytes | str) -> str | None:
         return None
     eid = data.get("id") or data.get("entity") if isinstance(data, dict) else None
     return eid if isinstance(eid, str) else None
-
-
-class LineCheck:
-    """Ties a resume to the input it interrupted, by the line its checkpoint is at.
-
-    The reader records a digest of the entity line each chunk ends on (:meth:`mark`); the
-    loader keeps the one of its checkpoint's line (:meth:`take`) and, on a resume, sets
-    :attr:`expect`: the reader then refuses an input whose line there is another. Stdin's
-    checkpoint is keyed on ``-`` alone, so a resume fed another dump skipped that many of
-    its lines silently; a file's key (size, mtime, head and tail) cannot see a change in
-    its middle either.
-    """
-
-    def __init__(self) -> None:
-        self.expect: str | None = None
-        self._seen: dict[int, str] = {}
-
-    @staticmethod
-    def digest(raw: bytes) -> str:
-        return hashlib.blake2b(raw, digest_size=16).hexdigest()
-
-    def mark(self, line: int, raw: bytes | dict[str, Any]) -> None:
-        if isinstance(raw, bytes):  # a JSON document's entities share its line: no resume
-            self._seen[line] = self.digest(raw)
-
-    def take(self, line: int) -> str | None:
-        """The digest of ``line``; the ones up to it are forgotten (they are committed)."""
-        digest = self._seen.get(line)
-        for seen in [k for k in self._seen if k <= line]:
-            del self._seen[seen]
-        return digest
 
 
 def _chunks(

@@ -139,8 +139,6 @@ SET s.job = $job, s.step = $name
 MERGE (s)-[:PART_OF]->(j)
 """
 
-# The ids of the entities one load created or changed (the (loadedBy, kg, id) index: what
-# the load touched, not the whole graph).
 # Load runs that may have written entities since a run (an audit, an enrichment) began:
 # every entity they created or changed carries their id in ``loadedBy`` (a failed load
 # committed some batches too). _LOADS_SINCE_IN_KG: only those that wrote entities of graph

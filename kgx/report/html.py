@@ -41,7 +41,7 @@ from kgx.config import language_list
 from kgx.errors import ConfigError
 from kgx.files import atomic_write_text
 from kgx.graph.connection import Graph
-from kgx.provenance.runs import list_runs
+from kgx.provenance.runs import REVERTED, list_runs
 
 __all__ = ["write_report", "collect", "SECTIONS"]
 
@@ -93,7 +93,7 @@ ORDER BY candidates DESC, source
 # The newest reliability among enrichment runs $ids (those of the report's graph).
 _RELIABILITY = """
 MATCH (r:Run) WHERE r.id IN $ids AND r.reliability IS NOT NULL
-  AND NOT r.status IN ['reverted', 'reverting']
+  AND NOT r.status IN $reverted
 RETURN r.id AS id, r.reliability AS reliability ORDER BY r.startedAt DESC LIMIT 1
 """
 
@@ -231,7 +231,8 @@ def _precision(graph: Graph, enrich_runs: list[dict[str, Any]]
     learned by hiding names the graph has and regenerating them), pooled over kinds and
     languages; else from ``enrich_runs``' counts (``precision: {source: p}`` or
     ``precision:<source>``)."""
-    rows = graph.read(_RELIABILITY, {"ids": [r["id"] for r in enrich_runs]})
+    rows = graph.read(_RELIABILITY, {"ids": [r["id"] for r in enrich_runs],
+                                     "reverted": list(REVERTED)})
     if rows:
         hits: Counter[str] = Counter()
         totals: Counter[str] = Counter()

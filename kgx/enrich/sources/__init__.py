@@ -61,6 +61,11 @@ class NameRef:
     #: proposes its text again, and a label flagged so is still a label), but is no evidence
     suspect: bool = False
 
+    @property
+    def evidence(self) -> bool:
+        """An original no audit flagged: what the sources may build on."""
+        return not self.generated and not self.suspect
+
 
 @dataclass(frozen=True, slots=True)
 class SiteRef:
@@ -121,20 +126,18 @@ class EntityView:
 
     def originals(self, lang: str | None = None) -> list[NameRef]:
         """Original names (in ``lang``) that are evidence: not generated, not suspect."""
-        return [n for n in self.names if not n.generated and not n.suspect
-                and (lang is None or n.lang == lang)]
+        return [n for n in self.names if n.evidence and (lang is None or n.lang == lang)]
 
     def label(self, lang: str) -> NameRef | None:
         for n in self.names:
-            if n.lang == lang and n.primary and not n.generated and not n.suspect:
+            if n.lang == lang and n.primary and n.evidence:
                 return n
         return None
 
     def labels(self) -> dict[str, NameRef]:
         """Original labels by language (those an audit flagged left out)."""
         if not self._labels:
-            self._labels.update((n.lang, n) for n in self.names
-                                if n.primary and not n.generated and not n.suspect)
+            self._labels.update((n.lang, n) for n in self.names if n.primary and n.evidence)
         return dict(self._labels)
 
     def targets(self, pid: str) -> list[Linked]:

@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kgx.enrich.scripts import base_language
 from kgx.enrich.sources import DESCRIPTION, Candidate, EntityView, NameRef, Source, register
-from kgx.enrich.sources.languages import base_language
 
 __all__ = ["DescriptionSource", "FEMALE", "GENDERED", "TEMPLATES", "Template", "year_of"]
 

@@ -20,11 +20,10 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 
-from kgx.enrich.scripts import COMMON, INHERITED, expected_scripts, scripts_in
+from kgx.enrich.scripts import COMMON, INHERITED, base_language, expected_scripts, scripts_in
 from kgx.ingest.wikidata_json import SITE_LANGUAGES
 
 __all__ = [
-    "base_language",
     "fallback_chain",
     "variants",
     "wiki_site",
@@ -59,19 +58,6 @@ def fallback_chain(lang: str) -> list[str]:
             out.append(nxt)
             todo.extend(chains.get(nxt, []))
     return [*out, "mul"]
-
-
-#: Wikimedia codes that look like a variant of another language but are languages of
-#: their own: Min Nan (in Latin script), Classical Chinese, Cantonese.
-_OWN_LANGUAGES = {"zh-min-nan": "nan", "zh-classical": "lzh", "zh-yue": "yue"}
-
-
-@lru_cache(maxsize=4096)  # language codes: a small set, asked about for every name
-def base_language(lang: str) -> str:
-    """The language of a code without its region or script: ``pt-br`` → ``pt``,
-    ``zh-hk`` → ``zh``; ``zh-min-nan`` → ``nan`` (not Chinese in Han characters)."""
-    code = lang.lower().replace("_", "-")
-    return _OWN_LANGUAGES.get(code) or code.split("-")[0]
 
 
 

@@ -13,10 +13,9 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from kgx.enrich.scripts import han_standard
+from kgx.enrich.scripts import base_language, han_standard
 from kgx.enrich.sources import Candidate, EntityView, Source, register
 from kgx.enrich.sources.languages import (
-    base_language,
     fallback_chain,
     main_script,
     name_scripts,
@@ -280,8 +279,7 @@ NATIVE_ORDER: dict[str, frozenset[str]] = {
 #: Park Ji-sung, Ho Chi Minh; Си Цзиньпин): China, Taiwan, the Republic of China, Hong
 #: Kong, Macau, the Qing dynasty, South and North Korea, Joseon, the Korean Empire, Vietnam.
 #: Not Japan's or Hungary's, whose people other languages name given name first.
-FAMILY_FIRST_EVERYWHERE = frozenset({"Q148", "Q865", "Q13426199", "Q8646", "Q14773", "Q8733",
-                                     "Q884", "Q423", "Q28179", "Q28233", "Q881"})
+FAMILY_FIRST_EVERYWHERE = (NATIVE_ORDER["zh"] - {"Q17", "Q188712"}) | NATIVE_ORDER["vi"]
 
 
 def compose_name(lang: str, given: str, family: str, *,
@@ -360,7 +358,7 @@ class AlignedSource(Source):
     def propose(self, view: EntityView, lang: str) -> Iterable[Candidate]:
         for a in view.aligned:
             for n in a.names:
-                if n.lang == lang and not n.generated and not n.suspect:
+                if n.lang == lang and n.evidence:
                     yield self.candidate(view, lang, n.text, derived_from=[n.key], kg=a.kg,
                                          id=a.id, alignScore=a.score, method=a.method,
                                          primary=n.primary, alignRun=a.run)
