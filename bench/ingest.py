@@ -17,7 +17,9 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 from measure import run_measured
@@ -101,10 +103,7 @@ def _bulk_phases(env: dict[str, str]) -> dict[str, float]:
     if not newest:
         return {}
     _, _, out = kgx(env, "runs", "show", newest[0]["id"])
-    config = json.loads(out).get("config") or {}
-    if isinstance(config, str):
-        config = json.loads(config)
-    return {k: float(v) for k, v in config.items() if k.endswith("Seconds")}
+    return {k: float(v) for k, v in sorted(json.loads(out).items()) if k.endswith("Seconds")}
 
 
 def main() -> None:
@@ -121,6 +120,10 @@ def main() -> None:
     ap.add_argument("--compress-csv", action="store_true",
                     help="bulk path: gzip its CSV files (for inputs whose CSV would not fit "
                          "on the disk next to the store)")
+    ap.add_argument("--literal-groups", type=lambda v: max(1, int(v)), default=1,
+                    help="rename the literal-valued properties of each copy into one of N "
+                         "groups: N times the dump head's 345 literal properties (a full "
+                         "dump has about 10,000)")
     ap.add_argument("--out", help="write the markdown here too")
     args = ap.parse_args()
     paths = set(args.paths.split(","))
@@ -137,11 +140,13 @@ def main() -> None:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     src = ROOT / "tests" / "data" / "dump-head-2017.json"
-    big = work / f"dump-x{args.copies}.json{'.gz' if args.gzip else ''}"
+    wide = f"-lit{args.literal_groups}" if args.literal_groups > 1 else ""
+    big = work / f"dump-x{args.copies}{wide}.json{'.gz' if args.gzip else ''}"
     size_file = big.with_name(big.name + ".json-bytes")
     if not big.exists() or not size_file.exists():
         # kept beside the input: learning it again would mean reading all of it
-        size_file.write_text(str(replicate_dump(src, big, copies=args.copies).json_bytes))
+        size_file.write_text(str(replicate_dump(src, big, copies=args.copies,
+                                                literal_groups=args.literal_groups).json_bytes))
     small = work / "dump-naive.json"
     replicate_dump(src, small, copies=max(1, -(-args.naive // 49)))
     mb = int(size_file.read_text()) / 1e6  # uncompressed JSON
@@ -158,7 +163,9 @@ def main() -> None:
         lang_args = ["--languages", langs] if langs else []
         for key, path, extra in (("bolt", "Bolt (batched)", []),
                                  ("bulk", "bulk (neo4j-admin import)",
-                                  ["--bulk"] + ["--compress-csv"] * args.compress_csv)):
+                                  # CSV kept to be measured, then deleted
+                                  ["--bulk", "--keep-csv"]
+                                  + ["--compress-csv"] * args.compress_csv)):
             if key not in paths:
                 continue
             kgx(env, "reset", "--yes", "--hard")
@@ -176,8 +183,17 @@ def main() -> None:
                     f"{descs / loaded:.1f} descriptions, {stats['sitelinks'] / loaded:.1f} "
                     f"sitelinks, {stats['statements_total'] / loaded:.1f} statements; "
                     f"{stats['entities']['wikidata']['stubs'] / loaded:.1f} stub entities "
-                    "(statement targets not in the input).")
+                    f"(statement targets not in the input); {len(stats['literals']):,} "
+                    "literal properties.")
             if key == "bulk":
+                csv_dir = Path(env["KGX_HOME"]) / "import"
+                sizes: Counter[str] = Counter()  # bytes per CSV group
+                for f in csv_dir.rglob("*.csv*"):
+                    sizes[f.name.split("-")[0].split(".")[0]] += f.stat().st_size
+                shutil.rmtree(csv_dir, ignore_errors=True)
+                notes.append(f"bulk, {label}: CSV {sum(sizes.values()) / 1e6:,.0f} MB as "
+                             f"written, of which the entity file {sizes['entities'] / 1e6:,.1f}"
+                             " MB.")
                 phases = _bulk_phases(env)
                 if phases:
                     notes.append(f"bulk, {label}: {s:.1f} s in all (process included): "
@@ -196,7 +212,8 @@ def main() -> None:
     lines = [
         f"Command: `.venv/bin/python bench/ingest.py --copies {args.copies} "
         f"--naive {args.naive} --paths {args.paths} --langs {args.langs}"
-        f"{' --gzip' if args.gzip else ''}{' --compress-csv' if args.compress_csv else ''}`",
+        f"{' --gzip' if args.gzip else ''}{' --compress-csv' if args.compress_csv else ''}"
+        f"{f' --literal-groups {args.literal_groups}' if wide else ''}`",
         f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
         f"Neo4j 5.26 local server (heap and page cache: kgx defaults).",
         f"Input: {big.name}, {args.copies * 49:,} entities, {mb:,.0f} MB of JSON "

@@ -98,7 +98,7 @@ def cmd_init(args: argparse.Namespace, cfg: Config) -> int:
     from kgx.graph.schema import apply_schema, schema_objects
 
     with _connect(cfg) as g:
-        n = apply_schema(g)
+        n = apply_schema(g, show_progress=cfg.show_progress, repair=True)
         objs = schema_objects(g)
     print(f"schema applied ({n} statements): {len(objs['constraints'])} constraints, "
           f"{len(objs['indexes'])} indexes")

@@ -25,11 +25,12 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from kgx.errors import GraphError
 from kgx.graph.writer import entity_row
-from kgx.ingest.records import PROPERTY_ID, EntityRecord, check_statement_type
+from kgx.ingest.records import EntityRecord, check_statement_type
 
 __all__ = ["CsvWriter", "write_part"]
 
@@ -81,6 +82,16 @@ def _delimiters_in(literals: dict[str, list[str]]) -> set[str]:
     return {c for c in _DELIMITERS if c in text}
 
 
+def _open_csv(path: Path, mode: str, compress: bool) -> Any:
+    """A CSV file to write (``mode`` "w" or "a"), gzip-compressed as ``PATH.gz`` if asked."""
+    if compress:
+        from isal import igzip
+
+        return igzip.open(path.with_name(path.name + ".gz"), mode + "t", compresslevel=1,
+                          newline="", encoding="utf-8")
+    return open(path, mode, newline="", encoding="utf-8")  # noqa: SIM115
+
+
 def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any = None,
                compress: bool = False) -> dict[str, Any]:
     """Append one chunk's rows to this process's part files; return what the main process
@@ -93,28 +104,24 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     """
     tag = os.getpid()
     base = Path(folder)
-    if compress:  # appended gzip members: one valid stream, the importer reads it
-        from isal import igzip
-
-        files = {name: igzip.open(base / f"{name}-{tag}.csv.gz", "at", compresslevel=1,
-                                  newline="", encoding="utf-8") for name in _PARTS}
-    else:
-        files = {name: open(base / f"{name}-{tag}.csv", "a", newline="", encoding="utf-8")  # noqa: SIM115
-                 for name in _PARTS}
+    # compressed: each chunk appends a gzip member, one valid stream the importer reads
+    files = {name: _open_csv(base / f"{name}-{tag}.csv", "a", compress) for name in _PARTS}
     ents = open(base / f"entities-{tag}.jsonl", "ab")  # noqa: SIM115
-    summary: dict[str, Any] = {"ids": [], "targets": set(), "literal_keys": set(),
-                               "counts": Counter(), "multiline": False, "delimiters": set()}
+    summary: dict[str, Any] = {"literal_keys": Counter(), "counts": Counter(),
+                               "multiline": False, "delimiters": set()}
     counts = summary["counts"]
+    ids: list[int] = []  # node ids, as arrays in the summary (a full dump has 110 M)
+    targets: list[int] = []
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
         for rec in records:
             row = entity_row(rec, site_lang)
             key = node_id(rec.id)
-            summary["ids"].append(rec.id)
+            ids.append(key)
             ents.write(orjson.dumps(
                 {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
                                      "literals")}) + b"\n")
-            summary["literal_keys"].update(row["literals"])
+            summary["literal_keys"].update(k for k, v in row["literals"].items() if v)
             if not summary["multiline"]:
                 summary["multiline"] = _has_line_break(row)
             if row["literals"]:
@@ -133,10 +140,10 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
                 w["sitelinks"].writerow([i, st["site"], st["title"], st["lang"] or ""])
                 w["has_sitelink"].writerow([key, i])
             for stmt in rec.statements:
-                w["statements"].writerow([key, node_id(stmt.target),
-                                          check_statement_type(stmt.pid), stmt.rank,
-                                          stmt.split or ""])
-                summary["targets"].add(stmt.target)
+                target = node_id(stmt.target)
+                w["statements"].writerow([key, target, check_statement_type(stmt.pid),
+                                          stmt.rank, stmt.split or ""])
+                targets.append(target)
             counts["entities"] += 1
             counts["names"] += len(row["names"])
             counts["descriptions"] += len(row["descs"])
@@ -146,7 +153,14 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
         ents.close()
         for f in files.values():
             f.close()
+    summary["ids"] = np.array(ids, dtype=np.int64)
+    summary["targets"] = np.unique(np.array(targets, dtype=np.int64))
     return summary
+
+
+def _entity_id(n: int) -> str:
+    """The item or property id of a :func:`node_id`."""
+    return f"{'P' if n & 1 else 'Q'}{n >> 1}"
 
 
 class CsvWriter:
@@ -163,9 +177,15 @@ class CsvWriter:
         #: what the workers run on each chunk's records
         self.part = partial(write_part, folder=str(folder), site_lang=site_lang,
                             compress=compress)
-        self.loaded: set[str] = set()
-        self.targets: set[str] = set()
-        self.literal_keys: set[str] = set()
+        self.compress = compress
+        # node ids as integer arrays, 8 bytes each: as Python sets of id strings (98 bytes
+        # per id, measured), a full dump's 110 M entities and their statement targets took
+        # about 20 GB here
+        self.loaded: list[np.ndarray] = []
+        self.targets: list[np.ndarray] = []
+        self._targets_size = 0  # entries in self.targets, repeats included
+        self._compact_at = 1 << 22
+        self.literal_keys: Counter[str] = Counter()  # entities with a value of each
         self.multiline = False
         self.taken: set[str] = set()  # candidate delimiters that literal values hold
         self.counts: Counter[str] = Counter(
@@ -173,42 +193,58 @@ class CsvWriter:
 
     def merge(self, summary: dict[str, Any]) -> None:
         """Take in one chunk's summary from :func:`write_part`."""
-        for eid in summary["ids"]:
-            if eid in self.loaded:
-                raise GraphError(f"entity {eid} appears twice in the input; the bulk path "
-                                 "needs each entity once (use the Bolt path to merge revisions)")
-            self.loaded.add(eid)
-        self.targets |= summary["targets"]
-        self.literal_keys |= summary["literal_keys"]
+        self.loaded.append(summary["ids"])
+        self.targets.append(summary["targets"])
+        self._targets_size += len(summary["targets"])
+        if self._targets_size >= self._compact_at:  # chunks share most targets
+            merged = np.unique(np.concatenate(self.targets))
+            self.targets, self._targets_size = [merged], len(merged)
+            self._compact_at = 2 * len(merged) + (1 << 22)
+        self.literal_keys.update(summary["literal_keys"])
         self.counts.update(summary["counts"])
         self.multiline = self.multiline or summary["multiline"]
         self.taken |= summary["delimiters"]
 
     def finish(self) -> list[str]:
-        """Write headers and the entity file; return the importer's file arguments."""
-        lit = sorted(self.literal_keys)
-        column = {k: i for i, k in enumerate(lit)}
+        """Write headers and the entity file; return the importer's file arguments.
+
+        A literal property is a column of the entity rows, and a full dump has about
+        10,000 of them: rows with every column would carry about 10 KB of empty fields each
+        (a terabyte for 100 M entities). Columns are ranked by how many entities use them
+        and a row ends after its last value (the importer reads missing trailing fields as
+        no value), so a row is as long as its rarest column's rank.
+        """
+        loaded = np.sort(np.concatenate([np.empty(0, np.int64), *self.loaded]))
+        twice = loaded[1:][loaded[1:] == loaded[:-1]]
+        if twice.size:
+            raise GraphError(f"entity {_entity_id(int(twice[0]))} appears twice in the input; "
+                             "the bulk path needs each entity once (use the Bolt path to merge "
+                             "revisions)")
+        stubs = np.setdiff1d(np.concatenate([np.empty(0, np.int64), *self.targets]), loaded)
+        ranked = sorted(self.literal_keys, key=lambda k: (-self.literal_keys[k], k))
+        rank = {k: i for i, k in enumerate(ranked)}
         free = [c for c in _DELIMITERS if c not in self.taken]
         if not free:
             raise GraphError("literal values hold each of U+001C..U+001F, one of which the "
                              "bulk path needs as array delimiter: load without --bulk")
         delimiter = free[0]
         header = [":ID(Entity)", "kg", "id", ":LABEL", "kind", "lastrevid:long", "modified",
-                  "datatype", "hash", "loadedBy"] + [f"{k}:string[]" for k in lit]
-        with open(self.folder / "entities.csv", "w", newline="", encoding="utf-8") as out:
-            w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
+                  "datatype", "hash", "loadedBy"] + [f"{k}:string[]" for k in ranked]
+        entity_file = _open_csv(self.folder / "entities.csv", "w", self.compress)
+        with entity_file:
+            w = csv.writer(entity_file, quoting=csv.QUOTE_MINIMAL)
             w.writerow(header)
             for part in sorted(self.folder.glob("entities-*.jsonl")):
                 with open(part, "rb") as src:
                     for line in src:
                         e = orjson.loads(line)
+                        lits = {rank[k]: vals for k, vals in e["literals"].items() if vals}
+                        values = [""] * (max(lits) + 1 if lits else 0)
+                        for i, vals in lits.items():
+                            values[i] = delimiter.join(vals)
                         # several labels are split on the array delimiter set below
                         label = (f"Entity{delimiter}Property" if e["kind"] == "property"
                                  else "Entity")
-                        values = [""] * len(lit)  # most entities have few of the columns
-                        for k, vals in e["literals"].items():
-                            if vals:
-                                values[column[k]] = delimiter.join(vals)
                         w.writerow([node_id(e["id"]), self.kg, e["id"], label, e["kind"],
                                     e["lastrevid"] if e["lastrevid"] is not None else "",
                                     e["modified"] or "", e["datatype"] or "", e["hash"],
@@ -219,10 +255,9 @@ class CsvWriter:
         with open(self.folder / "stubs.csv", "w", newline="", encoding="utf-8") as out:
             w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
             w.writerow([":ID(Entity)", "kg", "id", ":LABEL"])
-            for target in sorted(self.targets - self.loaded):  # a P-id stub is a property
-                w.writerow([node_id(target), self.kg, target,
-                            f"Entity{delimiter}Property" if PROPERTY_ID.match(target)
-                            else "Entity"])
+            for n in stubs.tolist():  # a P-id stub is a property
+                w.writerow([n, self.kg, _entity_id(n),
+                            f"Entity{delimiter}Property" if n & 1 else "Entity"])
         heads = {
             "names": ":ID(Name),lang,text,primary:boolean,status",
             "descriptions": ":ID(Description),lang,text,status",
@@ -242,7 +277,7 @@ class CsvWriter:
             return ",".join(str(f) for f in [self.folder / f"{name}.header.csv", *parts])
 
         return [
-            f"--nodes={self.folder / 'entities.csv'}",
+            f"--nodes={entity_file.name}",
             f"--nodes={self.folder / 'stubs.csv'}",
             f"--nodes=Name={files('names')}",
             f"--nodes=Description={files('descriptions')}",

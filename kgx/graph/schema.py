@@ -2,20 +2,86 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 from collections import defaultdict
 from typing import Any
 
+from kgx.errors import GraphError
 from kgx.graph.connection import Graph
 from kgx.ingest.records import STATEMENT_TYPE
 
-__all__ = ["apply_schema", "graph_stats", "schema_objects"]
+__all__ = ["apply_schema", "await_indexes", "graph_stats", "schema_objects"]
+
+log = logging.getLogger(__name__)
 
 
-def apply_schema(graph: Graph) -> int:
-    """Create kgx's constraints and indexes (idempotent); returns the statements run."""
+def apply_schema(graph: Graph, *, show_progress: bool = False, repair: bool = False) -> int:
+    """Create kgx's constraints and indexes (idempotent) and wait until they are online;
+    returns the statements run.
+
+    ``repair`` (``kgx init``): an index of kgx's that failed to populate is dropped and
+    built again (``CREATE ... IF NOT EXISTS`` would keep it failed), once the data it named
+    is fixed. Without it a failed index is an error at once (a load does not rebuild an
+    index over the whole graph only to fail again).
+    """
+    from kgx.graph.cypher import load_script
+
+    ours = {m.group(1) for s in load_script("schema") if (m := _CREATE_INDEX.match(s))}
+    for r in graph.read(_NOT_ONLINE) if repair else ():
+        if r["state"] == "FAILED" and r["name"] in ours and r["owningConstraint"] is None:
+            log.warning("index %s had failed to populate (%s); building it again",
+                        r["name"], r["failureMessage"])
+            graph.write(f"DROP INDEX {r['name']}")  # a name from kgx's own script
     n = graph.apply_script("schema")
-    graph.write("CALL db.awaitIndexes(300)")
+    await_indexes(graph, show_progress=show_progress)
     return n
+
+
+_CREATE_INDEX = re.compile(r"\s*CREATE INDEX ([a-z_]+) ")
+_NOT_ONLINE = """
+SHOW INDEXES YIELD name, state, populationPercent, failureMessage, owningConstraint
+WHERE state <> 'ONLINE' RETURN name, state, populationPercent, failureMessage, owningConstraint
+"""
+
+
+def await_indexes(graph: Graph, *, show_progress: bool = False, poll: float = 1.0) -> None:
+    """Wait until every index is online, however long that takes.
+
+    After a bulk import the server builds every index from the whole store: about as long
+    as the import itself, hours on a full dump. ``db.awaitIndexes`` gives up after a fixed
+    time, and the load then failed after its import had succeeded. An index that failed
+    to populate is an error naming it, with the server's reason.
+    """
+    bar = None
+    seen: dict[str, float] = {}  # every index found populating: its share done
+    try:
+        while True:
+            rows = graph.read(_NOT_ONLINE)
+            failed = [r for r in rows if r["state"] == "FAILED"]
+            if failed:
+                raise GraphError("; ".join(
+                    f"index {r['name']} failed to populate: {r['failureMessage'] or 'no reason'}"
+                    for r in failed) + "; fix or remove what it names, then `kgx init` "
+                    "builds it again")
+            if not rows:
+                return
+            if show_progress and bar is None:
+                from tqdm import tqdm
+
+                bar = tqdm(desc="indexes", total=100.0, unit="%", dynamic_ncols=True,
+                           bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
+            seen.update(dict.fromkeys(seen, 100.0))
+            seen.update((r["name"], float(r["populationPercent"] or 0.0)) for r in rows)
+            if bar is not None:
+                bar.n = sum(seen.values()) / len(seen)
+                bar.set_postfix_str(f"{len(rows)} populating")
+                bar.refresh()
+            time.sleep(poll)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def schema_objects(graph: Graph) -> dict[str, list[str]]:

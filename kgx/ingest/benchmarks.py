@@ -99,6 +99,7 @@ from kgx.ingest.records import (
     STATEMENT_TYPE,
     EntityRecord,
     Statement,
+    name_too_long,
 )
 from kgx.ingest.wikidata_json import open_text_lines
 
@@ -250,7 +251,11 @@ def _add_terms(st: _CodexState, rec: EntityRecord, lang: str, entry: Any, source
                                json.dumps(value)[:1000]))
             st.bad_counts["problems"] += 1
     label, desc = entry.get("label"), entry.get("description")
-    if isinstance(label, str) and label.strip():
+    if isinstance(label, str) and (too_long := name_too_long(label)) is not None:
+        st.bad.append(_row(source, None, rec.id, f"label is {too_long}; dropped",
+                           label[:1000]))
+        st.bad_counts["problems"] += 1
+    elif isinstance(label, str) and label.strip():
         rec.labels[lang] = label
     if isinstance(desc, str) and desc.strip():
         rec.descriptions[lang] = desc
@@ -430,8 +435,8 @@ def _parse_resource(uri: str) -> tuple[str, str] | None:
         eid = unquote(m.group(2), errors="strict")
     except UnicodeDecodeError:  # %ED%A0%80 and the like: not UTF-8 text
         return None
-    if not eid.strip() or any(c < " " or c == "\x7f" for c in eid):
-        return None
+    if not eid.strip() or any(c < " " or c == "\x7f" for c in eid) or name_too_long(eid):
+        return None  # the id is also the entity's name
     sub = m.group(1)
     return ("en" if sub in (None, "www") else sub), eid
 

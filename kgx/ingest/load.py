@@ -214,6 +214,7 @@ def bulk_load_wikidata(
     """
     import shutil
     import time
+    from datetime import UTC, datetime
 
     from kgx.graph.bulk import CsvWriter
     from kgx.graph.connection import connect
@@ -244,6 +245,7 @@ def bulk_load_wikidata(
         raise ConfigError("--bulk loads into an empty database, and this one is not: load "
                           "without --bulk, or empty it first with `kgx reset --yes`")
     t0 = time.perf_counter()
+    started = datetime.now(UTC)
     run_id = new_run_id("load")
     folder = Path(cfg.home) / "import" / run_id
     qpath = Path(quarantine) if quarantine else Path(cfg.home) / "quarantine" / f"{run_id}.jsonl"
@@ -330,13 +332,18 @@ def bulk_load_wikidata(
                           f"before); the CSV files are kept in {folder}:\n{tail}")
     if not keep_csv:
         shutil.rmtree(folder, ignore_errors=True)
-    with connect(cfg) as g:
-        apply_schema(g)
+    options = {"languages": sorted(langs) if langs else None, "allRanks": all_ranks,
+               "bulk": True, "compressCsv": compress_csv}
+    with connect(cfg) as g, RunRecorder(
+            g, "load", {"source": fingerprint(path), **options, "kg": kg,
+                        "loader": "wikidata-json-bulk"}, run_id=run_id, started_at=started) as run:
+        # recorded as soon as the server is back (the import replaced the database, so no
+        # Run could exist before); the server then builds every index from the whole store,
+        # about as long as the import itself
+        run.counts.update(counts)
+        run.save(**phases)  # how long each part took: parseSeconds, importSeconds ...
+        apply_schema(g, show_progress=show)
         lap("schemaSeconds")
         result.seconds = time.perf_counter() - t0
-        options = {"languages": sorted(langs) if langs else None, "allRanks": all_ranks,
-                   "bulk": True, "compressCsv": compress_csv, **phases}
-        with RunRecorder(g, "load", {"source": fingerprint(path), **options, "kg": kg,
-                                     "loader": "wikidata-json-bulk"}, run_id=run_id) as run:
-            run.counts.update(counts)
+        run.save(schemaSeconds=phases["schemaSeconds"])
     return result

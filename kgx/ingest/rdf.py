@@ -133,6 +133,7 @@ from kgx.ingest.records import (
     EntityRecord,
     Statement,
     check_revision,
+    name_too_long,
 )
 from kgx.ingest.wikidata_json import RAW_LIMIT, open_text_lines, site_language
 
@@ -643,6 +644,10 @@ def build_record(
             problems.add(f"{eid}: {p} without a language tag; ignored", [t], line)
             continue
         if (languages is not None and o.lang not in languages) or not o.value:
+            continue
+        why = name_too_long(o.value) if p != SCHEMA_DESCRIPTION else None
+        if why is not None:
+            problems.add(f"{eid}: a {o.lang} name is {why}; dropped", [t], line)
             continue
         if p == SKOS_ALT:
             aliases.setdefault(o.lang, {})[o.value] = None

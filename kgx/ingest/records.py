@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["LineCheck", "EntityRecord", "Statement", "STATEMENT_TYPE", "ITEM_OR_PROPERTY",
-           "PROPERTY_ID", "OTHER_ENTITY_ID", "check_statement_type", "check_revision",
-           "read_id_file"]
+           "PROPERTY_ID", "OTHER_ENTITY_ID", "MAX_NAME_BYTES", "check_statement_type",
+           "check_revision", "name_too_long", "read_id_file"]
 
 #: Relationship types built from data: Wikidata property ids (P31), or relation ids of
 #: benchmark graphs that have no property ids (R12). Nothing else is ever used as a type.
@@ -26,6 +26,23 @@ STATEMENT_TYPE = re.compile(r"^[PR][0-9]{1,9}\Z")
 #: ids, 2n + 1, stay below 2^56); properties as statement types: at most 9 (STATEMENT_TYPE).
 ITEM_OR_PROPERTY = re.compile(r"^[QP][1-9][0-9]{0,14}\Z")
 PROPERTY_ID = re.compile(r"^P[1-9][0-9]{0,8}\Z")
+
+#: The longest name text (UTF-8 bytes) kgx loads: Neo4j's range index on ``Name.text``
+#: refuses a key above 8,164 bytes (measured on 5.26), which failed the whole Bolt batch
+#: or left the index FAILED after a bulk import. Wikidata's own limit is 250 characters.
+MAX_NAME_BYTES = 8000
+
+
+def name_too_long(text: str) -> str | None:
+    """Why ``text`` cannot be a name (it is too long to index), or None."""
+    if len(text) * 4 <= MAX_NAME_BYTES:  # the common case, without encoding
+        return None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= MAX_NAME_BYTES:
+        return None
+    return f"{size:,} bytes long, more than a name may be ({MAX_NAME_BYTES:,}, Neo4j's index)"
+
+
 def read_id_file(path: str, what: str = "--ids", *, wikidata: bool = True) -> list[str]:
     """The ids in a file (separated by white space or commas), repeats dropped, as a
     :class:`ConfigError` naming the file if it cannot be read. ``wikidata``: each must be a

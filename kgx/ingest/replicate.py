@@ -36,15 +36,43 @@ def _shift_numeric(shift: int, m: re.Match[bytes]) -> bytes:
     return b'"numeric-id":%d' % (int(m[1]) + shift)
 
 
+_PID = re.compile(rb'"P([0-9]+)"')
+#: Datatypes whose values are entities (statement edges); every other is a literal value.
+_ENTITY_VALUED = {"wikibase-item", "wikibase-property", "wikibase-lexeme", "wikibase-form",
+                  "wikibase-sense"}
+
+
+def _literal_properties(lines: list[bytes]) -> set[bytes]:
+    import orjson
+
+    out = set()
+    for line in lines:
+        for pid, statements in (orjson.loads(line).get("claims") or {}).items():
+            if statements and statements[0]["mainsnak"].get("datatype") not in _ENTITY_VALUED:
+                out.add(pid[1:].encode())
+    return out
+
+
 def replicate_dump(src: str | Path, dst: str | Path, *, copies: int,
-                   offset: int = 100_000_000) -> Replicated:
+                   offset: int = 100_000_000, literal_groups: int = 1) -> Replicated:
     """Write ``copies`` renamed copies of every entity of ``src`` as a dump.
 
     A ``dst`` ending in ``.gz`` is gzip-compressed (fast level, as large inputs are
-    shipped).
+    shipped). ``literal_groups`` > 1: copy ``c`` renames its literal-valued properties
+    (P n → P n + 20000 g, g = c mod literal_groups), so the dump has that many times the
+    literal properties of ``src``, as a full dump has thousands (345 in the dump head).
     """
     lines = [ln.rstrip(b"\n").rstrip(b",") for ln in Path(src).read_bytes().splitlines()
              if ln.startswith(b"{")]
+    variants = [lines]
+    if literal_groups > 1:
+        literal = _literal_properties(lines)
+
+        def rename(shift: int, m: re.Match[bytes]) -> bytes:
+            return b'"P%d"' % (int(m[1]) + shift) if m[1] in literal else m[0]
+
+        variants += [[_PID.sub(partial(rename, 20000 * g), ln) for ln in lines]
+                     for g in range(1, literal_groups)]
     n = written = 0
     if str(dst).endswith(".gz"):
         try:
@@ -58,7 +86,7 @@ def replicate_dump(src: str | Path, dst: str | Path, *, copies: int,
         out.write(b"[\n")
         for c in range(copies):
             shift = offset * c
-            for line in lines:
+            for line in variants[c % literal_groups]:
                 if c:
                     line = _ID.sub(partial(_shift_id, shift), line)
                     line = _NUMERIC.sub(partial(_shift_numeric, shift), line)

@@ -84,6 +84,7 @@ from kgx.ingest.records import (
     LineCheck,
     Statement,
     check_revision,
+    name_too_long,
 )
 
 try:  # orjson is a dependency; the fallback keeps the module importable without it
@@ -523,8 +524,19 @@ def _terms(value: Any, languages: frozenset[str] | None,
         # API output with language fallback copies another language's term: not this one's.
         if term.get("language", lang) != lang or not term.get("value"):
             continue
-        out[lang] = _text(term["value"], f"the {lang} term")
+        text = _text(term["value"], f"the {lang} term")
+        if what == "label" and _long_name(problems, f"the {lang} label", text):
+            continue
+        out[lang] = text
     return out
+
+
+def _long_name(problems: list[tuple[str, Any]] | None, what: str, text: str) -> bool:
+    """A name too long to index is a problem: dropped, the entity kept."""
+    why = name_too_long(text)
+    if why is not None and problems is not None:
+        problems.append((f"{what} is {why}; dropped", text))
+    return why is not None
 
 
 def _aliases(value: Any, languages: frozenset[str] | None,
@@ -538,8 +550,9 @@ def _aliases(value: Any, languages: frozenset[str] | None,
             continue
         if isinstance(terms, dict):  # old dumps: {"0": {...}, "1": {...}}
             terms = list(terms.values())
-        texts = list(dict.fromkeys(_text(t["value"], f"a {lang} alias")
-                                   for t in terms if t.get("value")))
+        texts = [text for text in dict.fromkeys(_text(t["value"], f"a {lang} alias")
+                                                for t in terms if t.get("value"))
+                 if not _long_name(problems, f"a {lang} alias", text)]
         if texts:
             out[lang] = texts
     return out

@@ -90,7 +90,7 @@ REVERTED = ("reverted", "reverting")
 # as removed), nor taken over while a revert runs.
 _BEGIN = """
 MERGE (r:Activity:Run {id: $id})
-ON CREATE SET r.kind = $kind, r.startedAt = datetime($now), r.config = $config,
+ON CREATE SET r.kind = $kind, r.startedAt = datetime($started), r.config = $config,
               r.version = $version, r.status = 'running', r.created = true,
               r.job = $job, r.step = $stepName
 ON MATCH SET r.created = false
@@ -119,8 +119,9 @@ class RunRecorder:
     """
 
     def __init__(self, graph: Graph, kind: str, config: dict[str, Any] | None = None, *,
-                 run_id: str | None = None) -> None:
+                 run_id: str | None = None, started_at: datetime | None = None) -> None:
         self.graph = graph
+        self.started_at = started_at  # when the work began, if before the Run could exist
         self.kind = kind
         self.config = config or {}
         self.id = run_id or new_run_id(kind)
@@ -131,9 +132,13 @@ class RunRecorder:
         step = current_job_step()
         if step is not None and step.run == self.id:  # the step's own run
             step = None
+        now = _now()
         rows = self.graph.write(
             _BEGIN,
-            {"id": self.id, "kind": self.kind, "now": _now(), "version": __version__,
+            {"id": self.id, "kind": self.kind, "now": now,
+             "started": (self.started_at.isoformat(timespec="milliseconds")
+                         if self.started_at else now),
+             "version": __version__,
              "config": config_text(self.config),
              "job": step.job if step else None, "stepRun": step.run if step else None,
              "stepName": step.name if step else None, "owner": owner_token(),

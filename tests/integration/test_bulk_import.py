@@ -66,6 +66,15 @@ def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config, compre
     bulk = _everything(graph)
     bulk_stats = graph_stats(graph)
     assert bulk_stats["runs"] == {"load": {"succeeded": 1}}
+    # the run spans the whole load, and says how long each part took (it began when the
+    # server was back, after the import, and the timings were in its options)
+    run = graph.read("""
+        MATCH (r:Run {kind: 'load'})
+        RETURN duration.inSeconds(r.startedAt, r.endedAt).milliseconds / 1000.0 AS span,
+               r.parseSeconds AS parse, r.importSeconds AS import,
+               r.schemaSeconds AS schema, r.config AS config""")[0]
+    assert run["span"] >= run["parse"] + run["import"] + run["schema"] - 0.1
+    assert "Seconds" not in run["config"]
     assert graph.read("MATCH (p:Entity:Property {id: 'P279'}) RETURN labels(p) AS l") == [
         {"l": ["Entity", "Property"]}]
     # found in review: a stub that a statement points to (P279's P1659 to P31) was an

@@ -419,7 +419,9 @@ def test_codex_odd_ids_bytes_and_json_are_bad_rows_not_crashes(tmp_path: Path) -
     (root / "entity2types.json").write_text(json.dumps({"Q1": ["Q05", "Q" + "9" * 5000]}))
     with pytest.raises(SourceError, match="types/en.json: not a readable JSON"):
         list(iter_codex_chunks(root, size="s"))  # a lone surrogate cannot be stored
-    (root / "types/en.json").write_text('{"Q2": {"label": "Earth"}}')
+    # a label longer than Neo4j indexes (8,164 bytes) failed the whole Bolt batch
+    (root / "types/en.json").write_text(json.dumps({"Q2": {"label": "E" * 8200,
+                                                           "description": "planet"}}))
     records, bad, counts, _ = _collect(iter_codex_chunks(root, size="s"))
     assert [r.id for r in records] == ["P31", "Q1", "Q2", "Q5"]
     assert [(b["source"], b["line"]) for b in bad if b["line"]] == [
@@ -427,11 +429,12 @@ def test_codex_odd_ids_bytes_and_json_are_bad_rows_not_crashes(tmp_path: Path) -
     assert "not UTF-8" in bad[3]["reason"]
     rest = [(b["source"], b["id"], b["reason"]) for b in bad if not b["line"]]
     assert [(s, i) for s, i, _ in rest] == [("entity2types.json", "Q1")] * 2 + [
-        ("relations/en.json", "P31")]
-    assert "label is not a string" in rest[2][2]
+        ("relations/en.json", "P31"), ("types/en.json", "Q2")]
+    assert "label is not a string" in rest[2][2] and "bytes long" in rest[3][2]
     by_id = {r.id: r for r in records}
     assert by_id["P31"].labels == {} and by_id["P31"].descriptions == {"en": "that class"}
-    assert counts["bad"] == 6 and counts["problems"] == 1
+    assert by_id["Q2"].labels == {} and by_id["Q2"].descriptions == {"en": "planet"}
+    assert counts["bad"] == 6 and counts["problems"] == 2
 
 
 def test_dbp15k_odd_lines_bad_bytes_and_titles(tmp_path: Path) -> None:

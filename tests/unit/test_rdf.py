@@ -379,6 +379,23 @@ def test_turtle_rdflib_cannot_read_is_a_source_error(tmp_path: Path, body: str) 
         chunks(path)
 
 
+def test_a_name_too_long_to_index_is_a_problem_and_the_rest_loads(tmp_path: Path) -> None:
+    """Neo4j's index on Name.text refuses a text over 8,164 bytes (the whole Bolt batch
+    failed); a description has no such index and is kept."""
+    long = "ж" * 4100  # 8,200 bytes
+    q = "<http://www.wikidata.org/entity/Q2>"
+    path = tmp_path / "long.nt"
+    path.write_text("".join(f'{q} <{p}> "{text}"@{lang} .\n' for p, text, lang in (
+        ("http://www.w3.org/2000/01/rdf-schema#label", long, "ru"),
+        ("http://www.w3.org/2000/01/rdf-schema#label", "Earth", "en"),
+        ("http://www.w3.org/2004/02/skos/core#altLabel", long, "en"),
+        ("http://schema.org/description", long, "ru"))), encoding="utf-8")
+    rec = one(path)
+    assert (rec.labels, rec.aliases, rec.descriptions) == ({"en": "Earth"}, {}, {"ru": long})
+    rows = bad_rows(path)
+    assert len(rows) == 2 and all("bytes long" in r["reason"] for r in rows)
+
+
 def test_nt_odd_ids_and_urls_are_no_crash(tmp_path: Path) -> None:
     """Found by fuzzing: a sitelink URL urlsplit rejects stopped the load; a property id
     too long for a relationship type failed at write time."""

@@ -845,6 +845,21 @@ def test_an_empty_string_value_drops_its_statement():
     assert "" not in [v for vs in record.literals.values() for v in vs]
 
 
+def test_a_name_too_long_to_index_is_a_problem_and_the_entity_is_kept() -> None:
+    long = "日" * 2730  # 8,190 bytes: over Neo4j's index limit on Name.text (8,164)
+    entity = {"type": "item", "id": "Q1",
+              "labels": {"ja": {"language": "ja", "value": long},
+                         "en": {"language": "en", "value": "x"}},
+              "descriptions": {"ja": {"language": "ja", "value": long}},
+              "aliases": {"ja": [{"language": "ja", "value": long},
+                                 {"language": "ja", "value": "短い"}]}}
+    record, problems = parse_entity(json.dumps(entity).encode())
+    assert record is not None
+    assert (record.labels, record.aliases, record.descriptions) == (
+        {"en": "x"}, {"ja": ["短い"]}, {"ja": long})
+    assert len(problems) == 2 and all("bytes long" in p for p in problems)
+
+
 def test_malformed_term_languages_site_ids_and_dates_are_problems_not_values() -> None:
     """Found in review: a line break in a term's language, a site id or `modified` went into
     the bulk path's CSV as a multi-line field, which the importer (multi-line fields off)
