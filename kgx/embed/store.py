@@ -59,7 +59,9 @@ def versions() -> dict[str, str]:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    # milliseconds: "newest first" (list, find_unfinished) sorts on it, and two runs started
+    # in the same second fell back to their ids' random suffix
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def atomic_torch_save(path: Path, obj: Any) -> None:

@@ -234,3 +234,14 @@ def test_a_damaged_model_folder_does_not_hide_the_others(
     assert "train-bad" in caplog.text and "train-list" in caplog.text
     with pytest.raises(ConfigError, match="not valid JSON"):
         _ = store.get("train-bad").meta  # asked for by name: the error, not silence
+
+
+def test_newest_first_holds_within_one_second(small: TripleExport, tmp_path: Path) -> None:
+    """Found by CI: meta.json's "created" had whole seconds, so two trainings started in the
+    same second were ordered by their run ids' random suffix, and the job's killed training
+    could be taken for the newest unfinished one."""
+    store = ModelStore(tmp_path)
+    older = store.create("train-20261125T233923-ffff", TrainConfig(), small)
+    newer = store.create("train-20261125T233923-0000", TrainConfig(), small)
+    assert [m.run_id for m in store.list()] == [newer.run_id, older.run_id]
+    assert store.find_unfinished(TrainConfig()) == newer
