@@ -122,7 +122,7 @@ def main() -> None:
                          "on the disk next to the store)")
     ap.add_argument("--literal-groups", type=lambda v: max(1, int(v)), default=1,
                     help="rename the literal-valued properties of each copy into one of N "
-                         "groups: N times the dump head's 345 literal properties (a full "
+                         "groups: N times the dump head's 333 literal properties (a full "
                          "dump has about 10,000)")
     ap.add_argument("--out", help="write the markdown here too")
     args = ap.parse_args()

@@ -420,23 +420,30 @@ def dbp15k_language(uri: str) -> str | None:
     ...     "http://dbpedia.org/resource/Tokyo")
     ('ja', 'en')
     """
-    parsed = _parse_resource(uri)
-    return parsed[0] if parsed else None
+    try:
+        return _parse_resource(uri)[0]
+    except ValueError:
+        return None
 
 
-def _parse_resource(uri: str) -> tuple[str, str] | None:
+def _parse_resource(uri: str) -> tuple[str, str]:
     """``(language, entity id)`` of a DBpedia resource URI: the id is the text after
     ``/resource/``, percent-decoded. Plain string matching, not ``urlsplit``: a raw ``?``
-    or ``#`` in a title is part of the title here, not a query or fragment."""
+    or ``#`` in a title is part of the title here, not a query or fragment.
+
+    Raises ValueError saying why ``uri`` gives no entity."""
     m = _DBPEDIA_URI.match(uri)
     if not m:
-        return None
+        raise ValueError("not a DBpedia resource URI")
     try:
         eid = unquote(m.group(2), errors="strict")
-    except UnicodeDecodeError:  # %ED%A0%80 and the like: not UTF-8 text
-        return None
-    if not eid.strip() or any(c < " " or c == "\x7f" for c in eid) or name_too_long(eid):
-        return None  # the id is also the entity's name
+    except UnicodeDecodeError:  # %ED%A0%80 and the like
+        raise ValueError("the URI's title does not percent-decode to UTF-8 text") from None
+    # the id is also the entity's name
+    if not eid.strip() or any(c < " " or c == "\x7f" for c in eid):
+        raise ValueError("the URI's title is empty or has control characters")
+    if too_long := name_too_long(eid):
+        raise ValueError(f"the URI's title is {too_long}")
     sub = m.group(1)
     return ("en" if sub in (None, "www") else sub), eid
 
@@ -484,12 +491,11 @@ def _read_entities(pair_dir: Path, which: int) -> _DbpEntities:
             bad.append(_row(name, no, None, "expected id<TAB>URI with an integer id", line))
             continue
         num, uri = int(fields[0]), fields[1].strip()
-        parsed = _parse_resource(uri)
-        if parsed is None:
-            bad.append(_row(name, no, None, "not a DBpedia resource URI (or its title is "
-                            "not UTF-8 text without control characters)", line))
+        try:
+            uri_lang, eid = _parse_resource(uri)
+        except ValueError as e:
+            bad.append(_row(name, no, None, str(e), line))
             continue
-        uri_lang, eid = parsed
         if uri_lang != lang:
             bad.append(_row(name, no, eid, f"URI of language {uri_lang!r} in a {lang!r} "
                                            "graph", line))

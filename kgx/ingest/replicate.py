@@ -60,7 +60,7 @@ def replicate_dump(src: str | Path, dst: str | Path, *, copies: int,
     A ``dst`` ending in ``.gz`` is gzip-compressed (fast level, as large inputs are
     shipped). ``literal_groups`` > 1: copy ``c`` renames its literal-valued properties
     (P n → P n + 20000 g, g = c mod literal_groups), so the dump has that many times the
-    literal properties of ``src``, as a full dump has thousands (345 in the dump head).
+    literal properties of ``src``, as a full dump has thousands (333 in the dump head).
     """
     lines = [ln.rstrip(b"\n").rstrip(b",") for ln in Path(src).read_bytes().splitlines()
              if ln.startswith(b"{")]

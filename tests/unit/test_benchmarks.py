@@ -446,15 +446,19 @@ def test_dbp15k_odd_lines_bad_bytes_and_titles(tmp_path: Path) -> None:
         + f"0\t{host}東京\n1\t{host}日本\n".encode()
         + b"2\t" + host.encode() + b"\xff\n"  # not UTF-8
         + f"{'9' * 5000}\t{host}X\n".encode()  # int() of it raised ValueError
-        + f"5\t{host}A%00B\n6\t{host}%ED%A0%80\n".encode())  # NUL; a surrogate's bytes
+        + f"5\t{host}A%00B\n6\t{host}%ED%A0%80\n".encode()  # NUL; a surrogate's bytes
+        + f"7\t{host}{'L' * 8200}\n".encode())  # longer than Neo4j indexes a name
     (d / "triples_1").write_text(f"0\t5\t1\n{'1' * 5000}\t1\t1\n", "utf-8")
     (d / "ref_ent_ids").write_text(f"0\t10\n{'1' * 5000}\t1\n", "utf-8")
     assert dbp15k_graph_names(d) == ("dbp_ja", "dbp_en")
     records, bad, counts, _ = _collect(iter_dbp15k_chunks(d, which=1))
     assert [r.id for r in records] == ["東京", "日本"]
     assert [(b["source"], b["line"]) for b in bad] == [
-        ("ent_ids_1", n) for n in (1, 4, 5, 6, 7)] + [("triples_1", 2)]
+        ("ent_ids_1", n) for n in (1, 4, 5, 6, 7, 8)] + [("triples_1", 2)]
     assert "not UTF-8" in bad[1]["reason"] and "language 'en'" in bad[0]["reason"]
+    # each says what is wrong (all three were "not a DBpedia resource URI (or ...)")
+    assert ["control characters" in bad[3]["reason"], "percent-decode" in bad[4]["reason"],
+            "8,200 bytes long" in bad[5]["reason"]] == [True] * 3
     rows: list[dict[str, Any]] = []
     assert read_gold_pairs(d, bad=rows) == [("東京", "Tokyo")]
     assert [(r["source"], r["line"]) for r in rows] == [("ref_ent_ids", 2)]
