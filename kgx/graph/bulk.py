@@ -14,11 +14,12 @@ the server is back.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import itertools
 import logging
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import partial
 from itertools import chain
@@ -67,6 +68,12 @@ def _next_id() -> int:
     return (os.getpid() << _COUNT_BITS) | n
 
 
+#: Entity rows and statement rows this process has appended to each CSV folder's part
+#: files: where a chunk's entities are in its process's files (a repeated entity's other
+#: copies are found and dropped by them, see :meth:`CsvWriter.finish`).
+_written: Counter[tuple[str, str]] = Counter()
+
+
 def _has_line_break(row: dict[str, Any]) -> bool:
     """Whether a text of this entity row holds a line break (the importer then needs
     ``--multiline-fields``, which stops it from splitting its input across threads)."""
@@ -112,15 +119,14 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     counts = summary["counts"]
     ids: list[int] = []  # node ids, as arrays in the summary (a full dump has 110 M)
     targets: list[int] = []
+    summary["at"] = (tag, _written[(folder, "entities")])
+    i = -1  # the last id allotted
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
         for rec in records:
             row = entity_row(rec, site_lang)
             key = node_id(rec.id)
             ids.append(key)
-            ents.write(orjson.dumps(
-                {k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype", "hash",
-                                     "literals")}) + b"\n")
             summary["literal_keys"].update(k for k, v in row["literals"].items() if v)
             if not summary["multiline"]:
                 summary["multiline"] = _has_line_break(row)
@@ -144,6 +150,17 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
                 w["statements"].writerow([key, target, check_statement_type(stmt.pid),
                                           stmt.rank, stmt.split or ""])
                 targets.append(target)
+            # "rows": the first and last id of its names, descriptions and sitelinks (this
+            # process allots them one entity at a time) and the numbers of its statement rows
+            made = len(row["names"]) + len(row["descs"]) + len(row["sites"])
+            done = _written[(folder, "statements")]
+            _written[(folder, "statements")] += len(rec.statements)
+            ents.write(orjson.dumps(
+                {**{k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype",
+                                        "hash", "literals")},
+                 "rows": [i - made + 1 if made else 0, i if made else -1, done,
+                          done + len(rec.statements)]}) + b"\n")
+            _written[(folder, "entities")] += 1
             counts["entities"] += 1
             counts["names"] += len(row["names"])
             counts["descriptions"] += len(row["descs"])
@@ -156,6 +173,24 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     summary["ids"] = np.array(ids, dtype=np.int64)
     summary["targets"] = np.unique(np.array(targets, dtype=np.int64))
     return summary
+
+
+_MAX_REVISION = 1 << 63
+
+
+def _replaces(kept: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether ``other``, later in the input, replaces ``kept`` on the Bolt path: it is not
+    the same record, and not an older revision (writer._UPSERT's rule)."""
+    if other["hash"] == kept["hash"]:
+        return False
+    old = kept["lastrevid"] if kept["lastrevid"] is not None else -1
+    return old <= (other["lastrevid"] if other["lastrevid"] is not None else _MAX_REVISION)
+
+
+def _in_spans(spans: list[tuple[int, int]], n: int) -> bool:
+    """Whether ``n`` is in one of the sorted, disjoint, inclusive ``spans``."""
+    i = bisect.bisect_right(spans, (n, _MAX_REVISION)) - 1
+    return i >= 0 and spans[i][0] <= n <= spans[i][1]
 
 
 def _entity_id(n: int) -> str:
@@ -190,9 +225,15 @@ class CsvWriter:
         self.taken: set[str] = set()  # candidate delimiters that literal values hold
         self.counts: Counter[str] = Counter(
             {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0, "statements": 0})
+        #: per writing process, the entity row number each chunk begins at, with the
+        #: chunk's place in the input (the order of merge calls)
+        self.chunks: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.orphans = np.empty(0, np.int64)  # targets of dropped repeats' statements only
 
     def merge(self, summary: dict[str, Any]) -> None:
-        """Take in one chunk's summary from :func:`write_part`."""
+        """Take in one chunk's summary from :func:`write_part` (in input order)."""
+        tag, first_row = summary["at"]
+        self.chunks[tag].append((first_row, sum(map(len, self.chunks.values()))))
         self.loaded.append(summary["ids"])
         self.targets.append(summary["targets"])
         self._targets_size += len(summary["targets"])
@@ -205,6 +246,93 @@ class CsvWriter:
         self.multiline = self.multiline or summary["multiline"]
         self.taken |= summary["delimiters"]
 
+    def _drop_repeats(self, keys: set[int], loaded: np.ndarray) -> dict[str, set[int]]:
+        """Drop the rows of every copy but one of the entities given more than once.
+
+        A dump can hold an entity twice; the Bolt path then keeps, in input order, each
+        copy that is not older than the one before it (:func:`_replaces`), and so does
+        this: the others' names, descriptions, sitelinks and statements are taken out of
+        their process's part files. Returns the entity rows to leave out, per part file.
+        """
+        copies: defaultdict[int, list[tuple[tuple[int, int], int, str, int, dict[str, Any]]]]
+        copies = defaultdict(list)
+        for part in sorted(self.folder.glob("entities-*.jsonl")):
+            tag = int(part.stem.split("-")[1])
+            starts = self.chunks[tag]  # ascending: a process takes its chunks in order
+            with open(part, "rb") as src:
+                for row_no, line in enumerate(src):
+                    e = orjson.loads(line)  # rare: only inputs with repeats come here
+                    if (key := node_id(e["id"])) in keys:
+                        first, place = starts[bisect.bisect_right(starts,
+                                                                  (row_no, 1 << 62)) - 1]
+                        copies[key].append(((place, row_no - first), tag, part.name, row_no, e))
+        dropped: defaultdict[str, set[int]] = defaultdict(set)
+        spans: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        statements: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        for key in sorted(copies):
+            found = sorted(copies[key], key=lambda c: c[0])
+            kept = found[0]
+            for copy in found[1:]:
+                if _replaces(kept[4], copy[4]):
+                    kept, copy = copy, kept
+                _, tag, part_name, row_no, e = copy
+                dropped[part_name].add(row_no)
+                lo, hi, s0, s1 = e["rows"]
+                if hi >= lo:
+                    spans[tag].append((lo, hi))
+                if s1 > s0:
+                    statements[tag].append((s0, s1 - 1))
+            log.warning("%s is %d times in the input: kept one copy (revision %s), as the "
+                        "Bolt path would", _entity_id(key), len(found), kept[4]["lastrevid"])
+        self.counts["entities"] -= sum(map(len, dropped.values()))
+        self.counts["repeats"] = sum(map(len, dropped.values()))
+        orphans: set[int] = set()  # the dropped statements' targets
+        for tag in set(spans) | set(statements):
+            for name in ("names", "descriptions", "sitelinks"):  # by their own id
+                self.counts[name] -= len(self._filter_part(f"{name}-{tag}", spans[tag], 0))
+            for name in ("has_name", "has_description", "has_sitelink"):  # by their end
+                self._filter_part(f"{name}-{tag}", spans[tag], 1)
+            gone = self._filter_part(f"statements-{tag}", statements[tag], None)
+            self.counts["statements"] -= len(gone)
+            orphans.update(int(row[1]) for row in gone)
+        # stubs that no kept statement points to are not made (nor by the Bolt path); in a
+        # full dump the targets are almost all loaded entities, and the scan is skipped
+        orphans.difference_update(np.intersect1d(np.array(sorted(orphans), dtype=np.int64),
+                                                 loaded).tolist())
+        if orphans:
+            for part in self.folder.glob("statements-*.csv*"):
+                with self._read_csv(part) as src:
+                    orphans.difference_update(int(row[1]) for row in csv.reader(src))
+            self.orphans = np.array(sorted(orphans), dtype=np.int64)
+        return dropped
+
+    def _read_csv(self, path: Path) -> Any:
+        if self.compress:
+            from isal import igzip
+
+            return igzip.open(path, "rt", newline="", encoding="utf-8")
+        return open(path, newline="", encoding="utf-8")  # noqa: SIM115
+
+    def _filter_part(self, name: str, spans: list[tuple[int, int]],
+                     column: int | None) -> list[list[str]]:
+        """Rewrite part file ``name`` without the rows whose id in ``column`` (None: whose
+        row number) is in one of ``spans``; return the rows it dropped."""
+        spans.sort()
+        path = self.folder / f"{name}.csv{'.gz' if self.compress else ''}"
+        new = self.folder / f"new-{name}.csv"
+        if not spans or not path.exists():
+            return []
+        gone = []
+        with self._read_csv(path) as src, _open_csv(new, "w", self.compress) as out:
+            w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
+            for n, row in enumerate(csv.reader(src)):
+                if _in_spans(spans, n if column is None else int(row[column])):
+                    gone.append(row)
+                else:
+                    w.writerow(row)
+        new.with_name(new.name + (".gz" if self.compress else "")).replace(path)
+        return gone
+
     def finish(self) -> list[str]:
         """Write headers and the entity file; return the importer's file arguments.
 
@@ -216,11 +344,9 @@ class CsvWriter:
         """
         loaded = np.sort(np.concatenate([np.empty(0, np.int64), *self.loaded]))
         twice = loaded[1:][loaded[1:] == loaded[:-1]]
-        if twice.size:
-            raise GraphError(f"entity {_entity_id(int(twice[0]))} appears twice in the input; "
-                             "the bulk path needs each entity once (use the Bolt path to merge "
-                             "revisions)")
+        dropped = self._drop_repeats(set(twice.tolist()), loaded) if twice.size else {}
         stubs = np.setdiff1d(np.concatenate([np.empty(0, np.int64), *self.targets]), loaded)
+        stubs = np.setdiff1d(stubs, self.orphans, assume_unique=True)
         ranked = sorted(self.literal_keys, key=lambda k: (-self.literal_keys[k], k))
         rank = {k: i for i, k in enumerate(ranked)}
         free = [c for c in _DELIMITERS if c not in self.taken]
@@ -235,8 +361,11 @@ class CsvWriter:
             w = csv.writer(entity_file, quoting=csv.QUOTE_MINIMAL)
             w.writerow(header)
             for part in sorted(self.folder.glob("entities-*.jsonl")):
+                skip = dropped.get(part.name, set())
                 with open(part, "rb") as src:
-                    for line in src:
+                    for row_no, line in enumerate(src):
+                        if row_no in skip:
+                            continue
                         e = orjson.loads(line)
                         lits = {rank[k]: vals for k, vals in e["literals"].items() if vals}
                         values = [""] * (max(lits) + 1 if lits else 0)
