@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import bisect
 import csv
+import io
 import itertools
 import logging
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import partial
@@ -68,10 +70,18 @@ def _next_id() -> int:
     return (os.getpid() << _COUNT_BITS) | n
 
 
-#: Entity rows and statement rows this process has appended to each CSV folder's part
-#: files: where a chunk's entities are in its process's files (a repeated entity's other
-#: copies are found and dropped by them, see :meth:`CsvWriter.finish`).
-_written: Counter[tuple[str, str]] = Counter()
+#: Entity rows this process has written to each CSV folder's entity part file: where a
+#: chunk's entities begin there (a repeated entity's copies are found by it).
+_entity_rows: Counter[str] = Counter()
+
+#: The start of an entity part file's line (write_part puts id and rows first).
+_REPEAT_PREFIX = re.compile(rb'\{"id":"([^"]*)","rows":\[(\d+),(\d+)\]')
+
+
+def _size(path: Path, compress: bool) -> int:
+    """The size of part file ``path`` (``PATH.gz`` if compressed), 0 if there is none."""
+    p = path.with_name(path.name + ".gz") if compress else path
+    return p.stat().st_size if p.exists() else 0
 
 
 def _has_line_break(row: dict[str, Any]) -> bool:
@@ -111,15 +121,19 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     """
     tag = os.getpid()
     base = Path(folder)
+    paths = {name: base / f"{name}-{tag}.csv" for name in _PARTS}
+    # where this chunk's rows begin and end in each part file (a repeated entity's other
+    # copies are taken out of their chunk's stretch of the files: CsvWriter._drop_repeats)
+    sizes = {name: _size(p, compress) for name, p in paths.items()}
     # compressed: each chunk appends a gzip member, one valid stream the importer reads
-    files = {name: _open_csv(base / f"{name}-{tag}.csv", "a", compress) for name in _PARTS}
+    files = {name: _open_csv(p, "a", compress) for name, p in paths.items()}
     ents = open(base / f"entities-{tag}.jsonl", "ab")  # noqa: SIM115
     summary: dict[str, Any] = {"literal_keys": Counter(), "counts": Counter(),
                                "multiline": False, "delimiters": set()}
     counts = summary["counts"]
     ids: list[int] = []  # node ids, as arrays in the summary (a full dump has 110 M)
     targets: list[int] = []
-    summary["at"] = (tag, _written[(folder, "entities")])
+    first_row = _entity_rows[folder]
     i = -1  # the last id allotted
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
@@ -150,17 +164,15 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
                 w["statements"].writerow([key, target, check_statement_type(stmt.pid),
                                           stmt.rank, stmt.split or ""])
                 targets.append(target)
-            # "rows": the first and last id of its names, descriptions and sitelinks (this
-            # process allots them one entity at a time) and the numbers of its statement rows
             made = len(row["names"]) + len(row["descs"]) + len(row["sites"])
-            done = _written[(folder, "statements")]
-            _written[(folder, "statements")] += len(rec.statements)
-            ents.write(orjson.dumps(
-                {**{k: row[k] for k in ("id", "kind", "lastrevid", "modified", "datatype",
-                                        "hash", "literals")},
-                 "rows": [i - made + 1 if made else 0, i if made else -1, done,
-                          done + len(rec.statements)]}) + b"\n")
-            _written[(folder, "entities")] += 1
+            # "rows": how many ids it took (its names, descriptions and sitelinks, allotted
+            # one entity at a time) and how many statement rows it has; id and rows first,
+            # where _REPEAT_PREFIX reads them
+            ents.write(orjson.dumps({"id": rec.id, "rows": [made, len(rec.statements)],
+                                     **{k: row[k] for k in ("kind", "lastrevid", "modified",
+                                                            "datatype", "hash", "literals")}})
+                       + b"\n")
+            _entity_rows[folder] += 1
             counts["entities"] += 1
             counts["names"] += len(row["names"])
             counts["descriptions"] += len(row["descs"])
@@ -170,6 +182,10 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
         ents.close()
         for f in files.values():
             f.close()
+    made_here = counts["names"] + counts["descriptions"] + counts["sitelinks"]
+    summary["at"] = {"tag": tag, "row": first_row, "id": i - made_here + 1,
+                     "files": {name: (sizes[name], _size(p, compress))
+                               for name, p in paths.items()}}
     summary["ids"] = np.array(ids, dtype=np.int64)
     summary["targets"] = np.unique(np.array(targets, dtype=np.int64))
     return summary
@@ -191,6 +207,17 @@ def _in_spans(spans: list[tuple[int, int]], n: int) -> bool:
     """Whether ``n`` is in one of the sorted, disjoint, inclusive ``spans``."""
     i = bisect.bisect_right(spans, (n, _MAX_REVISION)) - 1
     return i >= 0 and spans[i][0] <= n <= spans[i][1]
+
+
+def _copy(src: Any, out: Any, size: int | None) -> None:
+    """Copy ``size`` bytes (None: the rest) from ``src`` to ``out``."""
+    while size is None or size > 0:
+        block = src.read(1 << 22 if size is None else min(size, 1 << 22))
+        if not block:
+            return
+        out.write(block)
+        if size is not None:
+            size -= len(block)
 
 
 def _entity_id(n: int) -> str:
@@ -225,15 +252,17 @@ class CsvWriter:
         self.taken: set[str] = set()  # candidate delimiters that literal values hold
         self.counts: Counter[str] = Counter(
             {"entities": 0, "names": 0, "descriptions": 0, "sitelinks": 0, "statements": 0})
-        #: per writing process, the entity row number each chunk begins at, with the
-        #: chunk's place in the input (the order of merge calls)
-        self.chunks: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        #: per writing process, its chunks in input order: write_part's "at" (where each
+        #: chunk's rows are in the process's files) and the chunk's place in the input
+        self.chunks: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+        self._places = 0
         self.orphans = np.empty(0, np.int64)  # targets of dropped repeats' statements only
 
     def merge(self, summary: dict[str, Any]) -> None:
         """Take in one chunk's summary from :func:`write_part` (in input order)."""
-        tag, first_row = summary["at"]
-        self.chunks[tag].append((first_row, sum(map(len, self.chunks.values()))))
+        at = summary["at"]
+        self.chunks[at["tag"]].append({**at, "place": self._places})
+        self._places += 1
         self.loaded.append(summary["ids"])
         self.targets.append(summary["targets"])
         self._targets_size += len(summary["targets"])
@@ -251,48 +280,66 @@ class CsvWriter:
 
         A dump can hold an entity twice; the Bolt path then keeps, in input order, each
         copy that is not older than the one before it (:func:`_replaces`), and so does
-        this: the others' names, descriptions, sitelinks and statements are taken out of
-        their process's part files. Returns the entity rows to leave out, per part file.
+        this. The other copies' names, descriptions, sitelinks and statements are taken out
+        of their chunk's stretch of their process's part files; the rest of each file is
+        copied as bytes (a full dump's part files are tens of GB). Returns the entity rows
+        to leave out, per entity part file.
         """
-        copies: defaultdict[int, list[tuple[tuple[int, int], int, str, int, dict[str, Any]]]]
-        copies = defaultdict(list)
+        csv.field_size_limit(1 << 30)  # a description may be longer than csv's 128 KiB
+        wanted = {_entity_id(k).encode() for k in keys}
+        copies: defaultdict[bytes, list[dict[str, Any]]] = defaultdict(list)
         for part in sorted(self.folder.glob("entities-*.jsonl")):
             tag = int(part.stem.split("-")[1])
-            starts = self.chunks[tag]  # ascending: a process takes its chunks in order
+            chunks = self.chunks[tag]  # a process takes its chunks in input order
+            c, made_before, stmts_before = -1, 0, 0
             with open(part, "rb") as src:
                 for row_no, line in enumerate(src):
-                    e = orjson.loads(line)  # rare: only inputs with repeats come here
-                    if (key := node_id(e["id"])) in keys:
-                        first, place = starts[bisect.bisect_right(starts,
-                                                                  (row_no, 1 << 62)) - 1]
-                        copies[key].append(((place, row_no - first), tag, part.name, row_no, e))
+                    while c + 1 < len(chunks) and chunks[c + 1]["row"] <= row_no:
+                        c, made_before, stmts_before = c + 1, 0, 0
+                    m = _REPEAT_PREFIX.match(line)
+                    if m is None:
+                        raise GraphError(f"{part}: line {row_no + 1} is not kgx's")
+                    made, stmts = int(m[2]), int(m[3])
+                    if m[1] in wanted:
+                        e = orjson.loads(line)
+                        first_id = chunks[c]["id"] + made_before
+                        copies[m[1]].append({
+                            "order": (chunks[c]["place"], row_no), "tag": tag, "chunk": c,
+                            "part": part.name, "row": row_no, "lastrevid": e["lastrevid"],
+                            "hash": e["hash"], "ids": (first_id, first_id + made - 1),
+                            "stmts": (stmts_before, stmts_before + stmts - 1)})
+                    made_before += made
+                    stmts_before += stmts
         dropped: defaultdict[str, set[int]] = defaultdict(set)
-        spans: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-        statements: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-        for key in sorted(copies):
-            found = sorted(copies[key], key=lambda c: c[0])
+        # per process, per chunk: the id spans and statement row spans to take out
+        ids: defaultdict[int, defaultdict[int, list[tuple[int, int]]]] = defaultdict(
+            lambda: defaultdict(list))
+        stmt_rows: defaultdict[int, defaultdict[int, list[tuple[int, int]]]] = defaultdict(
+            lambda: defaultdict(list))
+        for n, eid in enumerate(sorted(copies)):
+            found = sorted(copies[eid], key=lambda c: c["order"])
             kept = found[0]
             for copy in found[1:]:
-                if _replaces(kept[4], copy[4]):
+                if _replaces(kept, copy):
                     kept, copy = copy, kept
-                _, tag, part_name, row_no, e = copy
-                dropped[part_name].add(row_no)
-                lo, hi, s0, s1 = e["rows"]
-                if hi >= lo:
-                    spans[tag].append((lo, hi))
-                if s1 > s0:
-                    statements[tag].append((s0, s1 - 1))
-            log.warning("%s is %d times in the input: kept one copy (revision %s), as the "
-                        "Bolt path would", _entity_id(key), len(found), kept[4]["lastrevid"])
-        self.counts["entities"] -= sum(map(len, dropped.values()))
+                dropped[copy["part"]].add(copy["row"])
+                for spans, span in ((ids, copy["ids"]), (stmt_rows, copy["stmts"])):
+                    if span[1] >= span[0]:
+                        spans[copy["tag"]][copy["chunk"]].append(span)
+            if n < 10:
+                log.warning("%s is %d times in the input: kept one copy (revision %s), as "
+                            "the Bolt path would", eid.decode(), len(found), kept["lastrevid"])
+        if len(copies) > 10:
+            log.warning("%d entities in all are more than once in the input", len(copies))
         self.counts["repeats"] = sum(map(len, dropped.values()))
+        self.counts["entities"] -= self.counts["repeats"]
         orphans: set[int] = set()  # the dropped statements' targets
-        for tag in set(spans) | set(statements):
+        for tag in set(ids) | set(stmt_rows):
             for name in ("names", "descriptions", "sitelinks"):  # by their own id
-                self.counts[name] -= len(self._filter_part(f"{name}-{tag}", spans[tag], 0))
+                self.counts[name] -= len(self._rewrite(name, tag, ids[tag], 0))
             for name in ("has_name", "has_description", "has_sitelink"):  # by their end
-                self._filter_part(f"{name}-{tag}", spans[tag], 1)
-            gone = self._filter_part(f"statements-{tag}", statements[tag], None)
+                self._rewrite(name, tag, ids[tag], 1)
+            gone = self._rewrite("statements", tag, stmt_rows[tag], None)
             self.counts["statements"] -= len(gone)
             orphans.update(int(row[1]) for row in gone)
         # stubs that no kept statement points to are not made (nor by the Bolt path); in a
@@ -301,36 +348,56 @@ class CsvWriter:
                                                  loaded).tolist())
         if orphans:
             for part in self.folder.glob("statements-*.csv*"):
-                with self._read_csv(part) as src:
-                    orphans.difference_update(int(row[1]) for row in csv.reader(src))
+                # statement rows hold ids and names, never a quote or a line break
+                with self._read(part) as src:
+                    orphans.difference_update(int(ln.split(b",", 2)[1]) for ln in src)
             self.orphans = np.array(sorted(orphans), dtype=np.int64)
         return dropped
 
-    def _read_csv(self, path: Path) -> Any:
+    def _read(self, path: Path) -> Any:
         if self.compress:
             from isal import igzip
 
-            return igzip.open(path, "rt", newline="", encoding="utf-8")
-        return open(path, newline="", encoding="utf-8")  # noqa: SIM115
+            return igzip.open(path, "rb")
+        return open(path, "rb")  # noqa: SIM115
 
-    def _filter_part(self, name: str, spans: list[tuple[int, int]],
-                     column: int | None) -> list[list[str]]:
-        """Rewrite part file ``name`` without the rows whose id in ``column`` (None: whose
-        row number) is in one of ``spans``; return the rows it dropped."""
-        spans.sort()
-        path = self.folder / f"{name}.csv{'.gz' if self.compress else ''}"
-        new = self.folder / f"new-{name}.csv"
-        if not spans or not path.exists():
+    def _rewrite(self, group: str, tag: int, spans: dict[int, list[tuple[int, int]]],
+                 column: int | None) -> list[list[str]]:
+        """Take out of part file ``group-tag`` the rows of chunk ``c`` whose id in
+        ``column`` (None: whose row number in the chunk) is in one of ``spans[c]``; return
+        the rows taken out. Only those chunks' stretches of the file are parsed."""
+        if not spans:
             return []
-        gone = []
-        with self._read_csv(path) as src, _open_csv(new, "w", self.compress) as out:
-            w = csv.writer(out, quoting=csv.QUOTE_MINIMAL)
-            for n, row in enumerate(csv.reader(src)):
-                if _in_spans(spans, n if column is None else int(row[column])):
-                    gone.append(row)
-                else:
-                    w.writerow(row)
-        new.with_name(new.name + (".gz" if self.compress else "")).replace(path)
+        gz = ".gz" if self.compress else ""
+        path = self.folder / f"{group}-{tag}.csv{gz}"
+        new = self.folder / f"new-{group}-{tag}.csv{gz}"
+        gone: list[list[str]] = []
+        with open(path, "rb") as src, open(new, "wb") as out:
+            for c in sorted(spans):
+                start, end = self.chunks[tag][c]["files"][group]
+                _copy(src, out, start - src.tell())
+                data = src.read(end - start)
+                if self.compress:
+                    from isal import igzip
+
+                    data = igzip.decompress(data)
+                keep = io.StringIO(newline="")
+                w = csv.writer(keep, quoting=csv.QUOTE_MINIMAL)
+                chunk_spans = sorted(spans[c])
+                rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+                for n, row in enumerate(rows):
+                    if _in_spans(chunk_spans, n if column is None else int(row[column])):
+                        gone.append(row)
+                    else:
+                        w.writerow(row)
+                data = keep.getvalue().encode("utf-8")
+                if self.compress:
+                    from isal import igzip
+
+                    data = igzip.compress(data, compresslevel=1)
+                out.write(data)
+            _copy(src, out, None)
+        new.replace(path)
         return gone
 
     def finish(self) -> list[str]:
