@@ -106,6 +106,28 @@ def _bulk_phases(env: dict[str, str]) -> dict[str, float]:
     return {k: float(v) for k, v in sorted(json.loads(out).items()) if k.endswith("Seconds")}
 
 
+def _with_repeats(big: Path, n: int) -> Path:
+    """``big`` with its first ``n`` entities again at the end (the first with another
+    English label, so that the later copy replaces it)."""
+    out_path = big.with_name(f"{big.stem}-rep{n}.json")
+    if out_path.exists():
+        return out_path
+    first: list[bytes] = []
+    with open(big, "rb") as f, open(out_path, "wb") as out:
+        for line in f:
+            if line.strip() == b"]":
+                break
+            out.write(line)
+            if line.startswith(b"{") and len(first) < n:
+                first.append(line.strip().rstrip(b","))
+        if first:
+            e = json.loads(first[0])
+            e["labels"]["en"] = {"language": "en", "value": "a later revision"}
+            first[0] = json.dumps(e).encode()
+        out.write(b",\n".join(first) + b"\n]\n")
+    return out_path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, default=200, help="copies of the 49 entities")
@@ -124,8 +146,14 @@ def main() -> None:
                     help="rename the literal-valued properties of each copy into one of N "
                          "groups: N times the dump head's 333 literal properties (a full "
                          "dump has about 10,000)")
+    ap.add_argument("--repeats", type=int, default=0,
+                    help="give the input's first N entities a second time at its end (the "
+                         "first with another English label), as dumps can: the bulk path "
+                         "keeps the copy the Bolt path keeps")
     ap.add_argument("--out", help="write the markdown here too")
     args = ap.parse_args()
+    if args.repeats and args.gzip:
+        ap.error("--repeats takes an uncompressed input (no --gzip)")
     paths = set(args.paths.split(","))
     modes = [(label, langs) for key, label, langs in
              (("all", "all languages", ""), ("10", "10 languages", LANGS10))
@@ -147,6 +175,8 @@ def main() -> None:
         # kept beside the input: learning it again would mean reading all of it
         size_file.write_text(str(replicate_dump(src, big, copies=args.copies,
                                                 literal_groups=args.literal_groups).json_bytes))
+    if args.repeats:
+        big = _with_repeats(big, args.repeats)
     small = work / "dump-naive.json"
     replicate_dump(src, small, copies=max(1, -(-args.naive // 49)))
     mb = int(size_file.read_text()) / 1e6  # uncompressed JSON
@@ -213,10 +243,12 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/ingest.py --copies {args.copies} "
         f"--naive {args.naive} --paths {args.paths} --langs {args.langs}"
         f"{' --gzip' if args.gzip else ''}{' --compress-csv' if args.compress_csv else ''}"
-        f"{f' --literal-groups {args.literal_groups}' if wide else ''}`",
+        f"{f' --literal-groups {args.literal_groups}' if wide else ''}"
+        f"{f' --repeats {args.repeats}' if args.repeats else ''}`",
         f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
         f"Neo4j 5.26 local server (heap and page cache: kgx defaults).",
-        f"Input: {big.name}, {args.copies * 49:,} entities, {mb:,.0f} MB of JSON "
+        f"Input: {big.name}, {args.copies * 49:,} entities"
+        f"{f' (and {args.repeats} of them twice)' if args.repeats else ''}, {mb:,.0f} MB of JSON "
         f"({big.stat().st_size / 1e6:,.0f} MB as read) "
         "(the 2017 dump head replicated with fresh ids).",
         "",

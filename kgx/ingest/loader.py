@@ -179,7 +179,8 @@ class LoadResult:
         # this invocation's rate: a resumed load's seconds do not cover what came before
         rate = (c["written"] - self.written_before) / self.seconds if self.seconds else 0.0
         parts = [f"run {self.run_id}: {c['entities']} entities read",
-                 f"{c['new']} new, {c['changed']} changed, {c['same']} unchanged",
+                 f"{c['new']} new, {c['changed']} changed, {c['same']} unchanged"
+                 + (f", {c['repeats']} repeated copies left out" if c["repeats"] else ""),
                  f"{c['statements']} statements, {c['names']} names, "
                  f"{c['descriptions']} descriptions, {c['sitelinks']} sitelinks written",
                  f"{c['skipped']} skipped, {c['bad']} bad",

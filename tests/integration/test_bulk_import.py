@@ -76,6 +76,7 @@ def test_bulk_graph_equals_bolt_graph(graph: Graph, neo4j_server: Config, compre
     both.write_text("\n".join([*lines, json.dumps(prop), *repeats]) + "\n", encoding="utf-8")
     result = bulk_load_wikidata(cfg, both, compress_csv=compress, keep_csv=True)
     assert result.counts["new"] == 50 and result.counts["repeats"] == 6
+    assert "6 repeated copies left out" in result.summary()
     labels = graph.read("""MATCH (e:Entity)-[:HAS_NAME]->(n:Name {lang: 'en', primary: true})
                            WHERE e.id IN ['Q31', 'Q22', 'Q64'] RETURN n.text AS t ORDER BY t""")
     assert [r["t"] for r in labels] == ["Belgium, newer", "Berlin 20", "Scotland 10"]
