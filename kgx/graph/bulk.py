@@ -307,6 +307,7 @@ class CsvWriter:
                             "order": (chunks[c]["place"], row_no), "tag": tag, "chunk": c,
                             "part": part.name, "row": row_no, "lastrevid": e["lastrevid"],
                             "hash": e["hash"], "ids": (first_id, first_id + made - 1),
+                            "literals": [k for k, v in e["literals"].items() if v],
                             "stmts": (stmts_before, stmts_before + stmts - 1)})
                     made_before += made
                     stmts_before += stmts
@@ -323,6 +324,7 @@ class CsvWriter:
                 if _replaces(kept, copy):
                     kept, copy = copy, kept
                 dropped[copy["part"]].add(copy["row"])
+                self.literal_keys.subtract(copy["literals"])
                 for spans, span in ((ids, copy["ids"]), (stmt_rows, copy["stmts"])):
                     if span[1] >= span[0]:
                         spans[copy["tag"]][copy["chunk"]].append(span)
@@ -331,6 +333,7 @@ class CsvWriter:
                             "the Bolt path would", eid.decode(), len(found), kept["lastrevid"])
         if len(copies) > 10:
             log.warning("%d entities in all are more than once in the input", len(copies))
+        self.literal_keys = +self.literal_keys  # no column for a dropped copy's alone
         self.counts["repeats"] = sum(map(len, dropped.values()))
         self.counts["entities"] -= self.counts["repeats"]
         orphans: set[int] = set()  # the dropped statements' targets

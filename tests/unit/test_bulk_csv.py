@@ -93,12 +93,14 @@ def test_a_repeated_entity_is_kept_once(tmp_path: Path, compress: bool) -> None:
     (128 KiB) in the same part file stopped the rewrite."""
     again = CsvWriter(tmp_path / "csv2", kg="t", run="r2", compress=compress)
     again.merge(again.part([EntityRecord(id="Q7", labels={"en": "first"},
-                                         statements=[Statement("P31", "Q9")]),
+                                         statements=[Statement("P31", "Q9")],
+                                         literals={"P99": ["x"], "P1": ["y"]}),
                             EntityRecord(id="P7", descriptions={"en": "d" * 200_000})]))
     again.merge(again.part([EntityRecord(id="Q8", labels={"en": "eight"},
                                          statements=[Statement("P31", "Q9")]),
                             EntityRecord(id="Q7", labels={"en": "second"},
-                                         statements=[Statement("P31", "Q5")])]))
+                                         statements=[Statement("P31", "Q5")],
+                                         literals={"P1": ["z"]})]))
     args = again.finish()
     [entities] = [a.split("=", 1)[1] for a in args if "entities" in a]
 
@@ -112,7 +114,9 @@ def test_a_repeated_entity_is_kept_once(tmp_path: Path, compress: bool) -> None:
         [name] = [p.name for p in (tmp_path / "csv2").glob(f"{group}-*.csv*")]
         return name
 
-    assert sorted(r[2] for r in read(entities)[1:]) == ["P7", "Q7", "Q8"]
+    header, *body = read(entities)
+    assert sorted(r[2] for r in body) == ["P7", "Q7", "Q8"]
+    assert header[-1] == "P1:string[]"  # no column for P99, which only the dropped copy had
     assert [r[2] for r in read(part("names"))] == ["eight", "second"]
     assert [r[:2] for r in read(part("statements"))] == [["16", "18"], ["14", "10"]]
     assert [len(r[2]) for r in read(part("descriptions"))] == [200_000]
