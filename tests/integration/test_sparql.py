@@ -299,6 +299,13 @@ class FakeEndpoint:
                 form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
                 request = {"ua": self.headers.get("User-Agent"), "query": form["query"][0],
                            "accept": self.headers.get("Accept"), "start": start}
+                done = False
+
+                def finish() -> None:
+                    with outer.lock:
+                        outer.active -= 1
+                        outer.requests.append({**request, "end": time.monotonic()})
+
                 try:
                     time.sleep(delay)
                     self.send_response(status)
@@ -307,13 +314,16 @@ class FakeEndpoint:
                         self.send_header(k, v)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
+                    # done before the body goes out: once the client has it, it may send
+                    # its next request before this thread gets here (CI saw max_active 2)
+                    done = True
+                    finish()
                     self.wfile.write(body)
                 except OSError:
                     pass  # the client gave up (timeout)
                 finally:
-                    with outer.lock:
-                        outer.active -= 1
-                        outer.requests.append({**request, "end": time.monotonic()})
+                    if not done:
+                        finish()
 
             def log_message(self, *args: Any) -> None:
                 pass
