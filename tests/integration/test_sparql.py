@@ -403,8 +403,9 @@ def test_timeouts_are_retried_then_reported() -> None:
         with pytest.raises(SourceError, match="timeout") as info:
             _load(fake.url, waits, timeout=0.2, max_retries=1)
     assert info.value.retryable and len(waits) == 1
-    with FakeEndpoint([(200, {}, Q42_REPLY, 0.5), (200, {}, Q42_REPLY, 0.0)]) as fake:
-        chunks = _load(fake.url, waits, timeout=0.2, max_retries=1)
+    # the retry must be answered within its timeout: 0.2 s was tight on a loaded machine
+    with FakeEndpoint([(200, {}, Q42_REPLY, 2.5), (200, {}, Q42_REPLY, 0.0)]) as fake:
+        chunks = _load(fake.url, waits, timeout=1.0, max_retries=1)
     assert [r.id for r in chunks[0][1]] == ["Q42"]
 
 

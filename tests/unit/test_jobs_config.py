@@ -84,13 +84,15 @@ def test_the_newest_dump_of_a_glob_or_folder_is_loaded(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("killed", [False, True])
-def test_a_job_starting_while_status_probes_the_lock_still_runs(tmp_path: Path,
-                                                                killed: bool) -> None:
+def test_a_job_starting_while_status_probes_the_lock_still_runs(
+        tmp_path: Path, killed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Found in review: `kgx job status` takes the lock for an instant to probe it, and a
     job starting in that instant was refused ("pid unknown"); or, after a killed job whose
     pid the lock file still names, refused at once as if that job were running."""
     with JobLock(tmp_path, "nightly"):  # makes the lock file, left empty on exit
         pass
+    # the probe below holds the lock 0.3 s; the 1 s grace left a busy machine 0.7 s
+    monkeypatch.setattr("kgx.jobs.lock.PROBE_GRACE", 5.0)
     if killed:
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
