@@ -246,7 +246,8 @@ def main() -> None:
         f"{f' --literal-groups {args.literal_groups}' if wide else ''}"
         f"{f' --repeats {args.repeats}' if args.repeats else ''}`",
         f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-        f"Neo4j 5.26 local server (heap and page cache: kgx defaults).",
+        f"Neo4j 5.26 local server (heap {env.get('KGX_HEAP') or 'kgx default'}, page cache "
+        f"{env.get('KGX_PAGECACHE') or 'kgx default'}).",
         f"Input: {big.name}, {args.copies * 49:,} entities"
         f"{f' (and {args.repeats} of them twice)' if args.repeats else ''}, {mb:,.0f} MB of JSON "
         f"({big.stat().st_size / 1e6:,.0f} MB as read) "

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from kgx.embed.config import METRICS
 from kgx.embed.export import SPLITS, TripleExport
-from kgx.embed.store import ModelStore, StoredModel, now
+from kgx.embed.store import ModelStore, StoredModel
 from kgx.errors import ConfigError
 from kgx.files import atomic_write_json
 from kgx.graph.connection import Graph
+from kgx.provenance.runs import utc_now
 
 if TYPE_CHECKING:
     from pykeen.models import Model
@@ -131,7 +132,7 @@ def evaluate(
         result.metrics[split] = {**metrics, "triples": float(len(export.mapped[split]))}
     result.seconds = time.perf_counter() - t0
     atomic_write_json(stored.path / "metrics.json",
-                      stored.metrics | result.metrics | {"evaluated": now()})
+                      stored.metrics | result.metrics | {"evaluated": utc_now()})
     if graph is not None:
         _store_on_run(graph, stored.run_id, stored.metrics)
     return result

@@ -26,7 +26,6 @@ import json
 import logging
 import platform
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from kgx.embed.config import TrainConfig
 from kgx.embed.export import TripleExport
 from kgx.errors import ConfigError, folder_name
 from kgx.files import atomic_open, atomic_write_json
+from kgx.provenance.runs import utc_now
 
 if TYPE_CHECKING:
     import torch
@@ -56,12 +56,6 @@ def versions() -> dict[str, str]:
 
     return {"kgx": __version__, "pykeen": version("pykeen"), "torch": torch.__version__,
             "python": platform.python_version()}
-
-
-def now() -> str:
-    # milliseconds: "newest first" (list, find_unfinished) sorts on it, and two runs started
-    # in the same second fell back to their ids' random suffix
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def atomic_torch_save(path: Path, obj: Any) -> None:
@@ -180,7 +174,7 @@ class ModelStore:
         export.save(path)
         atomic_write_json(path / "config.json", config.as_dict())
         atomic_write_json(path / "meta.json", {
-            "run": run_id, "status": "running", "created": now(),
+            "run": run_id, "status": "running", "created": utc_now(),
             "config": config.as_dict(), "configDigest": config.digest(),
             "export": export.describe(), "fingerprint": export.fingerprint,
             "versions": versions(), "history": [], "epochsDone": 0, **meta})

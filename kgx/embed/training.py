@@ -41,9 +41,10 @@ import numpy as np
 
 from kgx.embed.config import RUNTIME_SETTINGS, TrainConfig, load_train_config
 from kgx.embed.export import SPLITS, TripleExport, export_triples
-from kgx.embed.store import ModelStore, StoredModel, atomic_torch_save, now
+from kgx.embed.store import ModelStore, StoredModel, atomic_torch_save
 from kgx.errors import ConfigError
 from kgx.graph.connection import Graph
+from kgx.provenance.runs import utc_now
 
 if TYPE_CHECKING:
     import torch
@@ -375,7 +376,7 @@ class _Trainer:
         if self.checkpoint_path.is_file():
             continue_training = self._restore()
         self.stored.update_meta(status="running", device=str(device),
-                                **({"resumedAt": now()} if continue_training else {}))
+                                **({"resumedAt": utc_now()} if continue_training else {}))
         if self._epoch() < cfg.epochs and not self.stopped:
             from pykeen.training.callbacks import TrainingCallback
 
@@ -399,7 +400,7 @@ class _Trainer:
         atomic_torch_save(self.stored.path / "model.pt", self.model.state_dict())
         total = sum(h["seconds"] for h in self.history)
         self.stored.update_meta(
-            status="succeeded", finished=now(), history=self.history,
+            status="succeeded", finished=utc_now(), history=self.history,
             epochsDone=self._epoch(), bestEpoch=self.best["epoch"], stoppedEarly=self.stopped,
             bestValid=self.best["value"], trainSeconds=round(total, 3))
         # Only now: a kill before this point resumes from the checkpoint, not from scratch.

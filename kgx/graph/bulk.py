@@ -19,6 +19,7 @@ import csv
 import io
 import itertools
 import logging
+import math
 import os
 import re
 from collections import Counter, defaultdict
@@ -70,10 +71,6 @@ def _next_id() -> int:
     return (os.getpid() << _COUNT_BITS) | n
 
 
-#: Entity rows this process has written to each CSV folder's entity part file: where a
-#: chunk's entities begin there (a repeated entity's copies are found by it).
-_entity_rows: Counter[str] = Counter()
-
 #: The start of an entity part file's line (write_part puts id and rows first).
 _REPEAT_PREFIX = re.compile(rb'\{"id":"([^"]*)","rows":\[(\d+),(\d+)\]')
 
@@ -82,6 +79,15 @@ def _size(path: Path, compress: bool) -> int:
     """The size of part file ``path`` (``PATH.gz`` if compressed), 0 if there is none."""
     p = path.with_name(path.name + ".gz") if compress else path
     return p.stat().st_size if p.exists() else 0
+
+
+def _open_bytes(path: Path, compress: bool) -> Any:
+    """Part file ``path`` (its full name) to read as bytes, decompressed if ``compress``."""
+    if compress:
+        from isal import igzip
+
+        return igzip.open(path, "rb")
+    return open(path, "rb")  # noqa: SIM115
 
 
 def _has_line_break(row: dict[str, Any]) -> bool:
@@ -122,18 +128,19 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     tag = os.getpid()
     base = Path(folder)
     paths = {name: base / f"{name}-{tag}.csv" for name in _PARTS}
-    # where this chunk's rows begin and end in each part file (a repeated entity's other
-    # copies are taken out of their chunk's stretch of the files: CsvWriter._drop_repeats)
+    ents_path = base / f"entities-{tag}.jsonl"
+    # where this chunk's rows begin and end in each part file (a repeated entity's copies
+    # are found, and the others taken out, by their chunk's stretch: _drop_repeats)
     sizes = {name: _size(p, compress) for name, p in paths.items()}
+    sizes["entities"] = _size(ents_path, False)
     # compressed: each chunk appends a gzip member, one valid stream the importer reads
     files = {name: _open_csv(p, "a", compress) for name, p in paths.items()}
-    ents = open(base / f"entities-{tag}.jsonl", "ab")  # noqa: SIM115
+    ents = open(ents_path, "ab")  # noqa: SIM115
     summary: dict[str, Any] = {"literal_keys": Counter(), "counts": Counter(),
                                "multiline": False, "delimiters": set()}
     counts = summary["counts"]
     ids: list[int] = []  # node ids, as arrays in the summary (a full dump has 110 M)
     targets: list[int] = []
-    first_row = _entity_rows[folder]
     i = -1  # the last id allotted
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
@@ -172,7 +179,6 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
                                      **{k: row[k] for k in ("kind", "lastrevid", "modified",
                                                             "datatype", "hash", "literals")}})
                        + b"\n")
-            _entity_rows[folder] += 1
             counts["entities"] += 1
             counts["names"] += len(row["names"])
             counts["descriptions"] += len(row["descs"])
@@ -183,15 +189,13 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
         for f in files.values():
             f.close()
     made_here = counts["names"] + counts["descriptions"] + counts["sitelinks"]
-    summary["at"] = {"tag": tag, "row": first_row, "id": i - made_here + 1,
+    summary["at"] = {"tag": tag, "id": i - made_here + 1,
                      "files": {name: (sizes[name], _size(p, compress))
-                               for name, p in paths.items()}}
+                               for name, p in paths.items()}
+                     | {"entities": (sizes["entities"], _size(ents_path, False))}}
     summary["ids"] = np.array(ids, dtype=np.int64)
     summary["targets"] = np.unique(np.array(targets, dtype=np.int64))
     return summary
-
-
-_MAX_REVISION = 1 << 63
 
 
 def _replaces(kept: dict[str, Any], other: dict[str, Any]) -> bool:
@@ -200,12 +204,12 @@ def _replaces(kept: dict[str, Any], other: dict[str, Any]) -> bool:
     if other["hash"] == kept["hash"]:
         return False
     old = kept["lastrevid"] if kept["lastrevid"] is not None else -1
-    return old <= (other["lastrevid"] if other["lastrevid"] is not None else _MAX_REVISION)
+    return old <= (other["lastrevid"] if other["lastrevid"] is not None else math.inf)
 
 
 def _in_spans(spans: list[tuple[int, int]], n: int) -> bool:
     """Whether ``n`` is in one of the sorted, disjoint, inclusive ``spans``."""
-    i = bisect.bisect_right(spans, (n, _MAX_REVISION)) - 1
+    i = bisect.bisect_right(spans, (n, math.inf)) - 1
     return i >= 0 and spans[i][0] <= n <= spans[i][1]
 
 
@@ -256,7 +260,6 @@ class CsvWriter:
         #: chunk's rows are in the process's files) and the chunk's place in the input
         self.chunks: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
         self._places = 0
-        self.orphans = np.empty(0, np.int64)  # targets of dropped repeats' statements only
 
     def merge(self, summary: dict[str, Any]) -> None:
         """Take in one chunk's summary from :func:`write_part` (in input order)."""
@@ -275,15 +278,16 @@ class CsvWriter:
         self.multiline = self.multiline or summary["multiline"]
         self.taken |= summary["delimiters"]
 
-    def _drop_repeats(self, keys: set[int], loaded: np.ndarray) -> dict[str, set[int]]:
+    def _drop_repeats(self, keys: set[int],
+                      loaded: np.ndarray) -> tuple[dict[str, set[int]], np.ndarray]:
         """Drop the rows of every copy but one of the entities given more than once.
 
         A dump can hold an entity twice; the Bolt path then keeps, in input order, each
         copy that is not older than the one before it (:func:`_replaces`), and so does
         this. The other copies' names, descriptions, sitelinks and statements are taken out
         of their chunk's stretch of their process's part files; the rest of each file is
-        copied as bytes (a full dump's part files are tens of GB). Returns the entity rows
-        to leave out, per entity part file.
+        copied as bytes (a full dump's part files are tens of GB). Returns the entity lines
+        to leave out (their offsets, per entity part file) and the stubs not to make.
         """
         csv.field_size_limit(1 << 30)  # a description may be longer than csv's 128 KiB
         wanted = {_entity_id(k).encode() for k in keys}
@@ -291,26 +295,27 @@ class CsvWriter:
         for part in sorted(self.folder.glob("entities-*.jsonl")):
             tag = int(part.stem.split("-")[1])
             chunks = self.chunks[tag]  # a process takes its chunks in input order
-            c, made_before, stmts_before = -1, 0, 0
+            c, made_before, stmts_before, offset = -1, 0, 0, 0
             with open(part, "rb") as src:
-                for row_no, line in enumerate(src):
-                    while c + 1 < len(chunks) and chunks[c + 1]["row"] <= row_no:
+                for line in src:
+                    while c + 1 < len(chunks) and chunks[c + 1]["files"]["entities"][0] <= offset:
                         c, made_before, stmts_before = c + 1, 0, 0
                     m = _REPEAT_PREFIX.match(line)
                     if m is None:
-                        raise GraphError(f"{part}: line {row_no + 1} is not kgx's")
+                        raise GraphError(f"{part}: the line at byte {offset} is not kgx's")
                     made, stmts = int(m[2]), int(m[3])
                     if m[1] in wanted:
                         e = orjson.loads(line)
                         first_id = chunks[c]["id"] + made_before
                         copies[m[1]].append({
-                            "order": (chunks[c]["place"], row_no), "tag": tag, "chunk": c,
-                            "part": part.name, "row": row_no, "lastrevid": e["lastrevid"],
+                            "order": (chunks[c]["place"], offset), "tag": tag, "chunk": c,
+                            "part": part.name, "offset": offset, "lastrevid": e["lastrevid"],
                             "hash": e["hash"], "ids": (first_id, first_id + made - 1),
                             "literals": [k for k, v in e["literals"].items() if v],
                             "stmts": (stmts_before, stmts_before + stmts - 1)})
                     made_before += made
                     stmts_before += stmts
+                    offset += len(line)
         dropped: defaultdict[str, set[int]] = defaultdict(set)
         # per process, per chunk: the id spans and statement row spans to take out
         ids: defaultdict[int, defaultdict[int, list[tuple[int, int]]]] = defaultdict(
@@ -323,7 +328,7 @@ class CsvWriter:
             for copy in found[1:]:
                 if _replaces(kept, copy):
                     kept, copy = copy, kept
-                dropped[copy["part"]].add(copy["row"])
+                dropped[copy["part"]].add(copy["offset"])
                 self.literal_keys.subtract(copy["literals"])
                 for spans, span in ((ids, copy["ids"]), (stmt_rows, copy["stmts"])):
                     if span[1] >= span[0]:
@@ -349,20 +354,11 @@ class CsvWriter:
         # full dump the targets are almost all loaded entities, and the scan is skipped
         orphans.difference_update(np.intersect1d(np.array(sorted(orphans), dtype=np.int64),
                                                  loaded).tolist())
-        if orphans:
-            for part in self.folder.glob("statements-*.csv*"):
-                # statement rows hold ids and names, never a quote or a line break
-                with self._read(part) as src:
-                    orphans.difference_update(int(ln.split(b",", 2)[1]) for ln in src)
-            self.orphans = np.array(sorted(orphans), dtype=np.int64)
-        return dropped
-
-    def _read(self, path: Path) -> Any:
-        if self.compress:
-            from isal import igzip
-
-            return igzip.open(path, "rb")
-        return open(path, "rb")  # noqa: SIM115
+        for part in self.folder.glob("statements-*.csv*") if orphans else ():
+            # statement rows hold ids and names, never a quote or a line break
+            with _open_bytes(part, self.compress) as src:
+                orphans.difference_update(int(ln.split(b",", 2)[1]) for ln in src)
+        return dropped, np.array(sorted(orphans), dtype=np.int64)
 
     def _rewrite(self, group: str, tag: int, spans: dict[int, list[tuple[int, int]]],
                  column: int | None) -> list[list[str]]:
@@ -375,14 +371,14 @@ class CsvWriter:
         path = self.folder / f"{group}-{tag}.csv{gz}"
         new = self.folder / f"new-{group}-{tag}.csv{gz}"
         gone: list[list[str]] = []
+        if self.compress:
+            from isal import igzip
         with open(path, "rb") as src, open(new, "wb") as out:
             for c in sorted(spans):
                 start, end = self.chunks[tag][c]["files"][group]
                 _copy(src, out, start - src.tell())
                 data = src.read(end - start)
                 if self.compress:
-                    from isal import igzip
-
                     data = igzip.decompress(data)
                 keep = io.StringIO(newline="")
                 w = csv.writer(keep, quoting=csv.QUOTE_MINIMAL)
@@ -395,8 +391,6 @@ class CsvWriter:
                         w.writerow(row)
                 data = keep.getvalue().encode("utf-8")
                 if self.compress:
-                    from isal import igzip
-
                     data = igzip.compress(data, compresslevel=1)
                 out.write(data)
             _copy(src, out, None)
@@ -414,9 +408,10 @@ class CsvWriter:
         """
         loaded = np.sort(np.concatenate([np.empty(0, np.int64), *self.loaded]))
         twice = loaded[1:][loaded[1:] == loaded[:-1]]
-        dropped = self._drop_repeats(set(twice.tolist()), loaded) if twice.size else {}
+        dropped, orphans = (self._drop_repeats(set(twice.tolist()), loaded) if twice.size
+                            else ({}, np.empty(0, np.int64)))
         stubs = np.setdiff1d(np.concatenate([np.empty(0, np.int64), *self.targets]), loaded)
-        stubs = np.setdiff1d(stubs, self.orphans, assume_unique=True)
+        stubs = np.setdiff1d(stubs, orphans, assume_unique=True)
         ranked = sorted(self.literal_keys, key=lambda k: (-self.literal_keys[k], k))
         rank = {k: i for i, k in enumerate(ranked)}
         free = [c for c in _DELIMITERS if c not in self.taken]
@@ -432,9 +427,11 @@ class CsvWriter:
             w.writerow(header)
             for part in sorted(self.folder.glob("entities-*.jsonl")):
                 skip = dropped.get(part.name, set())
+                offset = 0
                 with open(part, "rb") as src:
-                    for row_no, line in enumerate(src):
-                        if row_no in skip:
+                    for line in src:
+                        start, offset = offset, offset + len(line)
+                        if start in skip:
                             continue
                         e = orjson.loads(line)
                         lits = {rank[k]: vals for k, vals in e["literals"].items() if vals}

@@ -59,6 +59,7 @@ from kgx.provenance.runs import (
     job_step,
     new_run_id,
     revert_run,
+    utc_now,
 )
 
 __all__ = ["run_job", "JobResult", "StepResult", "JobFailed", "StepUnavailable",
@@ -121,10 +122,6 @@ def _done_run(entry: Any, settings: str) -> str | None:
     if isinstance(entry, dict) and entry.get("settings") == settings:
         return str(entry.get("run")) if entry.get("run") else None
     return None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _pause_seconds(step: str) -> float:
@@ -285,7 +282,7 @@ class _Nightly:
             self.state.save()
             trained = train(self.g, config, run_id=run_id, show_progress=False)
         counts["epochs"] = trained.epochs_done
-        self.state.data["lastTrain"] = {"run": trained.run_id, "at": _now(),
+        self.state.data["lastTrain"] = {"run": trained.run_id, "at": utc_now(),
                                         "settings": settings}
         self.state.data.pop("trainingRun", None)
         self.state.save()
@@ -410,7 +407,7 @@ class _Nightly:
     def run_step(self, name: str, job_id: str) -> StepResult:
         entry = self.ledger.step(name)
         interrupted = entry.get("status") == "running"
-        since = entry.get("startedAt") or _now()
+        since = entry.get("startedAt") or utc_now()
         step_id = f"{job_id}-{name}"
         self.ledger.set_step(name, status="running", run=step_id, startedAt=since)
         result = StepResult(name, "failed", run=step_id)
@@ -437,7 +434,7 @@ class _Nightly:
             log.error("step %s failed: %s", name, result.note, exc_info=not isinstance(
                 e, KGXError))
         self.ledger.set_step(name, status=result.status, note=result.note,
-                             counts=result.counts, endedAt=_now())
+                             counts=result.counts, endedAt=utc_now())
         return result
 
     def _undo_partial(self, name: str, job_id: str) -> None:
@@ -512,7 +509,7 @@ def _run_locked(g: Graph, job: JobConfig, ledger: Ledger, state: JsonFile) -> Jo
         log.info("resuming job %s (killed before it finished)", job_id)
     else:
         job_id = new_run_id("job")
-        ledger.start(job_id, list(job.steps), _now())
+        ledger.start(job_id, list(job.steps), utc_now())
     result = JobResult(job_id, resumed)
     nightly = _Nightly(g, job, ledger, state)
     try:
@@ -539,7 +536,7 @@ def _run_locked(g: Graph, job: JobConfig, ledger: Ledger, state: JsonFile) -> Jo
         # every step had its turn (a failure to record the job's end, the graph gone, is no
         # kill: the next run is a new job, whose steps make up what failed)
         if len(result.steps) == len(job.steps):
-            ledger.data.update(state="finished", endedAt=_now())
+            ledger.data.update(state="finished", endedAt=utc_now())
             ledger.save()
     return result
 

@@ -37,7 +37,7 @@ from kgx.procs import owner_alive, owner_token
 
 __all__ = ["RunRecorder", "new_run_id", "list_runs", "get_run", "require_run", "revert_run",
            "run_to_continue", "config_text", "JobStep", "job_step", "current_job_step",
-           "REVERTED"]
+           "REVERTED", "utc_now"]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ def new_run_id(kind: str) -> str:
     return f"{kind}-{stamp}-{secrets.token_hex(4)}"
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, as kgx writes times (runs, model metadata, job ledgers): ISO 8601, UTC,
+    milliseconds (what sorts "newest first"; whole seconds tied)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
@@ -134,7 +136,7 @@ class RunRecorder:
         step = current_job_step()
         if step is not None and step.run == self.id:  # the step's own run
             step = None
-        now = _now()
+        now = utc_now()
         rows = self.graph.write(
             _BEGIN,
             {"id": self.id, "kind": self.kind, "now": now,
@@ -171,7 +173,7 @@ class RunRecorder:
                 SET r.status = CASE WHEN r.status IN $reverted THEN r.status ELSE $status END,
                     r.endedAt = datetime($now), r.counts = $counts, r.error = $error
                 """,
-                {"id": self.id, "status": status, "now": _now(),
+                {"id": self.id, "status": status, "now": utc_now(),
                  "counts": json.dumps(dict(self.counts)), "error": error,
                  "reverted": list(REVERTED)})
         except KGXError:
@@ -368,7 +370,7 @@ def revert_run(graph: Graph, run_id: str, *, force: bool = False,
         graph.write("MATCH (r:Run {id: $id}) SET r.status = 'reverted', "
                     "r.revertedAt = datetime($now), r.reverted = $removed "
                     "REMOVE r.revertingBy, r.statusBeforeRevert",
-                    {"id": run_id, "now": _now(), "removed": json.dumps(removed)})
+                    {"id": run_id, "now": utc_now(), "removed": json.dumps(removed)})
     except BaseException:
         # the run stays 'reverting' (part of its output may be gone: nothing may take it
         # for done or resume it); another revert may take over at once and finish it
