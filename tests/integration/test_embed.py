@@ -113,10 +113,20 @@ def test_short_training_learns_and_metrics_go_on_the_run(
 
 
 _CHILD = textwrap.dedent("""
-    import sys, torch
+    import sys, time, torch
     torch.set_num_threads(1)
     from kgx.config import load_config
     from kgx.embed import ModelStore, train
+    from kgx.embed import training
+
+    # From epoch 3 on, each epoch ends with a pause: the parent kills the child in one of
+    # them however busy the machine is (an epoch alone can take well under a second).
+    after_epoch = training._Trainer.after_epoch
+    def slow_after_epoch(self, epoch, loss):
+        after_epoch(self, epoch, loss)
+        if epoch >= 3:
+            time.sleep(2.0)
+    training._Trainer.after_epoch = slow_after_epoch
     from kgx.graph.connection import connect
     cfg = load_config({"show_progress": False})
     with connect(cfg, start=False) as g:

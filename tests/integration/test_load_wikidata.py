@@ -442,6 +442,22 @@ def _replicated_dump(tmp_path: Path, copies: int) -> Path:
     return out
 
 
+# The killed load: ``kgx`` whose checkpoints past line 100 are each followed by a pause, so
+# that the parent kills it half-way however busy the machine is.
+_SLOW_LOAD = """
+import sys, time
+from kgx import cli
+from kgx.ingest import loader
+write = loader.Checkpoint.write
+def slow_write(self, **state):
+    write(self, **state)
+    if state.get("line", 0) >= 100:
+        time.sleep(1.0)
+loader.Checkpoint.write = slow_write
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
 def test_kill_9_then_resume_equals_an_uninterrupted_load(
         graph: Graph, neo4j_server: Config, tmp_path: Path) -> None:
     dump = _replicated_dump(tmp_path, copies=12)  # 588 entities
@@ -457,7 +473,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_load(
     checkpoints = Path(neo4j_server.home) / "checkpoints"
     for old in checkpoints.glob("load-*.json"):
         old.unlink()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_LOAD, *cmd[3:]], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     killed_at = None
     while time.monotonic() < deadline and proc.poll() is None:
