@@ -1,6 +1,7 @@
 """Read :class:`~kgx.enrich.sources.EntityView` objects from the graph, a page at a time.
 
-One query per page gives each entity its names (every language), descriptions, the
+One query per page gives each entity its labels (every language) and its aliases in the
+target languages, its descriptions, the
 sitelinks to the target languages' Wikipedias, its P31 classes and its categories (person,
 place, organisation, work, event: from the classes P31 reaches through P279, and from
 statements only such entities have: coordinates P625 for places other than events;
@@ -51,7 +52,9 @@ _VIEWS = """
 UNWIND $ids AS id
 MATCH (e:Entity {kg: $kg, id: id})
 CALL (e) {
-  OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name)
+  // labels in every language, aliases in the target languages only: no source reads
+  // another language's aliases (they were half of what a page read)
+  OPTIONAL MATCH (e)-[:HAS_NAME]->(n:Name) WHERE n.primary OR n.lang IN $langs
   RETURN collect([elementId(n), n.lang, n.text, n.primary, n.run IS NOT NULL, n.status])
          AS names
 }
