@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import itertools
 import logging
 import math
 import os
@@ -25,7 +24,6 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import partial
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +59,18 @@ def node_id(eid: str) -> int:
 #: processes live as long as the load, so no two of them share a pid: the pid also names
 #: each process's part files.
 _COUNT_BITS = 34
-_counter = itertools.count()
+_next = 0  # this process's next count
 
 
-def _next_id() -> int:
-    n = next(_counter)
-    if n >= 1 << _COUNT_BITS:
+def _take_ids(n: int) -> int:
+    """The first of ``n`` consecutive ids for one entity's names, descriptions and
+    sitelinks (this process's next ``n``)."""
+    global _next
+    first = _next
+    _next += n
+    if _next > 1 << _COUNT_BITS:
         raise GraphError("more than 2^34 names, descriptions and sitelinks in one process")
-    return (os.getpid() << _COUNT_BITS) | n
+    return (os.getpid() << _COUNT_BITS) | first
 
 
 #: The start of an entity part file's line (write_part puts id and rows first).
@@ -90,13 +92,23 @@ def _open_bytes(path: Path, compress: bool) -> Any:
     return open(path, "rb")  # noqa: SIM115
 
 
+_PLAIN_WORD = re.compile(r"[A-Za-z]*")
+
+
+def _plain_word(word: str) -> str:
+    """``word`` as a CSV field written without quotes: letters only (a rank, a split)."""
+    if not _PLAIN_WORD.fullmatch(word):
+        raise GraphError(f"not a rank or split kgx writes unquoted: {word!r}")
+    return word
+
+
 def _has_line_break(row: dict[str, Any]) -> bool:
     """Whether a text of this entity row holds a line break (the importer then needs
     ``--multiline-fields``, which stops it from splitting its input across threads)."""
-    texts = chain((n["text"] for n in row["names"]), (d["text"] for d in row["descs"]),
-                  (s["title"] for s in row["sites"]),
-                  (v for vals in row["literals"].values() for v in vals))
-    return any("\n" in t or "\r" in t for t in texts)
+    text = "".join([n["text"] for n in row["names"]] + [d["text"] for d in row["descs"]]
+                   + [s["title"] for s in row["sites"]]
+                   + [v for vals in row["literals"].values() for v in vals])
+    return "\n" in text or "\r" in text
 
 
 def _delimiters_in(literals: dict[str, list[str]]) -> set[str]:
@@ -141,11 +153,11 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     counts = summary["counts"]
     ids: list[int] = []  # node ids, as arrays in the summary (a full dump has 110 M)
     targets: list[int] = []
-    i = -1  # the last id allotted
+    first = None  # the first id allotted
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
         for rec in records:
-            row = entity_row(rec, site_lang)
+            row = entity_row(rec, site_lang, keys=False)
             key = node_id(rec.id)
             ids.append(key)
             summary["literal_keys"].update(k for k, v in row["literals"].items() if v)
@@ -153,25 +165,34 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
                 summary["multiline"] = _has_line_break(row)
             if row["literals"]:
                 summary["delimiters"].update(_delimiters_in(row["literals"]))
-            for nm in row["names"]:
-                i = _next_id()
-                w["names"].writerow([i, nm["lang"], nm["text"],
-                                     "true" if nm["primary"] else "false", "original"])
-                w["has_name"].writerow([key, i])
-            for d in row["descs"]:
-                i = _next_id()
-                w["descriptions"].writerow([i, d["lang"], d["text"], "original"])
-                w["has_description"].writerow([key, i])
-            for st in row["sites"]:
-                i = _next_id()
-                w["sitelinks"].writerow([i, st["site"], st["title"], st["lang"] or ""])
-                w["has_sitelink"].writerow([key, i])
-            for stmt in rec.statements:
-                target = node_id(stmt.target)
-                w["statements"].writerow([key, target, check_statement_type(stmt.pid),
-                                          stmt.rank, stmt.split or ""])
-                targets.append(target)
-            made = len(row["names"]) + len(row["descs"]) + len(row["sites"])
+            names, descs, sites = row["names"], row["descs"], row["sites"]
+            made = len(names) + len(descs) + len(sites)
+            # one id block per entity, in this order: names, descriptions, sitelinks
+            i = _take_ids(made)
+            first = i if first is None else first
+            # texts through csv (quoting); rows of integers and fixed words as plain lines
+            w["names"].writerows([(i + j, nm["lang"], nm["text"],
+                                   "true" if nm["primary"] else "false", "original")
+                                  for j, nm in enumerate(names)])
+            files["has_name"].write("".join([f"{key},{n}\r\n"
+                                             for n in range(i, i + len(names))]))
+            i += len(names)
+            w["descriptions"].writerows([(i + j, d["lang"], d["text"], "original")
+                                         for j, d in enumerate(descs)])
+            files["has_description"].write("".join([f"{key},{n}\r\n"
+                                                    for n in range(i, i + len(descs))]))
+            i += len(descs)
+            w["sitelinks"].writerows([(i + j, st["site"], st["title"], st["lang"] or "")
+                                      for j, st in enumerate(sites)])
+            files["has_sitelink"].write("".join([f"{key},{n}\r\n"
+                                                 for n in range(i, i + len(sites))]))
+            rec_targets = [node_id(stmt.target) for stmt in rec.statements]
+            # a statement row is ids, a validated P id, a rank and a split: nothing to quote
+            files["statements"].write("".join([
+                f"{key},{target},{check_statement_type(stmt.pid)},{_plain_word(stmt.rank)},"
+                f"{_plain_word(stmt.split or '')}\r\n"
+                for stmt, target in zip(rec.statements, rec_targets, strict=True)]))
+            targets.extend(rec_targets)
             # "rows": how many ids it took (its names, descriptions and sitelinks, allotted
             # one entity at a time) and how many statement rows it has; id and rows first,
             # where _REPEAT_PREFIX reads them
@@ -188,8 +209,7 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
         ents.close()
         for f in files.values():
             f.close()
-    made_here = counts["names"] + counts["descriptions"] + counts["sitelinks"]
-    summary["at"] = {"tag": tag, "id": i - made_here + 1,
+    summary["at"] = {"tag": tag, "id": first if first is not None else _take_ids(0),
                      "files": {name: (sizes[name], _size(p, compress))
                                for name, p in paths.items()}
                      | {"entities": (sizes["entities"], _size(ents_path, False))}}

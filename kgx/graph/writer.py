@@ -167,8 +167,10 @@ def record_hash(rec: EntityRecord) -> str:
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
-def entity_row(rec: EntityRecord, site_lang: Any = None) -> dict[str, Any]:
-    """The parameters for one entity (names, descriptions, sitelinks, literals)."""
+def entity_row(rec: EntityRecord, site_lang: Any = None, *, keys: bool = True
+               ) -> dict[str, Any]:
+    """The parameters for one entity (names, descriptions, sitelinks, literals);
+    ``keys=False`` leaves out the ``lang|text`` keys only the Bolt path's queries read."""
     names: dict[tuple[str, str], bool] = {}
     for lang, text in rec.labels.items():
         names[(lang, text)] = True
@@ -184,16 +186,18 @@ def entity_row(rec: EntityRecord, site_lang: Any = None) -> dict[str, Any]:
         literals["someValue"] = rec.some_value
     sites = [{"site": site, "title": title, "lang": site_lang(site) if site_lang else None}
              for site, title in rec.sitelinks.items()]
-    return {
+    row: dict[str, Any] = {
         "id": rec.id, "kind": rec.kind, "lastrevid": rec.lastrevid, "modified": rec.modified,
         "datatype": rec.datatype, "hash": record_hash(rec),
         "names": [{"lang": lg, "text": t, "primary": p} for (lg, t), p in names.items()],
         "descs": [{"lang": lg, "text": t} for lg, t in rec.descriptions.items()],
         "sites": sites, "literals": literals,
-        "nameKeys": [f"{lg}|{t}" for lg, t in names],
-        "descKeys": [f"{lg}|{t}" for lg, t in rec.descriptions.items()],
-        "siteKeys": [f"{s['site']}|{s['title']}" for s in sites],
     }
+    if keys:
+        row["nameKeys"] = [f"{lg}|{t}" for lg, t in names]
+        row["descKeys"] = [f"{lg}|{t}" for lg, t in rec.descriptions.items()]
+        row["siteKeys"] = [f"{s['site']}|{s['title']}" for s in sites]
+    return row
 
 
 def _only(row: dict[str, Any], *keys: str) -> dict[str, Any]:
