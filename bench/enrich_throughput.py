@@ -27,9 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from measure import run_measured  # noqa: E402
+from measure import cpu_model, kgx, name_totals  # noqa: E402
 
-PY = sys.executable
 #: Regional and variant codes (where replicated entities have the most gaps), then the
 #: WikiKGE-10 languages (where they have few).
 LANG_SETS = (
@@ -38,14 +37,9 @@ LANG_SETS = (
 )
 
 
-def kgx(env: dict[str, str], *args: str) -> tuple[float, float, str]:
-    return run_measured([PY, "-m", "kgx.cli", "-q", *args], env)
-
-
 def graph_counts(env: dict[str, str]) -> dict:
     stats = json.loads(kgx(env, "stats", "--json")[2])
-    names = sum(v.get("labels", 0) + v.get("aliases", 0) for v in stats["names"].values())
-    descs = sum(sum(v.values()) for v in stats["descriptions"].values())
+    names, descs = name_totals(stats)
     return {"entities": stats["entities"]["wikidata"]["loaded"], "names": names,
             "descriptions": descs, "sitelinks": stats["sitelinks"],
             "statements": stats["statements_total"],
@@ -78,24 +72,22 @@ def main() -> int:
 
     kgx(env, "neo4j", "start")
     kgx(env, "reset", "--yes", "--hard")
-    load_s, load_rss, _ = kgx(env, "load", "wikidata", str(big), "--bulk")
+    load_s, _, _ = kgx(env, "load", "wikidata", str(big), "--bulk")
     before = graph_counts(env)
     rows = []
     for langs in args.langs or LANG_SETS:
         s, rss, out = kgx(env, "enrich", "--lang", langs, "--json")
         res = json.loads(out)
         c = res["counts"]
-        rs, rrss, _ = kgx(env, "runs", "revert", res["run"]) if res.get("run") else (
-            0.0, 0.0, "")
+        rs = kgx(env, "runs", "revert", res["run"])[0] if res.get("run") else 0.0
         after = graph_counts(env)
         rows.append({"langs": langs, "entities": c["entities"], "names": c.get("names", 0),
                      "descriptions": c.get("descriptions", 0), "seconds": s,
                      "engine_seconds": res["seconds"], "rss": rss, "revert_s": rs,
-                     "revert_rss": rrss, "restored": after["stats"] == before["stats"]})
+                     "restored": after["stats"] == before["stats"]})
     kgx(env, "reset", "--yes", "--hard")
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
-                .splitlines() if ln.startswith("model name")), "?")
+    cpu = cpu_model()
     lines = [
         "Command: `.venv/bin/python bench/enrich_throughput.py"
         + (f" --copies {args.copies}" if args.copies != 1000 else "") + "`",

@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from measure import run_measured
+from measure import cpu_model, kgx, name_totals, run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -89,10 +89,6 @@ for _, recs, _, _, _ in iter_parsed(sys.argv[1], languages=langs, workers=1, chu
         n += 1; st += len(r.statements)
 print(json.dumps({"seconds": time.perf_counter() - t, "entities": n, "statements": st}))
 """
-
-
-def kgx(env: dict[str, str], *args: str) -> tuple[float, float, str]:
-    return run_measured([PY, "-m", "kgx.cli", "-q", *args], env)
 
 
 def _bulk_phases(env: dict[str, str]) -> dict[str, float]:
@@ -205,9 +201,7 @@ def main() -> None:
             loaded = stats["entities"]["wikidata"]["loaded"]
             rows.append((path, label, loaded, s, stats["statements_total"], rss))
             if key == "bulk" or "bulk" not in paths:  # the graph, once per language setting
-                names = sum(v.get("labels", 0) + v.get("aliases", 0)
-                            for v in stats["names"].values())
-                descs = sum(sum(v.values()) for v in stats["descriptions"].values())
+                names, descs = name_totals(stats)
                 notes.append(
                     f"graph, {label}: per entity {names / loaded:.1f} names, "
                     f"{descs / loaded:.1f} descriptions, {stats['sitelinks'] / loaded:.1f} "
@@ -237,8 +231,7 @@ def main() -> None:
                          r["entities"], r["seconds"], r["statements"], rss))
     kgx(env, "reset", "--yes", "--hard")
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
-                .splitlines() if ln.startswith("model name")), platform.processor())
+    cpu = cpu_model()
     lines = [
         f"Command: `.venv/bin/python bench/ingest.py --copies {args.copies} "
         f"--naive {args.naive} --paths {args.paths} --langs {args.langs}"

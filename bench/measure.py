@@ -1,11 +1,16 @@
-"""One child process, measured: wall seconds, peak RSS and its output (the benchmarks')."""
+"""One child process, measured: wall seconds, peak RSS and its output (the benchmarks'),
+and the few helpers the benchmark scripts share."""
 
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
@@ -24,3 +29,26 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
         if proc.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{err.read()[-3000:]}")
         return seconds, usage.ru_maxrss / 1024, out.read()
+
+
+def kgx(env: dict[str, str], *args: str) -> tuple[float, float, str]:
+    """``kgx -q ARGS`` as a measured child process (see :func:`run_measured`)."""
+    return run_measured([sys.executable, "-m", "kgx.cli", "-q", *args], env)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def name_totals(stats: dict[str, Any]) -> tuple[int, int]:
+    """(names, descriptions) over every language of ``kgx stats --json``'s output."""
+    names = sum(v.get("labels", 0) + v.get("aliases", 0) for v in stats["names"].values())
+    descs = sum(sum(v.values()) for v in stats["descriptions"].values())
+    return names, descs

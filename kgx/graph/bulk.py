@@ -92,12 +92,17 @@ def _open_bytes(path: Path, compress: bool) -> Any:
     return open(path, "rb")  # noqa: SIM115
 
 
-_PLAIN_WORD = re.compile(r"[A-Za-z]*")
+def _links(key: int, first: int, n: int) -> str:
+    """CSV lines of the relationships from entity ``key`` to ids ``first .. first+n-1``."""
+    return "".join([f"{key},{i}\r\n" for i in range(first, first + n)])
+
+
+#: The ranks and splits a statement row may hold, written unquoted (nothing to escape).
+_PLAIN_WORDS = frozenset({"preferred", "normal", "deprecated", "train", "valid", "test", ""})
 
 
 def _plain_word(word: str) -> str:
-    """``word`` as a CSV field written without quotes: letters only (a rank, a split)."""
-    if not _PLAIN_WORD.fullmatch(word):
+    if word not in _PLAIN_WORDS:
         raise GraphError(f"not a rank or split kgx writes unquoted: {word!r}")
     return word
 
@@ -153,7 +158,7 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
     counts = summary["counts"]
     ids: list[int] = []  # node ids, as arrays in the summary (a full dump has 110 M)
     targets: list[int] = []
-    first = None  # the first id allotted
+    first = _take_ids(0)  # where this chunk's ids begin
     try:
         w = {name: csv.writer(f, quoting=csv.QUOTE_MINIMAL) for name, f in files.items()}
         for rec in records:
@@ -169,23 +174,19 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
             made = len(names) + len(descs) + len(sites)
             # one id block per entity, in this order: names, descriptions, sitelinks
             i = _take_ids(made)
-            first = i if first is None else first
             # texts through csv (quoting); rows of integers and fixed words as plain lines
             w["names"].writerows([(i + j, nm["lang"], nm["text"],
                                    "true" if nm["primary"] else "false", "original")
                                   for j, nm in enumerate(names)])
-            files["has_name"].write("".join([f"{key},{n}\r\n"
-                                             for n in range(i, i + len(names))]))
+            files["has_name"].write(_links(key, i, len(names)))
             i += len(names)
             w["descriptions"].writerows([(i + j, d["lang"], d["text"], "original")
                                          for j, d in enumerate(descs)])
-            files["has_description"].write("".join([f"{key},{n}\r\n"
-                                                    for n in range(i, i + len(descs))]))
+            files["has_description"].write(_links(key, i, len(descs)))
             i += len(descs)
             w["sitelinks"].writerows([(i + j, st["site"], st["title"], st["lang"] or "")
                                       for j, st in enumerate(sites)])
-            files["has_sitelink"].write("".join([f"{key},{n}\r\n"
-                                                 for n in range(i, i + len(sites))]))
+            files["has_sitelink"].write(_links(key, i, len(sites)))
             rec_targets = [node_id(stmt.target) for stmt in rec.statements]
             # a statement row is ids, a validated P id, a rank and a split: nothing to quote
             files["statements"].write("".join([
@@ -209,7 +210,7 @@ def write_part(records: Sequence[EntityRecord], *, folder: str, site_lang: Any =
         ents.close()
         for f in files.values():
             f.close()
-    summary["at"] = {"tag": tag, "id": first if first is not None else _take_ids(0),
+    summary["at"] = {"tag": tag, "id": first,
                      "files": {name: (sizes[name], _size(p, compress))
                                for name, p in paths.items()}
                      | {"entities": (sizes["entities"], _size(ents_path, False))}}
